@@ -1,0 +1,50 @@
+# Stricter rules for AI agents and other automated requesters. Non-agents are
+# not affected by anything in this file.
+package kubegate
+
+# An agent: a listed username, a username with a listed prefix (e.g. the
+# ServiceAccounts of the agents namespace), or a member of a listed group.
+is_agent if username in string_set("agent_users")
+
+is_agent if {
+	some prefix in string_set("agent_user_prefixes")
+	prefix != ""
+	startswith(username, prefix)
+}
+
+is_agent if {
+	some g in user_groups
+	g in string_set("agent_groups")
+}
+
+# An agent opening a shell or a tunnel is never routine, wherever it is.
+rule_findings contains {
+	"rule": "agents.connect",
+	"risk": "HIGH",
+	"reason": concat(" ", ["agent", username, "requests", connect_target]),
+} if {
+	is_agent
+	is_connect
+}
+
+# Refused outright, whatever approvals exist.
+
+# An agent must act as itself: impersonation would hide it from the audit log
+# and from the agent rules here.
+deny contains "agents may not use impersonation" if {
+	is_agent
+	impersonating
+}
+
+# An agent must not be able to change the gate that constrains it.
+deny contains concat("", ["agents may not change or enter kubegate's own namespace ", kubegate_namespace]) if {
+	is_agent
+	touches_kubegate_namespace
+}
+
+# ...nor the admission control that could bypass or disable it.
+deny contains "agents may not change admission webhooks or policies" if {
+	is_agent
+	is_write
+	group == "admissionregistration.k8s.io"
+}

@@ -1,0 +1,261 @@
+# Shared view of the policy input, used by every concern file.
+#
+# The input comes from kubegate's parser and may have null, absent or wrongly typed
+# fields (and may even be {}). Everything here is normalized once so the rules can
+# compare plainly: strings default to "", objects to {}, the body to null.
+package kubegate
+
+# --- raw parts ----------------------------------------------------------------
+
+default req := {}
+
+req := input.request if is_object(input.request)
+
+default user := {}
+
+user := input.user if is_object(input.user)
+
+default config := {}
+
+config := input.config if is_object(input.config)
+
+# The request body: an object, a JSON-patch op array, DeleteOptions or null.
+default obj := null
+
+obj := input.object
+
+# The live object for update/patch/delete, when it exists.
+default old_obj := null
+
+old_obj := input.oldObject
+
+# str(o, key) is o[key] when that is a string, else "".
+str(o, key) := v if {
+	v := o[key]
+	is_string(v)
+} else := ""
+
+# --- request fields -----------------------------------------------------------
+
+verb := lower(str(req, "verb"))
+
+group := str(req, "group")
+
+resource := str(req, "resource")
+
+subresource := str(req, "subresource")
+
+namespace := str(req, "namespace")
+
+name := str(req, "name")
+
+path := str(req, "path")
+
+username := str(user, "username")
+
+user_groups contains g if {
+	some g in user.groups
+	is_string(g)
+}
+
+# --- kinds of request -----------------------------------------------------------
+
+# Non-resource URLs (/version, /healthz, discovery). When the parser does not say,
+# a request without a resource is taken as non-resource.
+non_resource if req.resourceRequest == false
+
+non_resource if {
+	not is_boolean(req.resourceRequest)
+	resource == ""
+}
+
+resource_request if not non_resource
+
+read_verbs := {"get", "list", "watch"}
+
+write_verbs := {"create", "update", "patch", "delete", "deletecollection"}
+
+# Non-resource requests carry the lowercase HTTP method as verb.
+nonresource_read_methods := {"get", "head", "options"}
+
+nonresource_write_methods := {"post", "put", "patch", "delete"}
+
+# Subresources that open a stream into a pod, service or node. The parser uses
+# verb "connect" for them; the subresource is checked too so that a differently
+# spelled verb never makes an exec look like a read.
+connect_subresources := {"exec", "attach", "portforward", "proxy"}
+
+is_connect if {
+	resource_request
+	verb == "connect"
+}
+
+is_connect if {
+	resource_request
+	subresource in connect_subresources
+}
+
+is_read if {
+	resource_request
+	verb in read_verbs
+	not is_connect
+}
+
+is_nonresource_read if {
+	non_resource
+	verb in nonresource_read_methods
+}
+
+is_nonresource_write if {
+	non_resource
+	verb in nonresource_write_methods
+}
+
+# "create" of these only asks the API server a question (kubectl auth whoami / can-i);
+# nothing is stored. The group is checked so a CRD of the same name gets no pass.
+review_queries := {
+	"authentication.k8s.io": {"selfsubjectreviews", "tokenreviews"},
+	"authorization.k8s.io": {
+		"selfsubjectaccessreviews",
+		"selfsubjectrulesreviews",
+		"subjectaccessreviews",
+		"localsubjectaccessreviews",
+	},
+}
+
+is_review_query if {
+	resource_request
+	verb == "create"
+	subresource == ""
+	resource in review_queries[group]
+}
+
+# Any request that changes stored state.
+is_write if {
+	resource_request
+	verb in write_verbs
+	not is_review_query
+}
+
+# A write that carries an object or patch (so not a delete).
+is_change if {
+	is_write
+	verb in {"create", "update", "patch"}
+}
+
+# is_resource(g, rs): the request is on the main resource (no subresource) of one
+# of the resources rs in API group g.
+is_resource(g, rs) if {
+	group == g
+	resource in rs
+	subresource == ""
+}
+
+# --- configuration --------------------------------------------------------------
+
+# Built-in defaults, identical to policies/data.json (a test keeps them equal), so the
+# policy still decides sensibly when the host evaluates the wasm without its data.
+builtin_defaults := {
+	"production_namespaces": ["production", "prod", "live"],
+	"block_production": true,
+	"system_namespaces": ["kube-system", "kube-public", "kube-node-lease"],
+	"kubegate_namespace": "kubegate-system",
+	"agent_users": ["agent"],
+	"agent_groups": ["kubegate:agents"],
+	"agent_user_prefixes": ["system:serviceaccount:agents:"],
+}
+
+effective_defaults := object.union(builtin_defaults, d) if {
+	d := data.kubegate.defaults
+	is_object(d)
+} else := builtin_defaults
+
+# setting(key): input.config[key] when present and of the default's type, else the
+# default. A malformed config value never weakens the policy silently.
+setting(key) := v if {
+	v := config[key]
+	type_name(v) == type_name(effective_defaults[key])
+} else := effective_defaults[key]
+
+string_set(key) := {s | some s in setting(key); is_string(s)}
+
+production_namespaces := string_set("production_namespaces")
+
+system_namespaces := string_set("system_namespaces")
+
+block_production if setting("block_production") == true
+
+kubegate_namespace := setting("kubegate_namespace")
+
+in_production_namespace if {
+	namespace != ""
+	namespace in production_namespaces
+}
+
+# --- describing the target, for reasons -------------------------------------------
+
+# "deployments.apps", or "pods" for the core group.
+qualified_resource := resource if {
+	group == ""
+} else := concat(".", [resource, group])
+
+# The object's name: from the URL, or for a create from the body.
+object_name := name if {
+	name != ""
+} else := n if {
+	n := obj.metadata.name
+	is_string(n)
+} else := ""
+
+# "default/api", "api" (cluster-scoped), "in namespace default" (collections) or "".
+object_ref := concat("/", [namespace, object_name]) if {
+	namespace != ""
+	object_name != ""
+} else := object_name if {
+	object_name != ""
+} else := concat(" ", ["in namespace", namespace]) if {
+	namespace != ""
+} else := ""
+
+# "deployments.apps/scale default/api"
+target := trim_space(concat(" ", [resource_label, object_ref]))
+
+resource_label := concat("/", [qualified_resource, subresource]) if {
+	subresource != ""
+} else := qualified_resource
+
+# --- what the body sets -------------------------------------------------------------
+
+# assignments: every [path, value] the request body sets, whatever its format.
+# Objects (create/update bodies, merge, strategic-merge and apply patches) are walked
+# whole; a JSON patch contributes each add/replace op's target path joined with every
+# path inside its value. So a rule can ask "does this request set spec.replicas?"
+# without caring how the client spelled the change.
+assignments contains [p, v] if {
+	not is_array(obj)
+	walk(obj, [p, v])
+}
+
+assignments contains [array.concat(base, q), v] if {
+	is_array(obj)
+	some op in obj
+	op.op in {"add", "replace"}
+	base := pointer_segments(op.path)
+	walk(op.value, [q, v])
+}
+
+# RFC 6901 JSON pointer → path segments ("~1" is "/", "~0" is "~").
+pointer_segments(ptr) := [] if {
+	ptr == ""
+} else := [unescape_pointer(s) | some s in split(trim_prefix(ptr, "/"), "/")]
+
+unescape_pointer(s) := replace(replace(s, "~1", "/"), "~0", "~")
+
+# The last key of a path.
+last_key(p) := p[count(p) - 1]
+
+# old_value(p): the live object's value at path p, or null.
+old_value(p) := v if {
+	is_object(old_obj)
+	v := object.get(old_obj, p, null)
+} else := null

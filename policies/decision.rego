@@ -1,0 +1,81 @@
+# Entrypoint: data.kubegate.decision (wasm entrypoint "kubegate/decision").
+#
+# Each concern file (reads, workloads, config, rbac, storage, network, security,
+# production, connect, agents, deletes) adds findings to `rule_findings`:
+#   {"rule": "<file>.<rule>", "risk": "LOW|MEDIUM|HIGH|CRITICAL", "reason": "..."}
+# and agents.rego adds outright refusals to `deny`. This file combines them:
+# the risk is the highest level any finding has.
+package kubegate
+
+levels := ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+
+rank := {"LOW": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
+
+# What each class requires of the gate.
+handling := {
+	"LOW": {"approvals": 0, "override_required": false, "dry_run_first": false},
+	"MEDIUM": {"approvals": 1, "override_required": false, "dry_run_first": false},
+	"HIGH": {"approvals": 1, "override_required": false, "dry_run_first": true},
+	"CRITICAL": {"approvals": 2, "override_required": true, "dry_run_first": true},
+}
+
+# Fallbacks, only when no concern file matched: a change to anything else is
+# MEDIUM; a request we cannot even recognize (unknown verb, empty input) is HIGH,
+# so it is never auto-approved.
+fallback_findings contains {
+	"rule": "default.change",
+	"risk": "MEDIUM",
+	"reason": concat(" ", ["change to", target]),
+} if {
+	count(rule_findings) == 0
+	generic_change
+}
+
+fallback_findings contains {
+	"rule": "default.unrecognized",
+	"risk": "HIGH",
+	"reason": concat("", ["unrecognized request (verb \"", verb, "\")"]),
+} if {
+	count(rule_findings) == 0
+	not generic_change
+}
+
+generic_change if {
+	is_write
+	resource != ""
+}
+
+findings := rule_findings | fallback_findings
+
+max_rank := max({rank[f.risk] | some f in findings})
+
+risk := levels[max_rank]
+
+# Reasons: at MEDIUM and above, the reasons of every MEDIUM+ finding (so an approver
+# sees both "rollout restart" and "change in production namespace"); LOW reasons
+# only when nothing is above LOW. Sorted, without duplicates.
+min_listed_rank := 1 if {
+	max_rank >= 1
+} else := 0
+
+reasons := sort({f.reason | some f in findings; rank[f.risk] >= min_listed_rank})
+
+decision := {
+	"risk": risk,
+	"reasons": reasons,
+	"approvals": handling[risk].approvals,
+	"override_required": handling[risk].override_required,
+	"dry_run_first": handling[risk].dry_run_first,
+	"deny": sort(deny),
+}
+
+# Should anything above fail to evaluate, fail closed rather than leave the
+# decision undefined.
+default decision := {
+	"risk": "CRITICAL",
+	"reasons": ["policy could not classify the request"],
+	"approvals": 2,
+	"override_required": true,
+	"dry_run_first": true,
+	"deny": [],
+}

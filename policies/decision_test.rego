@@ -1,0 +1,250 @@
+package kubegate_test
+
+import data.kubegate
+
+# --- the decision is always defined and well formed ----------------------------
+
+test_empty_input_is_defined_and_not_low if {
+	d := decide({})
+	d.risk == "HIGH"
+	d.approvals == 1
+	d.dry_run_first == true
+	d.override_required == false
+	d.deny == []
+	count(d.reasons) > 0
+}
+
+test_null_fields_are_defined if {
+	d := decide({"request": null, "user": null, "object": null, "oldObject": null, "config": null})
+	d.risk == "HIGH"
+}
+
+test_wrongly_typed_fields_are_defined if {
+	d := decide({"request": {"verb": 7, "resource": ["pods"]}, "user": "x", "config": []})
+	d.risk == "HIGH"
+}
+
+test_handling_per_class if {
+	low := decide(req_input({"verb": "list", "resource": "pods", "namespace": "default"}, null))
+	low.risk == "LOW"
+	low.approvals == 0
+	low.override_required == false
+	low.dry_run_first == false
+
+	medium := decide(req_input({"verb": "create", "resource": "configmaps", "namespace": "default"}, {"metadata": {"name": "c"}}))
+	medium.risk == "MEDIUM"
+	medium.approvals == 1
+	medium.override_required == false
+	medium.dry_run_first == false
+
+	high := decide(req_input({"verb": "delete", "resource": "pods", "namespace": "default", "name": "x"}, null))
+	high.risk == "HIGH"
+	high.approvals == 1
+	high.override_required == false
+	high.dry_run_first == true
+
+	critical := decide(req_input({"verb": "delete", "resource": "namespaces", "name": "foo"}, null))
+	critical.risk == "CRITICAL"
+	critical.approvals == 2
+	critical.override_required == true
+	critical.dry_run_first == true
+}
+
+test_reasons_sorted_and_non_empty_for_medium_and_above if {
+	inp := req_input(
+		{"verb": "patch", "group": "apps", "resource": "deployments", "namespace": "production", "name": "api"},
+		{"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-25T10:00:00Z"}}}}},
+	)
+	r := reasons_of(inp)
+	r == sort(r)
+	r == [
+		"change in production namespace production",
+		"rollout restart of deployments.apps production/api",
+	]
+}
+
+test_low_reasons_hidden_when_higher if {
+	# impersonated read: the "read-only request" reason would mislead.
+	inp := req_input({"verb": "get", "resource": "pods", "namespace": "default", "impersonate": {"user": "bob"}}, null)
+	reasons_of(inp) == ["impersonation (user bob)"]
+}
+
+test_deny_empty_by_default if {
+	deny_of(req_input({"verb": "delete", "group": "rbac.authorization.k8s.io", "resource": "clusterroles", "name": "x"}, null)) == []
+}
+
+# --- fallbacks -----------------------------------------------------------------
+
+test_default_change_unknown_resource_is_medium if {
+	inp := req_input({"verb": "patch", "group": "example.com", "resource": "widgets", "namespace": "default", "name": "w"}, {"spec": {"size": 2}})
+	fired("default.change", inp)
+	decide(inp).risk == "MEDIUM"
+	decide(inp).reasons == ["change to widgets.example.com default/w"]
+}
+
+test_default_change_not_when_a_rule_matched if {
+	not fired("default.change", req_input({"verb": "create", "resource": "configmaps", "namespace": "default"}, null))
+	not fired("default.change", req_input({"verb": "list", "resource": "pods"}, null))
+}
+
+test_default_unrecognized_verb_is_high if {
+	inp := req_input({"verb": "frobnicate", "resource": "pods", "namespace": "default"}, null)
+	fired("default.unrecognized", inp)
+	risk_of(inp) == "HIGH"
+}
+
+test_default_unrecognized_not_for_known_requests if {
+	not fired("default.unrecognized", req_input({"verb": "update", "group": "example.com", "resource": "widgets"}, null))
+	not fired("default.unrecognized", req_input({"verb": "watch", "resource": "pods"}, null))
+}
+
+# --- configuration ---------------------------------------------------------------
+
+test_builtin_defaults_match_data_json if {
+	kubegate.builtin_defaults == data.kubegate.defaults
+}
+
+test_config_overrides_production_namespaces if {
+	inp := req_input({"verb": "create", "resource": "configmaps", "namespace": "staging"}, null)
+	risk_of(inp) == "MEDIUM"
+	risk_of(with_config(inp, {"production_namespaces": ["staging"]})) == "HIGH"
+}
+
+test_config_block_production_false if {
+	inp := req_input({"verb": "create", "resource": "configmaps", "namespace": "production"}, null)
+	risk_of(inp) == "HIGH"
+	risk_of(with_config(inp, {"block_production": false})) == "MEDIUM"
+}
+
+test_config_malformed_value_falls_back_to_default if {
+	inp := req_input({"verb": "create", "resource": "configmaps", "namespace": "production"}, null)
+	risk_of(with_config(inp, {"block_production": "no", "production_namespaces": "staging"})) == "HIGH"
+}
+
+test_defaults_without_data_json if {
+	inp := req_input({"verb": "create", "resource": "configmaps", "namespace": "prod"}, null)
+	d := kubegate.decision with input as inp with data.kubegate.defaults as null
+	d.risk == "HIGH"
+}
+
+# --- seed examples: realistic kubectl requests -------------------------------------
+
+test_seed_kubectl_get_pods if {
+	inp := req_input({"verb": "list", "resource": "pods", "namespace": "default", "path": "/api/v1/namespaces/default/pods", "query": {"limit": ["500"]}}, null)
+	decide(inp) == {
+		"risk": "LOW",
+		"reasons": ["read-only request"],
+		"approvals": 0,
+		"override_required": false,
+		"dry_run_first": false,
+		"deny": [],
+	}
+}
+
+test_seed_kubectl_logs if {
+	inp := req_input({"verb": "get", "resource": "pods", "subresource": "log", "namespace": "default", "name": "api-7d9f", "path": "/api/v1/namespaces/default/pods/api-7d9f/log"}, null)
+	risk_of(inp) == "LOW"
+}
+
+test_seed_kubectl_auth_whoami if {
+	inp := req_input(
+		{"verb": "create", "group": "authentication.k8s.io", "resource": "selfsubjectreviews", "path": "/apis/authentication.k8s.io/v1/selfsubjectreviews", "contentType": "application/json"},
+		{"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1", "metadata": {"creationTimestamp": null}, "status": {"userInfo": {}}},
+	)
+	risk_of(inp) == "LOW"
+}
+
+test_seed_kubectl_scale if {
+	inp := req_input(
+		{"verb": "patch", "group": "apps", "resource": "deployments", "subresource": "scale", "namespace": "default", "name": "api", "path": "/apis/apps/v1/namespaces/default/deployments/api/scale", "query": {"fieldManager": ["kubectl-scale"]}, "contentType": "application/merge-patch+json"},
+		{"spec": {"replicas": 3}},
+	)
+	d := decide(inp)
+	d.risk == "MEDIUM"
+	d.reasons == ["scaling deployments.apps default/api"]
+	d.approvals == 1
+}
+
+test_seed_kubectl_edit_configmap if {
+	inp := with_old(
+		req_input(
+			{"verb": "patch", "resource": "configmaps", "namespace": "default", "name": "app-config", "path": "/api/v1/namespaces/default/configmaps/app-config", "query": {"fieldManager": ["kubectl-edit"]}, "contentType": "application/strategic-merge-patch+json"},
+			{"data": {"LOG_LEVEL": "debug"}},
+		),
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app-config", "namespace": "default"}, "data": {"LOG_LEVEL": "info"}},
+	)
+	risk_of(inp) == "MEDIUM"
+	reasons_of(inp) == ["change to ConfigMap default/app-config"]
+}
+
+test_seed_kubectl_create_configmap if {
+	inp := req_input(
+		{"verb": "create", "resource": "configmaps", "namespace": "default", "path": "/api/v1/namespaces/default/configmaps", "query": {"fieldManager": ["kubectl-create"]}, "contentType": "application/json"},
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app-config", "namespace": "default"}, "data": {"a": "1"}},
+	)
+	risk_of(inp) == "MEDIUM"
+	reasons_of(inp) == ["change to ConfigMap default/app-config"]
+}
+
+test_seed_kubectl_rollout_restart if {
+	inp := req_input(
+		{"verb": "patch", "group": "apps", "resource": "deployments", "namespace": "default", "name": "api", "path": "/apis/apps/v1/namespaces/default/deployments/api", "query": {"fieldManager": ["kubectl-rollout"]}, "contentType": "application/strategic-merge-patch+json"},
+		{"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-25T10:30:00Z"}}}}},
+	)
+	risk_of(inp) == "MEDIUM"
+	reasons_of(inp) == ["rollout restart of deployments.apps default/api"]
+}
+
+test_seed_kubectl_delete_pod if {
+	inp := req_input(
+		{"verb": "delete", "resource": "pods", "namespace": "default", "name": "x", "path": "/api/v1/namespaces/default/pods/x", "contentType": "application/json"},
+		{"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
+	)
+	risk_of(inp) == "HIGH"
+	reasons_of(inp) == ["delete of pods default/x"]
+}
+
+test_seed_networkpolicy_create if {
+	inp := req_input(
+		{"verb": "create", "group": "networking.k8s.io", "resource": "networkpolicies", "namespace": "default", "path": "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies", "contentType": "application/json"},
+		{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny-all"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}},
+	)
+	risk_of(inp) == "HIGH"
+}
+
+test_seed_changes_in_production if {
+	create := req_input({"verb": "create", "resource": "configmaps", "namespace": "production"}, {"metadata": {"name": "c"}})
+	risk_of(create) == "HIGH"
+	patch := req_input({"verb": "patch", "group": "apps", "resource": "deployments", "subresource": "scale", "namespace": "production", "name": "api-service"}, {"spec": {"replicas": 5}})
+	risk_of(patch) == "HIGH"
+}
+
+test_seed_kubectl_delete_namespace if {
+	inp := req_input({"verb": "delete", "resource": "namespaces", "namespace": "", "name": "foo", "path": "/api/v1/namespaces/foo"}, null)
+	d := decide(inp)
+	d.risk == "CRITICAL"
+	d.override_required == true
+	d.approvals == 2
+}
+
+test_seed_delete_persistentvolume if {
+	risk_of(req_input({"verb": "delete", "resource": "persistentvolumes", "name": "pv-1", "path": "/api/v1/persistentvolumes/pv-1"}, null)) == "CRITICAL"
+}
+
+test_seed_create_clusterrolebinding if {
+	inp := req_input(
+		{"verb": "create", "group": "rbac.authorization.k8s.io", "resource": "clusterrolebindings", "path": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"},
+		{"kind": "ClusterRoleBinding", "metadata": {"name": "x"}, "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"}, "subjects": [{"kind": "User", "name": "bob"}]},
+	)
+	risk_of(inp) == "CRITICAL"
+}
+
+test_seed_update_and_patch_secrets if {
+	risk_of(req_input({"verb": "update", "resource": "secrets", "namespace": "default", "name": "db"}, {"kind": "Secret", "metadata": {"name": "db"}, "data": {"p": "eA=="}})) == "CRITICAL"
+	risk_of(req_input({"verb": "patch", "resource": "secrets", "namespace": "default", "name": "db", "contentType": "application/merge-patch+json"}, {"data": {"p": "eQ=="}})) == "CRITICAL"
+}
+
+test_seed_dry_run_classified_like_real_request if {
+	inp := req_input({"verb": "delete", "resource": "pods", "namespace": "default", "name": "x", "dryRun": true, "query": {"dryRun": ["All"]}}, null)
+	risk_of(inp) == "HIGH"
+}

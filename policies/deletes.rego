@@ -1,0 +1,34 @@
+# Deletes. Resource-specific deletes that are worse than HIGH (PV/PVC, Secrets,
+# RBAC, CRDs, webhooks) are in their concern files.
+package kubegate
+
+# Any delete may disrupt.
+rule_findings contains {
+	"rule": "deletes.delete",
+	"risk": "HIGH",
+	"reason": concat(" ", ["delete of", target]),
+} if {
+	is_write
+	verb == "delete"
+}
+
+# One call can wipe a whole namespace's worth of objects.
+rule_findings contains {
+	"rule": "deletes.deletecollection",
+	"risk": "CRITICAL",
+	"reason": concat(" ", ["deletecollection of", target]),
+} if {
+	is_write
+	verb == "deletecollection"
+}
+
+# Deleting a namespace deletes everything in it.
+rule_findings contains {
+	"rule": "deletes.namespace",
+	"risk": "CRITICAL",
+	"reason": concat(" ", ["delete of", target, "(deletes everything in it)"]),
+} if {
+	is_write
+	verb in {"delete", "deletecollection"}
+	is_resource("", {"namespaces"})
+}

@@ -1,0 +1,71 @@
+# Input builders and assertions shared by every *_test.rego.
+package kubegate_test
+
+import data.kubegate
+
+human := {"username": "alice", "uid": "", "groups": ["system:authenticated"], "extra": {}}
+
+agent := {"username": "agent", "uid": "", "groups": ["system:authenticated"], "extra": {}}
+
+no_impersonation := {"user": null, "uid": null, "groups": [], "extra": {}}
+
+base_request := {
+	"verb": "get",
+	"group": "",
+	"version": "v1",
+	"resource": "",
+	"subresource": "",
+	"namespace": "",
+	"name": "",
+	"dryRun": false,
+	"path": "",
+	"query": {},
+	"contentType": "",
+	"resourceRequest": true,
+	"impersonate": no_impersonation,
+}
+
+# A resource request by a human (alice): r overrides request fields, o is the body.
+req_input(r, o) := {
+	"request": object.union(base_request, r),
+	"user": human,
+	"object": o,
+	"oldObject": null,
+	"config": {},
+}
+
+# The same request sent by the "agent" user.
+as_agent(inp) := object.union(inp, {"user": agent})
+
+# The same request with a live object.
+with_old(inp, old) := object.union(inp, {"oldObject": old})
+
+# The same request with input.config values.
+with_config(inp, c) := object.union(inp, {"config": c})
+
+# A pod spec wrapped as a Deployment create in namespace default.
+deployment_with(pod_spec) := req_input(
+	{"verb": "create", "group": "apps", "resource": "deployments", "namespace": "default"},
+	{
+		"apiVersion": "apps/v1",
+		"kind": "Deployment",
+		"metadata": {"name": "api"},
+		"spec": {"replicas": 1, "template": {"spec": pod_spec}},
+	},
+)
+
+fired(rule, inp) if {
+	fs := kubegate.findings with input as inp
+	some f in fs
+	f.rule == rule
+}
+
+decide(inp) := d if {
+	d := kubegate.decision with input as inp
+}
+
+risk_of(inp) := decide(inp).risk
+
+reasons_of(inp) := decide(inp).reasons
+
+deny_of(inp) := decide(inp).deny

@@ -1,0 +1,32 @@
+# Storage: volumes and cluster storage configuration.
+package kubegate
+
+# Deleting a PV or PVC can destroy the data on it (reclaim policy Delete).
+rule_findings contains {
+	"rule": "storage.delete_volume",
+	"risk": "CRITICAL",
+	"reason": concat(" ", ["delete of", target, "(possible data loss)"]),
+} if {
+	is_write
+	verb in {"delete", "deletecollection"}
+	is_resource("", {"persistentvolumes", "persistentvolumeclaims"})
+}
+
+# PersistentVolumes and storage.k8s.io objects (StorageClasses, CSI drivers,
+# VolumeAttachments...) are cluster-wide: a reclaim policy or a driver change
+# reaches every workload's data.
+rule_findings contains {
+	"rule": "storage.cluster_storage",
+	"risk": "HIGH",
+	"reason": concat(" ", ["change to cluster storage:", target]),
+} if {
+	is_change
+	cluster_storage
+}
+
+cluster_storage if {
+	group == ""
+	resource == "persistentvolumes"
+}
+
+cluster_storage if group == "storage.k8s.io"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Everything a fresh clone needs: node modules, the Go-built control plane and OPA
+# (cached outside the clone), the TypeScript build and the policy bundle.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+bash test/cluster/build.sh
+npm run --silent build
+bash scripts/policy-build.sh

@@ -1,0 +1,211 @@
+// HTTP(S) webhook sink: POSTs JSON arrays of records, retries with capped exponential backoff,
+// and persists a cursor after each acknowledged batch. At-least-once: receivers dedupe on seq.
+//
+// The audit file is the source of truth. The in-memory queue is only a shortcut: when it is
+// full (dead webhook) or after a restart, records are re-read from the file from the cursor on.
+import type { Logger } from 'pino';
+import { parseRecord } from './check.js';
+import { cursorPath, readCursor, writeCursor } from './cursor.js';
+import { readLines } from './lines.js';
+import type { Sink, SinkStatus } from './sink.js';
+import type { AuditRecord, WebhookSinkConfig } from './types.js';
+
+const DEFAULTS = {
+  batchSize: 100,
+  flushMs: 1000,
+  minBackoffMs: 250,
+  maxBackoffMs: 30_000,
+  timeoutMs: 10_000,
+  maxQueue: 10_000,
+};
+
+export interface WebhookSinkContext {
+  auditPath: string;
+  /** Highest seq already durable in the file when the sink starts. */
+  durableSeq: number;
+  logger: Logger;
+  /** How long close() keeps trying to deliver before leaving the rest to the next start. */
+  closeTimeoutMs?: number;
+}
+
+export class WebhookSink implements Sink {
+  readonly name: string;
+  private readonly cfg: Required<Omit<WebhookSinkConfig, 'headers'>> & { headers: Record<string, string> };
+  private readonly cursorFile: string;
+  private queue: AuditRecord[] = [];
+  /** First seq not yet acknowledged (cursor + 1). */
+  private nextSeq: number;
+  private durableSeq: number;
+  /** When the oldest queued record arrived (for flushMs). */
+  private oldestQueuedAt = 0;
+  /** Resume point for file reads, so a long backlog is read once, not rescanned per batch. */
+  private readHint = { seq: 0, offset: 0 };
+  private wake: (() => void) | undefined;
+  private closing = false;
+  private closeDeadline = Number.POSITIVE_INFINITY;
+  private readonly abort = new AbortController();
+  private readonly loop: Promise<void>;
+  private shipped = 0;
+  private failures = 0;
+  private lastError: string | undefined;
+
+  private constructor(
+    cfg: WebhookSinkConfig,
+    private readonly ctx: WebhookSinkContext,
+    cursor: number,
+  ) {
+    this.name = cfg.name;
+    this.cfg = { ...DEFAULTS, ...cfg, headers: cfg.headers ?? {} };
+    this.cursorFile = cursorPath(ctx.auditPath, cfg.name);
+    this.nextSeq = cursor + 1;
+    this.durableSeq = ctx.durableSeq;
+    this.loop = this.run();
+  }
+
+  static async start(cfg: WebhookSinkConfig, ctx: WebhookSinkContext): Promise<WebhookSink> {
+    const file = cursorPath(ctx.auditPath, cfg.name);
+    let cursor = 0;
+    try {
+      cursor = await readCursor(file);
+    } catch (err) {
+      ctx.logger.warn({ err, sink: cfg.name }, 'unreadable audit shipping cursor; re-sending from seq 1');
+    }
+    if (cursor > ctx.durableSeq) {
+      // The cursor belongs to another (older, replaced) file: start this one from the beginning.
+      ctx.logger.warn({ sink: cfg.name, cursor, lastSeq: ctx.durableSeq }, 'cursor ahead of audit file; reset');
+      cursor = 0;
+    }
+    return new WebhookSink(cfg, ctx, cursor);
+  }
+
+  offer(records: readonly AuditRecord[]): void {
+    for (const r of records) {
+      if (r.seq > this.durableSeq) this.durableSeq = r.seq;
+      if (r.seq < this.nextSeq) continue;
+      const tail = this.queue[this.queue.length - 1];
+      // Keep the queue contiguous; anything skipped here is re-read from the file later.
+      if (this.queue.length >= this.cfg.maxQueue || (tail && r.seq !== tail.seq + 1)) continue;
+      if (this.queue.length === 0) this.oldestQueuedAt = Date.now();
+      this.queue.push(r);
+    }
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.closeDeadline = Date.now() + (this.ctx.closeTimeoutMs ?? 5000);
+    const timer = setTimeout(() => this.abort.abort(), Math.max(0, this.closeDeadline - Date.now()));
+    this.wake?.();
+    await this.loop;
+    clearTimeout(timer);
+  }
+
+  status(): SinkStatus {
+    return {
+      name: this.name,
+      type: 'webhook',
+      shipped: this.shipped,
+      queued: this.queue.length,
+      failures: this.failures,
+      cursor: this.nextSeq - 1,
+      ...(this.lastError !== undefined && { lastError: this.lastError }),
+    };
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.cfg.minBackoffMs;
+    for (;;) {
+      if (this.closing && (this.nextSeq > this.durableSeq || Date.now() >= this.closeDeadline)) return;
+      const batch = await this.nextBatch();
+      if (!batch) continue;
+      try {
+        await this.post(batch);
+        const last = batch[batch.length - 1]!.seq;
+        await writeCursor(this.cursorFile, last);
+        this.nextSeq = last + 1;
+        this.shipped += batch.length;
+        this.lastError = undefined;
+        backoff = this.cfg.minBackoffMs;
+      } catch (err) {
+        this.failures++;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.ctx.logger.warn(
+          { sink: this.name, err: this.lastError, retryInMs: backoff, fromSeq: batch[0]!.seq },
+          'audit webhook delivery failed; will retry',
+        );
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, this.cfg.maxBackoffMs);
+      }
+    }
+  }
+
+  /** The next records to send from nextSeq on, or undefined after waiting for more. */
+  private async nextBatch(): Promise<AuditRecord[] | undefined> {
+    while (this.queue.length > 0 && this.queue[0]!.seq < this.nextSeq) this.queue.shift();
+    if (this.nextSeq > this.durableSeq) {
+      await this.sleep(Number.POSITIVE_INFINITY);
+      return undefined;
+    }
+    const head = this.queue[0];
+    if (!head || head.seq > this.nextSeq) {
+      // Gap between the cursor and memory (restart, or queue overflow): the file has it.
+      const upTo = head ? head.seq - 1 : this.durableSeq;
+      const fromFile = await this.readFromFile(this.nextSeq, upTo);
+      if (fromFile.length === 0) {
+        // Should not happen (durable records are in the file); avoid a hot loop if it does.
+        this.lastError = `records ${this.nextSeq}..${upTo} not found in ${this.ctx.auditPath}`;
+        await this.sleep(this.cfg.maxBackoffMs);
+        return undefined;
+      }
+      return fromFile;
+    }
+    const waited = Date.now() - this.oldestQueuedAt;
+    if (this.queue.length < this.cfg.batchSize && waited < this.cfg.flushMs && !this.closing) {
+      await this.sleep(this.cfg.flushMs - waited);
+      return undefined;
+    }
+    return this.queue.slice(0, this.cfg.batchSize);
+  }
+
+  private async readFromFile(from: number, to: number): Promise<AuditRecord[]> {
+    const start = this.readHint.seq === from ? this.readHint.offset : 0;
+    const out: AuditRecord[] = [];
+    for await (const line of readLines(this.ctx.auditPath, start)) {
+      if (!line.complete) break;
+      const r = parseRecord(line.text);
+      if (!r || r.seq < from) continue;
+      if (r.seq > to) break;
+      out.push(r);
+      this.readHint = { seq: r.seq + 1, offset: line.end };
+      if (out.length >= this.cfg.batchSize) break;
+    }
+    return out;
+  }
+
+  private async post(batch: AuditRecord[]): Promise<void> {
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.timeoutMs)]);
+    const res = await fetch(this.cfg.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...this.cfg.headers },
+      body: JSON.stringify(batch),
+      signal,
+    });
+    // Drain the body so the connection can be reused.
+    await res.arrayBuffer().catch(() => undefined);
+    if (!res.ok) throw new Error(`HTTP ${res.status} from ${this.cfg.url}`);
+  }
+
+  /** Waits `ms`, or less when a record arrives or close() is called. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const limit = this.closing ? Math.max(0, Math.min(ms, this.closeDeadline - Date.now())) : ms;
+      const timer = Number.isFinite(limit) ? setTimeout(done, limit) : undefined;
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../config.js';
+import { startDev } from '../dev/dev.js';
+import { serve } from '../serve.js';
+
+const USAGE = `kubegate — a safety gate in front of the Kubernetes API server
+
+Usage:
+  kubegate serve --config FILE           run the proxy from kubegate.yaml
+  kubegate dev [--dir DIR] [--port N]    local control plane + kubegate in front of it (demo, tests)
+  kubegate audit verify FILE... [--key PUB]
+  kubegate audit export FILE --since TIME [--until TIME]
+  kubegate audit tail FILE [-f] [-n N]
+  kubegate policy eval --input FILE [--bundle DIR]
+  kubegate policy replay --audit FILE --bundle DIR
+`;
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const logger = pino({ name: 'kubegate', level: process.env.KUBEGATE_LOG_LEVEL ?? 'info' });
+  switch (cmd) {
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+      if (!values.config) throw new ConfigError('kubegate serve needs --config FILE');
+      const running = await serve(loadConfig(values.config), logger);
+      onSignals(() => running.close());
+      return -1; // keep running
+    }
+    case 'dev': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { dir: { type: 'string', default: '.work/dev' }, port: { type: 'string', default: '8443' } },
+      });
+      const port = Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: not a port: ${values.port}`);
+      const dev = await startDev({ dir: values.dir, port }, logger);
+      onSignals(() => dev.stop());
+      const dir = values.dir;
+      process.stdout.write(
+        `kubegate dev ready at https://127.0.0.1:${dev.kubegate.port} (upstream ${dev.controlPlane.url})\n` +
+          `  source ${dir}/env   # KUBECONFIG (agent via kubegate), KUBEGATE_URL, KUBEGATE_CA, KUBEGATE_AUDIT\n` +
+          `  kubectl --kubeconfig ${dir}/admin.kubeconfig ...   # admin, straight to the apiserver\n`,
+      );
+      return -1;
+    }
+    case 'audit': {
+      const { runAuditCommand } = await import('../audit/cli.js');
+      return runAuditCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
+    case 'policy': {
+      const { runPolicyCommand } = await import('../policy/cli.js');
+      return runPolicyCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`kubegate: unknown command "${cmd}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`kubegate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

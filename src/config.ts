@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+/**
+ * kubegate.yaml. Every section is strict: an unknown key or a bad value is an
+ * error that names the key, so a typo never silently weakens the gate.
+ */
+const Sink = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('stdout') }),
+  z.strictObject({ type: z.literal('pino'), target: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
+  z.strictObject({
+    type: z.literal('webhook'),
+    name: z.string().regex(/^[a-z0-9-]+$/),
+    url: z.url(),
+    batchSize: z.number().int().positive().optional(),
+    flushMs: z.number().int().positive().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    maxBackoffMs: z.number().int().positive().optional(),
+  }),
+]);
+
+export const ConfigSchema = z.strictObject({
+  listen: z
+    .strictObject({ address: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8443) })
+    .prefault({}),
+  tls: z.strictObject({ cert: z.string(), key: z.string() }),
+  upstream: z
+    .strictObject({
+      kubeconfig: z.string().optional(),
+      context: z.string().optional(),
+      url: z.url().optional(),
+      ca: z.string().optional(),
+    })
+    .prefault({}),
+  cluster_name: z.string().min(1).default('kubegate'),
+  policy: z.strictObject({ bundle: z.string(), watch: z.boolean().default(true) }),
+  approvers: z.strictObject({ jwks: z.string() }),
+  audit: z.strictObject({
+    path: z.string(),
+    key: z.string().optional(),
+    checkpoint_every: z.number().int().positive().default(100),
+    fsync: z.enum(['group', 'each']).default('group'),
+    reads: z.boolean().default(false),
+    sinks: z.array(Sink).default([]),
+  }),
+  state: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('file'), path: z.string() }),
+      z.strictObject({ type: z.literal('kubernetes'), namespace: z.string().default('kubegate-system') }),
+    ])
+    .optional(),
+  execution: z
+    .strictObject({
+      auto_approve_low_risk: z.boolean().default(true),
+      require_dry_run: z.boolean().default(false),
+      hold_seconds: z.number().min(0).max(600).default(30),
+      max_token_ttl_seconds: z.number().int().positive().max(86_400).default(900),
+    })
+    .prefault({}),
+  safety: z
+    .strictObject({
+      block_production: z.boolean().default(true),
+      production_namespaces: z.array(z.string()).default(['production', 'prod', 'live']),
+      allow_critical: z.boolean().default(false),
+      require_approval: z.boolean().default(true),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      max_body_bytes: z.number().int().positive().default(3 * 1024 * 1024),
+      max_held_requests: z.number().int().positive().default(1000),
+      identity_cache_seconds: z.number().min(0).default(10),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates a parsed config; relative paths resolve against `baseDir`. */
+export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
+  const r = ConfigSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const msgs = r.error.issues.map((i) => {
+      const key = i.path.join('.') || '(root)';
+      return i.code === 'unrecognized_keys' ? `${key}: unknown key(s) ${i.keys.join(', ')}` : `${key}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid kubegate config:\n  ${msgs.join('\n  ')}`);
+  }
+  const c = r.data;
+  const abs = (p: string) => path.resolve(baseDir, p);
+  c.tls = { cert: abs(c.tls.cert), key: abs(c.tls.key) };
+  c.policy.bundle = abs(c.policy.bundle);
+  c.approvers.jwks = abs(c.approvers.jwks);
+  c.audit.path = abs(c.audit.path);
+  if (c.audit.key) c.audit.key = abs(c.audit.key);
+  if (c.upstream.kubeconfig) c.upstream.kubeconfig = abs(c.upstream.kubeconfig);
+  if (c.upstream.ca) c.upstream.ca = abs(c.upstream.ca);
+  if (c.state?.type === 'file') c.state.path = abs(c.state.path);
+  if (c.upstream.url && c.upstream.kubeconfig) throw new ConfigError('upstream: give either url (+ ca) or kubeconfig, not both');
+  return c;
+}
+
+export function loadConfig(file: string): Config {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, path.dirname(path.resolve(file)));
+}

@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where test/cluster/build.sh puts etcd, kube-apiserver, kube-controller-manager, kubectl and opa. */
+export function binDir(): string {
+  const cache = process.env.KUBEGATE_CACHE ?? path.join(os.homedir(), '.cache', 'kubegate');
+  return process.env.KUBEGATE_BIN ?? path.join(cache, 'bin');
+}
+
+export function binary(name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'opa'): string {
+  const p = path.join(binDir(), name);
+  if (!existsSync(p)) {
+    throw new Error(`${p} is missing: run \`bash test/cluster/build.sh\` (npm start and npm test do it for you)`);
+  }
+  return p;
+}

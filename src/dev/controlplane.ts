@@ -1,0 +1,219 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { binary } from './binaries.js';
+import { freePort } from './ports.js';
+
+/** Static-token users of the local control plane (token file, RBAC bound at start). */
+export const USERS = ['admin', 'agent', 'alice', 'bob', 'kubegate'] as const;
+export type UserName = (typeof USERS)[number];
+
+export interface ControlPlane {
+  url: string;
+  /** The apiserver's self-signed serving certificate, which is also its CA. */
+  caFile: string;
+  tokens: Record<UserName, string>;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+}
+
+function startProc(name: string, bin: string, args: string[], logDir: string): Proc {
+  const log = createWriteStream(path.join(logDir, `${name}.log`));
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return { name, child };
+}
+
+async function stopProc(p: Proc): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+  p.child.kill('SIGTERM');
+  const killed = await Promise.race([exited.then(() => true), sleep(8000).then(() => false)]);
+  if (!killed) {
+    p.child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function get(url: string, token: string, ca: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { headers: { authorization: `Bearer ${token}` }, ca, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+function failIfExited(procs: Proc[], logDir: string): void {
+  for (const p of procs) {
+    if (p.child.exitCode !== null) {
+      const log = readFileSync(path.join(logDir, `${p.name}.log`), 'utf8').split('\n').slice(-30).join('\n');
+      throw new Error(`${p.name} exited with code ${p.child.exitCode}:\n${log}`);
+    }
+  }
+}
+
+/** Writes a kubeconfig for one user (token auth) against one server. */
+export function writeKubeconfig(file: string, server: string, caFile: string, user: string, token: string): void {
+  const ca = readFileSync(caFile).toString('base64');
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${ca}
+users:
+- name: ${user}
+  user:
+    token: ${token}
+contexts:
+- name: ${user}@local
+  context: {cluster: local, user: ${user}, namespace: default}
+current-context: ${user}@local
+`,
+    { mode: 0o600 },
+  );
+}
+
+/**
+ * Starts etcd, kube-apiserver (RBAC, static tokens, generated serving cert and
+ * service-account key) and kube-controller-manager on free loopback ports.
+ */
+export async function startControlPlane(dir: string, opts: { controllerManager?: boolean } = {}): Promise<ControlPlane> {
+  const logDir = path.join(dir, 'logs');
+  const pki = path.join(dir, 'pki');
+  mkdirSync(logDir, { recursive: true });
+  mkdirSync(pki, { recursive: true, mode: 0o700 });
+
+  const tokens = Object.fromEntries(USERS.map((u) => [u, randomBytes(24).toString('hex')])) as Record<UserName, string>;
+  const groups: Record<UserName, string> = {
+    admin: 'system:masters',
+    agent: 'kubegate:agents',
+    alice: 'kubegate:approvers',
+    bob: 'kubegate:approvers',
+    kubegate: 'kubegate:proxies',
+  };
+  const tokenFile = path.join(pki, 'tokens.csv');
+  writeFileSync(tokenFile, USERS.map((u) => `${tokens[u]},${u},uid-${u},"${groups[u]}"`).join('\n') + '\n', {
+    mode: 0o600,
+  });
+  const saKey = path.join(pki, 'sa.key');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(saKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+
+  const [etcdPort, peerPort, apiPort, kcmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const procs: Proc[] = [];
+  const stop = async () => {
+    for (const p of [...procs].reverse()) await stopProc(p);
+  };
+  try {
+    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+    procs.push(
+      startProc(
+        'etcd',
+        binary('etcd'),
+        [
+          `--data-dir=${path.join(dir, 'etcd')}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+          `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+          '--unsafe-no-fsync',
+          '--log-level=warn',
+        ],
+        logDir,
+      ),
+    );
+
+    const certDir = path.join(pki, 'apiserver');
+    procs.push(
+      startProc(
+        'kube-apiserver',
+        binary('kube-apiserver'),
+        [
+          `--etcd-servers=${etcdUrl}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${apiPort}`,
+          `--cert-dir=${certDir}`,
+          '--service-cluster-ip-range=10.96.0.0/16',
+          '--service-account-issuer=https://kubernetes.default.svc',
+          `--service-account-key-file=${saKey}`,
+          `--service-account-signing-key-file=${saKey}`,
+          '--authorization-mode=RBAC',
+          `--token-auth-file=${tokenFile}`,
+          '--endpoint-reconciler-type=none',
+          '--allow-privileged=true',
+          '--profiling=false',
+          '--v=0',
+        ],
+        logDir,
+      ),
+    );
+    const url = `https://127.0.0.1:${apiPort}`;
+    const caFile = path.join(certDir, 'apiserver.crt');
+
+    const deadline = Date.now() + 180_000;
+    let ready = false;
+    while (Date.now() < deadline) {
+      failIfExited(procs, logDir);
+      try {
+        const r = await get(`${url}/readyz`, tokens.admin, readFileSync(caFile));
+        if (r.status === 200) {
+          ready = true;
+          break;
+        }
+      } catch {
+        // the serving cert is not written yet
+      }
+      await sleep(250);
+    }
+    if (!ready) throw new Error(`kube-apiserver not ready after 180s; see ${logDir}/kube-apiserver.log`);
+
+    if (opts.controllerManager !== false) {
+      const kcmKubeconfig = path.join(pki, 'kcm.kubeconfig');
+      writeKubeconfig(kcmKubeconfig, url, caFile, 'admin', tokens.admin);
+      procs.push(
+        startProc(
+          'kube-controller-manager',
+          binary('kube-controller-manager'),
+          [
+            `--kubeconfig=${kcmKubeconfig}`,
+            `--authentication-kubeconfig=${kcmKubeconfig}`,
+            `--authorization-kubeconfig=${kcmKubeconfig}`,
+            `--service-account-private-key-file=${saKey}`,
+            `--root-ca-file=${caFile}`,
+            '--leader-elect=false',
+            '--bind-address=127.0.0.1',
+            `--secure-port=${kcmPort}`,
+            '--controllers=*,-csrsigning,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller',
+            '--v=0',
+          ],
+          logDir,
+        ),
+      );
+    }
+    return { url, caFile, tokens, dir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

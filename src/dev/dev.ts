@@ -1,0 +1,143 @@
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import YAML from 'yaml';
+import { generateApproverKey, writeJwksFile } from '../approval/keys.js';
+import { loadConfig } from '../config.js';
+import { kubeCall } from '../kube/client.js';
+import { type Running, serve } from '../serve.js';
+import { loadUpstream } from '../upstream.js';
+import { type ControlPlane, startControlPlane, writeKubeconfig } from './controlplane.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface DevOptions {
+  dir: string;
+  port: number;
+  /** Extra config merged over the generated kubegate.yaml (tests use this). */
+  overrides?: Record<string, unknown>;
+}
+
+export interface DevHandle {
+  controlPlane: ControlPlane;
+  kubegate: Running;
+  stop(): Promise<void>;
+}
+
+/** RBAC for the local cluster: the agent gets cluster-admin (the worst case kubegate must contain). */
+async function bootstrapRbac(cp: ControlPlane): Promise<void> {
+  const upstream = loadUpstream({ url: cp.url, caFile: cp.caFile });
+  const auth = `Bearer ${cp.tokens.admin}`;
+  const bindings = [
+    { name: 'kubegate-agents-admin', role: 'cluster-admin', group: 'kubegate:agents' },
+    { name: 'kubegate-approvers-view', role: 'view', group: 'kubegate:approvers' },
+    { name: 'kubegate-proxies-admin', role: 'cluster-admin', group: 'kubegate:proxies' },
+  ];
+  for (const b of bindings) {
+    const r = await kubeCall(upstream, {
+      method: 'POST',
+      path: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      authorization: auth,
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: b.name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: b.group }],
+      },
+    });
+    if (r.status !== 201 && r.status !== 409) throw new Error(`creating ${b.name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  upstream.agent.destroy();
+}
+
+/**
+ * `kubegate dev`: a real local control plane with kubegate in front of it, and
+ * every file a user needs to try it (kubeconfigs, approver keys, an env file).
+ */
+export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHandle> {
+  const dir = path.resolve(opts.dir);
+  const keys = path.join(dir, 'keys');
+  mkdirSync(keys, { recursive: true, mode: 0o700 });
+
+  logger.info({ dir }, 'starting local control plane (etcd, kube-apiserver, kube-controller-manager)');
+  const cp = await startControlPlane(path.join(dir, 'cluster'));
+  try {
+    await bootstrapRbac(cp);
+
+    const certs = path.join(dir, 'certs');
+    if (!existsSync(path.join(certs, 'serving.crt'))) {
+      execFileSync('bash', [path.join(repoRoot, 'certs', 'make-dev-certs.sh'), certs], { stdio: 'ignore' });
+    }
+
+    const jwks = path.join(dir, 'approvers.jwks.json');
+    if (!existsSync(jwks)) {
+      const pubs = [];
+      for (const name of ['alice', 'bob']) {
+        const { privateJwk, publicJwk } = await generateApproverKey(name);
+        writeFileSync(path.join(keys, `${name}.jwk`), `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
+        pubs.push(publicJwk);
+      }
+      writeJwksFile(jwks, pubs);
+    }
+    const auditKey = path.join(keys, 'audit-key.pem');
+    if (!existsSync(auditKey)) {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      writeFileSync(auditKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      writeFileSync(path.join(keys, 'audit-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    }
+
+    const upstreamKubeconfig = path.join(dir, 'upstream.kubeconfig');
+    writeKubeconfig(upstreamKubeconfig, cp.url, cp.caFile, 'kubegate', cp.tokens.kubegate);
+    const adminKubeconfig = path.join(dir, 'admin.kubeconfig');
+    writeKubeconfig(adminKubeconfig, cp.url, cp.caFile, 'admin', cp.tokens.admin);
+
+    const auditPath = path.join(dir, 'audit', 'actions-log.jsonl');
+    mkdirSync(path.dirname(auditPath), { recursive: true });
+    const config = {
+      listen: { address: '127.0.0.1', port: opts.port },
+      tls: { cert: 'certs/serving.crt', key: 'certs/serving.key' },
+      upstream: { kubeconfig: 'upstream.kubeconfig' },
+      cluster_name: 'kubegate-dev',
+      policy: { bundle: path.join(repoRoot, 'dist', 'policy') },
+      approvers: { jwks: 'approvers.jwks.json' },
+      audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem' },
+      state: { type: 'file', path: 'state/kubegate.db' },
+      ...opts.overrides,
+    };
+    const configFile = path.join(dir, 'kubegate.yaml');
+    writeFileSync(configFile, YAML.stringify(config));
+    mkdirSync(path.join(dir, 'state'), { recursive: true });
+
+    const kubegate = await serve(loadConfig(configFile), logger);
+    const url = `https://127.0.0.1:${kubegate.port}`;
+    const ca = path.join(certs, 'ca.crt');
+    writeKubeconfig(path.join(dir, 'kubeconfig'), url, ca, 'agent', cp.tokens.agent);
+    writeFileSync(
+      path.join(dir, 'env'),
+      [
+        `export KUBECONFIG=${path.join(dir, 'kubeconfig')}`,
+        `export KUBEGATE_URL=${url}`,
+        `export KUBEGATE_CA=${ca}`,
+        `export KUBEGATE_AUDIT=${auditPath}`,
+        `export KUBEGATE_ADMIN_KUBECONFIG=${adminKubeconfig}`,
+        `export KUBEGATE_CONFIG=${configFile}`,
+        '',
+      ].join('\n'),
+    );
+    return {
+      controlPlane: cp,
+      kubegate,
+      async stop() {
+        await kubegate.close();
+        await cp.stop();
+      },
+    };
+  } catch (err) {
+    await cp.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,64 @@
+import https from 'node:https';
+import type { Upstream } from '../upstream.js';
+
+export interface KubeResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface KubeCallOptions {
+  method?: string;
+  path: string;
+  /** Raw `Authorization` header value to send (the caller's own credentials). */
+  authorization?: string | undefined;
+  headers?: Record<string, string>;
+  body?: unknown;
+  contentType?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * A small JSON call to the upstream API server, used by kubegate itself (identity
+ * reviews, live-object fetches, set-up). Proxied traffic never goes through here.
+ */
+export function kubeCall<T = unknown>(upstream: Upstream, opts: KubeCallOptions): Promise<KubeResponse<T>> {
+  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  if (opts.authorization) headers.authorization = opts.authorization;
+  if (payload) {
+    headers['content-type'] = opts.contentType ?? 'application/json';
+    headers['content-length'] = String(payload.length);
+  }
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: upstream.url.hostname,
+        port: upstream.url.port || 443,
+        method: opts.method ?? 'GET',
+        path: opts.path,
+        headers,
+        agent: upstream.agent,
+        timeout: opts.timeoutMs ?? 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = text ? JSON.parse(text) : null;
+          } catch {
+            // not JSON: keep the text for the error message
+          }
+          resolve({ status: res.statusCode ?? 0, body: body as T, headers: res.headers });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`upstream call ${opts.path} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}

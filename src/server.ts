@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { type KubeRequest, parseRequest } from './kube/request.js';
+import { asStatusError, StatusError, sendStatus } from './kube/status.js';
+import type { Forwarder } from './proxy/forward.js';
+
+/**
+ * Decides what happens to one parsed request before it is forwarded. Returns the
+ * body to forward (the exact bytes that were decided on), or throws a StatusError.
+ * `after` is called with the upstream's answer so the outcome can be recorded.
+ */
+export interface Gate {
+  admit(req: IncomingMessage, kr: KubeRequest, signal: AbortSignal): Promise<Admission>;
+}
+
+export interface Admission {
+  body?: Buffer;
+  /** Extra response headers for the caller (e.g. a Warning naming the class and audit id). */
+  headers?: Record<string, string>;
+  /** Called once the upstream answered (status) or failed (error). */
+  done?: (outcome: { status: number; error?: string; durationMs: number }) => void;
+}
+
+export interface ServerDeps {
+  tls: { cert: Buffer; key: Buffer };
+  forwarder: Forwarder;
+  gate: Gate;
+  /** Handles kubegate's own API under /kubegate/ (approvals, health). */
+  api?: (req: IncomingMessage, res: ServerResponse) => void;
+  logger: Logger;
+  maxHeaderBytes?: number;
+}
+
+/**
+ * The whole request path in one place: parse → gate (identify, decide, hold,
+ * audit) → forward → record. Reads and writes take the same path; the gate is
+ * what tells them apart.
+ */
+export function createServer(deps: ServerDeps): https.Server {
+  const { forwarder, gate, logger } = deps;
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (deps.api && (req.url === '/kubegate' || req.url?.startsWith('/kubegate/'))) {
+      deps.api(req, res);
+      return;
+    }
+    const started = performance.now();
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    let kr: KubeRequest;
+    let admission: Admission;
+    try {
+      kr = parseRequest(req);
+      admission = await gate.admit(req, kr, abort.signal);
+    } catch (err) {
+      const se = asStatusError(err);
+      if (se.code >= 500) logger.error({ err }, 'request failed inside kubegate');
+      sendStatus(res, se);
+      req.resume();
+      return;
+    }
+    if (abort.signal.aborted) {
+      admission.done?.({ status: 0, error: 'client went away before forwarding', durationMs: performance.now() - started });
+      return;
+    }
+    for (const [k, v] of Object.entries(admission.headers ?? {})) res.setHeader(k, v);
+    if (admission.done) {
+      const done = admission.done;
+      res.once('finish', () => done({ status: res.statusCode, durationMs: performance.now() - started }));
+      res.once('close', () => {
+        if (!res.writableFinished) done({ status: res.statusCode, error: 'connection closed', durationMs: performance.now() - started });
+      });
+    }
+    forwarder.web(req, res, kr, admission.body);
+  }
+
+  async function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const abort = new AbortController();
+    socket.on('close', () => abort.abort());
+    socket.on('error', () => abort.abort());
+    let kr: KubeRequest;
+    try {
+      kr = parseRequest(req);
+      const admission = await gate.admit(req, kr, abort.signal);
+      if (abort.signal.aborted) return;
+      admission.done?.({ status: 101, durationMs: 0 });
+    } catch (err) {
+      writeStatusToSocket(socket, asStatusError(err));
+      return;
+    }
+    forwarder.upgrade(req, socket, head, kr);
+  }
+
+  const server = https.createServer(
+    {
+      cert: deps.tls.cert,
+      key: deps.tls.key,
+      maxHeaderSize: deps.maxHeaderBytes ?? 64 * 1024,
+      // long watches and held requests are normal; only the header phase is bounded
+      requestTimeout: 0,
+      headersTimeout: 30_000,
+      keepAliveTimeout: 65_000,
+    },
+    (req, res) => void onRequest(req, res),
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void onUpgrade(req, socket, head));
+  // Malformed HTTP (bad framing, oversized headers, smuggling attempts) is answered, never forwarded.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const reason = code === 431 ? 'request headers too large' : `malformed HTTP request (${err.code ?? err.message})`;
+    writeStatusToSocket(socket, new StatusError(code, 'BadRequest', reason));
+  });
+  server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+  return server;
+}
+
+function writeStatusToSocket(socket: Socket, err: StatusError): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify(err.toStatus());
+  socket.end(
+    `HTTP/1.1 ${err.code} ${err.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

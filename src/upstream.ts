@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/** Where kubegate forwards to, and how it trusts it. Credentials are always the caller's. */
+export interface Upstream {
+  url: URL;
+  ca?: Buffer;
+  agent: https.Agent;
+}
+
+export interface UpstreamOptions {
+  kubeconfig?: string;
+  context?: string;
+  url?: string;
+  caFile?: string;
+}
+
+/** Builds the upstream from a URL + CA, or from a kubeconfig context (default: current). */
+export function loadUpstream(opts: UpstreamOptions): Upstream {
+  let server: string;
+  let ca: Buffer | undefined;
+  let insecure = false;
+  if (opts.url) {
+    server = opts.url;
+    if (opts.caFile) ca = readFileSync(opts.caFile);
+  } else {
+    const kc = new KubeConfig();
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+    if (opts.context) kc.setCurrentContext(opts.context);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error(`kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
+    server = cluster.server;
+    if (cluster.caData) ca = Buffer.from(cluster.caData, 'base64');
+    else if (cluster.caFile) ca = readFileSync(cluster.caFile);
+    insecure = cluster.skipTLSVerify;
+  }
+  const url = new URL(server);
+  if (url.protocol !== 'https:') throw new Error(`upstream must be https, got ${server}`);
+  if (insecure) throw new Error('upstream with insecure-skip-tls-verify is refused: give kubegate the cluster CA');
+  // keep-alive pool: reads are many small requests; a fresh TLS handshake each would dominate latency
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, ...(ca ? { ca } : {}) });
+  return { url, agent, ...(ca ? { ca } : {}) };
+}

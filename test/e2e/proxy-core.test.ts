@@ -1,0 +1,119 @@
+import { execFileSync } from 'node:child_process';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { devEnv, freshNamespace, kubectl, kubectlStream } from './helpers.js';
+
+/** A raw HTTPS request to kubegate with the agent's token (for paths kubectl never sends). */
+function raw(path: string, opts: { method?: string; token?: string } = {}): Promise<{ status: number; body: string }> {
+  const env = devEnv();
+  const kubeconfig = readFileSync(env.KUBECONFIG!, 'utf8');
+  const token = opts.token ?? /token: (\S+)/.exec(kubeconfig)![1]!;
+  const url = new URL(env.KUBEGATE_URL!);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: url.hostname, port: url.port, path, method: opts.method ?? 'GET', ca: readFileSync(env.KUBEGATE_CA!), headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('kubectl works through kubegate against a real kube-apiserver', () => {
+  it('lists namespaces, discovers the API and knows who the agent is', async () => {
+    const ns = await kubectl(['get', 'namespaces', '-o', 'name']);
+    expect(ns.stderr).toBe('');
+    expect(ns.stdout).toContain('namespace/kube-system');
+
+    const res = await kubectl(['api-resources', '--no-headers']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+
+    const who = await kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(who.stdout).toBe('agent');
+  });
+
+  it('lists 500+ objects', async () => {
+    const ns = await freshNamespace('list');
+    const items = Array.from({ length: 520 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `cm-${i}`, namespace: ns },
+      data: { i: String(i) },
+    }));
+    const made = await kubectl(['create', '-f', '-'], {
+      as: 'admin',
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
+    });
+    expect(made.code).toBe(0);
+    const got = await kubectl(['get', 'configmaps', '-n', ns, '-o', 'name']);
+    expect(got.code).toBe(0);
+    expect(got.stdout.trim().split('\n').filter((l) => l.startsWith('configmap/cm-'))).toHaveLength(520);
+  });
+
+  it('keeps a watch open and delivers a change made by the admin as it happens', async () => {
+    const ns = await freshNamespace('watch');
+    const watch = kubectlStream(['get', 'configmaps', '-n', ns, '-w', '--output-watch-events', '-o', 'name']);
+    try {
+      await watch.waitFor('kube-root-ca.crt');
+      const t0 = Date.now();
+      expect((await kubectl(['create', 'configmap', 'late', '-n', ns], { as: 'admin' })).code).toBe(0);
+      await watch.waitFor('configmap/late');
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('relays the apiserver answer to exec and port-forward unchanged (no kubelet here)', async () => {
+    const ns = await freshNamespace('exec');
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: ns },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    };
+    expect((await kubectl(['create', '-f', '-'], { as: 'admin', input: JSON.stringify(pod) })).code).toBe(0);
+    const direct = await kubectl(['exec', '-n', ns, 'p', '--', 'true'], { as: 'admin' });
+    const viaGate = await kubectl(['exec', '-n', ns, 'p', '--', 'true']);
+    expect(direct.code).not.toBe(0);
+    expect(viaGate.stderr).toBe(direct.stderr);
+
+    const pfDirect = await kubectl(['port-forward', '-n', ns, 'pod/p', '18080:80'], { as: 'admin', timeoutMs: 20_000 });
+    const pfGate = await kubectl(['port-forward', '-n', ns, 'pod/p', '18081:80'], { timeoutMs: 20_000 });
+    expect(pfDirect.code).not.toBe(0);
+    expect(pfGate.stderr.replace('18081', '18080')).toBe(pfDirect.stderr);
+  });
+
+  it('refuses ambiguous paths with a Status and keeps serving', async () => {
+    for (const p of ['/api/v1/namespaces/default/../kube-system/secrets', '/api//v1/pods', '/api/v1/namespaces/default%2fsecrets']) {
+      const r = await raw(p);
+      expect(r.status, p).toBe(400);
+      const status = JSON.parse(r.body);
+      expect(status).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', code: 400 });
+    }
+    const unknown = await raw('/apis/nope.example.com/v1/things');
+    expect(unknown.status).toBe(404);
+    expect((await kubectl(['get', 'ns', 'default', '-o', 'name'])).stdout.trim()).toBe('namespace/default');
+  });
+
+  it('refuses a client that does not trust kubegate (bad TLS) without affecting others', async () => {
+    const env = devEnv();
+    let failed = false;
+    try {
+      execFileSync('curl', ['-sS', '--max-time', '5', `${env.KUBEGATE_URL}/version`], { stdio: 'pipe' });
+    } catch (err) {
+      failed = true;
+      expect(String((err as { stderr: Buffer }).stderr)).toMatch(/certificate/i);
+    }
+    expect(failed).toBe(true);
+    expect((await kubectl(['version', '-o', 'json'])).code).toBe(0);
+  });
+});
