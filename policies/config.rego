@@ -17,7 +17,7 @@ rule_findings contains {
 rule_findings contains {
 	"rule": "config.secret",
 	"risk": "CRITICAL",
-	"reason": concat(" ", [verb, "of Secret", object_ref]),
+	"reason": concat(" ", ["change to Secret", object_ref, "(credentials)"]),
 } if {
 	is_write
 	group == ""

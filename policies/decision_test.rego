@@ -5,7 +5,7 @@ import data.kubegate
 # --- the decision is always defined and well formed ----------------------------
 
 test_empty_input_is_defined_and_not_low if {
-	d := decide({})
+	d := kubegate.decision with input as {}
 	d.risk == "HIGH"
 	d.approvals == 1
 	d.dry_run_first == true
@@ -15,87 +15,93 @@ test_empty_input_is_defined_and_not_low if {
 }
 
 test_null_fields_are_defined if {
-	d := decide({"request": null, "user": null, "object": null, "oldObject": null, "config": null})
+	d := kubegate.decision with input as {"request": null, "user": null, "object": null, "oldObject": null, "config": null}
 	d.risk == "HIGH"
 }
 
 test_wrongly_typed_fields_are_defined if {
-	d := decide({"request": {"verb": 7, "resource": ["pods"]}, "user": "x", "config": []})
+	d := kubegate.decision with input as {"request": {"verb": 7, "resource": ["pods"]}, "user": "x", "config": []}
 	d.risk == "HIGH"
 }
 
 test_handling_per_class if {
-	low := decide(req_input({"verb": "list", "resource": "pods", "namespace": "default"}, null))
+	low := kubegate.decision with input as req_input({"verb": "list", "resource": "pods", "namespace": "default"}, null)
 	low.risk == "LOW"
 	low.approvals == 0
 	low.override_required == false
 	low.dry_run_first == false
 
-	medium := decide(req_input({"verb": "create", "resource": "configmaps", "namespace": "default"}, {"metadata": {"name": "c"}}))
+	medium := kubegate.decision with input as req_input({"verb": "create", "resource": "configmaps", "namespace": "default"}, {"metadata": {"name": "c"}})
 	medium.risk == "MEDIUM"
 	medium.approvals == 1
 	medium.override_required == false
 	medium.dry_run_first == false
 
-	high := decide(req_input({"verb": "delete", "resource": "pods", "namespace": "default", "name": "x"}, null))
+	high := kubegate.decision with input as req_input({"verb": "delete", "resource": "pods", "namespace": "default", "name": "x"}, null)
 	high.risk == "HIGH"
 	high.approvals == 1
 	high.override_required == false
 	high.dry_run_first == true
 
-	critical := decide(req_input({"verb": "delete", "resource": "namespaces", "name": "foo"}, null))
+	critical := kubegate.decision with input as req_input({"verb": "delete", "resource": "namespaces", "name": "foo"}, null)
 	critical.risk == "CRITICAL"
 	critical.approvals == 2
 	critical.override_required == true
 	critical.dry_run_first == true
 }
 
-test_reasons_sorted_and_non_empty_for_medium_and_above if {
+test_reasons_sorted_and_all_medium_and_above_listed if {
 	inp := req_input(
 		{"verb": "patch", "group": "apps", "resource": "deployments", "namespace": "production", "name": "api"},
 		{"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-25T10:00:00Z"}}}}},
 	)
-	r := reasons_of(inp)
-	r == sort(r)
-	r == [
+	d := kubegate.decision with input as inp
+	d.risk == "HIGH"
+	d.reasons == sort(d.reasons)
+	d.reasons == [
 		"change in production namespace production",
 		"rollout restart of deployments.apps production/api",
 	]
 }
 
 test_low_reasons_hidden_when_higher if {
-	# impersonated read: the "read-only request" reason would mislead.
-	inp := req_input({"verb": "get", "resource": "pods", "namespace": "default", "impersonate": {"user": "bob"}}, null)
-	reasons_of(inp) == ["impersonation (user bob)"]
+	# an impersonated read: "read-only request" would mislead
+	d := kubegate.decision with input as req_input({"verb": "get", "resource": "pods", "namespace": "default", "impersonate": {"user": "bob"}}, null)
+	d.reasons == ["impersonation (user bob)"]
 }
 
 test_deny_empty_by_default if {
-	deny_of(req_input({"verb": "delete", "group": "rbac.authorization.k8s.io", "resource": "clusterroles", "name": "x"}, null)) == []
+	d := kubegate.decision with input as req_input({"verb": "delete", "group": "rbac.authorization.k8s.io", "resource": "clusterroles", "name": "x"}, null)
+	d.deny == []
 }
 
 # --- fallbacks -----------------------------------------------------------------
 
 test_default_change_unknown_resource_is_medium if {
-	inp := req_input({"verb": "patch", "group": "example.com", "resource": "widgets", "namespace": "default", "name": "w"}, {"spec": {"size": 2}})
-	fired("default.change", inp)
-	decide(inp).risk == "MEDIUM"
-	decide(inp).reasons == ["change to widgets.example.com default/w"]
+	r := result with input as req_input({"verb": "patch", "group": "example.com", "resource": "widgets", "namespace": "default", "name": "w"}, {"spec": {"size": 2}})
+	fired("default.change", r)
+	r.decision.risk == "MEDIUM"
+	r.decision.reasons == ["change to widgets.example.com default/w"]
 }
 
 test_default_change_not_when_a_rule_matched if {
-	not fired("default.change", req_input({"verb": "create", "resource": "configmaps", "namespace": "default"}, null))
-	not fired("default.change", req_input({"verb": "list", "resource": "pods"}, null))
+	r1 := result with input as req_input({"verb": "create", "resource": "configmaps", "namespace": "default"}, null)
+	not fired("default.change", r1)
+	r2 := result with input as req_input({"verb": "list", "resource": "pods"}, null)
+	not fired("default.change", r2)
 }
 
 test_default_unrecognized_verb_is_high if {
-	inp := req_input({"verb": "frobnicate", "resource": "pods", "namespace": "default"}, null)
-	fired("default.unrecognized", inp)
-	risk_of(inp) == "HIGH"
+	r := result with input as req_input({"verb": "frobnicate", "resource": "pods", "namespace": "default"}, null)
+	fired("default.unrecognized", r)
+	r.decision.risk == "HIGH"
 }
 
 test_default_unrecognized_not_for_known_requests if {
-	not fired("default.unrecognized", req_input({"verb": "update", "group": "example.com", "resource": "widgets"}, null))
-	not fired("default.unrecognized", req_input({"verb": "watch", "resource": "pods"}, null))
+	r1 := result with input as req_input({"verb": "update", "group": "example.com", "resource": "widgets"}, null)
+	not fired("default.unrecognized", r1)
+	r2 := result with input as req_input({"verb": "watch", "resource": "pods"}, null)
+	not fired("default.unrecognized", r2)
 }
 
 # --- configuration ---------------------------------------------------------------
@@ -106,19 +112,24 @@ test_builtin_defaults_match_data_json if {
 
 test_config_overrides_production_namespaces if {
 	inp := req_input({"verb": "create", "resource": "configmaps", "namespace": "staging"}, null)
-	risk_of(inp) == "MEDIUM"
-	risk_of(with_config(inp, {"production_namespaces": ["staging"]})) == "HIGH"
+	before := kubegate.decision with input as inp
+	before.risk == "MEDIUM"
+	after := kubegate.decision with input as with_config(inp, {"production_namespaces": ["staging"]})
+	after.risk == "HIGH"
 }
 
 test_config_block_production_false if {
 	inp := req_input({"verb": "create", "resource": "configmaps", "namespace": "production"}, null)
-	risk_of(inp) == "HIGH"
-	risk_of(with_config(inp, {"block_production": false})) == "MEDIUM"
+	on := kubegate.decision with input as inp
+	on.risk == "HIGH"
+	off := kubegate.decision with input as with_config(inp, {"block_production": false})
+	off.risk == "MEDIUM"
 }
 
 test_config_malformed_value_falls_back_to_default if {
 	inp := req_input({"verb": "create", "resource": "configmaps", "namespace": "production"}, null)
-	risk_of(with_config(inp, {"block_production": "no", "production_namespaces": "staging"})) == "HIGH"
+	d := kubegate.decision with input as with_config(inp, {"block_production": "no", "production_namespaces": "staging"})
+	d.risk == "HIGH"
 }
 
 test_defaults_without_data_json if {
@@ -130,8 +141,8 @@ test_defaults_without_data_json if {
 # --- seed examples: realistic kubectl requests -------------------------------------
 
 test_seed_kubectl_get_pods if {
-	inp := req_input({"verb": "list", "resource": "pods", "namespace": "default", "path": "/api/v1/namespaces/default/pods", "query": {"limit": ["500"]}}, null)
-	decide(inp) == {
+	d := kubegate.decision with input as req_input({"verb": "list", "resource": "pods", "namespace": "default", "path": "/api/v1/namespaces/default/pods", "query": {"limit": ["500"]}}, null)
+	d == {
 		"risk": "LOW",
 		"reasons": ["read-only request"],
 		"approvals": 0,
@@ -142,8 +153,8 @@ test_seed_kubectl_get_pods if {
 }
 
 test_seed_kubectl_logs if {
-	inp := req_input({"verb": "get", "resource": "pods", "subresource": "log", "namespace": "default", "name": "api-7d9f", "path": "/api/v1/namespaces/default/pods/api-7d9f/log"}, null)
-	risk_of(inp) == "LOW"
+	d := kubegate.decision with input as req_input({"verb": "get", "resource": "pods", "subresource": "log", "namespace": "default", "name": "api-7d9f", "path": "/api/v1/namespaces/default/pods/api-7d9f/log"}, null)
+	d.risk == "LOW"
 }
 
 test_seed_kubectl_auth_whoami if {
@@ -151,7 +162,9 @@ test_seed_kubectl_auth_whoami if {
 		{"verb": "create", "group": "authentication.k8s.io", "resource": "selfsubjectreviews", "path": "/apis/authentication.k8s.io/v1/selfsubjectreviews", "contentType": "application/json"},
 		{"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1", "metadata": {"creationTimestamp": null}, "status": {"userInfo": {}}},
 	)
-	risk_of(inp) == "LOW"
+	d := kubegate.decision with input as inp
+	d.risk == "LOW"
+	d.approvals == 0
 }
 
 test_seed_kubectl_scale if {
@@ -159,7 +172,7 @@ test_seed_kubectl_scale if {
 		{"verb": "patch", "group": "apps", "resource": "deployments", "subresource": "scale", "namespace": "default", "name": "api", "path": "/apis/apps/v1/namespaces/default/deployments/api/scale", "query": {"fieldManager": ["kubectl-scale"]}, "contentType": "application/merge-patch+json"},
 		{"spec": {"replicas": 3}},
 	)
-	d := decide(inp)
+	d := kubegate.decision with input as inp
 	d.risk == "MEDIUM"
 	d.reasons == ["scaling deployments.apps default/api"]
 	d.approvals == 1
@@ -173,8 +186,9 @@ test_seed_kubectl_edit_configmap if {
 		),
 		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app-config", "namespace": "default"}, "data": {"LOG_LEVEL": "info"}},
 	)
-	risk_of(inp) == "MEDIUM"
-	reasons_of(inp) == ["change to ConfigMap default/app-config"]
+	d := kubegate.decision with input as inp
+	d.risk == "MEDIUM"
+	d.reasons == ["change to ConfigMap default/app-config"]
 }
 
 test_seed_kubectl_create_configmap if {
@@ -182,8 +196,9 @@ test_seed_kubectl_create_configmap if {
 		{"verb": "create", "resource": "configmaps", "namespace": "default", "path": "/api/v1/namespaces/default/configmaps", "query": {"fieldManager": ["kubectl-create"]}, "contentType": "application/json"},
 		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app-config", "namespace": "default"}, "data": {"a": "1"}},
 	)
-	risk_of(inp) == "MEDIUM"
-	reasons_of(inp) == ["change to ConfigMap default/app-config"]
+	d := kubegate.decision with input as inp
+	d.risk == "MEDIUM"
+	d.reasons == ["change to ConfigMap default/app-config"]
 }
 
 test_seed_kubectl_rollout_restart if {
@@ -191,8 +206,9 @@ test_seed_kubectl_rollout_restart if {
 		{"verb": "patch", "group": "apps", "resource": "deployments", "namespace": "default", "name": "api", "path": "/apis/apps/v1/namespaces/default/deployments/api", "query": {"fieldManager": ["kubectl-rollout"]}, "contentType": "application/strategic-merge-patch+json"},
 		{"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-25T10:30:00Z"}}}}},
 	)
-	risk_of(inp) == "MEDIUM"
-	reasons_of(inp) == ["rollout restart of deployments.apps default/api"]
+	d := kubegate.decision with input as inp
+	d.risk == "MEDIUM"
+	d.reasons == ["rollout restart of deployments.apps default/api"]
 }
 
 test_seed_kubectl_delete_pod if {
@@ -200,8 +216,10 @@ test_seed_kubectl_delete_pod if {
 		{"verb": "delete", "resource": "pods", "namespace": "default", "name": "x", "path": "/api/v1/namespaces/default/pods/x", "contentType": "application/json"},
 		{"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"},
 	)
-	risk_of(inp) == "HIGH"
-	reasons_of(inp) == ["delete of pods default/x"]
+	d := kubegate.decision with input as inp
+	d.risk == "HIGH"
+	d.reasons == ["delete of pods default/x"]
+	d.dry_run_first == true
 }
 
 test_seed_networkpolicy_create if {
@@ -209,26 +227,27 @@ test_seed_networkpolicy_create if {
 		{"verb": "create", "group": "networking.k8s.io", "resource": "networkpolicies", "namespace": "default", "path": "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies", "contentType": "application/json"},
 		{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny-all"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}},
 	)
-	risk_of(inp) == "HIGH"
+	d := kubegate.decision with input as inp
+	d.risk == "HIGH"
 }
 
 test_seed_changes_in_production if {
-	create := req_input({"verb": "create", "resource": "configmaps", "namespace": "production"}, {"metadata": {"name": "c"}})
-	risk_of(create) == "HIGH"
-	patch := req_input({"verb": "patch", "group": "apps", "resource": "deployments", "subresource": "scale", "namespace": "production", "name": "api-service"}, {"spec": {"replicas": 5}})
-	risk_of(patch) == "HIGH"
+	create := kubegate.decision with input as req_input({"verb": "create", "resource": "configmaps", "namespace": "production"}, {"metadata": {"name": "c"}})
+	create.risk == "HIGH"
+	patch := kubegate.decision with input as req_input({"verb": "patch", "group": "apps", "resource": "deployments", "subresource": "scale", "namespace": "production", "name": "api-service"}, {"spec": {"replicas": 5}})
+	patch.risk == "HIGH"
 }
 
 test_seed_kubectl_delete_namespace if {
-	inp := req_input({"verb": "delete", "resource": "namespaces", "namespace": "", "name": "foo", "path": "/api/v1/namespaces/foo"}, null)
-	d := decide(inp)
+	d := kubegate.decision with input as req_input({"verb": "delete", "resource": "namespaces", "namespace": "", "name": "foo", "path": "/api/v1/namespaces/foo"}, null)
 	d.risk == "CRITICAL"
 	d.override_required == true
 	d.approvals == 2
 }
 
 test_seed_delete_persistentvolume if {
-	risk_of(req_input({"verb": "delete", "resource": "persistentvolumes", "name": "pv-1", "path": "/api/v1/persistentvolumes/pv-1"}, null)) == "CRITICAL"
+	d := kubegate.decision with input as req_input({"verb": "delete", "resource": "persistentvolumes", "name": "pv-1", "path": "/api/v1/persistentvolumes/pv-1"}, null)
+	d.risk == "CRITICAL"
 }
 
 test_seed_create_clusterrolebinding if {
@@ -236,15 +255,18 @@ test_seed_create_clusterrolebinding if {
 		{"verb": "create", "group": "rbac.authorization.k8s.io", "resource": "clusterrolebindings", "path": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"},
 		{"kind": "ClusterRoleBinding", "metadata": {"name": "x"}, "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"}, "subjects": [{"kind": "User", "name": "bob"}]},
 	)
-	risk_of(inp) == "CRITICAL"
+	d := kubegate.decision with input as inp
+	d.risk == "CRITICAL"
 }
 
 test_seed_update_and_patch_secrets if {
-	risk_of(req_input({"verb": "update", "resource": "secrets", "namespace": "default", "name": "db"}, {"kind": "Secret", "metadata": {"name": "db"}, "data": {"p": "eA=="}})) == "CRITICAL"
-	risk_of(req_input({"verb": "patch", "resource": "secrets", "namespace": "default", "name": "db", "contentType": "application/merge-patch+json"}, {"data": {"p": "eQ=="}})) == "CRITICAL"
+	update := kubegate.decision with input as req_input({"verb": "update", "resource": "secrets", "namespace": "default", "name": "db"}, {"kind": "Secret", "metadata": {"name": "db"}, "data": {"p": "eA=="}})
+	update.risk == "CRITICAL"
+	patch := kubegate.decision with input as req_input({"verb": "patch", "resource": "secrets", "namespace": "default", "name": "db", "contentType": "application/merge-patch+json"}, {"data": {"p": "eQ=="}})
+	patch.risk == "CRITICAL"
 }
 
 test_seed_dry_run_classified_like_real_request if {
-	inp := req_input({"verb": "delete", "resource": "pods", "namespace": "default", "name": "x", "dryRun": true, "query": {"dryRun": ["All"]}}, null)
-	risk_of(inp) == "HIGH"
+	d := kubegate.decision with input as req_input({"verb": "delete", "resource": "pods", "namespace": "default", "name": "x", "dryRun": true, "query": {"dryRun": ["All"]}}, null)
+	d.risk == "HIGH"
 }

@@ -26,7 +26,7 @@ rule_findings contains {
 rule_findings contains {
 	"rule": "deletes.namespace",
 	"risk": "CRITICAL",
-	"reason": concat(" ", ["delete of", target, "(deletes everything in it)"]),
+	"reason": "deleting a Namespace deletes everything in it",
 } if {
 	is_write
 	verb in {"delete", "deletecollection"}

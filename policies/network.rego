@@ -5,7 +5,7 @@ package kubegate
 rule_findings contains {
 	"rule": "network.policy",
 	"risk": "HIGH",
-	"reason": concat(" ", ["network policy change:", verb, "of", target]),
+	"reason": concat(" ", ["network policy change:", target]),
 } if {
 	is_write
 	network_policy
@@ -19,7 +19,7 @@ network_policy if group == "policy.networking.k8s.io"
 rule_findings contains {
 	"rule": "network.ingress",
 	"risk": "HIGH",
-	"reason": concat(" ", ["ingress change:", verb, "of", target]),
+	"reason": concat(" ", ["ingress change:", target]),
 } if {
 	is_write
 	ingress

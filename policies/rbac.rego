@@ -6,7 +6,7 @@ package kubegate
 rule_findings contains {
 	"rule": "rbac.write",
 	"risk": "CRITICAL",
-	"reason": concat(" ", ["RBAC change:", verb, "of", target]),
+	"reason": concat(" ", ["RBAC change:", target]),
 } if {
 	is_write
 	group == "rbac.authorization.k8s.io"

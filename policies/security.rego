@@ -99,7 +99,7 @@ old_service_accounts contains v if {
 rule_findings contains {
 	"rule": "security.admission",
 	"risk": "CRITICAL",
-	"reason": concat(" ", ["admission control change:", verb, "of", target]),
+	"reason": concat(" ", ["admission control change:", target]),
 } if {
 	is_write
 	group == "admissionregistration.k8s.io"
@@ -109,7 +109,7 @@ rule_findings contains {
 rule_findings contains {
 	"rule": "security.crd_delete",
 	"risk": "CRITICAL",
-	"reason": concat(" ", ["delete of", target, "and all its custom resources"]),
+	"reason": "deleting a CRD deletes all its custom resources",
 } if {
 	is_write
 	verb in {"delete", "deletecollection"}
@@ -120,7 +120,7 @@ rule_findings contains {
 rule_findings contains {
 	"rule": "security.crd_change",
 	"risk": "HIGH",
-	"reason": concat(" ", ["API change:", verb, "of", target]),
+	"reason": concat(" ", ["API change:", target]),
 } if {
 	is_change
 	group == "apiextensions.k8s.io"
@@ -131,7 +131,7 @@ rule_findings contains {
 rule_findings contains {
 	"rule": "security.apiservice",
 	"risk": "HIGH",
-	"reason": concat(" ", ["API aggregation change:", verb, "of", target]),
+	"reason": concat(" ", ["API aggregation change:", target]),
 } if {
 	is_write
 	group == "apiregistration.k8s.io"
@@ -143,7 +143,7 @@ rule_findings contains {
 rule_findings contains {
 	"rule": "security.csr",
 	"risk": "HIGH",
-	"reason": concat(" ", ["certificate request:", verb, "of", target]),
+	"reason": concat(" ", ["certificate request:", target]),
 } if {
 	is_write
 	group == "certificates.k8s.io"
@@ -166,7 +166,7 @@ rule_findings contains {
 rule_findings contains {
 	"rule": "security.cert_manager",
 	"risk": "HIGH",
-	"reason": concat(" ", ["certificate change:", verb, "of", target]),
+	"reason": concat(" ", ["certificate change:", target]),
 } if {
 	is_write
 	group == "cert-manager.io"

@@ -5,7 +5,7 @@ package kubegate
 rule_findings contains {
 	"rule": "storage.delete_volume",
 	"risk": "CRITICAL",
-	"reason": concat(" ", ["delete of", target, "(possible data loss)"]),
+	"reason": "deleting a PersistentVolume or PersistentVolumeClaim can lose its data",
 } if {
 	is_write
 	verb in {"delete", "deletecollection"}

@@ -8,7 +8,8 @@ out="${1:-dist/policy}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 "$opa" build -t wasm -e kubegate/decision policies/ -o "$tmp/bundle.tar.gz" --ignore '*_test.rego'
-tar -xzf "$tmp/bundle.tar.gz" -C "$tmp" /policy.wasm /data.json
+tar -xzf "$tmp/bundle.tar.gz" -C "$tmp" --no-same-owner 2>/dev/null
+test -f "$tmp/policy.wasm" && test -f "$tmp/data.json"
 mkdir -p "$out"
 # data first, wasm last: the wasm's change is what triggers a reload
 cp "$tmp/data.json" "$out/data.json.tmp" && mv "$out/data.json.tmp" "$out/data.json"

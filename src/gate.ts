@@ -1,18 +1,314 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { KubeRequest } from './kube/request.js';
+import type { Logger } from 'pino';
+import { fingerprint } from './approval/fingerprint.js';
+import type { ApproverJwks } from './approval/keys.js';
+import type { Notifier } from './approval/notifier.js';
+import { ApprovalError, verifyApproval } from './approval/token.js';
+import type { AuditInput, AuditLog } from './audit/log.js';
+import type { Config } from './config.js';
+import { ANONYMOUS, type Identifier } from './identify.js';
+import { parseBody } from './kube/body.js';
+import { fetchLive, resourceVersionOf } from './kube/live.js';
+import { describeRequest, hasImpersonation, type KubeRequest } from './kube/request.js';
+import { forbidden, StatusError } from './kube/status.js';
+import { type Decision, PolicyError } from './policy/decision.js';
+import type { PolicyEngine } from './policy/engine.js';
+import { buildInput, type UserInfo } from './policy/input.js';
 import { readBody } from './proxy/body.js';
 import type { Admission, Gate } from './server.js';
+import type { PendingDetail, PendingRequest, StateStore, StoredApproval } from './state/store.js';
+import type { Upstream } from './upstream.js';
 
-export interface GateOptions {
-  maxBodyBytes: number;
+export interface GateDeps {
+  config: Config;
+  policy: PolicyEngine;
+  identifier: Identifier;
+  store: StateStore;
+  audit: AuditLog;
+  jwks: () => ApproverJwks;
+  notifier: Notifier;
+  upstream: Upstream;
+  logger: Logger;
 }
 
-/** Foundation gate: buffers mutation bodies (so one parse decides and forwards) and lets everything pass. */
-export function createGate(opts: GateOptions): Gate {
-  return {
-    async admit(req: IncomingMessage, kr: KubeRequest): Promise<Admission> {
-      if (!kr.mutating || kr.upgrade) return {};
-      return { body: await readBody(req, opts.maxBodyBytes) };
-    },
-  };
+/** Subresources on which the apiserver honours dryRun; elsewhere (exec, token…) a "dry run" would run. */
+const DRY_RUN_SUBRESOURCES = new Set(['', 'status', 'scale']);
+const DRY_RUN_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+export function newRequestId(now = new Date()): string {
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+  return `req-${day}-${randomBytes(5).toString('hex')}`;
+}
+
+function target(kr: KubeRequest): string {
+  if (!kr.resourceRequest) return kr.path;
+  return [kr.namespace, kr.resource, kr.name].filter(Boolean).join('/');
+}
+
+function configForPolicy(c: Config): Record<string, unknown> {
+  return { production_namespaces: c.safety.production_namespaces, block_production: c.safety.block_production };
+}
+
+function warning(text: string): string {
+  return `299 - ${JSON.stringify(text.replace(/[\r\n"]/g, ' '))}`;
+}
+
+/**
+ * The gate: identify → decide → (hold for approval) → audit, for every request.
+ * Reads decided LOW stream straight through; everything else is decided on its
+ * full body and recorded durably before a single byte goes upstream.
+ */
+export function createGate(deps: GateDeps): Gate {
+  const { config, policy, identifier, store, audit, notifier, upstream, logger } = deps;
+  const ex = config.execution;
+  const safety = config.safety;
+
+  /** Appends a record; if the audit log is down, nothing is forwarded (fail closed). */
+  async function record(input: AuditInput): Promise<void> {
+    try {
+      await audit.append(safety.require_approval ? input : { ...input, approval_disabled: true });
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'audit log unavailable: refusing');
+      throw new StatusError(503, 'ServiceUnavailable', 'kubegate cannot write its audit log, so it forwards no changes right now');
+    }
+  }
+
+  function decide(kr: KubeRequest, user: UserInfo, object: unknown, oldObject: unknown): Decision {
+    return policy.decide(buildInput(kr, user, object, oldObject, configForPolicy(config)));
+  }
+
+  async function admit(req: IncomingMessage, kr: KubeRequest, signal: AbortSignal): Promise<Admission> {
+    // Fast path: plain reads. Identity is cached, the decision is in-process, nothing is buffered.
+    if (!kr.mutating && !hasImpersonation(kr.impersonate)) {
+      const user = await identifier.identify(req);
+      try {
+        const d = decide(kr, user, null, null);
+        if (d.risk === 'LOW' && d.deny.length === 0) return {};
+      } catch (err) {
+        // reads fail open on a policy error (they change nothing), loudly
+        logger.error({ err: (err as Error).message, path: kr.path }, 'policy error on a read; forwarding');
+        return {};
+      }
+    }
+    return gated(req, kr, signal);
+  }
+
+  async function gated(req: IncomingMessage, kr: KubeRequest, signal: AbortSignal): Promise<Admission> {
+    const started = Date.now();
+    const body = kr.mutating && !kr.upgrade ? await readBody(req, config.limits.max_body_bytes) : Buffer.alloc(0);
+    const user = await identifier.identify(req);
+    if (kr.mutating && user.username === ANONYMOUS.username) {
+      throw new StatusError(401, 'Unauthorized', 'kubegate forwards no changes from anonymous callers: send credentials');
+    }
+    const object = kr.upgrade ? null : parseBody(kr, body);
+    const needsLive = kr.mutating && ['update', 'patch', 'delete', 'connect', 'create'].includes(kr.verb) && kr.name !== '';
+    const oldObject = needsLive ? await fetchLive(upstream, kr, req.headers.authorization) : null;
+    const requestId = newRequestId();
+    const fp = fingerprint({ ...kr, user: user.username, body: object });
+    const base: AuditInput = {
+      event: 'received',
+      request_id: requestId,
+      action: describeRequest(kr),
+      resource: target(kr),
+      user: user.username,
+    };
+
+    let decision: Decision;
+    try {
+      decision = decide(kr, user, object, oldObject);
+    } catch (err) {
+      const why = err instanceof PolicyError ? err.message : 'policy evaluation failed';
+      await record({ ...base, event: 'blocked', status: 'refused', reasons: [why], policy: policy.version, fingerprint: fp });
+      throw forbidden(`kubegate refused ${describeRequest(kr)}: ${why} (fail closed; audit ${requestId})`);
+    }
+    const decided: AuditInput = { ...base, risk: decision.risk, reasons: decision.reasons, policy: decision.policy, fingerprint: fp };
+    const summary = `${decision.risk} risk (${decision.reasons.join('; ') || 'no reason given'})`;
+
+    const freeze = await store.getFreeze();
+    if (freeze.on) {
+      await record({ ...decided, event: 'blocked', status: 'refused', message: `frozen by ${freeze.by}` });
+      throw forbidden(`kubegate is frozen (emergency stop by ${freeze.by}${freeze.reason ? `: ${freeze.reason}` : ''}): no changes are forwarded; reads still work`);
+    }
+    if (decision.deny.length > 0) {
+      await record({ ...decided, event: 'blocked', status: 'refused', message: decision.deny.join('; ') });
+      throw forbidden(`denied by policy: ${decision.deny.join('; ')} (${summary}; audit ${requestId})`);
+    }
+
+    const forward = async (event: AuditInput, extra: { approvers?: string[]; pending?: PendingRequest } = {}): Promise<Admission> => {
+      const id = extra.pending?.id ?? requestId;
+      await record({ ...event, request_id: id, event: 'forwarded', status: 'pending', ...(extra.approvers ? { approvers: extra.approvers } : {}), ...(kr.dryRun ? { dry_run: true } : {}), body: object });
+      return {
+        body,
+        headers: { warning: warning(`kubegate: ${summary}${extra.approvers ? `, approved by ${extra.approvers.join(', ')}` : ''}; audit id ${id}`) },
+        done: (o) => {
+          const ok = o.status >= 200 && o.status < 300 ? true : o.status === 101;
+          void audit
+            .append({ ...event, request_id: id, event: ok ? 'executed' : 'failed', status: ok ? 'success' : 'failed', http_status: o.status, duration_seconds: (Date.now() - started) / 1000, ...(o.error ? { message: o.error } : {}), ...(kr.dryRun ? { dry_run: true } : {}) })
+            .catch((err: Error) => logger.error({ err: err.message, request_id: id }, 'cannot record the outcome'));
+          if (ok && kr.dryRun) void store.recordDryRun(fp, Date.now());
+          if (extra.pending) void store.transitionPending(extra.pending.id, ['approved'], ok ? 'executed' : 'failed', `HTTP ${o.status}`);
+        },
+      };
+    };
+
+    // A server-side dry run changes nothing: it runs without approval (and is how approvers preview a change).
+    if (kr.dryRun && kr.resourceRequest && DRY_RUN_VERBS.has(kr.verb) && DRY_RUN_SUBRESOURCES.has(kr.subresource)) {
+      return forward(decided);
+    }
+    if (decision.risk === 'LOW' && ex.auto_approve_low_risk) return forward(decided);
+    if (!safety.require_approval) return forward(decided);
+
+    if (ex.require_dry_run && decision.dry_run_first && !(await store.hasDryRun(fp))) {
+      await record({ ...decided, event: 'blocked', status: 'refused', message: 'dry run required first' });
+      throw forbidden(`${summary}: run the identical command with --dry-run=server first, then again for real (audit ${requestId})`);
+    }
+
+    const headerTokens = String(req.headers['kubegate-approval'] ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    for (const token of headerTokens) await acceptHeaderToken(token, fp, user, decided);
+
+    const detail: PendingDetail = {
+      verb: kr.verb,
+      group: kr.group,
+      version: kr.version,
+      resource: kr.resource,
+      subresource: kr.subresource,
+      namespace: kr.namespace,
+      name: kr.name,
+      path: kr.path,
+      query: kr.query,
+      contentType: kr.contentType,
+      body: object,
+      oldObject,
+      ...(resourceVersionOf(oldObject) ? { resourceVersion: resourceVersionOf(oldObject)! } : {}),
+      override_required: decision.override_required,
+      approvals_required: decision.approvals,
+      dry_run_first: decision.dry_run_first,
+      policy: decision.policy,
+    };
+
+    let pending = await store.findPendingByFingerprint(fp);
+    let announced = false;
+    const deadline = Date.now() + ex.hold_seconds * 1000;
+    for (;;) {
+      const verdict = await checkApprovals(fp, decision, oldObject);
+      if (verdict.ok) {
+        if (pending && !(await store.transitionPending(pending.id, ['pending', 'approved'], 'approved'))) {
+          throw new StatusError(409, 'Conflict', `request ${pending.id} is no longer pending`);
+        }
+        if (!(await store.consumeApprovals(verdict.use.map((a) => a.jti), Date.now()))) {
+          throw new StatusError(409, 'Conflict', 'the approval was used by another request at the same moment; run it again');
+        }
+        if (pending) await store.putSnapshot({ requestId: pending.id, target: target(kr), before: oldObject, detail, createdAt: Date.now() });
+        else await store.putSnapshot({ requestId, target: target(kr), before: oldObject, detail, createdAt: Date.now() });
+        const approvers = verdict.use.map((a) => a.approver);
+        return forward(decided, { approvers, ...(pending ? { pending } : {}) });
+      }
+      if (!pending) pending = await createPending(requestId, fp, user, decision, kr, detail);
+      if (!announced) {
+        await record({ ...decided, request_id: pending.id, event: decision.override_required ? 'blocked' : 'held', status: 'pending', body: object, message: verdict.why });
+        announced = true;
+      }
+      const how = `approve-cli approve ${pending.id}${decision.override_required ? ' --override --reason TEXT (two different approvers)' : ''}`;
+      const instructions = `held for approval as ${pending.id}: ${summary}; ${verdict.why}. Approve with \`${how}\`, then run the same command again`;
+      if (decision.override_required && !safety.allow_critical && verdict.why.includes('override')) {
+        throw forbidden(`blocked: ${instructions}`, { name: pending.id, kind: 'kubegate-request' });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw forbidden(instructions, { name: pending.id, kind: 'kubegate-request' });
+      const ev = await notifier.wait(fp, left, signal);
+      if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
+      if (ev === 'timeout') continue; // one last check, then the held answer
+      if (ev.kind === 'rejected' || ev.kind === 'cancelled') {
+        throw forbidden(`${ev.kind === 'rejected' ? 'rejected' : 'cancelled'}: ${ev.message} (request ${pending.id})`, { name: pending.id, kind: 'kubegate-request' });
+      }
+      // approved: loop and re-check the approvals (they may still not be enough)
+    }
+  }
+
+  async function createPending(id: string, fp: string, user: UserInfo, d: Decision, kr: KubeRequest, detail: PendingDetail): Promise<PendingRequest> {
+    // Bounded: a flood of pending requests displaces the oldest, which are refused with a clear message.
+    const count = await store.countPending();
+    if (count >= config.limits.max_held_requests) {
+      const oldest = (await store.listPending(['pending'])).slice(0, count - config.limits.max_held_requests + 1);
+      for (const o of oldest) {
+        const msg = `displaced: more than ${config.limits.max_held_requests} requests were pending`;
+        if (await store.transitionPending(o.id, ['pending'], 'cancelled', msg)) {
+          notifier.notify(o.fingerprint, { kind: 'cancelled', message: msg });
+          await record({ event: 'cancelled', request_id: o.id, user: o.requester, status: 'refused', message: msg });
+        }
+      }
+    }
+    const now = Date.now();
+    const p: PendingRequest = {
+      id,
+      fingerprint: fp,
+      status: 'pending',
+      requester: user.username,
+      risk: d.risk,
+      reasons: d.reasons,
+      target: target(kr),
+      createdAt: now,
+      updatedAt: now,
+      detail,
+    };
+    await store.putPending(p);
+    return p;
+  }
+
+  type Verdict = { ok: true; use: StoredApproval[] } | { ok: false; why: string };
+
+  async function checkApprovals(fp: string, d: Decision, oldObject: unknown): Promise<Verdict> {
+    const live = await store.approvalsFor(fp, Date.now());
+    const rv = resourceVersionOf(oldObject);
+    const fresh = live.filter((a) => !a.resourceVersion || a.resourceVersion === rv);
+    const drifted = live.length > fresh.length;
+    const byApprover = new Map<string, StoredApproval>();
+    for (const a of fresh) if (!byApprover.has(a.approver)) byApprover.set(a.approver, a);
+    const distinct = [...byApprover.values()];
+    const overrideOk = safety.allow_critical || distinct.some((a) => a.override);
+    if (d.override_required && !overrideOk) {
+      return { ok: false, why: `CRITICAL needs an override (approve with --override --reason) and ${d.approvals} different approvers` };
+    }
+    if (distinct.length < d.approvals) {
+      const have = distinct.length ? ` (have ${distinct.map((a) => a.approver).join(', ')})` : '';
+      const drift = drifted ? '; an earlier approval no longer applies because the object changed since it was approved' : '';
+      return { ok: false, why: `needs ${d.approvals} approval${d.approvals > 1 ? 's from different approvers' : ''}${have}${drift}` };
+    }
+    // prefer an override-carrying approval so CRITICAL always consumes one
+    distinct.sort((a, b) => Number(b.override) - Number(a.override));
+    return { ok: true, use: distinct.slice(0, Math.max(1, d.approvals)) };
+  }
+
+  /** A token delivered out of band in the `Kubegate-Approval` header. */
+  async function acceptHeaderToken(token: string, fp: string, user: UserInfo, decided: AuditInput): Promise<void> {
+    try {
+      const v = await verifyApproval(token, deps.jwks(), { audience: config.cluster_name, maxTtlSeconds: ex.max_token_ttl_seconds });
+      if (v.action !== 'approve') throw new ApprovalError('token is not an approval', 'invalid');
+      if (!v.fingerprints?.includes(fp)) throw new ApprovalError('approval is for a different request', 'mismatch');
+      if (v.approver === user.username) throw new ApprovalError('a requester cannot approve their own request', 'self-approval');
+      const stored: StoredApproval = {
+        jti: v.jti,
+        fingerprint: fp,
+        approver: v.approver,
+        kid: v.kid,
+        override: !!v.override,
+        reason: v.reason ?? '',
+        exp: v.exp,
+        ...(v.resourceVersion ? { resourceVersion: v.resourceVersion } : {}),
+        ...(v.planId ? { planId: v.planId } : {}),
+      };
+      if (!(await store.addApproval(stored))) throw new ApprovalError('approval token was already used (replay)', 'replayed');
+      await record({ ...decided, event: 'approved', approver: v.approver, status: 'approved', via: 'header', override: !!v.override });
+    } catch (err) {
+      if (!(err instanceof ApprovalError)) throw err;
+      await record({ ...decided, event: 'rejected', status: 'refused', message: `approval refused: ${err.message}` });
+      throw forbidden(`approval refused: ${err.message}`);
+    }
+  }
+
+  return { admit };
 }

@@ -1,17 +1,35 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { createApi } from './api.js';
+import type { ApproverJwks } from './approval/keys.js';
+import { Notifier } from './approval/notifier.js';
+import { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import { createGate } from './gate.js';
+import { Identifier } from './identify.js';
+import { PolicyEngine } from './policy/engine.js';
 import { createForwarder } from './proxy/forward.js';
 import { createServer } from './server.js';
+import { SqliteStore } from './state/sqlite.js';
 import { loadUpstream } from './upstream.js';
 
 export interface Running {
   server: https.Server;
   port: number;
   close(): Promise<void>;
+}
+
+function loadJwks(file: string): ApproverJwks {
+  const j = JSON.parse(readFileSync(file, 'utf8')) as ApproverJwks;
+  if (!Array.isArray(j.keys) || j.keys.some((k) => typeof k.kid !== 'string' || typeof k.name !== 'string' || 'd' in k)) {
+    throw new Error(`${file}: every key needs kid and name, and no private parts`);
+  }
+  return j;
 }
 
 /** Starts kubegate from a validated config: the `kubegate serve` main job. */
@@ -22,14 +40,35 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     ...(config.upstream.url ? { url: config.upstream.url } : {}),
     ...(config.upstream.ca ? { caFile: config.upstream.ca } : {}),
   });
-  const forwarder = createForwarder(upstream, (err, req) =>
-    logger.warn({ err: err.message, method: req.method, url: req.url }, 'upstream error'),
-  );
-  const gate = createGate({ maxBodyBytes: config.limits.max_body_bytes });
+  if (!config.safety.require_approval) {
+    logger.warn('safety.require_approval is false: changes are forwarded WITHOUT approval (not recommended)');
+  }
+  if (config.safety.allow_critical) {
+    logger.warn('safety.allow_critical is true: CRITICAL changes need no per-request override (still two approvers)');
+  }
+  const policy = await PolicyEngine.load(config.policy.bundle, logger);
+  if (config.policy.watch) policy.watch();
+  const audit = await AuditLog.open({
+    path: config.audit.path,
+    ...(config.audit.key ? { signingKey: createPrivateKey(readFileSync(config.audit.key)) } : {}),
+    checkpointEvery: config.audit.checkpoint_every,
+    fsync: config.audit.fsync,
+    sinks: config.audit.sinks,
+    replica: process.env.KUBEGATE_REPLICA ?? os.hostname(),
+    logger,
+  });
+  const store = new SqliteStore(config.state?.type === 'file' ? config.state.path : path.join(path.dirname(config.audit.path), 'kubegate-state.db'));
+  let jwks = loadJwks(config.approvers.jwks);
+  const notifier = new Notifier();
+  const deps = { config, policy, store, audit, notifier, upstream, logger, jwks: () => jwks };
+  const gate = createGate({ ...deps, identifier: new Identifier(upstream, config.limits.identity_cache_seconds * 1000) });
+  const api = createApi({ ...deps, policyVersion: () => policy.version });
+  const forwarder = createForwarder(upstream, (err, req) => logger.warn({ err: err.message, method: req.method, url: req.url }, 'upstream error'));
   const server = createServer({
     tls: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
     forwarder,
     gate,
+    api: (req, res) => api(req, res),
     logger,
   });
   await new Promise<void>((resolve, reject) => {
@@ -37,7 +76,15 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     server.listen(config.listen.port, config.listen.address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ address: config.listen.address, port, upstream: upstream.url.origin }, 'kubegate listening');
+  logger.info({ address: config.listen.address, port, upstream: upstream.url.origin, policy: policy.version }, 'kubegate listening');
+  const reloadJwks = () => {
+    try {
+      jwks = loadJwks(config.approvers.jwks);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'approver JWKS not reloaded');
+    }
+  };
+  process.on('SIGHUP', reloadJwks);
   return {
     server,
     port,
@@ -46,6 +93,10 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      process.off('SIGHUP', reloadJwks);
+      policy.close();
+      await audit.close();
+      await store.close();
       upstream.agent.destroy();
     },
   };

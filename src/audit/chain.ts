@@ -1,7 +1,14 @@
 // The hash chain and checkpoint signatures: the only place that defines what is hashed and signed,
 // so the writer and the verifier cannot drift apart.
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import canonicalizeModule from 'canonicalize';
+
+// canonicalize is CommonJS whose types declare an ESM default export: under NodeNext the default
+// import is the function at runtime but typed as the module. Accept either shape.
+type Canonicalize = (input: unknown) => string | undefined;
+const canonicalize: Canonicalize =
+  (canonicalizeModule as unknown as { default?: Canonicalize }).default ??
+  (canonicalizeModule as unknown as Canonicalize);
 
 /** `prev` of the first record in a file. */
 export const GENESIS_PREV = '0'.repeat(64);

@@ -16,7 +16,8 @@ export function parseRecord(text: string): AuditRecord | undefined {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const r = value as Record<string, unknown>;
-  if (!Number.isSafeInteger(r.seq) || typeof r.prev !== 'string' || typeof r.hash !== 'string') return undefined;
+  if (!Number.isSafeInteger(r.seq) || typeof r.prev !== 'string' || typeof r.hash !== 'string')
+    return undefined;
   if (typeof r.event !== 'string' || typeof r.timestamp !== 'string') return undefined;
   return r as AuditRecord;
 }

@@ -21,7 +21,8 @@ export async function readCursor(path: string): Promise<number> {
     throw err;
   }
   const seq = Number(text.trim());
-  if (!Number.isSafeInteger(seq) || seq < 0) throw new Error(`cursor file ${path} is not a seq: ${text.slice(0, 40)}`);
+  if (!Number.isSafeInteger(seq) || seq < 0)
+    throw new Error(`cursor file ${path} is not a seq: ${text.slice(0, 40)}`);
   return seq;
 }
 

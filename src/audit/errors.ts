@@ -5,9 +5,6 @@
 export class AuditUnavailableError extends Error {
   override readonly name = 'AuditUnavailableError';
   readonly code = 'AUDIT_UNAVAILABLE';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** An existing log does not verify before its final line: possible tampering, never auto-repaired. */

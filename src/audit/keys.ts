@@ -54,7 +54,9 @@ export async function loadAuditKey(path: string): Promise<KeyObject> {
     throw new AuditKeyError(`${path} is not a PEM key: ${(err as Error).message}`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new AuditKeyError(`${path} is a ${key.asymmetricKeyType ?? 'unknown'} key; the audit key must be Ed25519`);
+    throw new AuditKeyError(
+      `${path} is a ${key.asymmetricKeyType ?? 'unknown'} key; the audit key must be Ed25519`,
+    );
   }
   return key;
 }

@@ -57,7 +57,6 @@ export async function* readLines(path: string, start = 0): AsyncGenerator<Line> 
 
 /** The last `n` complete lines, reading backwards from the end (cheap on large files). */
 export async function lastLines(path: string, n: number): Promise<{ lines: string[]; end: number }> {
-  if (n <= 0) return { lines: [], end: 0 };
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;

@@ -18,7 +18,7 @@ export class PinoSink implements Sink {
   private constructor(
     readonly name: string,
     private readonly type: 'stdout' | 'pino',
-    private readonly stream: DestinationStream & Partial<NodeJS.EventEmitter>,
+    stream: DestinationStream & Partial<NodeJS.EventEmitter>,
     private readonly end: () => Promise<void>,
   ) {
     // No pid/hostname/time: the record carries its own timestamp and replica.
@@ -30,7 +30,9 @@ export class PinoSink implements Sink {
   static stdout(cfg: StdoutSinkConfig): PinoSink {
     if (cfg.destination) return new PinoSink('stdout', 'stdout', cfg.destination, async () => {});
     const dest = pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFERED_BYTES });
-    return new PinoSink('stdout', 'stdout', dest, () => withTimeout(new Promise((r) => dest.flush(() => r()))));
+    return new PinoSink('stdout', 'stdout', dest, () =>
+      withTimeout(new Promise((r) => dest.flush(() => r()))),
+    );
   }
 
   static transport(cfg: PinoSinkConfig): PinoSink {

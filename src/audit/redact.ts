@@ -10,7 +10,8 @@ const SENSITIVE_KEY =
   /token|passw(or)?d|passphrase|authorization|bearer|apikey|secret$|secretkey|privatekey|clientkeydata|cookie|credential/;
 // …unless the key names a reference to a secret rather than the secret itself
 // ("secretName", "tokenFile", "token_id", "tokenType", "expirationSeconds").
-const REFERENCE_KEY = /(id|ids|jti|name|names|ref|file|path|type|kind|seconds|ttl|expiry|expires|expiration|audiences?|count)$/;
+const REFERENCE_KEY =
+  /(id|ids|jti|name|names|ref|file|path|type|kind|seconds|ttl|expiry|expires|expiration|audiences?|count)$/;
 const BEARER_VALUE = /^\s*bearer\s+\S/i;
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const SECRET_PAYLOAD_KEYS = new Set(['data', 'stringData']);
@@ -21,8 +22,10 @@ const PATCH_OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
 /** True when the record's resource (e.g. "default/secrets/db") or action names Secrets. */
 export function targetsSecrets(resource?: string, action?: string): boolean {
-  return (resource !== undefined && SECRETS_RESOURCE.test(resource)) ||
-    (action !== undefined && SECRETS_RESOURCE.test(action));
+  return (
+    (resource !== undefined && SECRETS_RESOURCE.test(resource)) ||
+    (action !== undefined && SECRETS_RESOURCE.test(action))
+  );
 }
 
 export function isSensitiveKey(key: string): boolean {
@@ -49,7 +52,8 @@ function walk(value: unknown, key: string | undefined, secrets: boolean): unknow
     if (isJsonPatch(value)) return value.map((op) => redactPatchOp(op, secrets));
     return value.map((item) => walk(item, undefined, secrets));
   }
-  if (value !== null && typeof value === 'object') return redactObject(value as Record<string, unknown>, secrets);
+  if (value !== null && typeof value === 'object')
+    return redactObject(value as Record<string, unknown>, secrets);
   return value;
 }
 

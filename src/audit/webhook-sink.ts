@@ -41,6 +41,7 @@ export class WebhookSink implements Sink {
   /** Resume point for file reads, so a long backlog is read once, not rescanned per batch. */
   private readHint = { seq: 0, offset: 0 };
   private wake: (() => void) | undefined;
+  private wakeOnClose: (() => void) | undefined;
   private closing = false;
   private closeDeadline = Number.POSITIVE_INFINITY;
   private readonly abort = new AbortController();
@@ -72,7 +73,10 @@ export class WebhookSink implements Sink {
     }
     if (cursor > ctx.durableSeq) {
       // The cursor belongs to another (older, replaced) file: start this one from the beginning.
-      ctx.logger.warn({ sink: cfg.name, cursor, lastSeq: ctx.durableSeq }, 'cursor ahead of audit file; reset');
+      ctx.logger.warn(
+        { sink: cfg.name, cursor, lastSeq: ctx.durableSeq },
+        'cursor ahead of audit file; reset',
+      );
       cursor = 0;
     }
     return new WebhookSink(cfg, ctx, cursor);
@@ -95,7 +99,7 @@ export class WebhookSink implements Sink {
     this.closing = true;
     this.closeDeadline = Date.now() + (this.ctx.closeTimeoutMs ?? 5000);
     const timer = setTimeout(() => this.abort.abort(), Math.max(0, this.closeDeadline - Date.now()));
-    this.wake?.();
+    this.wakeOnClose?.();
     await this.loop;
     clearTimeout(timer);
   }
@@ -128,12 +132,12 @@ export class WebhookSink implements Sink {
         backoff = this.cfg.minBackoffMs;
       } catch (err) {
         this.failures++;
-        this.lastError = err instanceof Error ? err.message : String(err);
+        this.lastError = describe(err);
         this.ctx.logger.warn(
           { sink: this.name, err: this.lastError, retryInMs: backoff, fromSeq: batch[0]!.seq },
           'audit webhook delivery failed; will retry',
         );
-        await this.sleep(backoff);
+        await this.sleep(backoff, false);
         backoff = Math.min(backoff * 2, this.cfg.maxBackoffMs);
       }
     }
@@ -154,7 +158,7 @@ export class WebhookSink implements Sink {
       if (fromFile.length === 0) {
         // Should not happen (durable records are in the file); avoid a hot loop if it does.
         this.lastError = `records ${this.nextSeq}..${upTo} not found in ${this.ctx.auditPath}`;
-        await this.sleep(this.cfg.maxBackoffMs);
+        await this.sleep(this.cfg.maxBackoffMs, false);
         return undefined;
       }
       return fromFile;
@@ -195,17 +199,30 @@ export class WebhookSink implements Sink {
     if (!res.ok) throw new Error(`HTTP ${res.status} from ${this.cfg.url}`);
   }
 
-  /** Waits `ms`, or less when a record arrives or close() is called. */
-  private sleep(ms: number): Promise<void> {
+  /**
+   * Waits `ms`; close() always cuts the wait short, a new record only when `onOffer` (a backoff
+   * must not turn into a retry per appended record).
+   */
+  private sleep(ms: number, onOffer = true): Promise<void> {
     return new Promise<void>((resolve) => {
+      const limit = this.closing ? Math.max(0, Math.min(ms, this.closeDeadline - Date.now())) : ms;
+      const timer = Number.isFinite(limit) ? setTimeout(() => done(), limit) : undefined;
+      timer?.unref();
       const done = () => {
         clearTimeout(timer);
         this.wake = undefined;
+        this.wakeOnClose = undefined;
         resolve();
       };
-      const limit = this.closing ? Math.max(0, Math.min(ms, this.closeDeadline - Date.now())) : ms;
-      const timer = Number.isFinite(limit) ? setTimeout(done, limit) : undefined;
-      this.wake = done;
+      this.wakeOnClose = done;
+      if (onOffer) this.wake = done;
     });
   }
+}
+
+/** fetch() reports network errors as "fetch failed" with the useful part in `cause`. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${err.message}${cause}`;
 }

@@ -1,0 +1,233 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { ApproverJwks } from './approval/keys.js';
+import type { Notifier } from './approval/notifier.js';
+import { type ApprovalAction, ApprovalError, type VerifiedApproval, verifyApproval } from './approval/token.js';
+import type { AuditLog } from './audit/log.js';
+import type { Config } from './config.js';
+import type { PendingRequest, StateStore } from './state/store.js';
+
+export interface ApiDeps {
+  config: Config;
+  store: StateStore;
+  audit: AuditLog;
+  jwks: () => ApproverJwks;
+  notifier: Notifier;
+  logger: Logger;
+  policyVersion: () => string;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** A Kubernetes-style Status for the API's own errors, so approve-cli prints one readable line. */
+function fail(res: Response, code: number, reason: string, message: string): void {
+  res.status(code).json({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason, code, message });
+}
+
+const ERROR_CODES: Record<ApprovalError['code'], [number, string]> = {
+  invalid: [401, 'Unauthorized'],
+  expired: [401, 'Unauthorized'],
+  replayed: [409, 'Conflict'],
+  'self-approval': [403, 'Forbidden'],
+  mismatch: [409, 'Conflict'],
+  'not-found': [404, 'NotFound'],
+  conflict: [409, 'Conflict'],
+};
+
+/** Marks pending requests that target the same object: only one of them may run. */
+function withConflicts(all: PendingRequest[]): (PendingRequest & { conflicts: string[] })[] {
+  return all.map((p) => ({
+    ...p,
+    conflicts: all.filter((o) => o.id !== p.id && o.target === p.target && o.status === 'pending').map((o) => o.id),
+  }));
+}
+
+/**
+ * kubegate's approval API under /kubegate/v1. Every call carries a token signed
+ * by a trusted approver key: reads with a short `read` token in the
+ * Authorization header, actions with a single-use action token in the body.
+ */
+export function createApi(deps: ApiDeps): express.Express {
+  const { store, audit, notifier, config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '64kb' }));
+
+  const verify = async (token: unknown, action: ApprovalAction): Promise<VerifiedApproval> => {
+    if (typeof token !== 'string' || !token) throw new ApprovalError('missing approver token', 'invalid');
+    const v = await verifyApproval(token, deps.jwks(), { audience: config.cluster_name, maxTtlSeconds: config.execution.max_token_ttl_seconds });
+    if (v.action !== action) throw new ApprovalError(`token is for "${v.action}", not "${action}"`, 'invalid');
+    return v;
+  };
+  const bearer = (req: Request) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+
+  const route =
+    (h: Handler) =>
+    (req: Request, res: Response, next: NextFunction): void => {
+      h(req, res).catch((err: unknown) => {
+        if (err instanceof ApprovalError) {
+          const [code, reason] = ERROR_CODES[err.code];
+          void audit
+            .append({ event: 'refused_action', status: 'refused', message: err.message, path: req.path })
+            .catch(() => undefined);
+          return fail(res, code, reason, err.message);
+        }
+        next(err);
+      });
+    };
+
+  app.get('/kubegate/healthz', (_req, res) => {
+    res.type('text/plain').send('ok');
+  });
+  app.get('/kubegate/readyz', (_req, res) => {
+    if (!audit.healthy) return fail(res, 503, 'ServiceUnavailable', 'audit log is not writable');
+    res.json({ ready: true, policy: deps.policyVersion() });
+  });
+
+  app.get(
+    '/kubegate/v1/requests',
+    route(async (req, res) => {
+      await verify(bearer(req), 'read');
+      res.json({ items: withConflicts(await store.listPending()), freeze: await store.getFreeze() });
+    }),
+  );
+
+  app.get(
+    '/kubegate/v1/requests/:id',
+    route(async (req, res) => {
+      await verify(bearer(req), 'read');
+      const p = await store.getPending(String(req.params.id));
+      if (!p) return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
+      const others = await store.listPending();
+      const approvals = await store.approvalsFor(p.fingerprint, Date.now());
+      res.json({
+        ...withConflicts([p, ...others.filter((o) => o.id !== p.id)])[0],
+        approvals: approvals.map((a) => ({ approver: a.approver, override: a.override, reason: a.reason, exp: a.exp })),
+        snapshot: await store.getSnapshot(p.id),
+      });
+    }),
+  );
+
+  app.post(
+    '/kubegate/v1/approvals',
+    route(async (req, res) => {
+      const v = await verify(req.body?.token, 'approve');
+      const targets: PendingRequest[] = [];
+      for (const fp of v.fingerprints ?? []) {
+        const p = await store.findPendingByFingerprint(fp);
+        if (!p || p.status !== 'pending') throw new ApprovalError(`no pending request has fingerprint ${fp} (already run, rejected, cancelled, or never held)`, 'not-found');
+        if (v.requestIds && !v.requestIds.includes(p.id)) throw new ApprovalError(`fingerprint ${fp} belongs to ${p.id}, not to ${v.requestIds.join(', ')}`, 'mismatch');
+        if (p.requester === v.approver) throw new ApprovalError(`${v.approver} requested ${p.id} and cannot approve it`, 'self-approval');
+        targets.push(p);
+      }
+      // a plan's token approves each of its fingerprints once: one stored approval per fingerprint
+      for (const [i, p] of targets.entries()) {
+        const ok = await store.addApproval({
+          jti: targets.length === 1 ? v.jti : `${v.jti}#${i}`,
+          fingerprint: p.fingerprint,
+          approver: v.approver,
+          kid: v.kid,
+          override: !!v.override,
+          reason: v.reason ?? '',
+          exp: v.exp,
+          requestId: p.id,
+          ...(v.resourceVersion && targets.length === 1 ? { resourceVersion: v.resourceVersion } : {}),
+          ...(v.planId ? { planId: v.planId } : {}),
+        });
+        if (!ok) throw new ApprovalError('approval token was already used (replay)', 'replayed');
+        await audit.append({
+          event: 'approved',
+          request_id: p.id,
+          ...(v.planId ? { plan_id: v.planId } : {}),
+          user: p.requester,
+          risk: p.risk,
+          approver: v.approver,
+          status: 'approved',
+          resource: p.target,
+          override: !!v.override,
+          ...(v.reason ? { reason: v.reason } : {}),
+        });
+        notifier.notify(p.fingerprint, { kind: 'approved' });
+      }
+      logger.info({ approver: v.approver, requests: targets.map((t) => t.id) }, 'approved');
+      res.status(201).json({ approved: targets.map((t) => t.id), approver: v.approver });
+    }),
+  );
+
+  app.post(
+    '/kubegate/v1/requests/:id/reject',
+    route(async (req, res) => {
+      const v = await verify(req.body?.token, 'reject');
+      const id = String(req.params.id);
+      if (!v.requestIds?.includes(id)) throw new ApprovalError('token does not name this request', 'mismatch');
+      if (!(await store.useJti(v.jti, v.exp))) throw new ApprovalError('token was already used (replay)', 'replayed');
+      const p = await store.getPending(id);
+      if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
+      const reason = v.reason ?? 'no reason given';
+      if (!(await store.transitionPending(id, ['pending'], 'rejected', `rejected by ${v.approver}: ${reason}`))) {
+        throw new ApprovalError(`${id} is ${p.status}, not pending`, 'conflict');
+      }
+      await store.revokeApprovals({ fingerprint: p.fingerprint }, Date.now());
+      await audit.append({ event: 'rejected', request_id: id, user: p.requester, risk: p.risk, approver: v.approver, status: 'rejected', resource: p.target, reason });
+      notifier.notify(p.fingerprint, { kind: 'rejected', message: `rejected by ${v.approver}: ${reason}` });
+      res.json({ rejected: id });
+    }),
+  );
+
+  app.post(
+    '/kubegate/v1/requests/:id/revoke',
+    route(async (req, res) => {
+      const v = await verify(req.body?.token, 'revoke');
+      const id = String(req.params.id);
+      if (!v.requestIds?.includes(id)) throw new ApprovalError('token does not name this request', 'mismatch');
+      if (!(await store.useJti(v.jti, v.exp))) throw new ApprovalError('token was already used (replay)', 'replayed');
+      const p = await store.getPending(id);
+      if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
+      const n = await store.revokeApprovals({ fingerprint: p.fingerprint }, Date.now());
+      await audit.append({ event: 'revoked', request_id: id, user: p.requester, approver: v.approver, status: 'revoked', resource: p.target, revoked: n });
+      res.json({ request: id, revoked: n });
+    }),
+  );
+
+  app.get(
+    '/kubegate/v1/freeze',
+    route(async (req, res) => {
+      await verify(bearer(req), 'read');
+      res.json(await store.getFreeze());
+    }),
+  );
+
+  app.post(
+    '/kubegate/v1/freeze',
+    route(async (req, res) => {
+      const v = await verify(req.body?.token, 'freeze');
+      if (typeof v.freeze !== 'boolean') throw new ApprovalError('freeze token must say on or off', 'invalid');
+      if (!(await store.useJti(v.jti, v.exp))) throw new ApprovalError('token was already used (replay)', 'replayed');
+      const now = Date.now();
+      await store.setFreeze({ on: v.freeze, by: v.approver, at: now, ...(v.reason ? { reason: v.reason } : {}) });
+      let cancelled = 0;
+      if (v.freeze) {
+        for (const p of await store.listPending(['pending', 'approved'])) {
+          const msg = `cancelled by emergency freeze (${v.approver})`;
+          if (await store.transitionPending(p.id, ['pending', 'approved'], 'cancelled', msg)) {
+            cancelled++;
+            await store.revokeApprovals({ fingerprint: p.fingerprint }, now);
+            notifier.notify(p.fingerprint, { kind: 'cancelled', message: msg });
+          }
+        }
+      }
+      await audit.append({ event: v.freeze ? 'freeze' : 'unfreeze', approver: v.approver, status: v.freeze ? 'frozen' : 'unfrozen', cancelled, ...(v.reason ? { reason: v.reason } : {}) });
+      logger.warn({ by: v.approver, on: v.freeze, cancelled }, v.freeze ? 'EMERGENCY FREEZE ON' : 'freeze off');
+      res.json({ on: v.freeze, by: v.approver, cancelled });
+    }),
+  );
+
+  app.use((_req: Request, res: Response) => fail(res, 404, 'NotFound', 'no such kubegate API path'));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; type?: string; message?: string };
+    if (e.status && e.status < 500) return fail(res, e.status, 'BadRequest', e.message ?? 'bad request');
+    logger.error({ err }, 'approval API error');
+    fail(res, 500, 'InternalError', 'kubegate internal error');
+  });
+  return app;
+}

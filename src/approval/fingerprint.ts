@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+
+/** What identifies one request for approval: the same for its dry run and its real run. */
+export interface FingerprintParts {
+  verb: string;
+  group: string;
+  version: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  /** Query parameters; `dryRun` is ignored so a dry run and the real request match. */
+  query: Record<string, string[]>;
+  /** For non-resource requests the path identifies the target. */
+  path: string;
+  user: string;
+  /** The parsed body (null when there is none). */
+  body: unknown;
+}
+
+/**
+ * SHA-256 over RFC 8785 canonical JSON of the request's parts. approve-cli
+ * recomputes it from what it shows the approver, so a signature covers exactly
+ * what was seen, and kubegate recomputes it on every retry.
+ */
+export function fingerprint(p: FingerprintParts): string {
+  const query = Object.fromEntries(
+    Object.entries(p.query)
+      .filter(([k]) => k !== 'dryRun')
+      .map(([k, v]) => [k, [...v].sort()]),
+  );
+  const doc = {
+    verb: p.verb,
+    group: p.group,
+    version: p.version,
+    resource: p.resource,
+    subresource: p.subresource,
+    namespace: p.namespace,
+    name: p.name,
+    path: p.path,
+    query,
+    user: p.user,
+    body: p.body ?? null,
+  };
+  const canon = (canonicalize as unknown as (v: unknown) => string | undefined)(doc);
+  if (canon === undefined) throw new Error('request cannot be canonicalised');
+  return `sha256:${createHash('sha256').update(canon).digest('hex')}`;
+}

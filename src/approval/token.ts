@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { errors, importJWK, type JWK, jwtVerify, type JWTPayload, SignJWT } from 'jose';
+import type { ApproverJwks, ApproverKeyFile } from './keys.js';
+
+/** What an approver's signature can say. Every token names one action. */
+export type ApprovalAction = 'approve' | 'reject' | 'revoke' | 'freeze' | 'read';
+
+export interface ApprovalClaims {
+  action: ApprovalAction;
+  /** approve: the request fingerprints this token approves (one, or a plan's list). */
+  fingerprints?: string[];
+  /** The pending request id(s) the approver looked at. */
+  requestIds?: string[];
+  planId?: string;
+  risk?: string;
+  override?: boolean;
+  reason?: string;
+  /** approve: the live object's resourceVersion the approver saw (pre-flight drift check). */
+  resourceVersion?: string;
+  /** freeze: on or off. */
+  freeze?: boolean;
+  /** revoke: the approval token ids withdrawn. */
+  revokes?: string[];
+}
+
+export interface VerifiedApproval extends ApprovalClaims {
+  approver: string;
+  kid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  token: string;
+}
+
+/** Typed refusals, so the API and the gate can answer each with a precise Status. */
+export class ApprovalError extends Error {
+  override name = 'ApprovalError';
+  constructor(
+    message: string,
+    readonly code: 'invalid' | 'expired' | 'replayed' | 'self-approval' | 'mismatch' | 'not-found' | 'conflict',
+  ) {
+    super(message);
+  }
+}
+
+const ALGORITHMS = ['EdDSA', 'ES256'];
+const ISSUER = 'approve-cli';
+const CLAIM = 'kubegate';
+
+export async function signApproval(
+  key: ApproverKeyFile,
+  audience: string,
+  claims: ApprovalClaims,
+  ttlSeconds: number,
+): Promise<string> {
+  const alg = key.kty === 'EC' ? 'ES256' : 'EdDSA';
+  const privateKey = await importJWK(key as JWK, alg);
+  return new SignJWT({ [CLAIM]: claims })
+    .setProtectedHeader({ alg, kid: key.kid, typ: 'kubegate-approval+jwt' })
+    .setIssuer(ISSUER)
+    .setAudience(audience)
+    .setSubject(key.name)
+    .setIssuedAt()
+    .setNotBefore('0s')
+    .setExpirationTime(`${Math.max(1, Math.floor(ttlSeconds))}s`)
+    .setJti(randomUUID())
+    .sign(privateKey);
+}
+
+export interface VerifyOptions {
+  audience: string;
+  maxTtlSeconds: number;
+  clockToleranceSeconds?: number;
+}
+
+/**
+ * Verifies an approver's token: EdDSA/ES256 only (no `none`, no HMAC), a known
+ * `kid` whose owner is the token's `sub`, our audience, a short life. Replay and
+ * self-approval are the caller's checks (they need state and the requester).
+ */
+export async function verifyApproval(token: string, jwks: ApproverJwks, opts: VerifyOptions): Promise<VerifiedApproval> {
+  const byKid = new Map(jwks.keys.map((k) => [k.kid, k]));
+  let payload: JWTPayload;
+  let kid: string;
+  try {
+    const res = await jwtVerify(
+      token,
+      async (header) => {
+        if (!header.alg || !ALGORITHMS.includes(header.alg)) throw new ApprovalError(`algorithm ${header.alg} not accepted`, 'invalid');
+        const k = header.kid ? byKid.get(header.kid) : undefined;
+        if (!k) throw new ApprovalError(`unknown signing key ${JSON.stringify(header.kid)}`, 'invalid');
+        return importJWK(k, header.alg);
+      },
+      {
+        algorithms: ALGORITHMS,
+        audience: opts.audience,
+        issuer: ISSUER,
+        clockTolerance: opts.clockToleranceSeconds ?? 30,
+        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+      },
+    );
+    payload = res.payload;
+    kid = res.protectedHeader.kid!;
+  } catch (err) {
+    if (err instanceof ApprovalError) throw err;
+    if (err instanceof errors.JWTExpired) throw new ApprovalError('approval token expired', 'expired');
+    if (err instanceof errors.JWTClaimValidationFailed) throw new ApprovalError(`approval token rejected: ${err.message}`, 'invalid');
+    if (err instanceof errors.JOSEError) throw new ApprovalError(`approval token rejected: ${err.code}`, 'invalid');
+    throw new ApprovalError('approval token rejected: malformed', 'invalid');
+  }
+  const owner = byKid.get(kid)!.name;
+  if (payload.sub !== owner) throw new ApprovalError(`token subject ${payload.sub} does not own key ${kid}`, 'invalid');
+  const iat = payload.iat!;
+  const exp = payload.exp!;
+  if (exp - iat > opts.maxTtlSeconds) {
+    throw new ApprovalError(`approval token lives ${exp - iat}s; kubegate accepts at most ${opts.maxTtlSeconds}s`, 'invalid');
+  }
+  const claims = payload[CLAIM] as ApprovalClaims | undefined;
+  if (!claims || typeof claims !== 'object' || !['approve', 'reject', 'revoke', 'freeze', 'read'].includes(claims.action)) {
+    throw new ApprovalError('approval token has no kubegate action', 'invalid');
+  }
+  if (claims.fingerprints !== undefined && !(Array.isArray(claims.fingerprints) && claims.fingerprints.every((f) => typeof f === 'string'))) {
+    throw new ApprovalError('approval token: fingerprints must be strings', 'invalid');
+  }
+  if (claims.action === 'approve' && !claims.fingerprints?.length) throw new ApprovalError('approval names no request', 'invalid');
+  if (claims.override && !(typeof claims.reason === 'string' && claims.reason.trim())) {
+    throw new ApprovalError('an override needs a reason', 'invalid');
+  }
+  return { ...claims, approver: owner, kid, jti: String(payload.jti), iat, exp, token };
+}

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { kubeCall } from './kube/client.js';
+import { StatusError } from './kube/status.js';
+import type { UserInfo } from './policy/input.js';
+import type { Upstream } from './upstream.js';
+
+export const ANONYMOUS: UserInfo = { username: 'system:anonymous', uid: '', groups: ['system:unauthenticated'], extra: {} };
+
+interface SelfSubjectReview {
+  status?: { userInfo?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } };
+}
+
+/**
+ * Who is asking, as the upstream sees it: a SelfSubjectReview sent with the
+ * caller's own credentials. Client-sent identity headers are never trusted.
+ * Results are cached by a hash of the credential for a short time.
+ */
+export class Identifier {
+  private cache = new Map<string, { user: UserInfo; until: number }>();
+
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly ttlMs: number,
+  ) {}
+
+  async identify(req: IncomingMessage): Promise<UserInfo> {
+    const authorization = req.headers.authorization;
+    if (!authorization) return ANONYMOUS;
+    const key = createHash('sha256').update(authorization).digest('hex');
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now) return hit.user;
+
+    let res: Awaited<ReturnType<typeof kubeCall<SelfSubjectReview>>>;
+    try {
+      res = await kubeCall<SelfSubjectReview>(this.upstream, {
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        authorization,
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      });
+    } catch (err) {
+      throw new StatusError(503, 'ServiceUnavailable', `cannot verify your identity with the API server: ${(err as Error).message}`);
+    }
+    if (res.status === 401) throw new StatusError(401, 'Unauthorized', 'the API server did not accept your credentials');
+    const info = res.body?.status?.userInfo;
+    if (res.status !== 201 || !info?.username) {
+      throw new StatusError(403, 'Forbidden', `cannot verify your identity with the API server (SelfSubjectReview answered HTTP ${res.status})`);
+    }
+    const user: UserInfo = { username: info.username, uid: info.uid ?? '', groups: info.groups ?? [], extra: info.extra ?? {} };
+    if (this.cache.size > 10_000) this.cache.clear(); // bounded: credentials churn in long runs
+    this.cache.set(key, { user, until: now + this.ttlMs });
+    return user;
+  }
+}

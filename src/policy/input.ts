@@ -1,0 +1,55 @@
+import type { Impersonation, KubeRequest } from '../kube/request.js';
+
+export interface UserInfo {
+  username: string;
+  uid: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+/** The policy contract's input (see DESIGN.md "Policy contract"). */
+export interface PolicyInput {
+  request: {
+    verb: string;
+    group: string;
+    version: string;
+    resource: string;
+    subresource: string;
+    namespace: string;
+    name: string;
+    dryRun: boolean;
+    path: string;
+    query: Record<string, string[]>;
+    contentType: string;
+    resourceRequest: boolean;
+    impersonate: Impersonation;
+  };
+  user: UserInfo;
+  object: unknown;
+  oldObject: unknown;
+  config: Record<string, unknown>;
+}
+
+export function buildInput(kr: KubeRequest, user: UserInfo, object: unknown, oldObject: unknown, config: Record<string, unknown>): PolicyInput {
+  return {
+    request: {
+      verb: kr.verb,
+      group: kr.group,
+      version: kr.version,
+      resource: kr.resource,
+      subresource: kr.subresource,
+      namespace: kr.namespace,
+      name: kr.name,
+      dryRun: kr.dryRun,
+      path: kr.path,
+      query: kr.query,
+      contentType: kr.contentType,
+      resourceRequest: kr.resourceRequest,
+      impersonate: kr.impersonate,
+    },
+    user,
+    object: object ?? null,
+    oldObject: oldObject ?? null,
+    config,
+  };
+}

@@ -1,0 +1,162 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { PendingRequest, PendingStatus, Snapshot, StateStore, StoredApproval } from './store.js';
+
+/** The embedded default store: one SQLite file (WAL, synchronous=FULL so a restart never reopens a replay). */
+export class SqliteStore implements StateStore {
+  private db: Database.Database;
+
+  constructor(file: string) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS pending (
+        id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS pending_fp ON pending(fingerprint, status);
+      CREATE TABLE IF NOT EXISTS approvals (
+        jti TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, approver TEXT NOT NULL, exp INTEGER NOT NULL,
+        used_at INTEGER, revoked_at INTEGER, doc TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS approvals_fp ON approvals(fingerprint);
+      CREATE TABLE IF NOT EXISTS used_jti (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS dryruns (fingerprint TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS snapshots (request_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    `);
+  }
+
+  private row(doc: string | undefined): PendingRequest | undefined {
+    return doc ? (JSON.parse(doc) as PendingRequest) : undefined;
+  }
+
+  async getPending(id: string) {
+    const r = this.db.prepare('SELECT doc FROM pending WHERE id = ?').get(id) as { doc: string } | undefined;
+    return this.row(r?.doc);
+  }
+
+  async findPendingByFingerprint(fingerprint: string) {
+    const r = this.db
+      .prepare("SELECT doc FROM pending WHERE fingerprint = ? AND status IN ('pending','approved') ORDER BY created_at DESC LIMIT 1")
+      .get(fingerprint) as { doc: string } | undefined;
+    return this.row(r?.doc);
+  }
+
+  async listPending(statuses: PendingStatus[] = ['pending', 'approved']) {
+    const rows = this.db
+      .prepare(`SELECT doc FROM pending WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at`)
+      .all(...statuses) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as PendingRequest);
+  }
+
+  async putPending(p: PendingRequest) {
+    this.db
+      .prepare('INSERT OR REPLACE INTO pending (id, fingerprint, status, created_at, doc) VALUES (?, ?, ?, ?, ?)')
+      .run(p.id, p.fingerprint, p.status, p.createdAt, JSON.stringify(p));
+  }
+
+  async transitionPending(id: string, from: PendingStatus[], to: PendingStatus, message?: string) {
+    const tx = this.db.transaction(() => {
+      const p = this.row((this.db.prepare('SELECT doc FROM pending WHERE id = ?').get(id) as { doc: string } | undefined)?.doc);
+      if (!p || !from.includes(p.status)) return false;
+      p.status = to;
+      p.updatedAt = Date.now();
+      if (message !== undefined) p.message = message;
+      this.db.prepare('UPDATE pending SET status = ?, doc = ? WHERE id = ?').run(to, JSON.stringify(p), id);
+      return true;
+    });
+    return tx.immediate();
+  }
+
+  async countPending() {
+    return (this.db.prepare("SELECT count(*) AS n FROM pending WHERE status = 'pending'").get() as { n: number }).n;
+  }
+
+  async addApproval(a: StoredApproval) {
+    const tx = this.db.transaction(() => {
+      const seen = this.db.prepare('SELECT 1 FROM used_jti WHERE jti = ?').get(a.jti);
+      if (seen) return false;
+      this.db.prepare('INSERT INTO used_jti (jti, exp) VALUES (?, ?)').run(a.jti, a.exp);
+      this.db
+        .prepare('INSERT INTO approvals (jti, fingerprint, approver, exp, used_at, revoked_at, doc) VALUES (?, ?, ?, ?, ?, NULL, ?)')
+        .run(a.jti, a.fingerprint, a.approver, a.exp, a.usedAt ?? null, JSON.stringify(a));
+      return true;
+    });
+    return tx.immediate();
+  }
+
+  async approvalsFor(fingerprint: string, now: number) {
+    const rows = this.db
+      .prepare('SELECT doc FROM approvals WHERE fingerprint = ? AND used_at IS NULL AND revoked_at IS NULL AND exp > ?')
+      .all(fingerprint, Math.floor(now / 1000)) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as StoredApproval);
+  }
+
+  async consumeApprovals(jtis: string[], now: number) {
+    const tx = this.db.transaction(() => {
+      const upd = this.db.prepare('UPDATE approvals SET used_at = ? WHERE jti = ? AND used_at IS NULL AND revoked_at IS NULL');
+      for (const j of jtis) {
+        if (upd.run(now, j).changes !== 1) throw new Error('approval already used or revoked');
+      }
+    });
+    try {
+      tx.immediate();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async revokeApprovals(filter: { jtis?: string[]; fingerprint?: string; approver?: string }, now: number) {
+    const where: string[] = ['used_at IS NULL', 'revoked_at IS NULL'];
+    const args: (string | number)[] = [now];
+    if (filter.jtis) {
+      where.push(`jti IN (${filter.jtis.map(() => '?').join(',') || "''"})`);
+      args.push(...filter.jtis);
+    }
+    if (filter.fingerprint) {
+      where.push('fingerprint = ?');
+      args.push(filter.fingerprint);
+    }
+    if (filter.approver) {
+      where.push('approver = ?');
+      args.push(filter.approver);
+    }
+    return this.db.prepare(`UPDATE approvals SET revoked_at = ? WHERE ${where.join(' AND ')}`).run(...args).changes;
+  }
+
+  async useJti(jti: string, exp: number) {
+    return this.db.prepare('INSERT OR IGNORE INTO used_jti (jti, exp) VALUES (?, ?)').run(jti, exp).changes === 1;
+  }
+
+  async recordDryRun(fingerprint: string, at: number) {
+    this.db.prepare('INSERT OR REPLACE INTO dryruns (fingerprint, at) VALUES (?, ?)').run(fingerprint, at);
+  }
+
+  async hasDryRun(fingerprint: string) {
+    return !!this.db.prepare('SELECT 1 FROM dryruns WHERE fingerprint = ?').get(fingerprint);
+  }
+
+  async getFreeze() {
+    const r = this.db.prepare("SELECT value FROM kv WHERE key = 'freeze'").get() as { value: string } | undefined;
+    return r ? (JSON.parse(r.value) as { on: boolean; by?: string; at?: number; reason?: string }) : { on: false };
+  }
+
+  async setFreeze(f: { on: boolean; by: string; at: number; reason?: string }) {
+    this.db.prepare("INSERT OR REPLACE INTO kv (key, value) VALUES ('freeze', ?)").run(JSON.stringify(f));
+  }
+
+  async putSnapshot(s: Snapshot) {
+    this.db.prepare('INSERT OR REPLACE INTO snapshots (request_id, doc) VALUES (?, ?)').run(s.requestId, JSON.stringify(s));
+  }
+
+  async getSnapshot(requestId: string) {
+    const r = this.db.prepare('SELECT doc FROM snapshots WHERE request_id = ?').get(requestId) as { doc: string } | undefined;
+    return r ? (JSON.parse(r.doc) as Snapshot) : undefined;
+  }
+
+  async close() {
+    this.db.close();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Everything kubegate must remember across restarts (and, with the Kubernetes
+ * store, share across replicas): pending requests, approvals and used token ids,
+ * successful dry runs, the freeze switch, rollback snapshots.
+ */
+export type PendingStatus = 'pending' | 'approved' | 'rejected' | 'executed' | 'failed' | 'cancelled';
+
+export interface PendingRequest {
+  id: string;
+  fingerprint: string;
+  status: PendingStatus;
+  requester: string;
+  risk: string;
+  reasons: string[];
+  /** "default/deployments/api" — used to spot conflicting changes to the same object. */
+  target: string;
+  createdAt: number;
+  updatedAt: number;
+  /** The request as shown to approvers: parts of the fingerprint, parsed body, live object version. */
+  detail: PendingDetail;
+  message?: string;
+}
+
+export interface PendingDetail {
+  verb: string;
+  group: string;
+  version: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  path: string;
+  query: Record<string, string[]>;
+  contentType: string;
+  body: unknown;
+  oldObject: unknown;
+  resourceVersion?: string;
+  override_required: boolean;
+  approvals_required: number;
+  dry_run_first: boolean;
+  policy: string;
+  rollbackOf?: string;
+}
+
+export interface StoredApproval {
+  jti: string;
+  fingerprint: string;
+  approver: string;
+  kid: string;
+  override: boolean;
+  reason: string;
+  resourceVersion?: string;
+  planId?: string;
+  exp: number;
+  requestId?: string;
+  usedAt?: number;
+  revokedAt?: number;
+}
+
+export interface Snapshot {
+  requestId: string;
+  target: string;
+  /** The object before the change (null when it did not exist: a create). */
+  before: unknown;
+  detail: PendingDetail;
+  createdAt: number;
+}
+
+export interface StateStore {
+  getPending(id: string): Promise<PendingRequest | undefined>;
+  findPendingByFingerprint(fingerprint: string): Promise<PendingRequest | undefined>;
+  listPending(statuses?: PendingStatus[]): Promise<PendingRequest[]>;
+  putPending(p: PendingRequest): Promise<void>;
+  /** Sets status only if the current one is in `from`; returns whether it changed (the one-winner check). */
+  transitionPending(id: string, from: PendingStatus[], to: PendingStatus, message?: string): Promise<boolean>;
+  countPending(): Promise<number>;
+
+  /** Records an approval; false if its jti was ever seen (replay). */
+  addApproval(a: StoredApproval): Promise<boolean>;
+  /** Live approvals (not used, not revoked, not expired) for a fingerprint. */
+  approvalsFor(fingerprint: string, now: number): Promise<StoredApproval[]>;
+  /** Marks approvals used, all or none (single use, atomic). */
+  consumeApprovals(jtis: string[], now: number): Promise<boolean>;
+  /** Withdraws unused approvals; returns how many were revoked. */
+  revokeApprovals(filter: { jtis?: string[]; fingerprint?: string; approver?: string }, now: number): Promise<number>;
+  /** Records a token id used for a non-approval action; false on replay. */
+  useJti(jti: string, exp: number): Promise<boolean>;
+
+  recordDryRun(fingerprint: string, at: number): Promise<void>;
+  hasDryRun(fingerprint: string): Promise<boolean>;
+
+  getFreeze(): Promise<{ on: boolean; by?: string; at?: number; reason?: string }>;
+  setFreeze(f: { on: boolean; by: string; at: number; reason?: string }): Promise<void>;
+
+  putSnapshot(s: Snapshot): Promise<void>;
+  getSnapshot(requestId: string): Promise<Snapshot | undefined>;
+
+  close(): Promise<void>;
+}
