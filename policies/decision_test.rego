@@ -70,6 +70,13 @@ test_low_reasons_hidden_when_higher if {
 	d.reasons == ["impersonation (user bob)"]
 }
 
+test_fails_closed_when_classification_breaks if {
+	# should the combination ever be undefined, the default decision is CRITICAL
+	d := kubegate.decision with input as req_input({"verb": "list", "resource": "pods"}, null) with kubegate.levels as []
+	d.risk == "CRITICAL"
+	d.override_required == true
+}
+
 test_deny_empty_by_default if {
 	d := kubegate.decision with input as req_input({"verb": "delete", "group": "rbac.authorization.k8s.io", "resource": "clusterroles", "name": "x"}, null)
 	d.deny == []

@@ -14,8 +14,13 @@ rule_findings contains {
 	"reason": concat(" ", ["security setting", s, "in", target]),
 } if {
 	is_change
+	not data_only
 	some s in security_settings
 }
+
+# ConfigMap and Secret values are opaque data, not settings (their keys may be
+# named anything); those writes have their own rules in config.rego.
+data_only if is_resource("", {"configmaps", "secrets"})
 
 # Settings that weaken isolation when set to true.
 true_flags := {

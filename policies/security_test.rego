@@ -83,9 +83,10 @@ test_security_settings_not_for_reads_or_string_data if {
 	r1 := result with input as req_input({"verb": "get", "resource": "pods", "namespace": "default", "name": "x"}, {"spec": {"hostNetwork": true}})
 	not fired("security.settings", r1)
 
-	# ConfigMap values are strings, not settings
-	r2 := result with input as req_input({"verb": "create", "resource": "configmaps", "namespace": "default"}, {"data": {"privileged": "true", "hostPath": "/"}})
+	# ConfigMap values are data, not settings
+	r2 := result with input as req_input({"verb": "create", "resource": "configmaps", "namespace": "default"}, {"data": {"privileged": "true", "serviceAccountName": "x"}})
 	not fired("security.settings", r2)
+	r2.decision.risk == "MEDIUM"
 }
 
 test_security_admission_positive if {

@@ -123,7 +123,13 @@ describe('checkpoints', () => {
     const again = await AuditLog.open({ path, signingKey: privateKey, checkpointEvery: 4, logger: silent });
     await again.close();
     const recs = await records(path);
-    expect(recs.map((r) => r.event).slice(13)).toEqual(['received', 'received', 'received', 'received', 'checkpoint']);
+    expect(recs.map((r) => r.event).slice(13)).toEqual([
+      'received',
+      'received',
+      'received',
+      'received',
+      'checkpoint',
+    ]);
     expect(recs).toHaveLength(18);
     expect((await verifyAuditFile(path, publicKey)).ok).toBe(true);
   });
@@ -170,8 +176,8 @@ describe('verify detects', () => {
 
   it('an edited prev (the line re-hashed, so only the link is broken)', async () => {
     const lines = await fileLines(path);
-    const rec = JSON.parse(lines[2]!) as Record<string, unknown>;
-    const { hash: _h, ...rest } = { ...rec, prev: 'f'.repeat(64) };
+    const { hash: _h, ...rec } = JSON.parse(lines[2]!) as Record<string, unknown>;
+    const rest = { ...rec, prev: 'f'.repeat(64) };
     lines[2] = JSON.stringify({ ...rest, hash: recordHash(rest) });
     await writeLines(path, lines);
     const v = await verifyAuditFile(path);
@@ -183,7 +189,11 @@ describe('verify detects', () => {
     const lines = await fileLines(path);
     lines[4] = '{"seq":5, oops';
     await writeLines(path, lines);
-    expect(await verifyAuditFile(path)).toMatchObject({ ok: false, firstBadSeq: 5, reason: expect.stringMatching(/unparsable/) });
+    expect(await verifyAuditFile(path)).toMatchObject({
+      ok: false,
+      firstBadSeq: 5,
+      reason: expect.stringMatching(/unparsable/),
+    });
   });
 
   it('records removed before a checkpoint that was kept', async () => {
@@ -212,7 +222,11 @@ describe('verify detects', () => {
     lines[4] = JSON.stringify({ ...cp, signature: sig.toString('base64') });
     await writeLines(path, rechain(lines));
     const forged = await verifyAuditFile(path, publicKey);
-    expect(forged).toMatchObject({ ok: false, firstBadSeq: 5, reason: expect.stringMatching(/bad signature/) });
+    expect(forged).toMatchObject({
+      ok: false,
+      firstBadSeq: 5,
+      reason: expect.stringMatching(/bad signature/),
+    });
 
     await cleanup();
     ({ dir, cleanup } = await tempDir());
@@ -220,7 +234,11 @@ describe('verify detects', () => {
     await writeSample();
     const other = keyPair().publicKey;
     const v = await verifyAuditFile(path, other);
-    expect(v).toMatchObject({ ok: false, firstBadSeq: 5, reason: expect.stringMatching(/not by the given key/) });
+    expect(v).toMatchObject({
+      ok: false,
+      firstBadSeq: 5,
+      reason: expect.stringMatching(/not by the given key/),
+    });
     // Several keys (rotation): the right one is picked by key_id.
     expect((await verifyAuditFile(path, [other, publicKey])).ok).toBe(true);
   });

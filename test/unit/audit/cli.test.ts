@@ -127,10 +127,20 @@ describe('export', () => {
     expect(last30d.stdout).toBe(`${lines.slice(1).join('\n')}\n`);
 
     const window = await run('export', p, '--since', '30d', '--until', '12h');
-    expect(window.stdout.trim().split('\n').map((l) => JSON.parse(l).request_id)).toEqual(['mid', 'recent']);
+    expect(
+      window.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).request_id),
+    ).toEqual(['mid', 'recent']);
 
     const iso = await run('export', p, '--since', '2026-01-01T00:00:00Z', '--until', '2026-02-01');
-    expect(iso.stdout.trim().split('\n').map((l) => JSON.parse(l).request_id)).toEqual(['old']);
+    expect(
+      iso.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).request_id),
+    ).toEqual(['old']);
   });
 
   it('writes to --out, and rejects bad times with exit 2', async () => {
@@ -178,7 +188,11 @@ describe('tail', () => {
     await vi.waitFor(() => expect(out.text()).toContain('followed-2'), { timeout: 3000, interval: 50 });
     ac.abort();
     expect(await done).toBe(0);
-    const shown = out.text().trim().split('\n').map((l) => JSON.parse(l).seq);
+    const shown = out
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).seq);
     expect(shown).toEqual([15, 16, 17]);
   });
 });

@@ -38,7 +38,12 @@ describe('torn final line', () => {
 
     const recs = await records(path);
     const recovered = recs[7]!;
-    expect(recovered).toMatchObject({ seq: 8, event: 'recovered', status: 'success', torn_bytes: half.length });
+    expect(recovered).toMatchObject({
+      seq: 8,
+      event: 'recovered',
+      status: 'success',
+      torn_bytes: half.length,
+    });
     expect(next.seq).toBe(9);
     // Every acknowledged byte is still there, unchanged.
     expect((await readFile(path)).subarray(0, before.length).equals(before)).toBe(true);

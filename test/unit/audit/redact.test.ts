@@ -91,8 +91,17 @@ describe('redact', () => {
       tokenExpirationSeconds: 3600,
       automountServiceAccountToken: false,
     });
-    expect(out.headers).toEqual({ Authorization: REDACTED, 'X-Auth-Token': REDACTED, accept: 'application/json' });
-    expect(out.spec).toEqual({ token: REDACTED, Password: REDACTED, client_secret: REDACTED, secretName: 'db-creds' });
+    expect(out.headers).toEqual({
+      Authorization: REDACTED,
+      'X-Auth-Token': REDACTED,
+      accept: 'application/json',
+    });
+    expect(out.spec).toEqual({
+      token: REDACTED,
+      Password: REDACTED,
+      client_secret: REDACTED,
+      secretName: 'db-creds',
+    });
     expect(out.note).toBe(REDACTED);
     expect(out.tokenExpirationSeconds).toBe(3600);
     expect(out.automountServiceAccountToken).toBe(false);
