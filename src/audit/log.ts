@@ -4,7 +4,7 @@
 import type { KeyObject } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { auditKeyId, recordHash, signCheckpoint } from './chain.js';
 import { AuditInputError, AuditKeyError, AuditUnavailableError } from './errors.js';
@@ -56,6 +56,7 @@ const KNOWN_FIELDS = [
 ] as const;
 const ASSIGNED_FIELDS = new Set(['seq', 'timestamp', 'prev', 'hash', 'replica']);
 const ORDERED = new Set<string>([...KNOWN_FIELDS, ...ASSIGNED_FIELDS]);
+const openPaths = new Set<string>();
 
 export class AuditLog {
   private seq: number;
@@ -85,6 +86,19 @@ export class AuditLog {
    */
   static async open(opts: AuditLogOptions): Promise<AuditLog> {
     validate(opts);
+    const claim = resolve(opts.path);
+    // Two writers on one file would interleave two chains (one writer per file and replica).
+    if (openPaths.has(claim)) throw new AuditUnavailableError(`audit log ${opts.path} is already open`);
+    openPaths.add(claim);
+    try {
+      return await AuditLog.openClaimed(opts);
+    } catch (err) {
+      openPaths.delete(claim);
+      throw err;
+    }
+  }
+
+  private static async openClaimed(opts: AuditLogOptions): Promise<AuditLog> {
     const logger = opts.logger ?? pino({ name: 'kubegate-audit', level: 'warn' }, pino.destination(2));
     await mkdir(dirname(opts.path), { recursive: true });
     const scan = await scanForOpen(opts.path);
@@ -181,8 +195,12 @@ export class AuditLog {
         checkpointError = err;
       });
     }
-    await this.writer.close();
-    await this.shipper.close();
+    try {
+      await this.writer.close();
+      await this.shipper.close();
+    } finally {
+      openPaths.delete(resolve(this.opts.path));
+    }
     if (checkpointError) throw checkpointError;
   }
 
@@ -224,7 +242,8 @@ export class AuditLog {
     for (const [k, v] of Object.entries(fields)) if (!ORDERED.has(k) && v !== undefined) rec[k] = v;
     rec.prev = this.lastHash;
     rec.hash = recordHash(rec);
-    const record = rec as AuditRecord;
+    // Frozen: the same object goes to the caller and to every sink, and must match the file.
+    const record = deepFreeze(rec) as AuditRecord;
     this.seq = record.seq;
     this.lastHash = record.hash;
     return this.writer.enqueue(`${JSON.stringify(record)}\n`).then(() => {
@@ -269,4 +288,12 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

@@ -27,17 +27,22 @@ export class Shipper {
   static async start(configs: readonly SinkConfig[], ctx: ShipperContext): Promise<Shipper> {
     const names = new Set<string>();
     const sinks: Sink[] = [];
-    for (const cfg of configs) {
-      const sink =
-        cfg.type === 'stdout'
-          ? PinoSink.stdout(cfg)
-          : cfg.type === 'pino'
-            ? PinoSink.transport(cfg)
-            : await WebhookSink.start(cfg, ctx);
-      // Two webhooks with one name would share (and fight over) one cursor file.
-      if (names.has(sink.name)) throw new TypeError(`duplicate audit sink name ${sink.name}`);
-      names.add(sink.name);
-      sinks.push(sink);
+    try {
+      for (const cfg of configs) {
+        const sink =
+          cfg.type === 'stdout'
+            ? PinoSink.stdout(cfg)
+            : cfg.type === 'pino'
+              ? PinoSink.transport(cfg)
+              : await WebhookSink.start(cfg, ctx);
+        sinks.push(sink);
+        // Two webhooks with one name would share (and fight over) one cursor file.
+        if (names.has(sink.name)) throw new TypeError(`duplicate audit sink name ${sink.name}`);
+        names.add(sink.name);
+      }
+    } catch (err) {
+      await Promise.all(sinks.map((s) => s.close()));
+      throw err;
     }
     return new Shipper(sinks, ctx.logger);
   }

@@ -38,8 +38,8 @@ export class WebhookSink implements Sink {
   private durableSeq: number;
   /** When the oldest queued record arrived (for flushMs). */
   private oldestQueuedAt = 0;
-  /** Resume point for file reads, so a long backlog is read once, not rescanned per batch. */
-  private readHint = { seq: 0, offset: 0 };
+  /** seq → byte offset of its line, so a long backlog is read once, not rescanned per batch. */
+  private readHints = new Map<number, number>();
   private wake: (() => void) | undefined;
   private wakeOnClose: (() => void) | undefined;
   private closing = false;
@@ -56,7 +56,16 @@ export class WebhookSink implements Sink {
     cursor: number,
   ) {
     this.name = cfg.name;
-    this.cfg = { ...DEFAULTS, ...cfg, headers: cfg.headers ?? {} };
+    this.cfg = {
+      ...cfg,
+      batchSize: positive(cfg, 'batchSize'),
+      flushMs: positive(cfg, 'flushMs'),
+      minBackoffMs: positive(cfg, 'minBackoffMs'),
+      maxBackoffMs: positive(cfg, 'maxBackoffMs'),
+      timeoutMs: positive(cfg, 'timeoutMs'),
+      maxQueue: positive(cfg, 'maxQueue'),
+      headers: cfg.headers ?? {},
+    };
     this.cursorFile = cursorPath(ctx.auditPath, cfg.name);
     this.nextSeq = cursor + 1;
     this.durableSeq = ctx.durableSeq;
@@ -120,9 +129,10 @@ export class WebhookSink implements Sink {
     let backoff = this.cfg.minBackoffMs;
     for (;;) {
       if (this.closing && (this.nextSeq > this.durableSeq || Date.now() >= this.closeDeadline)) return;
-      const batch = await this.nextBatch();
-      if (!batch) continue;
+      let batch: AuditRecord[] | undefined;
       try {
+        batch = await this.nextBatch();
+        if (!batch) continue;
         await this.post(batch);
         const last = batch[batch.length - 1]!.seq;
         await writeCursor(this.cursorFile, last);
@@ -131,10 +141,16 @@ export class WebhookSink implements Sink {
         this.lastError = undefined;
         backoff = this.cfg.minBackoffMs;
       } catch (err) {
+        // Any failure (POST, cursor write, reading the file) is retried: the file keeps the records.
         this.failures++;
         this.lastError = describe(err);
         this.ctx.logger.warn(
-          { sink: this.name, err: this.lastError, retryInMs: backoff, fromSeq: batch[0]!.seq },
+          {
+            sink: this.name,
+            err: this.lastError,
+            retryInMs: backoff,
+            fromSeq: batch?.[0]?.seq ?? this.nextSeq,
+          },
           'audit webhook delivery failed; will retry',
         );
         await this.sleep(backoff, false);
@@ -171,17 +187,31 @@ export class WebhookSink implements Sink {
     return this.queue.slice(0, this.cfg.batchSize);
   }
 
+  /** Records from..to (at most one batch), contiguous from `from`, re-read from the audit file. */
   private async readFromFile(from: number, to: number): Promise<AuditRecord[]> {
-    const start = this.readHint.seq === from ? this.readHint.offset : 0;
     const out: AuditRecord[] = [];
-    for await (const line of readLines(this.ctx.auditPath, start)) {
+    let firstOffset = 0;
+    let end = 0;
+    for await (const line of readLines(this.ctx.auditPath, this.readHints.get(from) ?? 0)) {
       if (!line.complete) break;
       const r = parseRecord(line.text);
       if (!r || r.seq < from) continue;
-      if (r.seq > to) break;
+      // Never skip a seq: a stale hint or an odd file gives a short batch, not a silent gap.
+      if (r.seq > to || r.seq !== from + out.length) break;
+      if (out.length === 0) firstOffset = line.offset;
       out.push(r);
-      this.readHint = { seq: r.seq + 1, offset: line.end };
+      end = line.end;
       if (out.length >= this.cfg.batchSize) break;
+    }
+    if (out.length > 0) {
+      // Where this batch starts (for a retry) and where the next one does.
+      this.readHints = new Map([
+        [from, firstOffset],
+        [from + out.length, end],
+      ]);
+    } else if (this.readHints.has(from)) {
+      // The hint led nowhere: forget it and scan from the start next time.
+      this.readHints = new Map();
     }
     return out;
   }
@@ -225,4 +255,14 @@ function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
   return `${err.message}${cause}`;
+}
+
+/** The configured number (defaults for absent ones); a bad value is an error naming the key. */
+function positive(cfg: WebhookSinkConfig, key: keyof typeof DEFAULTS): number {
+  const v = cfg[key];
+  if (v === undefined) return DEFAULTS[key];
+  if (!Number.isFinite(v) || v < 0 || (key !== 'flushMs' && v === 0)) {
+    throw new TypeError(`webhook sink ${cfg.name}: ${key} must be a positive number, got ${v}`);
+  }
+  return v;
 }

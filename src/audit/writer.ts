@@ -60,7 +60,10 @@ export class GroupCommitWriter {
     if (this.closed) return;
     this.closed = true;
     await this.draining;
-    await this.file.close();
+    await this.file.close().catch((err: unknown) => {
+      // After a failure the handle may already be unusable; that is not news.
+      if (!this.failure) throw err;
+    });
   }
 
   private async drain(): Promise<void> {

@@ -1,7 +1,16 @@
 #!/usr/bin/env node
-process.stdout.write(`approve-cli — approve, reject and inspect requests held by kubegate
+import { runApproveCli } from '../approvecli/run.js';
 
-Usage: approve-cli keygen|list|show|approve|reject|revoke|rollback|freeze ...
-(not implemented yet)
-`);
-process.exitCode = 2;
+runApproveCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`approve-cli: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

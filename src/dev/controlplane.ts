@@ -204,7 +204,6 @@ export async function startControlPlane(dir: string, opts: { controllerManager?:
             '--leader-elect=false',
             '--bind-address=127.0.0.1',
             `--secure-port=${kcmPort}`,
-            '--controllers=*,-csrsigning,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller',
             '--v=0',
           ],
           logDir,

@@ -81,6 +81,8 @@ describe('record format', () => {
     expect(r.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     const { hash, ...rest } = r;
     expect(hash).toBe(recordHash(rest));
+    // The returned record is the one the sinks get: nobody may change it afterwards.
+    expect(Object.isFrozen(r)).toBe(true);
   });
 
   it('rejects fields the log assigns, caller-made checkpoints and non-JSON values', async () => {

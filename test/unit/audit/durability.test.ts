@@ -137,6 +137,30 @@ describe('fail closed', () => {
     await expect(log.append({ event: 'forwarded' })).rejects.toBeInstanceOf(AuditUnavailableError);
   });
 
+  it('after a failure, close() and open() again resume the same chain', async () => {
+    const io = await instrumented();
+    const log = await AuditLog.open({ path, logger: silent, openFile: io.openFile });
+    await log.append({ event: 'received' });
+    io.failWith(new Error('ENOSPC: no space left on device'));
+    await expect(log.append({ event: 'held' })).rejects.toBeInstanceOf(AuditUnavailableError);
+    await log.close();
+
+    const reopened = await AuditLog.open({ path, logger: silent });
+    expect(reopened.healthy).toBe(true);
+    const next = await reopened.append({ event: 'received' });
+    expect(next.seq).toBe(reopened.lastSeq);
+    await reopened.close();
+    expect((await verifyAuditFile(path)).ok).toBe(true);
+  });
+
+  it('refuses a second writer on the same file in this process', async () => {
+    const log = await AuditLog.open({ path, logger: silent });
+    await expect(AuditLog.open({ path, logger: silent })).rejects.toThrow(/already open/);
+    await log.close();
+    const again = await AuditLog.open({ path, logger: silent });
+    await again.close();
+  });
+
   it('after close, appends are refused and healthy is false', async () => {
     const log = await AuditLog.open({ path, logger: silent });
     await log.close();

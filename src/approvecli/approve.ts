@@ -1,0 +1,60 @@
+import type { ApprovalClaims } from '../approval/token.js';
+import type { PendingView } from './types.js';
+
+const RISK_ORDER = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+
+/** The most severe risk class; a class approve-cli does not know counts as the most severe. */
+export function highestRisk(risks: string[]): string {
+  const rank = (r: string) => (RISK_ORDER.includes(r) ? RISK_ORDER.indexOf(r) : RISK_ORDER.length);
+  return risks.reduce((a, b) => (rank(b) > rank(a) ? b : a), risks[0] ?? 'LOW');
+}
+
+/** `plan-YYYYMMDD-NNN` (UTC date, three random digits). */
+export function newPlanId(now: Date, random: () => number = Math.random): string {
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '');
+  const n = Math.floor(random() * 1000) % 1000;
+  return `plan-${day}-${String(n).padStart(3, '0')}`;
+}
+
+export interface ApprovalInput {
+  /** The requests as shown, each with the fingerprint recomputed and checked here. */
+  requests: { view: PendingView; fingerprint: string }[];
+  override: boolean;
+  reason?: string;
+  planId?: string;
+}
+
+/**
+ * The claims of one approval token for one request or one plan: the verified
+ * fingerprints and ids, the highest risk, and — for a single request — the live
+ * object's resourceVersion, so the approval lapses if the object changes first.
+ */
+export function approvalClaims(input: ApprovalInput): ApprovalClaims {
+  const { requests } = input;
+  const only = requests.length === 1 ? requests[0]!.view : undefined;
+  return {
+    action: 'approve',
+    fingerprints: requests.map((r) => r.fingerprint),
+    requestIds: requests.map((r) => r.view.id),
+    risk: highestRisk(requests.map((r) => r.view.risk)),
+    ...(input.override ? { override: true } : {}),
+    ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    ...(only?.detail.resourceVersion ? { resourceVersion: only.detail.resourceVersion } : {}),
+    ...(input.planId ? { planId: input.planId } : {}),
+  };
+}
+
+/** "approved req-… (1 of 2 approvals; …)": where the request stands once this approval counts. */
+export function progressLine(view: PendingView, approver: string, override: boolean): string {
+  const before = new Set(view.approvals.map((a) => a.approver));
+  const again = before.has(approver);
+  const n = new Set([...before, approver]).size;
+  const m = Math.max(1, view.detail.approvals_required);
+  const overrideMissing =
+    view.detail.override_required && !override && !view.approvals.some((a) => a.override);
+  const needs: string[] = [];
+  if (n < m) needs.push(`needs ${m - n} more from ${m - n > 1 ? 'other approvers' : 'another approver'}`);
+  if (overrideMissing) needs.push('and an approval with --override --reason');
+  const state = needs.length ? needs.join(' ') : 'run the command again';
+  return `approved ${view.id} (${n} of ${m} approvals; ${state})${again ? ` [${approver} had already approved it: counts once]` : ''}`;
+}

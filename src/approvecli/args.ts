@@ -1,0 +1,197 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+import { parseTtl } from './ttl.js';
+
+/** Options every command that talks to kubegate accepts. */
+export interface RemoteOptions {
+  /** --key FILE (else APPROVE_KEY). */
+  key?: string;
+  /** --cluster NAME (else KUBEGATE_CLUSTER, else kubegate-dev): the tokens' audience. */
+  cluster?: string;
+}
+
+export type Output = 'text' | 'json';
+
+export type Command =
+  | { cmd: 'help' }
+  | { cmd: 'keygen'; name: string; out: string }
+  | { cmd: 'list'; remote: RemoteOptions; output: Output }
+  | { cmd: 'show'; remote: RemoteOptions; id: string; output: Output }
+  | {
+      cmd: 'approve';
+      remote: RemoteOptions;
+      ids: string[];
+      override: boolean;
+      reason?: string;
+      ttlSeconds: number;
+      plan: boolean;
+      print: boolean;
+    }
+  | { cmd: 'reject'; remote: RemoteOptions; id: string; reason: string }
+  | { cmd: 'revoke'; remote: RemoteOptions; id: string }
+  | { cmd: 'freeze'; remote: RemoteOptions; mode: 'on' | 'off' | 'status'; reason?: string }
+  | { cmd: 'rollback'; id?: string };
+
+export const DEFAULT_TTL = '10m';
+
+const REMOTE = {
+  key: { type: 'string' },
+  cluster: { type: 'string' },
+} as const;
+const OUTPUT = { output: { type: 'string', short: 'o' } } as const;
+
+/** Request ids go into URL paths: letters, digits, dot, dash and underscore only. */
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function requestId(cmd: string, id: string | undefined): string {
+  if (!id) throw new UsageError(`${cmd} needs a request id (see \`approve-cli list\`)`);
+  if (!ID.test(id)) throw new UsageError(`${cmd}: ${JSON.stringify(id)} is not a request id`);
+  return id;
+}
+
+function output(v: string | undefined): Output {
+  if (v === undefined) return 'text';
+  if (v === 'json') return 'json';
+  throw new UsageError(`-o: only "json" is supported, not ${JSON.stringify(v)}`);
+}
+
+function remote(values: { key?: string | undefined; cluster?: string | undefined }): RemoteOptions {
+  return {
+    ...(values.key !== undefined ? { key: values.key } : {}),
+    ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
+  };
+}
+
+function noExtra(cmd: string, extra: string[]): void {
+  if (extra.length) throw new UsageError(`${cmd}: unexpected argument ${JSON.stringify(extra[0])}`);
+}
+
+function nonEmpty(flag: string, v: string | undefined): string | undefined {
+  if (v !== undefined && !v.trim()) throw new UsageError(`${flag} must not be empty`);
+  return v;
+}
+
+/** Turns argv (without node and the script) into one validated command; refuses bad combinations. */
+export function parseCommand(argv: string[]): Command {
+  const [cmd, ...args] = argv;
+  switch (cmd) {
+    case undefined:
+    case 'help':
+    case '-h':
+    case '--help':
+      return { cmd: 'help' };
+
+    case 'keygen': {
+      const { values, positionals } = parseArgs({
+        args,
+        options: { name: { type: 'string' }, out: { type: 'string' } },
+        allowPositionals: true,
+      });
+      noExtra(cmd, positionals);
+      if (!values.name) throw new UsageError('keygen needs --name NAME (the approver, e.g. alice)');
+      if (!values.out) throw new UsageError('keygen needs --out FILE (where to write the private key)');
+      return { cmd, name: values.name, out: values.out };
+    }
+
+    case 'list': {
+      const { values, positionals } = parseArgs({
+        args,
+        options: { ...REMOTE, ...OUTPUT },
+        allowPositionals: true,
+      });
+      noExtra(cmd, positionals);
+      return { cmd, remote: remote(values), output: output(values.output) };
+    }
+
+    case 'show': {
+      const { values, positionals } = parseArgs({
+        args,
+        options: { ...REMOTE, ...OUTPUT },
+        allowPositionals: true,
+      });
+      const [id, ...extra] = positionals;
+      noExtra(cmd, extra);
+      return { cmd, remote: remote(values), id: requestId(cmd, id), output: output(values.output) };
+    }
+
+    case 'approve': {
+      const { values, positionals } = parseArgs({
+        args,
+        options: {
+          ...REMOTE,
+          override: { type: 'boolean', default: false },
+          reason: { type: 'string' },
+          ttl: { type: 'string', default: DEFAULT_TTL },
+          plan: { type: 'boolean', default: false },
+          print: { type: 'boolean', default: false },
+        },
+        allowPositionals: true,
+      });
+      if (!positionals.length) requestId(cmd, undefined);
+      const ids = positionals.map((id) => requestId(cmd, id));
+      const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+      if (dup) throw new UsageError(`approve: ${dup} is named twice`);
+      if (ids.length > 1 && !values.plan) {
+        throw new UsageError(
+          `approve: ${ids.length} requests need --plan (one token then approves them together, as plan-YYYYMMDD-NNN)`,
+        );
+      }
+      const reason = nonEmpty('--reason', values.reason);
+      if (values.override && !reason)
+        throw new UsageError('approve --override needs --reason TEXT (it is audited)');
+      return {
+        cmd,
+        remote: remote(values),
+        ids,
+        override: values.override,
+        ...(reason !== undefined ? { reason } : {}),
+        ttlSeconds: parseTtl(values.ttl),
+        plan: values.plan,
+        print: values.print,
+      };
+    }
+
+    case 'reject': {
+      const { values, positionals } = parseArgs({
+        args,
+        options: { ...REMOTE, reason: { type: 'string' } },
+        allowPositionals: true,
+      });
+      const [id, ...extra] = positionals;
+      noExtra(cmd, extra);
+      const reason = nonEmpty('--reason', values.reason);
+      if (!reason) throw new UsageError('reject needs --reason TEXT (the requester sees it)');
+      return { cmd, remote: remote(values), id: requestId(cmd, id), reason };
+    }
+
+    case 'revoke': {
+      const { values, positionals } = parseArgs({ args, options: REMOTE, allowPositionals: true });
+      const [id, ...extra] = positionals;
+      noExtra(cmd, extra);
+      return { cmd, remote: remote(values), id: requestId(cmd, id) };
+    }
+
+    case 'freeze': {
+      const { values, positionals } = parseArgs({
+        args,
+        options: { ...REMOTE, reason: { type: 'string' } },
+        allowPositionals: true,
+      });
+      const [mode, ...extra] = positionals;
+      noExtra(cmd, extra);
+      if (mode !== 'on' && mode !== 'off' && mode !== 'status')
+        throw new UsageError('freeze needs on, off or status');
+      const reason = nonEmpty('--reason', values.reason);
+      if (mode === 'status' && reason !== undefined) throw new UsageError('freeze status takes no --reason');
+      return { cmd, remote: remote(values), mode, ...(reason !== undefined ? { reason } : {}) };
+    }
+
+    case 'rollback': {
+      const { positionals } = parseArgs({ args, options: REMOTE, allowPositionals: true });
+      return positionals[0] ? { cmd, id: positionals[0] } : { cmd };
+    }
+
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+  }
+}

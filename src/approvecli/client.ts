@@ -1,0 +1,112 @@
+import type { ApproverKeyFile } from '../approval/keys.js';
+import { type ApprovalClaims, signApproval } from '../approval/token.js';
+import { ApiStatusError } from './errors.js';
+import type { Transport } from './transport.js';
+import {
+  asFreeze,
+  asPendingList,
+  asPendingView,
+  type FreezeState,
+  type PendingList,
+  type PendingView,
+} from './types.js';
+
+/** Read tokens live one minute: long enough for one call, too short to be worth stealing. */
+export const READ_TTL_SECONDS = 60;
+/** Reject/revoke/freeze tokens are used at once. */
+export const ACTION_TTL_SECONDS = 60;
+
+/** Signs approve-cli's tokens with the approver's key for one kubegate (the audience). */
+export interface Signer {
+  approver: string;
+  sign(claims: ApprovalClaims, ttlSeconds: number): Promise<string>;
+}
+
+export function keySigner(key: ApproverKeyFile, audience: string): Signer {
+  return { approver: key.name, sign: (claims, ttl) => signApproval(key, audience, claims, ttl) };
+}
+
+/** A non-2xx answer as one readable error: a Status's message, else the HTTP code and text. */
+function statusError(status: number, body: unknown): ApiStatusError {
+  if (body && typeof body === 'object' && (body as { kind?: unknown }).kind === 'Status') {
+    const s = body as { message?: unknown; reason?: unknown; code?: unknown };
+    const message = typeof s.message === 'string' && s.message ? s.message : `HTTP ${status}`;
+    return new ApiStatusError(
+      typeof s.code === 'number' ? s.code : status,
+      typeof s.reason === 'string' ? s.reason : '',
+      message,
+    );
+  }
+  const text = typeof body === 'string' ? body.trim().slice(0, 200) : '';
+  return new ApiStatusError(status, '', `kubegate answered HTTP ${status}${text ? `: ${text}` : ''}`);
+}
+
+/** kubegate's approval API (src/api.ts), one method per endpoint. */
+export class KubegateClient {
+  constructor(
+    private readonly transport: Transport,
+    private readonly signer: Signer,
+  ) {}
+
+  private async send(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<unknown> {
+    const res = await this.transport.request(method, path, headers, body);
+    if (res.status < 200 || res.status >= 300) throw statusError(res.status, res.body);
+    return res.body;
+  }
+
+  /** GET with a short read token in the Authorization header. */
+  private async read(path: string): Promise<unknown> {
+    const token = await this.signer.sign({ action: 'read' }, READ_TTL_SECONDS);
+    return this.send('GET', path, { authorization: `Bearer ${token}` });
+  }
+
+  /** POST of a single-use action token in the body. */
+  private async act(path: string, token: string): Promise<unknown> {
+    return this.send('POST', path, {}, { token });
+  }
+
+  async list(): Promise<PendingList> {
+    return asPendingList(await this.read('/kubegate/v1/requests'));
+  }
+
+  async get(id: string): Promise<PendingView> {
+    return asPendingView(await this.read(`/kubegate/v1/requests/${encodeURIComponent(id)}`));
+  }
+
+  async approve(token: string): Promise<{ approved: string[]; approver: string }> {
+    return (await this.act('/kubegate/v1/approvals', token)) as { approved: string[]; approver: string };
+  }
+
+  async reject(id: string, reason: string): Promise<void> {
+    const token = await this.signer.sign({ action: 'reject', requestIds: [id], reason }, ACTION_TTL_SECONDS);
+    await this.act(`/kubegate/v1/requests/${encodeURIComponent(id)}/reject`, token);
+  }
+
+  async revoke(id: string): Promise<{ revoked: number }> {
+    const token = await this.signer.sign({ action: 'revoke', requestIds: [id] }, ACTION_TTL_SECONDS);
+    const r = (await this.act(`/kubegate/v1/requests/${encodeURIComponent(id)}/revoke`, token)) as {
+      revoked?: unknown;
+    };
+    return { revoked: typeof r?.revoked === 'number' ? r.revoked : 0 };
+  }
+
+  async setFreeze(on: boolean, reason?: string): Promise<{ cancelled: number }> {
+    const claims: ApprovalClaims = {
+      action: 'freeze',
+      freeze: on,
+      ...(reason !== undefined ? { reason } : {}),
+    };
+    const token = await this.signer.sign(claims, ACTION_TTL_SECONDS);
+    const r = (await this.act('/kubegate/v1/freeze', token)) as { cancelled?: unknown };
+    return { cancelled: typeof r?.cancelled === 'number' ? r.cancelled : 0 };
+  }
+
+  async freezeStatus(): Promise<FreezeState> {
+    return asFreeze(await this.read('/kubegate/v1/freeze'));
+  }
+}

@@ -1,0 +1,151 @@
+import { writeFileSync } from 'node:fs';
+import { generateApproverKey } from '../approval/keys.js';
+import { approvalClaims, newPlanId, progressLine } from './approve.js';
+import type { Command } from './args.js';
+import type { KubegateClient, Signer } from './client.js';
+import { CliError } from './errors.js';
+import { freezeLine, renderList, renderShow, summaryLine } from './render.js';
+import type { PendingView } from './types.js';
+import { verifyFingerprint } from './verify.js';
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+/** What a command works with; the runner builds it, tests pass their own. */
+export interface CommandContext {
+  stdout: Output;
+  stderr: Output;
+  client: KubegateClient;
+  signer: Signer;
+  now: () => number;
+  random: () => number;
+}
+
+type Remote<C extends Command['cmd']> = Extract<Command, { cmd: C }>;
+
+export async function keygen(
+  cmd: Remote<'keygen'>,
+  out: { stdout: Output; stderr: Output },
+): Promise<number> {
+  const { privateJwk, publicJwk } = await generateApproverKey(cmd.name).catch((err: Error) => {
+    throw new CliError(err.message);
+  });
+  try {
+    // never overwrite a key: losing one locks its approver out until the JWKS is edited
+    writeFileSync(cmd.out, `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'EEXIST'
+        ? `${cmd.out} already exists; refusing to overwrite a key`
+        : `cannot write ${cmd.out}: ${code ?? (err as Error).message}`,
+    );
+  }
+  out.stdout.write(`${JSON.stringify(publicJwk, null, 2)}\n`);
+  out.stderr.write(
+    `wrote ${cmd.name}'s private key to ${cmd.out} (mode 0600; keep it secret). ` +
+      'Add the public key above to the "keys" list of kubegate\'s approvers JWKS file (approvers.jwks), then send kubegate SIGHUP or restart it.\n',
+  );
+  return 0;
+}
+
+export async function list(cmd: Remote<'list'>, ctx: CommandContext): Promise<number> {
+  const res = await ctx.client.list();
+  ctx.stdout.write(
+    cmd.output === 'json' ? `${JSON.stringify(res.items, null, 2)}\n` : renderList(res, ctx.now()),
+  );
+  return 0;
+}
+
+/** Fetches a request and checks its fingerprint: nothing is shown or signed unless it matches. */
+async function fetchVerified(
+  ctx: CommandContext,
+  id: string,
+): Promise<{ view: PendingView; fingerprint: string }> {
+  const view = await ctx.client.get(id);
+  return { view, fingerprint: verifyFingerprint(view, id) };
+}
+
+export async function show(cmd: Remote<'show'>, ctx: CommandContext): Promise<number> {
+  const { view, fingerprint } = await fetchVerified(ctx, cmd.id);
+  ctx.stdout.write(
+    cmd.output === 'json' ? `${JSON.stringify(view, null, 2)}\n` : renderShow(view, ctx.now(), fingerprint),
+  );
+  return 0;
+}
+
+export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Promise<number> {
+  const requests = [];
+  for (const id of cmd.ids) requests.push(await fetchVerified(ctx, id));
+  for (const { view } of requests) {
+    if (view.status !== 'pending')
+      throw new CliError(`${view.id} is ${view.status}, not pending: nothing to approve`);
+    if (view.requester === ctx.signer.approver) {
+      throw new CliError(
+        `${ctx.signer.approver} requested ${view.id}; a requester cannot approve their own request`,
+      );
+    }
+  }
+  for (const { view } of requests) {
+    ctx.stderr.write(`approving ${summaryLine(view)}\n`);
+    if (view.detail.override_required && !cmd.override) {
+      ctx.stderr.write(
+        `note: ${view.id} needs an override; this approval carries none (add --override --reason TEXT)\n`,
+      );
+    }
+    if (view.conflicts.length)
+      ctx.stderr.write(`note: ${view.id} conflicts with ${view.conflicts.join(', ')} (same object)\n`);
+  }
+  const planId = cmd.plan ? newPlanId(new Date(ctx.now()), ctx.random) : undefined;
+  const claims = approvalClaims({
+    requests,
+    override: cmd.override,
+    ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
+    ...(planId ? { planId } : {}),
+  });
+  const token = await ctx.signer.sign(claims, cmd.ttlSeconds);
+  if (cmd.print) {
+    ctx.stdout.write(`${token}\n`);
+    ctx.stderr.write(
+      `token printed, not sent: the requester can pass it in a Kubegate-Approval header${planId ? ` (plan ${planId})` : ''}\n`,
+    );
+    return 0;
+  }
+  const res = await ctx.client.approve(token);
+  const done = new Set(Array.isArray(res?.approved) ? res.approved : []);
+  for (const { view } of requests) {
+    if (!done.has(view.id)) throw new CliError(`kubegate did not confirm the approval of ${view.id}`);
+    ctx.stdout.write(
+      `${progressLine(view, ctx.signer.approver, cmd.override)}${planId ? ` [${planId}]` : ''}\n`,
+    );
+  }
+  return 0;
+}
+
+export async function reject(cmd: Remote<'reject'>, ctx: CommandContext): Promise<number> {
+  await ctx.client.reject(cmd.id, cmd.reason);
+  ctx.stdout.write(`rejected ${cmd.id}: ${cmd.reason}\n`);
+  return 0;
+}
+
+export async function revoke(cmd: Remote<'revoke'>, ctx: CommandContext): Promise<number> {
+  const { revoked } = await ctx.client.revoke(cmd.id);
+  ctx.stdout.write(`revoked ${revoked} unused approval${revoked === 1 ? '' : 's'} of ${cmd.id}\n`);
+  return 0;
+}
+
+export async function freeze(cmd: Remote<'freeze'>, ctx: CommandContext): Promise<number> {
+  if (cmd.mode === 'status') {
+    ctx.stdout.write(`${freezeLine(await ctx.client.freezeStatus())}\n`);
+    return 0;
+  }
+  const on = cmd.mode === 'on';
+  const { cancelled } = await ctx.client.setFreeze(on, cmd.reason);
+  ctx.stdout.write(
+    on
+      ? `freeze ON: kubegate now refuses every change; ${cancelled} held request${cancelled === 1 ? '' : 's'} cancelled\n`
+      : 'freeze off: changes go through the policy again\n',
+  );
+  return 0;
+}

@@ -1,0 +1,109 @@
+import type { PendingDetail } from '../state/store.js';
+import { describeChange } from './change.js';
+import { describeAction, formatQuery, httpMethod } from './describe.js';
+import { rollbackPlan } from './rollback.js';
+import type { FreezeState, PendingList, PendingView } from './types.js';
+
+/** kubectl-style age: 45s, 12m, 5h, 3d. */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function freezeLine(f: FreezeState): string {
+  if (!f.on) return 'freeze: off';
+  const since = f.at ? ` since ${new Date(f.at).toISOString()}` : '';
+  return `freeze: ON${f.by ? ` by ${f.by}` : ''}${since}${f.reason ? ` (${f.reason})` : ''}`;
+}
+
+export function renderList(list: PendingList, now: number): string {
+  const out: string[] = [];
+  if (list.freeze.on)
+    out.push(`*** FROZEN: kubegate refuses every change. ${freezeLine(list.freeze)} ***`, '');
+  if (!list.items.length) {
+    out.push('no pending requests');
+    return `${out.join('\n')}\n`;
+  }
+  const rows = [['ID', 'AGE', 'REQUESTER', 'RISK', 'ACTION', 'STATUS', 'CONFLICTS']];
+  for (const p of list.items) {
+    rows.push([
+      p.id,
+      age(now - p.createdAt),
+      p.requester,
+      p.risk,
+      describeAction(p.detail),
+      p.status,
+      p.conflicts.length ? p.conflicts.join(',') : '-',
+    ]);
+  }
+  out.push(table(rows));
+  return `${out.join('\n')}\n`;
+}
+
+/** The one-line summary shown before approving: risk, action, reasons. */
+export function summaryLine(p: PendingView): string {
+  return `${p.id}: ${p.risk} ${describeAction(p.detail)} by ${p.requester}${p.reasons.length ? ` (${p.reasons.join('; ')})` : ''}`;
+}
+
+function requestLines(d: PendingDetail): string[] {
+  const lines = [`  ${httpMethod(d.verb)} (${d.verb}) ${d.path}`];
+  const q = formatQuery(d.query);
+  if (q) lines.push(`  query:        ${q}`);
+  if (d.contentType) lines.push(`  content type: ${d.contentType}`);
+  if (d.dry_run_first) lines.push('  policy asks for a server-side dry run first');
+  return lines;
+}
+
+/** Everything an approver needs to decide: who, what, why, the diff, the way back. `fingerprint` is the verified one. */
+export function renderShow(p: PendingView, now: number, fingerprint: string): string {
+  const d = p.detail;
+  const out: string[] = [];
+  out.push(`${p.id}   ${p.status}, ${age(now - p.createdAt)} old`);
+  out.push(`requester:   ${p.requester}`);
+  out.push(`risk:        ${p.risk}`);
+  for (const r of p.reasons) out.push(`  - ${r}`);
+  out.push(`action:      ${describeAction(d)}`);
+  out.push('request:', ...requestLines(d));
+  out.push(`fingerprint: ${fingerprint} (recomputed here: matches)`);
+
+  const approvers = [...new Set(p.approvals.map((a) => a.approver))];
+  const overrides = p.approvals.filter((a) => a.override);
+  out.push(
+    `approvals:   ${approvers.length} of ${d.approvals_required} present` +
+      `${d.approvals_required > 1 ? ' (from different approvers)' : ''}` +
+      `${d.override_required ? `; override REQUIRED (${overrides.length ? 'present' : 'none yet'})` : ''}`,
+  );
+  for (const a of p.approvals) {
+    const left = typeof a.exp === 'number' ? `, expires in ${age(a.exp * 1000 - now)}` : '';
+    out.push(
+      `  - ${a.approver}${a.override ? ` OVERRIDE: ${a.reason}` : a.reason ? ` (${a.reason})` : ''}${left}`,
+    );
+  }
+  out.push(
+    `conflicts:   ${p.conflicts.length ? `${p.conflicts.join(', ')} (same object; only one of them can run)` : 'none'}`,
+  );
+  out.push(`live object: ${d.resourceVersion ? `resourceVersion ${d.resourceVersion}` : '(none read)'}`);
+  if (d.policy) out.push(`policy:      ${d.policy}`);
+  if (p.message) out.push(`message:     ${p.message}`);
+
+  const change = describeChange(d);
+  out.push('', `change: ${change.title}`, ...change.lines.map((l) => `  ${l}`));
+  for (const n of change.notes) out.push(`  note: ${n}`);
+  out.push('', 'rollback plan:', ...rollbackPlan(p.id, d, change).map((l) => `  ${l}`));
+  return `${out.join('\n')}\n`;
+}

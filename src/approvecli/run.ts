@@ -1,0 +1,134 @@
+import { type Command, DEFAULT_TTL, parseCommand } from './args.js';
+import { KubegateClient, keySigner } from './client.js';
+import type { CommandContext, Output } from './commands.js';
+import * as commands from './commands.js';
+import { DEFAULT_CLUSTER, type Endpoint, type Env, loadApproverKey, resolveRemote } from './env.js';
+import { ApiStatusError, CliError, FingerprintMismatchError, UsageError } from './errors.js';
+import { nodeTransport, type Transport } from './transport.js';
+
+export const USAGE = `approve-cli — inspect, approve and reject changes held by kubegate
+
+Usage:
+  approve-cli keygen --name NAME --out FILE      make an approver key (prints the public JWK)
+  approve-cli list [-o json]                     held requests (and the freeze switch)
+  approve-cli show ID [-o json]                  who, what, why, the diff, the rollback plan
+  approve-cli approve ID [--override --reason TEXT] [--ttl 10m] [--print]
+  approve-cli approve ID ID... --plan [...]      approve several requests as one plan
+  approve-cli reject ID --reason TEXT
+  approve-cli revoke ID                          withdraw unused approvals of a request
+  approve-cli freeze on|off [--reason TEXT]      emergency stop for every change
+  approve-cli freeze status
+  approve-cli rollback ID                        (not implemented yet)
+
+Options for commands that talk to kubegate:
+  --key FILE       your private approver key (default: $APPROVE_KEY)
+  --cluster NAME   kubegate's cluster_name, the tokens' audience
+                   (default: $KUBEGATE_CLUSTER, else ${DEFAULT_CLUSTER})
+  approve --ttl    how long the approval stays valid: 30s, 10m, 1h (default ${DEFAULT_TTL})
+  approve --print  print the token instead of sending it (the requester passes it
+                   in a Kubegate-Approval header)
+
+Environment:
+  KUBEGATE_URL      https://HOST:PORT of kubegate (http:// only for a loopback test server)
+  KUBEGATE_CA       PEM file of the CA that signed kubegate's certificate
+  APPROVE_KEY       private approver key file (JWK), as --key
+  KUBEGATE_CLUSTER  as --cluster
+
+Every call is signed with your key: kubegate must list its public half in its approvers JWKS.
+`;
+
+export interface CliDeps {
+  stdout: Output;
+  stderr: Output;
+  env: Env;
+  now?: () => number;
+  random?: () => number;
+  /** Test seam: how to reach kubegate (default node:https with KUBEGATE_CA). */
+  transport?: (endpoint: Endpoint) => Transport;
+}
+
+async function remoteContext(
+  cmd: Extract<Command, { remote: unknown }>,
+  deps: CliDeps,
+): Promise<CommandContext> {
+  const remote = resolveRemote(deps.env, cmd.remote);
+  const key = loadApproverKey(remote.keyFile, (line) => deps.stderr.write(`${line}\n`));
+  const signer = keySigner(key, remote.audience);
+  const transport = (deps.transport ?? nodeTransport)(remote.endpoint);
+  return {
+    stdout: deps.stdout,
+    stderr: deps.stderr,
+    client: new KubegateClient(transport, signer),
+    signer,
+    now: deps.now ?? Date.now,
+    random: deps.random ?? Math.random,
+  };
+}
+
+async function dispatch(cmd: Command, deps: CliDeps): Promise<number> {
+  switch (cmd.cmd) {
+    case 'help':
+      deps.stdout.write(USAGE);
+      return 0;
+    case 'keygen':
+      return commands.keygen(cmd, deps);
+    case 'rollback':
+      deps.stderr.write('rollback: not implemented yet\n');
+      return 2;
+    case 'list':
+      return commands.list(cmd, await remoteContext(cmd, deps));
+    case 'show':
+      return commands.show(cmd, await remoteContext(cmd, deps));
+    case 'approve':
+      return commands.approve(cmd, await remoteContext(cmd, deps));
+    case 'reject':
+      return commands.reject(cmd, await remoteContext(cmd, deps));
+    case 'revoke':
+      return commands.revoke(cmd, await remoteContext(cmd, deps));
+    case 'freeze':
+      return commands.freeze(cmd, await remoteContext(cmd, deps));
+  }
+}
+
+/**
+ * approve-cli: argv (without node and the script) in, exit code out. 0 done,
+ * 1 refused or failed (one line on stderr), 2 usage error.
+ */
+export async function runApproveCli(argv: string[], deps: CliDeps): Promise<number> {
+  try {
+    const cmd = parseCommand(argv);
+    if (cmd.cmd === 'help' && argv.length === 0) {
+      deps.stdout.write(USAGE);
+      return 2;
+    }
+    return await dispatch(cmd, deps);
+  } catch (err) {
+    const e = err as Error & { code?: unknown };
+    if (err instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'))) {
+      deps.stderr.write(`approve-cli: ${e.message}\nRun \`approve-cli help\` for usage.\n`);
+      return 2;
+    }
+    if (err instanceof FingerprintMismatchError) {
+      const bar = '!'.repeat(72);
+      deps.stderr.write(
+        `${bar}\napprove-cli: FINGERPRINT MISMATCH for ${err.requestId}: REFUSING\n` +
+          `  kubegate reported: ${err.reported}\n  computed here:     ${err.computed}\n` +
+          '  What kubegate would run is not what it showed you. Do NOT approve it;\n' +
+          `  report this to kubegate's operators.\n${bar}\n`,
+      );
+      return 1;
+    }
+    if (err instanceof ApiStatusError) {
+      // a Status (with a reason) is kubegate's refusal; anything else is already a full sentence
+      const why = err.reason ? `kubegate refused (${err.code} ${err.reason}): ` : '';
+      deps.stderr.write(`approve-cli: ${why}${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof CliError) {
+      deps.stderr.write(`approve-cli: ${err.message}\n`);
+      return 1;
+    }
+    deps.stderr.write(`approve-cli: unexpected error: ${e.message}\n`);
+    return 1;
+  }
+}

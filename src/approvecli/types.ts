@@ -1,0 +1,107 @@
+import type { PendingDetail, PendingRequest, Snapshot } from '../state/store.js';
+import { CliError } from './errors.js';
+
+/** One row of GET /kubegate/v1/requests. */
+export type PendingItem = PendingRequest & { conflicts: string[] };
+
+/** An approval already given, as GET /kubegate/v1/requests/ID reports it. */
+export interface ApprovalSummary {
+  approver: string;
+  override: boolean;
+  reason: string;
+  exp: number;
+}
+
+/** GET /kubegate/v1/requests/ID. */
+export type PendingView = PendingItem & { approvals: ApprovalSummary[]; snapshot?: Snapshot };
+
+export interface FreezeState {
+  on: boolean;
+  by?: string;
+  at?: number;
+  reason?: string;
+}
+
+export interface PendingList {
+  items: PendingItem[];
+  freeze: FreezeState;
+}
+
+// What comes over the wire is checked before it is shown or signed: a malformed
+// record is refused, never half-rendered.
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function bad(what: string): never {
+  throw new CliError(`kubegate sent a malformed answer: ${what}`);
+}
+
+function str(o: Obj, key: string, at: string): string {
+  if (typeof o[key] !== 'string') bad(`${at}.${key} is not a string`);
+  return o[key] as string;
+}
+
+function strings(v: unknown, at: string): string[] {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) bad(`${at} is not a list of strings`);
+  return v as string[];
+}
+
+function detailOf(v: unknown, at: string): PendingDetail {
+  if (!isObj(v)) bad(`${at} is missing`);
+  for (const k of [
+    'verb',
+    'group',
+    'version',
+    'resource',
+    'subresource',
+    'namespace',
+    'name',
+    'path',
+    'contentType',
+  ]) {
+    str(v, k, at);
+  }
+  if (!isObj(v.query)) bad(`${at}.query is not an object`);
+  for (const [k, vals] of Object.entries(v.query)) strings(vals, `${at}.query.${k}`);
+  if (typeof v.approvals_required !== 'number') bad(`${at}.approvals_required is not a number`);
+  if (typeof v.override_required !== 'boolean') bad(`${at}.override_required is not a boolean`);
+  if (v.resourceVersion !== undefined && typeof v.resourceVersion !== 'string')
+    bad(`${at}.resourceVersion is not a string`);
+  return v as unknown as PendingDetail;
+}
+
+export function asPendingItem(v: unknown, at = 'request'): PendingItem {
+  if (!isObj(v)) bad(`${at} is not an object`);
+  for (const k of ['id', 'fingerprint', 'status', 'requester', 'risk', 'target']) str(v, k, at);
+  strings(v.reasons, `${at}.reasons`);
+  if (typeof v.createdAt !== 'number') bad(`${at}.createdAt is not a number`);
+  detailOf(v.detail, `${at}.detail`);
+  return {
+    ...(v as unknown as PendingRequest),
+    conflicts: v.conflicts === undefined ? [] : strings(v.conflicts, `${at}.conflicts`),
+  };
+}
+
+export function asPendingView(v: unknown): PendingView {
+  const item = asPendingItem(v);
+  const approvals = (v as Obj).approvals ?? [];
+  if (!Array.isArray(approvals)) bad('request.approvals is not a list');
+  for (const [i, a] of approvals.entries()) {
+    if (!isObj(a) || typeof a.approver !== 'string') bad(`request.approvals[${i}] has no approver`);
+  }
+  return { ...(v as Obj), ...item, approvals: approvals as ApprovalSummary[] } as PendingView;
+}
+
+export function asFreeze(v: unknown): FreezeState {
+  if (!isObj(v) || typeof v.on !== 'boolean') bad('freeze state has no "on"');
+  return v as unknown as FreezeState;
+}
+
+export function asPendingList(v: unknown): PendingList {
+  if (!isObj(v) || !Array.isArray(v.items)) bad('request list has no items');
+  return {
+    items: v.items.map((it, i) => asPendingItem(it, `items[${i}]`)),
+    freeze: asFreeze(v.freeze ?? { on: false }),
+  };
+}
