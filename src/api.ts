@@ -2,7 +2,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { ApproverJwks } from './approval/keys.js';
 import type { Notifier } from './approval/notifier.js';
-import { type ApprovalAction, ApprovalError, type VerifiedApproval, verifyApproval } from './approval/token.js';
+import {
+  type ApprovalAction,
+  ApprovalError,
+  type VerifiedApproval,
+  verifyApproval,
+} from './approval/token.js';
 import type { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import type { PendingRequest, StateStore } from './state/store.js';
@@ -21,7 +26,9 @@ type Handler = (req: Request, res: Response) => Promise<void>;
 
 /** A Kubernetes-style Status for the API's own errors, so approve-cli prints one readable line. */
 function fail(res: Response, code: number, reason: string, message: string): void {
-  res.status(code).json({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason, code, message });
+  res
+    .status(code)
+    .json({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason, code, message });
 }
 
 const ERROR_CODES: Record<ApprovalError['code'], [number, string]> = {
@@ -38,7 +45,9 @@ const ERROR_CODES: Record<ApprovalError['code'], [number, string]> = {
 function withConflicts(all: PendingRequest[]): (PendingRequest & { conflicts: string[] })[] {
   return all.map((p) => ({
     ...p,
-    conflicts: all.filter((o) => o.id !== p.id && o.target === p.target && o.status === 'pending').map((o) => o.id),
+    conflicts: all
+      .filter((o) => o.id !== p.id && o.target === p.target && o.status === 'pending')
+      .map((o) => o.id),
   }));
 }
 
@@ -55,8 +64,12 @@ export function createApi(deps: ApiDeps): express.Express {
 
   const verify = async (token: unknown, action: ApprovalAction): Promise<VerifiedApproval> => {
     if (typeof token !== 'string' || !token) throw new ApprovalError('missing approver token', 'invalid');
-    const v = await verifyApproval(token, deps.jwks(), { audience: config.cluster_name, maxTtlSeconds: config.execution.max_token_ttl_seconds });
-    if (v.action !== action) throw new ApprovalError(`token is for "${v.action}", not "${action}"`, 'invalid');
+    const v = await verifyApproval(token, deps.jwks(), {
+      audience: config.cluster_name,
+      maxTtlSeconds: config.execution.max_token_ttl_seconds,
+    });
+    if (v.action !== action)
+      throw new ApprovalError(`token is for "${v.action}", not "${action}"`, 'invalid');
     return v;
   };
   const bearer = (req: Request) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -102,7 +115,12 @@ export function createApi(deps: ApiDeps): express.Express {
       const approvals = await store.approvalsFor(p.fingerprint, Date.now());
       res.json({
         ...withConflicts([p, ...others.filter((o) => o.id !== p.id)])[0],
-        approvals: approvals.map((a) => ({ approver: a.approver, override: a.override, reason: a.reason, exp: a.exp })),
+        approvals: approvals.map((a) => ({
+          approver: a.approver,
+          override: a.override,
+          reason: a.reason,
+          exp: a.exp,
+        })),
         snapshot: await store.getSnapshot(p.id),
       });
     }),
@@ -115,9 +133,18 @@ export function createApi(deps: ApiDeps): express.Express {
       const targets: PendingRequest[] = [];
       for (const fp of v.fingerprints ?? []) {
         const p = await store.findPendingByFingerprint(fp);
-        if (!p || p.status !== 'pending') throw new ApprovalError(`no pending request has fingerprint ${fp} (already run, rejected, cancelled, or never held)`, 'not-found');
-        if (v.requestIds && !v.requestIds.includes(p.id)) throw new ApprovalError(`fingerprint ${fp} belongs to ${p.id}, not to ${v.requestIds.join(', ')}`, 'mismatch');
-        if (p.requester === v.approver) throw new ApprovalError(`${v.approver} requested ${p.id} and cannot approve it`, 'self-approval');
+        if (!p || p.status !== 'pending')
+          throw new ApprovalError(
+            `no pending request has fingerprint ${fp} (already run, rejected, cancelled, or never held)`,
+            'not-found',
+          );
+        if (v.requestIds && !v.requestIds.includes(p.id))
+          throw new ApprovalError(
+            `fingerprint ${fp} belongs to ${p.id}, not to ${v.requestIds.join(', ')}`,
+            'mismatch',
+          );
+        if (p.requester === v.approver)
+          throw new ApprovalError(`${v.approver} requested ${p.id} and cannot approve it`, 'self-approval');
         targets.push(p);
       }
       // a plan's token approves each of its fingerprints once: one stored approval per fingerprint
@@ -159,16 +186,29 @@ export function createApi(deps: ApiDeps): express.Express {
     route(async (req, res) => {
       const v = await verify(req.body?.token, 'reject');
       const id = String(req.params.id);
-      if (!v.requestIds?.includes(id)) throw new ApprovalError('token does not name this request', 'mismatch');
-      if (!(await store.useJti(v.jti, v.exp))) throw new ApprovalError('token was already used (replay)', 'replayed');
+      if (!v.requestIds?.includes(id))
+        throw new ApprovalError('token does not name this request', 'mismatch');
+      if (!(await store.useJti(v.jti, v.exp)))
+        throw new ApprovalError('token was already used (replay)', 'replayed');
       const p = await store.getPending(id);
       if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
       const reason = v.reason ?? 'no reason given';
-      if (!(await store.transitionPending(id, ['pending'], 'rejected', `rejected by ${v.approver}: ${reason}`))) {
+      if (
+        !(await store.transitionPending(id, ['pending'], 'rejected', `rejected by ${v.approver}: ${reason}`))
+      ) {
         throw new ApprovalError(`${id} is ${p.status}, not pending`, 'conflict');
       }
       await store.revokeApprovals({ fingerprint: p.fingerprint }, Date.now());
-      await audit.append({ event: 'rejected', request_id: id, user: p.requester, risk: p.risk, approver: v.approver, status: 'rejected', resource: p.target, reason });
+      await audit.append({
+        event: 'rejected',
+        request_id: id,
+        user: p.requester,
+        risk: p.risk,
+        approver: v.approver,
+        status: 'rejected',
+        resource: p.target,
+        reason,
+      });
       notifier.notify(p.fingerprint, { kind: 'rejected', message: `rejected by ${v.approver}: ${reason}` });
       res.json({ rejected: id });
     }),
@@ -179,12 +219,22 @@ export function createApi(deps: ApiDeps): express.Express {
     route(async (req, res) => {
       const v = await verify(req.body?.token, 'revoke');
       const id = String(req.params.id);
-      if (!v.requestIds?.includes(id)) throw new ApprovalError('token does not name this request', 'mismatch');
-      if (!(await store.useJti(v.jti, v.exp))) throw new ApprovalError('token was already used (replay)', 'replayed');
+      if (!v.requestIds?.includes(id))
+        throw new ApprovalError('token does not name this request', 'mismatch');
+      if (!(await store.useJti(v.jti, v.exp)))
+        throw new ApprovalError('token was already used (replay)', 'replayed');
       const p = await store.getPending(id);
       if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
       const n = await store.revokeApprovals({ fingerprint: p.fingerprint }, Date.now());
-      await audit.append({ event: 'revoked', request_id: id, user: p.requester, approver: v.approver, status: 'revoked', resource: p.target, revoked: n });
+      await audit.append({
+        event: 'revoked',
+        request_id: id,
+        user: p.requester,
+        approver: v.approver,
+        status: 'revoked',
+        resource: p.target,
+        revoked: n,
+      });
       res.json({ request: id, revoked: n });
     }),
   );
@@ -201,10 +251,17 @@ export function createApi(deps: ApiDeps): express.Express {
     '/kubegate/v1/freeze',
     route(async (req, res) => {
       const v = await verify(req.body?.token, 'freeze');
-      if (typeof v.freeze !== 'boolean') throw new ApprovalError('freeze token must say on or off', 'invalid');
-      if (!(await store.useJti(v.jti, v.exp))) throw new ApprovalError('token was already used (replay)', 'replayed');
+      if (typeof v.freeze !== 'boolean')
+        throw new ApprovalError('freeze token must say on or off', 'invalid');
+      if (!(await store.useJti(v.jti, v.exp)))
+        throw new ApprovalError('token was already used (replay)', 'replayed');
       const now = Date.now();
-      await store.setFreeze({ on: v.freeze, by: v.approver, at: now, ...(v.reason ? { reason: v.reason } : {}) });
+      await store.setFreeze({
+        on: v.freeze,
+        by: v.approver,
+        at: now,
+        ...(v.reason ? { reason: v.reason } : {}),
+      });
       let cancelled = 0;
       if (v.freeze) {
         for (const p of await store.listPending(['pending', 'approved'])) {
@@ -216,8 +273,17 @@ export function createApi(deps: ApiDeps): express.Express {
           }
         }
       }
-      await audit.append({ event: v.freeze ? 'freeze' : 'unfreeze', approver: v.approver, status: v.freeze ? 'frozen' : 'unfrozen', cancelled, ...(v.reason ? { reason: v.reason } : {}) });
-      logger.warn({ by: v.approver, on: v.freeze, cancelled }, v.freeze ? 'EMERGENCY FREEZE ON' : 'freeze off');
+      await audit.append({
+        event: v.freeze ? 'freeze' : 'unfreeze',
+        approver: v.approver,
+        status: v.freeze ? 'frozen' : 'unfrozen',
+        cancelled,
+        ...(v.reason ? { reason: v.reason } : {}),
+      });
+      logger.warn(
+        { by: v.approver, on: v.freeze, cancelled },
+        v.freeze ? 'EMERGENCY FREEZE ON' : 'freeze off',
+      );
       res.json({ on: v.freeze, by: v.approver, cancelled });
     }),
   );

@@ -9,7 +9,11 @@ import { z } from 'zod';
  */
 const Sink = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('stdout') }),
-  z.strictObject({ type: z.literal('pino'), target: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
+  z.strictObject({
+    type: z.literal('pino'),
+    target: z.string().min(1),
+    options: z.record(z.string(), z.unknown()).optional(),
+  }),
   z.strictObject({
     type: z.literal('webhook'),
     name: z.string().regex(/^[a-z0-9-]+$/),
@@ -23,7 +27,10 @@ const Sink = z.discriminatedUnion('type', [
 
 export const ConfigSchema = z.strictObject({
   listen: z
-    .strictObject({ address: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8443) })
+    .strictObject({
+      address: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8443),
+    })
     .prefault({}),
   tls: z.strictObject({ cert: z.string(), key: z.string() }),
   upstream: z
@@ -69,7 +76,11 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   limits: z
     .strictObject({
-      max_body_bytes: z.number().int().positive().default(3 * 1024 * 1024),
+      max_body_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(3 * 1024 * 1024),
       max_held_requests: z.number().int().positive().default(1000),
       identity_cache_seconds: z.number().min(0).default(10),
     })
@@ -88,7 +99,9 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   if (!r.success) {
     const msgs = r.error.issues.map((i) => {
       const key = i.path.join('.') || '(root)';
-      return i.code === 'unrecognized_keys' ? `${key}: unknown key(s) ${i.keys.join(', ')}` : `${key}: ${i.message}`;
+      return i.code === 'unrecognized_keys'
+        ? `${key}: unknown key(s) ${i.keys.join(', ')}`
+        : `${key}: ${i.message}`;
     });
     throw new ConfigError(`invalid kubegate config:\n  ${msgs.join('\n  ')}`);
   }
@@ -102,7 +115,8 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   if (c.upstream.kubeconfig) c.upstream.kubeconfig = abs(c.upstream.kubeconfig);
   if (c.upstream.ca) c.upstream.ca = abs(c.upstream.ca);
   if (c.state?.type === 'file') c.state.path = abs(c.state.path);
-  if (c.upstream.url && c.upstream.kubeconfig) throw new ConfigError('upstream: give either url (+ ca) or kubeconfig, not both');
+  if (c.upstream.url && c.upstream.kubeconfig)
+    throw new ConfigError('upstream: give either url (+ ca) or kubeconfig, not both');
   return c;
 }
 

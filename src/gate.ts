@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { fingerprint } from './approval/fingerprint.js';
@@ -8,7 +8,8 @@ import { ApprovalError, verifyApproval } from './approval/token.js';
 import type { AuditInput, AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import { ANONYMOUS, type Identifier } from './identify.js';
-import { parseBody } from './kube/body.js';
+import { NEEDS_DECODE, parseBody } from './kube/body.js';
+import { decodeViaDryRun } from './kube/decode.js';
 import { fetchLive, resourceVersionOf } from './kube/live.js';
 import { describeRequest, hasImpersonation, type KubeRequest } from './kube/request.js';
 import { forbidden, StatusError } from './kube/status.js';
@@ -47,7 +48,10 @@ function target(kr: KubeRequest): string {
 }
 
 function configForPolicy(c: Config): Record<string, unknown> {
-  return { production_namespaces: c.safety.production_namespaces, block_production: c.safety.block_production };
+  return {
+    production_namespaces: c.safety.production_namespaces,
+    block_production: c.safety.block_production,
+  };
 }
 
 function warning(text: string): string {
@@ -70,7 +74,11 @@ export function createGate(deps: GateDeps): Gate {
       await audit.append(safety.require_approval ? input : { ...input, approval_disabled: true });
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'audit log unavailable: refusing');
-      throw new StatusError(503, 'ServiceUnavailable', 'kubegate cannot write its audit log, so it forwards no changes right now');
+      throw new StatusError(
+        503,
+        'ServiceUnavailable',
+        'kubegate cannot write its audit log, so it forwards no changes right now',
+      );
     }
   }
 
@@ -96,16 +104,28 @@ export function createGate(deps: GateDeps): Gate {
 
   async function gated(req: IncomingMessage, kr: KubeRequest, signal: AbortSignal): Promise<Admission> {
     const started = Date.now();
-    const body = kr.mutating && !kr.upgrade ? await readBody(req, config.limits.max_body_bytes) : Buffer.alloc(0);
+    const body =
+      kr.mutating && !kr.upgrade ? await readBody(req, config.limits.max_body_bytes) : Buffer.alloc(0);
     const user = await identifier.identify(req);
     if (kr.mutating && user.username === ANONYMOUS.username) {
-      throw new StatusError(401, 'Unauthorized', 'kubegate forwards no changes from anonymous callers: send credentials');
+      throw new StatusError(
+        401,
+        'Unauthorized',
+        'kubegate forwards no changes from anonymous callers: send credentials',
+      );
     }
-    const object = kr.upgrade ? null : parseBody(kr, body);
-    const needsLive = kr.mutating && ['update', 'patch', 'delete', 'connect', 'create'].includes(kr.verb) && kr.name !== '';
+    const parsed = kr.upgrade ? null : parseBody(kr, body);
+    // A binary body is fingerprinted by its bytes (stable across runs) and shown decoded.
+    const object = parsed === NEEDS_DECODE ? await decodeViaDryRun(upstream, req, kr, body) : parsed;
+    const fpBody =
+      parsed === NEEDS_DECODE
+        ? { contentType: kr.contentType, sha256: createHash('sha256').update(body).digest('hex') }
+        : object;
+    const needsLive =
+      kr.mutating && ['update', 'patch', 'delete', 'connect', 'create'].includes(kr.verb) && kr.name !== '';
     const oldObject = needsLive ? await fetchLive(upstream, kr, req.headers.authorization) : null;
     const requestId = newRequestId();
-    const fp = fingerprint({ ...kr, user: user.username, body: object });
+    const fp = fingerprint({ ...kr, user: user.username, body: fpBody });
     const base: AuditInput = {
       event: 'received',
       request_id: requestId,
@@ -119,41 +139,102 @@ export function createGate(deps: GateDeps): Gate {
       decision = decide(kr, user, object, oldObject);
     } catch (err) {
       const why = err instanceof PolicyError ? err.message : 'policy evaluation failed';
-      await record({ ...base, event: 'blocked', status: 'refused', reasons: [why], policy: policy.version, fingerprint: fp });
+      await record({
+        ...base,
+        event: 'blocked',
+        status: 'refused',
+        reasons: [why],
+        policy: policy.version,
+        fingerprint: fp,
+      });
       throw forbidden(`kubegate refused ${describeRequest(kr)}: ${why} (fail closed; audit ${requestId})`);
     }
-    const decided: AuditInput = { ...base, risk: decision.risk, reasons: decision.reasons, policy: decision.policy, fingerprint: fp };
+    const decided: AuditInput = {
+      ...base,
+      risk: decision.risk,
+      reasons: decision.reasons,
+      policy: decision.policy,
+      fingerprint: fp,
+    };
     const summary = `${decision.risk} risk (${decision.reasons.join('; ') || 'no reason given'})`;
 
     const freeze = await store.getFreeze();
     if (freeze.on) {
       await record({ ...decided, event: 'blocked', status: 'refused', message: `frozen by ${freeze.by}` });
-      throw forbidden(`kubegate is frozen (emergency stop by ${freeze.by}${freeze.reason ? `: ${freeze.reason}` : ''}): no changes are forwarded; reads still work`);
+      throw forbidden(
+        `kubegate is frozen (emergency stop by ${freeze.by}${freeze.reason ? `: ${freeze.reason}` : ''}): no changes are forwarded; reads still work`,
+      );
     }
     if (decision.deny.length > 0) {
       await record({ ...decided, event: 'blocked', status: 'refused', message: decision.deny.join('; ') });
       throw forbidden(`denied by policy: ${decision.deny.join('; ')} (${summary}; audit ${requestId})`);
     }
 
-    const forward = async (event: AuditInput, extra: { approvers?: string[]; pending?: PendingRequest } = {}): Promise<Admission> => {
+    const forward = async (
+      event: AuditInput,
+      extra: { approvers?: string[]; pending?: PendingRequest; jtis?: string[] } = {},
+    ): Promise<Admission> => {
       const id = extra.pending?.id ?? requestId;
-      await record({ ...event, request_id: id, event: 'forwarded', status: 'pending', ...(extra.approvers ? { approvers: extra.approvers } : {}), ...(kr.dryRun ? { dry_run: true } : {}), body: object });
+      await record({
+        ...event,
+        request_id: id,
+        event: 'forwarded',
+        status: 'pending',
+        ...(extra.approvers ? { approvers: extra.approvers } : {}),
+        ...(kr.dryRun ? { dry_run: true } : {}),
+        body: object,
+      });
       return {
         body,
-        headers: { warning: warning(`kubegate: ${summary}${extra.approvers ? `, approved by ${extra.approvers.join(', ')}` : ''}; audit id ${id}`) },
+        headers: {
+          warning: warning(
+            `kubegate: ${summary}${extra.approvers ? `, approved by ${extra.approvers.join(', ')}` : ''}; audit id ${id}`,
+          ),
+        },
         done: (o) => {
-          const ok = o.status >= 200 && o.status < 300 ? true : o.status === 101;
+          const ok = kr.upgrade ? o.status === 101 : o.status >= 200 && o.status < 300;
+          // An upgrade the upstream refused opened no stream: nothing ran, so the approval is not spent
+          // (kubectl retries a refused WebSocket exec over SPDY with the very same request).
+          const keep = kr.upgrade && !ok && !!extra.jtis?.length;
           void audit
-            .append({ ...event, request_id: id, event: ok ? 'executed' : 'failed', status: ok ? 'success' : 'failed', http_status: o.status, duration_seconds: (Date.now() - started) / 1000, ...(o.error ? { message: o.error } : {}), ...(kr.dryRun ? { dry_run: true } : {}) })
-            .catch((err: Error) => logger.error({ err: err.message, request_id: id }, 'cannot record the outcome'));
+            .append({
+              ...event,
+              request_id: id,
+              event: ok ? 'executed' : 'failed',
+              status: ok ? 'success' : 'failed',
+              http_status: o.status,
+              duration_seconds: (Date.now() - started) / 1000,
+              ...(o.error ? { message: o.error } : {}),
+              ...(kr.dryRun ? { dry_run: true } : {}),
+              ...(keep ? { approval_kept: true } : {}),
+            })
+            .catch((err: Error) =>
+              logger.error({ err: err.message, request_id: id }, 'cannot record the outcome'),
+            );
           if (ok && kr.dryRun) void store.recordDryRun(fp, Date.now());
-          if (extra.pending) void store.transitionPending(extra.pending.id, ['approved'], ok ? 'executed' : 'failed', `HTTP ${o.status}`);
+          if (keep) {
+            void store
+              .releaseApprovals(extra.jtis!)
+              .then(() => extra.pending && store.transitionPending(extra.pending.id, ['approved'], 'pending'))
+              .then(() => notifier.notify(fp, { kind: 'approved' }));
+          } else if (extra.pending)
+            void store.transitionPending(
+              extra.pending.id,
+              ['approved'],
+              ok ? 'executed' : 'failed',
+              `HTTP ${o.status}`,
+            );
         },
       };
     };
 
     // A server-side dry run changes nothing: it runs without approval (and is how approvers preview a change).
-    if (kr.dryRun && kr.resourceRequest && DRY_RUN_VERBS.has(kr.verb) && DRY_RUN_SUBRESOURCES.has(kr.subresource)) {
+    if (
+      kr.dryRun &&
+      kr.resourceRequest &&
+      DRY_RUN_VERBS.has(kr.verb) &&
+      DRY_RUN_SUBRESOURCES.has(kr.subresource)
+    ) {
       return forward(decided);
     }
     if (decision.risk === 'LOW' && ex.auto_approve_low_risk) return forward(decided);
@@ -161,7 +242,9 @@ export function createGate(deps: GateDeps): Gate {
 
     if (ex.require_dry_run && decision.dry_run_first && !(await store.hasDryRun(fp))) {
       await record({ ...decided, event: 'blocked', status: 'refused', message: 'dry run required first' });
-      throw forbidden(`${summary}: run the identical command with --dry-run=server first, then again for real (audit ${requestId})`);
+      throw forbidden(
+        `${summary}: run the identical command with --dry-run=server first, then again for real (audit ${requestId})`,
+      );
     }
 
     const headerTokens = String(req.headers['kubegate-approval'] ?? '')
@@ -181,7 +264,8 @@ export function createGate(deps: GateDeps): Gate {
       path: kr.path,
       query: kr.query,
       contentType: kr.contentType,
-      body: object,
+      body: fpBody,
+      ...(parsed === NEEDS_DECODE ? { decoded: object } : {}),
       oldObject,
       ...(resourceVersionOf(oldObject) ? { resourceVersion: resourceVersionOf(oldObject)! } : {}),
       override_required: decision.override_required,
@@ -199,17 +283,51 @@ export function createGate(deps: GateDeps): Gate {
         if (pending && !(await store.transitionPending(pending.id, ['pending', 'approved'], 'approved'))) {
           throw new StatusError(409, 'Conflict', `request ${pending.id} is no longer pending`);
         }
-        if (!(await store.consumeApprovals(verdict.use.map((a) => a.jti), Date.now()))) {
-          throw new StatusError(409, 'Conflict', 'the approval was used by another request at the same moment; run it again');
+        if (
+          !(await store.consumeApprovals(
+            verdict.use.map((a) => a.jti),
+            Date.now(),
+          ))
+        ) {
+          throw new StatusError(
+            409,
+            'Conflict',
+            'the approval was used by another request at the same moment; run it again',
+          );
         }
-        if (pending) await store.putSnapshot({ requestId: pending.id, target: target(kr), before: oldObject, detail, createdAt: Date.now() });
-        else await store.putSnapshot({ requestId, target: target(kr), before: oldObject, detail, createdAt: Date.now() });
+        if (pending)
+          await store.putSnapshot({
+            requestId: pending.id,
+            target: target(kr),
+            before: oldObject,
+            detail,
+            createdAt: Date.now(),
+          });
+        else
+          await store.putSnapshot({
+            requestId,
+            target: target(kr),
+            before: oldObject,
+            detail,
+            createdAt: Date.now(),
+          });
         const approvers = verdict.use.map((a) => a.approver);
-        return forward(decided, { approvers, ...(pending ? { pending } : {}) });
+        return forward(decided, {
+          approvers,
+          jtis: verdict.use.map((a) => a.jti),
+          ...(pending ? { pending } : {}),
+        });
       }
       if (!pending) pending = await createPending(requestId, fp, user, decision, kr, detail);
       if (!announced) {
-        await record({ ...decided, request_id: pending.id, event: decision.override_required ? 'blocked' : 'held', status: 'pending', body: object, message: verdict.why });
+        await record({
+          ...decided,
+          request_id: pending.id,
+          event: decision.override_required ? 'blocked' : 'held',
+          status: 'pending',
+          body: object,
+          message: verdict.why,
+        });
         announced = true;
       }
       const how = `approve-cli approve ${pending.id}${decision.override_required ? ' --override --reason TEXT (two different approvers)' : ''}`;
@@ -223,22 +341,41 @@ export function createGate(deps: GateDeps): Gate {
       if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
       if (ev === 'timeout') continue; // one last check, then the held answer
       if (ev.kind === 'rejected' || ev.kind === 'cancelled') {
-        throw forbidden(`${ev.kind === 'rejected' ? 'rejected' : 'cancelled'}: ${ev.message} (request ${pending.id})`, { name: pending.id, kind: 'kubegate-request' });
+        throw forbidden(
+          `${ev.kind === 'rejected' ? 'rejected' : 'cancelled'}: ${ev.message} (request ${pending.id})`,
+          { name: pending.id, kind: 'kubegate-request' },
+        );
       }
       // approved: loop and re-check the approvals (they may still not be enough)
     }
   }
 
-  async function createPending(id: string, fp: string, user: UserInfo, d: Decision, kr: KubeRequest, detail: PendingDetail): Promise<PendingRequest> {
+  async function createPending(
+    id: string,
+    fp: string,
+    user: UserInfo,
+    d: Decision,
+    kr: KubeRequest,
+    detail: PendingDetail,
+  ): Promise<PendingRequest> {
     // Bounded: a flood of pending requests displaces the oldest, which are refused with a clear message.
     const count = await store.countPending();
     if (count >= config.limits.max_held_requests) {
-      const oldest = (await store.listPending(['pending'])).slice(0, count - config.limits.max_held_requests + 1);
+      const oldest = (await store.listPending(['pending'])).slice(
+        0,
+        count - config.limits.max_held_requests + 1,
+      );
       for (const o of oldest) {
         const msg = `displaced: more than ${config.limits.max_held_requests} requests were pending`;
         if (await store.transitionPending(o.id, ['pending'], 'cancelled', msg)) {
           notifier.notify(o.fingerprint, { kind: 'cancelled', message: msg });
-          await record({ event: 'cancelled', request_id: o.id, user: o.requester, status: 'refused', message: msg });
+          await record({
+            event: 'cancelled',
+            request_id: o.id,
+            user: o.requester,
+            status: 'refused',
+            message: msg,
+          });
         }
       }
     }
@@ -271,12 +408,20 @@ export function createGate(deps: GateDeps): Gate {
     const distinct = [...byApprover.values()];
     const overrideOk = safety.allow_critical || distinct.some((a) => a.override);
     if (d.override_required && !overrideOk) {
-      return { ok: false, why: `CRITICAL needs an override (approve with --override --reason) and ${d.approvals} different approvers` };
+      return {
+        ok: false,
+        why: `CRITICAL needs an override (approve with --override --reason) and ${d.approvals} different approvers`,
+      };
     }
     if (distinct.length < d.approvals) {
       const have = distinct.length ? ` (have ${distinct.map((a) => a.approver).join(', ')})` : '';
-      const drift = drifted ? '; an earlier approval no longer applies because the object changed since it was approved' : '';
-      return { ok: false, why: `needs ${d.approvals} approval${d.approvals > 1 ? 's from different approvers' : ''}${have}${drift}` };
+      const drift = drifted
+        ? '; an earlier approval no longer applies because the object changed since it was approved'
+        : '';
+      return {
+        ok: false,
+        why: `needs ${d.approvals} approval${d.approvals > 1 ? 's from different approvers' : ''}${have}${drift}`,
+      };
     }
     // prefer an override-carrying approval so CRITICAL always consumes one
     distinct.sort((a, b) => Number(b.override) - Number(a.override));
@@ -284,12 +429,22 @@ export function createGate(deps: GateDeps): Gate {
   }
 
   /** A token delivered out of band in the `Kubegate-Approval` header. */
-  async function acceptHeaderToken(token: string, fp: string, user: UserInfo, decided: AuditInput): Promise<void> {
+  async function acceptHeaderToken(
+    token: string,
+    fp: string,
+    user: UserInfo,
+    decided: AuditInput,
+  ): Promise<void> {
     try {
-      const v = await verifyApproval(token, deps.jwks(), { audience: config.cluster_name, maxTtlSeconds: ex.max_token_ttl_seconds });
+      const v = await verifyApproval(token, deps.jwks(), {
+        audience: config.cluster_name,
+        maxTtlSeconds: ex.max_token_ttl_seconds,
+      });
       if (v.action !== 'approve') throw new ApprovalError('token is not an approval', 'invalid');
-      if (!v.fingerprints?.includes(fp)) throw new ApprovalError('approval is for a different request', 'mismatch');
-      if (v.approver === user.username) throw new ApprovalError('a requester cannot approve their own request', 'self-approval');
+      if (!v.fingerprints?.includes(fp))
+        throw new ApprovalError('approval is for a different request', 'mismatch');
+      if (v.approver === user.username)
+        throw new ApprovalError('a requester cannot approve their own request', 'self-approval');
       const stored: StoredApproval = {
         jti: v.jti,
         fingerprint: fp,
@@ -301,11 +456,24 @@ export function createGate(deps: GateDeps): Gate {
         ...(v.resourceVersion ? { resourceVersion: v.resourceVersion } : {}),
         ...(v.planId ? { planId: v.planId } : {}),
       };
-      if (!(await store.addApproval(stored))) throw new ApprovalError('approval token was already used (replay)', 'replayed');
-      await record({ ...decided, event: 'approved', approver: v.approver, status: 'approved', via: 'header', override: !!v.override });
+      if (!(await store.addApproval(stored)))
+        throw new ApprovalError('approval token was already used (replay)', 'replayed');
+      await record({
+        ...decided,
+        event: 'approved',
+        approver: v.approver,
+        status: 'approved',
+        via: 'header',
+        override: !!v.override,
+      });
     } catch (err) {
       if (!(err instanceof ApprovalError)) throw err;
-      await record({ ...decided, event: 'rejected', status: 'refused', message: `approval refused: ${err.message}` });
+      await record({
+        ...decided,
+        event: 'rejected',
+        status: 'refused',
+        message: `approval refused: ${err.message}`,
+      });
       throw forbidden(`approval refused: ${err.message}`);
     }
   }

@@ -5,10 +5,17 @@ import { StatusError } from './kube/status.js';
 import type { UserInfo } from './policy/input.js';
 import type { Upstream } from './upstream.js';
 
-export const ANONYMOUS: UserInfo = { username: 'system:anonymous', uid: '', groups: ['system:unauthenticated'], extra: {} };
+export const ANONYMOUS: UserInfo = {
+  username: 'system:anonymous',
+  uid: '',
+  groups: ['system:unauthenticated'],
+  extra: {},
+};
 
 interface SelfSubjectReview {
-  status?: { userInfo?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> } };
+  status?: {
+    userInfo?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+  };
 }
 
 /**
@@ -41,14 +48,28 @@ export class Identifier {
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
       });
     } catch (err) {
-      throw new StatusError(503, 'ServiceUnavailable', `cannot verify your identity with the API server: ${(err as Error).message}`);
+      throw new StatusError(
+        503,
+        'ServiceUnavailable',
+        `cannot verify your identity with the API server: ${(err as Error).message}`,
+      );
     }
-    if (res.status === 401) throw new StatusError(401, 'Unauthorized', 'the API server did not accept your credentials');
+    if (res.status === 401)
+      throw new StatusError(401, 'Unauthorized', 'the API server did not accept your credentials');
     const info = res.body?.status?.userInfo;
     if (res.status !== 201 || !info?.username) {
-      throw new StatusError(403, 'Forbidden', `cannot verify your identity with the API server (SelfSubjectReview answered HTTP ${res.status})`);
+      throw new StatusError(
+        403,
+        'Forbidden',
+        `cannot verify your identity with the API server (SelfSubjectReview answered HTTP ${res.status})`,
+      );
     }
-    const user: UserInfo = { username: info.username, uid: info.uid ?? '', groups: info.groups ?? [], extra: info.extra ?? {} };
+    const user: UserInfo = {
+      username: info.username,
+      uid: info.uid ?? '',
+      groups: info.groups ?? [],
+      extra: info.extra ?? {},
+    };
     if (this.cache.size > 10_000) this.cache.clear(); // bounded: credentials churn in long runs
     this.cache.set(key, { user, until: now + this.ttlMs });
     return user;

@@ -26,7 +26,10 @@ export interface Running {
 
 function loadJwks(file: string): ApproverJwks {
   const j = JSON.parse(readFileSync(file, 'utf8')) as ApproverJwks;
-  if (!Array.isArray(j.keys) || j.keys.some((k) => typeof k.kid !== 'string' || typeof k.name !== 'string' || 'd' in k)) {
+  if (
+    !Array.isArray(j.keys) ||
+    j.keys.some((k) => typeof k.kid !== 'string' || typeof k.name !== 'string' || 'd' in k)
+  ) {
     throw new Error(`${file}: every key needs kid and name, and no private parts`);
   }
   return j;
@@ -44,7 +47,9 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     logger.warn('safety.require_approval is false: changes are forwarded WITHOUT approval (not recommended)');
   }
   if (config.safety.allow_critical) {
-    logger.warn('safety.allow_critical is true: CRITICAL changes need no per-request override (still two approvers)');
+    logger.warn(
+      'safety.allow_critical is true: CRITICAL changes need no per-request override (still two approvers)',
+    );
   }
   const policy = await PolicyEngine.load(config.policy.bundle, logger);
   if (config.policy.watch) policy.watch();
@@ -57,13 +62,22 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     replica: process.env.KUBEGATE_REPLICA ?? os.hostname(),
     logger,
   });
-  const store = new SqliteStore(config.state?.type === 'file' ? config.state.path : path.join(path.dirname(config.audit.path), 'kubegate-state.db'));
+  const store = new SqliteStore(
+    config.state?.type === 'file'
+      ? config.state.path
+      : path.join(path.dirname(config.audit.path), 'kubegate-state.db'),
+  );
   let jwks = loadJwks(config.approvers.jwks);
   const notifier = new Notifier();
   const deps = { config, policy, store, audit, notifier, upstream, logger, jwks: () => jwks };
-  const gate = createGate({ ...deps, identifier: new Identifier(upstream, config.limits.identity_cache_seconds * 1000) });
+  const gate = createGate({
+    ...deps,
+    identifier: new Identifier(upstream, config.limits.identity_cache_seconds * 1000),
+  });
   const api = createApi({ ...deps, policyVersion: () => policy.version });
-  const forwarder = createForwarder(upstream, (err, req) => logger.warn({ err: err.message, method: req.method, url: req.url }, 'upstream error'));
+  const forwarder = createForwarder(upstream, (err, req) =>
+    logger.warn({ err: err.message, method: req.method, url: req.url }, 'upstream error'),
+  );
   const server = createServer({
     tls: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
     forwarder,
@@ -76,7 +90,10 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     server.listen(config.listen.port, config.listen.address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ address: config.listen.address, port, upstream: upstream.url.origin, policy: policy.version }, 'kubegate listening');
+  logger.info(
+    { address: config.listen.address, port, upstream: upstream.url.origin, policy: policy.version },
+    'kubegate listening',
+  );
   const reloadJwks = () => {
     try {
       jwks = loadJwks(config.approvers.jwks);

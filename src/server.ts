@@ -62,7 +62,11 @@ export function createServer(deps: ServerDeps): https.Server {
       return;
     }
     if (abort.signal.aborted) {
-      admission.done?.({ status: 0, error: 'client went away before forwarding', durationMs: performance.now() - started });
+      admission.done?.({
+        status: 0,
+        error: 'client went away before forwarding',
+        durationMs: performance.now() - started,
+      });
       return;
     }
     for (const [k, v] of Object.entries(admission.headers ?? {})) res.setHeader(k, v);
@@ -70,7 +74,13 @@ export function createServer(deps: ServerDeps): https.Server {
       const done = admission.done;
       res.once('finish', () => done({ status: res.statusCode, durationMs: performance.now() - started }));
       res.once('close', () => {
-        if (!res.writableFinished) done({ status: res.statusCode, error: 'connection closed', durationMs: performance.now() - started });
+        // closed before the answer was complete: the outcome is unknown, never "success"
+        if (!res.writableFinished)
+          done({
+            status: 0,
+            error: 'connection closed before the upstream answer completed',
+            durationMs: performance.now() - started,
+          });
       });
     }
     forwarder.web(req, res, kr, admission.body);
@@ -80,17 +90,28 @@ export function createServer(deps: ServerDeps): https.Server {
     const abort = new AbortController();
     socket.on('close', () => abort.abort());
     socket.on('error', () => abort.abort());
+    const started = performance.now();
     let kr: KubeRequest;
+    let admission: Admission;
     try {
       kr = parseRequest(req);
-      const admission = await gate.admit(req, kr, abort.signal);
-      if (abort.signal.aborted) return;
-      admission.done?.({ status: 101, durationMs: 0 });
+      admission = await gate.admit(req, kr, abort.signal);
     } catch (err) {
       writeStatusToSocket(socket, asStatusError(err));
       return;
     }
-    forwarder.upgrade(req, socket, head, kr);
+    const done = admission.done;
+    if (abort.signal.aborted) {
+      done?.({
+        status: 0,
+        error: 'client went away before forwarding',
+        durationMs: performance.now() - started,
+      });
+      return;
+    }
+    forwarder.upgrade(req, socket, head, kr, (status, error) =>
+      done?.({ status, durationMs: performance.now() - started, ...(error ? { error } : {}) }),
+    );
   }
 
   const server = https.createServer(
@@ -105,12 +126,16 @@ export function createServer(deps: ServerDeps): https.Server {
     },
     (req, res) => void onRequest(req, res),
   );
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void onUpgrade(req, socket, head));
+  server.on(
+    'upgrade',
+    (req: IncomingMessage, socket: Socket, head: Buffer) => void onUpgrade(req, socket, head),
+  );
   // Malformed HTTP (bad framing, oversized headers, smuggling attempts) is answered, never forwarded.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const reason = code === 431 ? 'request headers too large' : `malformed HTTP request (${err.code ?? err.message})`;
+    const reason =
+      code === 431 ? 'request headers too large' : `malformed HTTP request (${err.code ?? err.message})`;
     writeStatusToSocket(socket, new StatusError(code, 'BadRequest', reason));
   });
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));

@@ -38,8 +38,14 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
   }
   const url = new URL(server);
   if (url.protocol !== 'https:') throw new Error(`upstream must be https, got ${server}`);
-  if (insecure) throw new Error('upstream with insecure-skip-tls-verify is refused: give kubegate the cluster CA');
+  if (insecure)
+    throw new Error('upstream with insecure-skip-tls-verify is refused: give kubegate the cluster CA');
   // keep-alive pool: reads are many small requests; a fresh TLS handshake each would dominate latency
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, ...(ca ? { ca } : {}) });
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 512,
+    maxFreeSockets: 64,
+    ...(ca ? { ca } : {}),
+  });
   return { url, agent, ...(ca ? { ca } : {}) };
 }

@@ -12,6 +12,8 @@ export interface FingerprintParts {
   name: string;
   /** Query parameters; `dryRun` is ignored so a dry run and the real request match. */
   query: Record<string, string[]>;
+  /** How the body is to be applied (merge vs strategic vs JSON patch differ on the same body). */
+  contentType: string;
   /** For non-resource requests the path identifies the target. */
   path: string;
   user: string;
@@ -39,6 +41,7 @@ export function fingerprint(p: FingerprintParts): string {
     namespace: p.namespace,
     name: p.name,
     path: p.path,
+    contentType: p.contentType,
     query,
     user: p.user,
     body: p.body ?? null,

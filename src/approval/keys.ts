@@ -14,8 +14,11 @@ export interface ApproverJwks {
 }
 
 /** Makes an Ed25519 approver key: the private half for approve-cli, the public half for kubegate's JWKS. */
-export async function generateApproverKey(name: string): Promise<{ privateJwk: ApproverKeyFile; publicJwk: ApproverJwks['keys'][number] }> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(name)) throw new Error(`invalid approver name ${JSON.stringify(name)}`);
+export async function generateApproverKey(
+  name: string,
+): Promise<{ privateJwk: ApproverKeyFile; publicJwk: ApproverJwks['keys'][number] }> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(name))
+    throw new Error(`invalid approver name ${JSON.stringify(name)}`);
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const pub = await exportJWK(publicKey);
   const kid = `${name}-${createHash('sha256').update(String(pub.x)).digest('hex').slice(0, 12)}`;

@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 
-export type HoldEvent = { kind: 'approved' } | { kind: 'rejected'; message: string } | { kind: 'cancelled'; message: string };
+export type HoldEvent =
+  | { kind: 'approved' }
+  | { kind: 'rejected'; message: string }
+  | { kind: 'cancelled'; message: string };
 
 /** Wakes requests held on a fingerprint when an approval, rejection or cancellation arrives. */
 export class Notifier {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { errors, importJWK, type JWK, jwtVerify, type JWTPayload, SignJWT } from 'jose';
+import { errors, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { ApproverJwks, ApproverKeyFile } from './keys.js';
 
 /** What an approver's signature can say. Every token names one action. */
@@ -37,7 +37,14 @@ export class ApprovalError extends Error {
   override name = 'ApprovalError';
   constructor(
     message: string,
-    readonly code: 'invalid' | 'expired' | 'replayed' | 'self-approval' | 'mismatch' | 'not-found' | 'conflict',
+    readonly code:
+      | 'invalid'
+      | 'expired'
+      | 'replayed'
+      | 'self-approval'
+      | 'mismatch'
+      | 'not-found'
+      | 'conflict',
   ) {
     super(message);
   }
@@ -78,7 +85,11 @@ export interface VerifyOptions {
  * `kid` whose owner is the token's `sub`, our audience, a short life. Replay and
  * self-approval are the caller's checks (they need state and the requester).
  */
-export async function verifyApproval(token: string, jwks: ApproverJwks, opts: VerifyOptions): Promise<VerifiedApproval> {
+export async function verifyApproval(
+  token: string,
+  jwks: ApproverJwks,
+  opts: VerifyOptions,
+): Promise<VerifiedApproval> {
   const byKid = new Map(jwks.keys.map((k) => [k.kid, k]));
   let payload: JWTPayload;
   let kid: string;
@@ -86,7 +97,8 @@ export async function verifyApproval(token: string, jwks: ApproverJwks, opts: Ve
     const res = await jwtVerify(
       token,
       async (header) => {
-        if (!header.alg || !ALGORITHMS.includes(header.alg)) throw new ApprovalError(`algorithm ${header.alg} not accepted`, 'invalid');
+        if (!header.alg || !ALGORITHMS.includes(header.alg))
+          throw new ApprovalError(`algorithm ${header.alg} not accepted`, 'invalid');
         const k = header.kid ? byKid.get(header.kid) : undefined;
         if (!k) throw new ApprovalError(`unknown signing key ${JSON.stringify(header.kid)}`, 'invalid');
         return importJWK(k, header.alg);
@@ -104,25 +116,39 @@ export async function verifyApproval(token: string, jwks: ApproverJwks, opts: Ve
   } catch (err) {
     if (err instanceof ApprovalError) throw err;
     if (err instanceof errors.JWTExpired) throw new ApprovalError('approval token expired', 'expired');
-    if (err instanceof errors.JWTClaimValidationFailed) throw new ApprovalError(`approval token rejected: ${err.message}`, 'invalid');
-    if (err instanceof errors.JOSEError) throw new ApprovalError(`approval token rejected: ${err.code}`, 'invalid');
+    if (err instanceof errors.JWTClaimValidationFailed)
+      throw new ApprovalError(`approval token rejected: ${err.message}`, 'invalid');
+    if (err instanceof errors.JOSEError)
+      throw new ApprovalError(`approval token rejected: ${err.code}`, 'invalid');
     throw new ApprovalError('approval token rejected: malformed', 'invalid');
   }
   const owner = byKid.get(kid)!.name;
-  if (payload.sub !== owner) throw new ApprovalError(`token subject ${payload.sub} does not own key ${kid}`, 'invalid');
+  if (payload.sub !== owner)
+    throw new ApprovalError(`token subject ${payload.sub} does not own key ${kid}`, 'invalid');
   const iat = payload.iat!;
   const exp = payload.exp!;
   if (exp - iat > opts.maxTtlSeconds) {
-    throw new ApprovalError(`approval token lives ${exp - iat}s; kubegate accepts at most ${opts.maxTtlSeconds}s`, 'invalid');
+    throw new ApprovalError(
+      `approval token lives ${exp - iat}s; kubegate accepts at most ${opts.maxTtlSeconds}s`,
+      'invalid',
+    );
   }
   const claims = payload[CLAIM] as ApprovalClaims | undefined;
-  if (!claims || typeof claims !== 'object' || !['approve', 'reject', 'revoke', 'freeze', 'read'].includes(claims.action)) {
+  if (
+    !claims ||
+    typeof claims !== 'object' ||
+    !['approve', 'reject', 'revoke', 'freeze', 'read'].includes(claims.action)
+  ) {
     throw new ApprovalError('approval token has no kubegate action', 'invalid');
   }
-  if (claims.fingerprints !== undefined && !(Array.isArray(claims.fingerprints) && claims.fingerprints.every((f) => typeof f === 'string'))) {
+  if (
+    claims.fingerprints !== undefined &&
+    !(Array.isArray(claims.fingerprints) && claims.fingerprints.every((f) => typeof f === 'string'))
+  ) {
     throw new ApprovalError('approval token: fingerprints must be strings', 'invalid');
   }
-  if (claims.action === 'approve' && !claims.fingerprints?.length) throw new ApprovalError('approval names no request', 'invalid');
+  if (claims.action === 'approve' && !claims.fingerprints?.length)
+    throw new ApprovalError('approval names no request', 'invalid');
   if (claims.override && !(typeof claims.reason === 'string' && claims.reason.trim())) {
     throw new ApprovalError('an override needs a reason', 'invalid');
   }

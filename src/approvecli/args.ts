@@ -6,7 +6,7 @@ import { parseTtl } from './ttl.js';
 export interface RemoteOptions {
   /** --key FILE (else APPROVE_KEY). */
   key?: string;
-  /** --cluster NAME (else KUBEGATE_CLUSTER, else kubegate-dev): the tokens' audience. */
+  /** --cluster NAME (else KUBEGATE_CLUSTER, else kubegate): the tokens' audience. */
   cluster?: string;
 }
 

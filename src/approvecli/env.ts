@@ -4,7 +4,7 @@ import type { RemoteOptions } from './args.js';
 import { CliError } from './errors.js';
 
 /** The dev instance's `cluster_name`; production kubegates set their own. */
-export const DEFAULT_CLUSTER = 'kubegate-dev';
+export const DEFAULT_CLUSTER = 'kubegate';
 
 /** Where kubegate is and how to trust it. */
 export interface Endpoint {

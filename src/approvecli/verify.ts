@@ -25,6 +25,7 @@ export function verifyFingerprint(view: PendingView, expectedId?: string): strin
       name: d.name,
       query: d.query,
       path: d.path,
+      contentType: d.contentType,
       user: view.requester,
       body: d.body,
     });

@@ -48,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
         options: { dir: { type: 'string', default: '.work/dev' }, port: { type: 'string', default: '8443' } },
       });
       const port = Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: not a port: ${values.port}`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new ConfigError(`--port: not a port: ${values.port}`);
       const dev = await startDev({ dir: values.dir, port }, logger);
       onSignals(() => dev.stop());
       const dir = values.dir;

@@ -8,10 +8,14 @@ export function binDir(): string {
   return process.env.KUBEGATE_BIN ?? path.join(cache, 'bin');
 }
 
-export function binary(name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'opa'): string {
+export function binary(
+  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'opa',
+): string {
   const p = path.join(binDir(), name);
   if (!existsSync(p)) {
-    throw new Error(`${p} is missing: run \`bash test/cluster/build.sh\` (npm start and npm test do it for you)`);
+    throw new Error(
+      `${p} is missing: run \`bash test/cluster/build.sh\` (npm start and npm test do it for you)`,
+    );
   }
   return p;
 }

@@ -46,13 +46,17 @@ async function stopProc(p: Proc): Promise<void> {
 
 function get(url: string, token: string, ca: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const req = https.get(url, { headers: { authorization: `Bearer ${token}` }, ca, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = https.get(
+      url,
+      { headers: { authorization: `Bearer ${token}` }, ca, timeout: 3000 },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', () => resolve({ status: 0, body: '' }));
     req.on('timeout', () => req.destroy());
   });
@@ -61,14 +65,23 @@ function get(url: string, token: string, ca: Buffer): Promise<{ status: number; 
 function failIfExited(procs: Proc[], logDir: string): void {
   for (const p of procs) {
     if (p.child.exitCode !== null) {
-      const log = readFileSync(path.join(logDir, `${p.name}.log`), 'utf8').split('\n').slice(-30).join('\n');
+      const log = readFileSync(path.join(logDir, `${p.name}.log`), 'utf8')
+        .split('\n')
+        .slice(-30)
+        .join('\n');
       throw new Error(`${p.name} exited with code ${p.child.exitCode}:\n${log}`);
     }
   }
 }
 
 /** Writes a kubeconfig for one user (token auth) against one server. */
-export function writeKubeconfig(file: string, server: string, caFile: string, user: string, token: string): void {
+export function writeKubeconfig(
+  file: string,
+  server: string,
+  caFile: string,
+  user: string,
+  token: string,
+): void {
   const ca = readFileSync(caFile).toString('base64');
   writeFileSync(
     file,
@@ -96,13 +109,19 @@ current-context: ${user}@local
  * Starts etcd, kube-apiserver (RBAC, static tokens, generated serving cert and
  * service-account key) and kube-controller-manager on free loopback ports.
  */
-export async function startControlPlane(dir: string, opts: { controllerManager?: boolean } = {}): Promise<ControlPlane> {
+export async function startControlPlane(
+  dir: string,
+  opts: { controllerManager?: boolean } = {},
+): Promise<ControlPlane> {
   const logDir = path.join(dir, 'logs');
   const pki = path.join(dir, 'pki');
   mkdirSync(logDir, { recursive: true });
   mkdirSync(pki, { recursive: true, mode: 0o700 });
 
-  const tokens = Object.fromEntries(USERS.map((u) => [u, randomBytes(24).toString('hex')])) as Record<UserName, string>;
+  const tokens = Object.fromEntries(USERS.map((u) => [u, randomBytes(24).toString('hex')])) as Record<
+    UserName,
+    string
+  >;
   const groups: Record<UserName, string> = {
     admin: 'system:masters',
     agent: 'kubegate:agents',
@@ -111,14 +130,19 @@ export async function startControlPlane(dir: string, opts: { controllerManager?:
     kubegate: 'kubegate:proxies',
   };
   const tokenFile = path.join(pki, 'tokens.csv');
-  writeFileSync(tokenFile, USERS.map((u) => `${tokens[u]},${u},uid-${u},"${groups[u]}"`).join('\n') + '\n', {
+  writeFileSync(tokenFile, `${USERS.map((u) => `${tokens[u]},${u},uid-${u},"${groups[u]}"`).join('\n')}\n`, {
     mode: 0o600,
   });
   const saKey = path.join(pki, 'sa.key');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(saKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
 
-  const [etcdPort, peerPort, apiPort, kcmPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [etcdPort, peerPort, apiPort, kcmPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const procs: Proc[] = [];
   const stop = async () => {
     for (const p of [...procs].reverse()) await stopProc(p);

@@ -49,7 +49,8 @@ async function bootstrapRbac(cp: ControlPlane): Promise<void> {
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: b.group }],
       },
     });
-    if (r.status !== 201 && r.status !== 409) throw new Error(`creating ${b.name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.status !== 201 && r.status !== 409)
+      throw new Error(`creating ${b.name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
   }
   upstream.agent.destroy();
 }
@@ -78,7 +79,9 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
       const pubs = [];
       for (const name of ['alice', 'bob']) {
         const { privateJwk, publicJwk } = await generateApproverKey(name);
-        writeFileSync(path.join(keys, `${name}.jwk`), `${JSON.stringify(privateJwk, null, 2)}\n`, { mode: 0o600 });
+        writeFileSync(path.join(keys, `${name}.jwk`), `${JSON.stringify(privateJwk, null, 2)}\n`, {
+          mode: 0o600,
+        });
         pubs.push(publicJwk);
       }
       writeJwksFile(jwks, pubs);
@@ -101,7 +104,7 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
       listen: { address: '127.0.0.1', port: opts.port },
       tls: { cert: 'certs/serving.crt', key: 'certs/serving.key' },
       upstream: { kubeconfig: 'upstream.kubeconfig' },
-      cluster_name: 'kubegate-dev',
+      cluster_name: 'kubegate',
       policy: { bundle: path.join(repoRoot, 'dist', 'policy') },
       approvers: { jwks: 'approvers.jwks.json' },
       audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem' },
@@ -122,6 +125,7 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
         `export KUBECONFIG=${path.join(dir, 'kubeconfig')}`,
         `export KUBEGATE_URL=${url}`,
         `export KUBEGATE_CA=${ca}`,
+        'export KUBEGATE_CLUSTER=kubegate',
         `export KUBEGATE_AUDIT=${auditPath}`,
         `export KUBEGATE_ADMIN_KUBECONFIG=${adminKubeconfig}`,
         `export KUBEGATE_CONFIG=${configFile}`,

@@ -1,6 +1,10 @@
 import YAML from 'yaml';
+import { BINARY_TYPES } from './decode.js';
 import type { KubeRequest } from './request.js';
 import { badRequest, StatusError } from './status.js';
+
+/** Returned for binary bodies the apiserver must decode for us (see decode.ts). */
+export const NEEDS_DECODE = Symbol('needs-decode');
 
 /** Content types whose bodies the policy can read. Anything else on a mutation is refused. */
 const JSON_TYPES = new Set([
@@ -14,7 +18,8 @@ const YAML_TYPES = new Set(['application/apply-patch+yaml', 'application/yaml'])
 /**
  * Parses a mutation's body into what the policy sees as `object`. Fails closed:
  * a body the policy cannot read (protobuf, CBOR, unknown types, bad JSON) is
- * refused rather than forwarded unseen.
+ * refused rather than forwarded unseen. Protobuf/CBOR creates and updates are
+ * decoded by the apiserver itself (NEEDS_DECODE).
  */
 export function parseBody(kr: KubeRequest, body: Buffer): unknown {
   if (body.length === 0) return null;
@@ -34,9 +39,16 @@ export function parseBody(kr: KubeRequest, body: Buffer): unknown {
       throw badRequest(`request body is not valid YAML: ${(err as Error).message}`);
     }
   }
+  if (
+    BINARY_TYPES.has(kr.contentType) &&
+    kr.resourceRequest &&
+    (kr.verb === 'create' || kr.verb === 'update')
+  ) {
+    return NEEDS_DECODE;
+  }
   throw new StatusError(
     415,
     'UnsupportedMediaType',
-    `kubegate cannot inspect a "${kr.contentType || 'untyped'}" body, so it will not forward it: send JSON (kubectl does by default)`,
+    `kubegate cannot inspect a "${kr.contentType || 'untyped'}" body here, so it will not forward it: send JSON`,
   );
 }

@@ -1,6 +1,6 @@
-import type { KubeRequest } from './request.js';
-import { kubeCall } from './client.js';
 import type { Upstream } from '../upstream.js';
+import { kubeCall } from './client.js';
+import type { KubeRequest } from './request.js';
 
 /** The path of the object a request targets (its parent, for subresources). */
 export function objectPath(kr: KubeRequest): string | undefined {
@@ -14,7 +14,11 @@ export function objectPath(kr: KubeRequest): string | undefined {
  * Fetches the live object with the caller's own credentials, so the policy (and
  * the approver) sees what the change applies to. Absent or unreadable → null.
  */
-export async function fetchLive(upstream: Upstream, kr: KubeRequest, authorization: string | undefined): Promise<Record<string, unknown> | null> {
+export async function fetchLive(
+  upstream: Upstream,
+  kr: KubeRequest,
+  authorization: string | undefined,
+): Promise<Record<string, unknown> | null> {
   const p = objectPath(kr);
   if (!p) return null;
   const r = await kubeCall<Record<string, unknown>>(upstream, { path: p, authorization });

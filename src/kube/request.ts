@@ -57,7 +57,8 @@ const NAME = /^[A-Za-z0-9_:@+=~-]([A-Za-z0-9._:@+=~-]*[A-Za-z0-9_:@+=~-])?$/;
  * proxy between us) would normalise them.
  */
 export function splitPath(rawPath: string): string[] {
-  if (!rawPath.startsWith('/')) throw badRequest(`request path must start with "/": ${JSON.stringify(rawPath)}`);
+  if (!rawPath.startsWith('/'))
+    throw badRequest(`request path must start with "/": ${JSON.stringify(rawPath)}`);
   if (rawPath === '/') return [];
   const raw = rawPath.slice(1).split('/');
   // one trailing slash is how some clients ask for a collection; everything else empty is ambiguous
@@ -71,7 +72,8 @@ export function splitPath(rawPath: string): string[] {
     }
     if (decoded === '') throw badRequest('ambiguous path: empty segment ("//")');
     if (decoded === '.' || decoded === '..') throw badRequest('ambiguous path: "." or ".." segment');
-    if (/[/\\%]/.test(decoded)) throw badRequest(`ambiguous path: encoded "/", "\\" or "%" in ${JSON.stringify(seg)}`);
+    if (/[/\\%]/.test(decoded))
+      throw badRequest(`ambiguous path: encoded "/", "\\" or "%" in ${JSON.stringify(seg)}`);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     if (/[\u0000-\u001f\u007f\s]/.test(decoded)) throw badRequest('control or space character in path');
     if (decoded.endsWith('.')) throw badRequest(`ambiguous path: trailing dot in ${JSON.stringify(decoded)}`);
@@ -104,7 +106,8 @@ function encodeSegment(seg: string): string {
 }
 
 function checkWord(kind: string, value: string): string {
-  if (!LOWER_WORD.test(value)) throw badRequest(`invalid ${kind} ${JSON.stringify(value)} (lowercase letters, digits, "." and "-")`);
+  if (!LOWER_WORD.test(value))
+    throw badRequest(`invalid ${kind} ${JSON.stringify(value)} (lowercase letters, digits, "." and "-")`);
   return value;
 }
 
@@ -148,7 +151,8 @@ export interface RawRequest {
  */
 export function parseRequest(req: RawRequest): KubeRequest {
   const method = (req.method ?? 'GET').toUpperCase();
-  if (!KNOWN_METHODS.has(method)) throw new StatusError(405, 'MethodNotAllowed', `method ${method} is not allowed`);
+  if (!KNOWN_METHODS.has(method))
+    throw new StatusError(405, 'MethodNotAllowed', `method ${method} is not allowed`);
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);

@@ -61,7 +61,11 @@ export const forbidden = (message: string, details?: KubeStatus['details']) =>
   new StatusError(403, 'Forbidden', message, details);
 
 /** Writes a Status to a response that has not started yet. */
-export function sendStatus(res: ServerResponse, err: StatusError, headers: Record<string, string> = {}): void {
+export function sendStatus(
+  res: ServerResponse,
+  err: StatusError,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

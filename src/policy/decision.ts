@@ -18,22 +18,33 @@ export class PolicyError extends Error {
   override name = 'PolicyError';
 }
 
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /**
  * Checks a raw decision against the contract. Anything missing or mistyped is a
  * PolicyError, which the gate turns into a refusal: a policy bug must never open the gate.
  */
 export function validateDecision(raw: unknown, policy: string): Decision {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new PolicyError('policy returned no decision object');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new PolicyError('policy returned no decision object');
   const d = raw as Record<string, unknown>;
-  if (!RISKS.includes(d.risk as Risk)) throw new PolicyError(`policy returned invalid risk ${JSON.stringify(d.risk)}`);
-  if (!isStringArray(d.reasons)) throw new PolicyError('policy decision: reasons must be an array of strings');
-  if (typeof d.approvals !== 'number' || !Number.isInteger(d.approvals) || d.approvals < 0 || d.approvals > 10) {
+  if (!RISKS.includes(d.risk as Risk))
+    throw new PolicyError(`policy returned invalid risk ${JSON.stringify(d.risk)}`);
+  if (!isStringArray(d.reasons))
+    throw new PolicyError('policy decision: reasons must be an array of strings');
+  if (
+    typeof d.approvals !== 'number' ||
+    !Number.isInteger(d.approvals) ||
+    d.approvals < 0 ||
+    d.approvals > 10
+  ) {
     throw new PolicyError('policy decision: approvals must be an integer 0..10');
   }
-  if (typeof d.override_required !== 'boolean') throw new PolicyError('policy decision: override_required must be a boolean');
-  if (typeof d.dry_run_first !== 'boolean') throw new PolicyError('policy decision: dry_run_first must be a boolean');
+  if (typeof d.override_required !== 'boolean')
+    throw new PolicyError('policy decision: override_required must be a boolean');
+  if (typeof d.dry_run_first !== 'boolean')
+    throw new PolicyError('policy decision: dry_run_first must be a boolean');
   if (!isStringArray(d.deny)) throw new PolicyError('policy decision: deny must be an array of strings');
   const risk = d.risk as Risk;
   // The contract's floor: nothing above LOW may pass without at least one approval, CRITICAL without two.

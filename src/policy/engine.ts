@@ -105,7 +105,10 @@ export class PolicyEngine {
       this.logger.info({ policy: next.version, previous }, 'policy reloaded');
       return true;
     } catch (err) {
-      this.logger.error({ err: (err as Error).message, policy: this.current.version }, 'new policy bundle refused; previous stays in force');
+      this.logger.error(
+        { err: (err as Error).message, policy: this.current.version },
+        'new policy bundle refused; previous stays in force',
+      );
       return false;
     }
   }

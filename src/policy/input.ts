@@ -30,7 +30,13 @@ export interface PolicyInput {
   config: Record<string, unknown>;
 }
 
-export function buildInput(kr: KubeRequest, user: UserInfo, object: unknown, oldObject: unknown, config: Record<string, unknown>): PolicyInput {
+export function buildInput(
+  kr: KubeRequest,
+  user: UserInfo,
+  object: unknown,
+  oldObject: unknown,
+  config: Record<string, unknown>,
+): PolicyInput {
   return {
     request: {
       verb: kr.verb,

@@ -1,6 +1,8 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import type httpProxy from 'http-proxy';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { KubeRequest } from '../kube/request.js';
 import { StatusError, sendStatus } from '../kube/status.js';
@@ -13,14 +15,17 @@ import type { Upstream } from '../upstream.js';
  */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'expect'];
 
-/** Per-request state the forwarder needs: the exact bytes the policy saw, if any. */
-const bodies = new WeakMap<IncomingMessage, Buffer>();
-
 export interface Forwarder {
   /** Streams a request to the upstream. `body` is the buffered body the decision was made on. */
   web(req: IncomingMessage, res: ServerResponse, kr: KubeRequest, body?: Buffer): void;
   /** Tunnels an upgrade (WebSocket or SPDY) after the gate let it through. */
-  upgrade(req: IncomingMessage, socket: Socket, head: Buffer, kr: KubeRequest): void;
+  upgrade(
+    req: IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+    kr: KubeRequest,
+    done?: (status: number, error?: string) => void,
+  ): void;
 }
 
 /** Puts the canonical path and the sanitised headers on the request before it is forwarded. */
@@ -32,28 +37,38 @@ function prepare(req: IncomingMessage, kr: KubeRequest, keepUpgrade: boolean): v
   }
 }
 
-export function createForwarder(upstream: Upstream, onError: (err: Error, req: IncomingMessage) => void): Forwarder {
-  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+export function createForwarder(
+  upstream: Upstream,
+  onError: (err: Error, req: IncomingMessage) => void,
+): Forwarder {
+  let server: httpProxy | undefined;
+  const options = {
     target: upstream.url.origin,
     agent: upstream.agent,
     changeOrigin: true,
     secure: true,
     xfwd: false,
+  };
+  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    ...options,
     ejectPlugins: true, // we answer errors ourselves, as Kubernetes Status objects
+    plugins: [
+      (s) => {
+        server = s as unknown as httpProxy;
+      },
+    ],
     on: {
       proxyReq(proxyReq: ClientRequest, req: IncomingMessage) {
-        // A mutation's body was read (and decided on) before forwarding: send exactly those bytes.
-        const body = bodies.get(req);
-        if (body) {
-          proxyReq.setHeader('content-length', body.length);
-          proxyReq.removeHeader('transfer-encoding');
-          proxyReq.write(body);
-        }
+        // A decided body is sent as a fixed-length buffer, whatever framing the client used.
+        if (req.headers['content-length'] !== undefined) proxyReq.removeHeader('transfer-encoding');
       },
       error(err: Error, req: IncomingMessage, resOrSocket: ServerResponse | Socket) {
         onError(err, req);
         if ('writeHead' in resOrSocket) {
-          sendStatus(resOrSocket, new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`));
+          sendStatus(
+            resOrSocket,
+            new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
+          );
         } else {
           resOrSocket.destroy();
         }
@@ -64,11 +79,14 @@ export function createForwarder(upstream: Upstream, onError: (err: Error, req: I
   return {
     web(req, res, kr, body) {
       prepare(req, kr, false);
-      if (body) bodies.set(req, body);
-      void proxy(req, res);
+      if (!body) return void proxy(req, res); // reads stream straight through
+      // A mutation's body was read and decided on: forward exactly those bytes.
+      delete req.headers['transfer-encoding'];
+      req.headers['content-length'] = String(body.length);
+      server!.web(req, res, { ...options, buffer: Readable.from([body]) });
     },
 
-    upgrade(req, socket, head, kr) {
+    upgrade(req, socket, head, kr, done) {
       prepare(req, kr, true);
       // http-proxy only tunnels GET WebSocket upgrades; kubectl also uses SPDY over POST, so we
       // open the upstream upgrade ourselves and splice the two sockets once both sides agreed.
@@ -84,16 +102,24 @@ export function createForwarder(upstream: Upstream, onError: (err: Error, req: I
       });
       const fail = (err: Error) => {
         onError(err, req);
+        done?.(0, err.message);
         if (!socket.destroyed) {
           const msg = JSON.stringify(
-            new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`).toStatus(),
+            new StatusError(
+              502,
+              'ServiceUnavailable',
+              `upstream API server unreachable: ${err.message}`,
+            ).toStatus(),
           );
-          socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(msg)}\r\nconnection: close\r\n\r\n${msg}`);
+          socket.end(
+            `HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(msg)}\r\nconnection: close\r\n\r\n${msg}`,
+          );
         }
       };
       up.on('error', fail);
       socket.on('error', () => up.destroy());
       up.on('upgrade', (upRes, upSocket, upHead) => {
+        done?.(101);
         socket.write(rawHead(upRes));
         if (upHead.length) socket.write(upHead);
         upSocket.on('error', () => socket.destroy());
@@ -103,6 +129,7 @@ export function createForwarder(upstream: Upstream, onError: (err: Error, req: I
       });
       // The upstream refused to upgrade (e.g. no kubelet, forbidden): relay its answer unchanged.
       up.on('response', (upRes) => {
+        done?.(upRes.statusCode ?? 0);
         socket.write(rawHead(upRes, true));
         upRes.pipe(socket);
       });

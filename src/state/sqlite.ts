@@ -38,27 +38,35 @@ export class SqliteStore implements StateStore {
 
   async findPendingByFingerprint(fingerprint: string) {
     const r = this.db
-      .prepare("SELECT doc FROM pending WHERE fingerprint = ? AND status IN ('pending','approved') ORDER BY created_at DESC LIMIT 1")
+      .prepare(
+        "SELECT doc FROM pending WHERE fingerprint = ? AND status IN ('pending','approved') ORDER BY created_at DESC LIMIT 1",
+      )
       .get(fingerprint) as { doc: string } | undefined;
     return this.row(r?.doc);
   }
 
   async listPending(statuses: PendingStatus[] = ['pending', 'approved']) {
     const rows = this.db
-      .prepare(`SELECT doc FROM pending WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at`)
+      .prepare(
+        `SELECT doc FROM pending WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at`,
+      )
       .all(...statuses) as { doc: string }[];
     return rows.map((r) => JSON.parse(r.doc) as PendingRequest);
   }
 
   async putPending(p: PendingRequest) {
     this.db
-      .prepare('INSERT OR REPLACE INTO pending (id, fingerprint, status, created_at, doc) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR REPLACE INTO pending (id, fingerprint, status, created_at, doc) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(p.id, p.fingerprint, p.status, p.createdAt, JSON.stringify(p));
   }
 
   async transitionPending(id: string, from: PendingStatus[], to: PendingStatus, message?: string) {
     const tx = this.db.transaction(() => {
-      const p = this.row((this.db.prepare('SELECT doc FROM pending WHERE id = ?').get(id) as { doc: string } | undefined)?.doc);
+      const p = this.row(
+        (this.db.prepare('SELECT doc FROM pending WHERE id = ?').get(id) as { doc: string } | undefined)?.doc,
+      );
       if (!p || !from.includes(p.status)) return false;
       p.status = to;
       p.updatedAt = Date.now();
@@ -70,7 +78,9 @@ export class SqliteStore implements StateStore {
   }
 
   async countPending() {
-    return (this.db.prepare("SELECT count(*) AS n FROM pending WHERE status = 'pending'").get() as { n: number }).n;
+    return (
+      this.db.prepare("SELECT count(*) AS n FROM pending WHERE status = 'pending'").get() as { n: number }
+    ).n;
   }
 
   async addApproval(a: StoredApproval) {
@@ -79,7 +89,9 @@ export class SqliteStore implements StateStore {
       if (seen) return false;
       this.db.prepare('INSERT INTO used_jti (jti, exp) VALUES (?, ?)').run(a.jti, a.exp);
       this.db
-        .prepare('INSERT INTO approvals (jti, fingerprint, approver, exp, used_at, revoked_at, doc) VALUES (?, ?, ?, ?, ?, NULL, ?)')
+        .prepare(
+          'INSERT INTO approvals (jti, fingerprint, approver, exp, used_at, revoked_at, doc) VALUES (?, ?, ?, ?, ?, NULL, ?)',
+        )
         .run(a.jti, a.fingerprint, a.approver, a.exp, a.usedAt ?? null, JSON.stringify(a));
       return true;
     });
@@ -88,14 +100,18 @@ export class SqliteStore implements StateStore {
 
   async approvalsFor(fingerprint: string, now: number) {
     const rows = this.db
-      .prepare('SELECT doc FROM approvals WHERE fingerprint = ? AND used_at IS NULL AND revoked_at IS NULL AND exp > ?')
+      .prepare(
+        'SELECT doc FROM approvals WHERE fingerprint = ? AND used_at IS NULL AND revoked_at IS NULL AND exp > ?',
+      )
       .all(fingerprint, Math.floor(now / 1000)) as { doc: string }[];
     return rows.map((r) => JSON.parse(r.doc) as StoredApproval);
   }
 
   async consumeApprovals(jtis: string[], now: number) {
     const tx = this.db.transaction(() => {
-      const upd = this.db.prepare('UPDATE approvals SET used_at = ? WHERE jti = ? AND used_at IS NULL AND revoked_at IS NULL');
+      const upd = this.db.prepare(
+        'UPDATE approvals SET used_at = ? WHERE jti = ? AND used_at IS NULL AND revoked_at IS NULL',
+      );
       for (const j of jtis) {
         if (upd.run(now, j).changes !== 1) throw new Error('approval already used or revoked');
       }
@@ -106,6 +122,13 @@ export class SqliteStore implements StateStore {
     } catch {
       return false;
     }
+  }
+
+  async releaseApprovals(jtis: string[]) {
+    const upd = this.db.prepare('UPDATE approvals SET used_at = NULL WHERE jti = ?');
+    this.db.transaction(() => {
+      for (const j of jtis) upd.run(j);
+    })();
   }
 
   async revokeApprovals(filter: { jtis?: string[]; fingerprint?: string; approver?: string }, now: number) {
@@ -123,11 +146,14 @@ export class SqliteStore implements StateStore {
       where.push('approver = ?');
       args.push(filter.approver);
     }
-    return this.db.prepare(`UPDATE approvals SET revoked_at = ? WHERE ${where.join(' AND ')}`).run(...args).changes;
+    return this.db.prepare(`UPDATE approvals SET revoked_at = ? WHERE ${where.join(' AND ')}`).run(...args)
+      .changes;
   }
 
   async useJti(jti: string, exp: number) {
-    return this.db.prepare('INSERT OR IGNORE INTO used_jti (jti, exp) VALUES (?, ?)').run(jti, exp).changes === 1;
+    return (
+      this.db.prepare('INSERT OR IGNORE INTO used_jti (jti, exp) VALUES (?, ?)').run(jti, exp).changes === 1
+    );
   }
 
   async recordDryRun(fingerprint: string, at: number) {
@@ -139,8 +165,12 @@ export class SqliteStore implements StateStore {
   }
 
   async getFreeze() {
-    const r = this.db.prepare("SELECT value FROM kv WHERE key = 'freeze'").get() as { value: string } | undefined;
-    return r ? (JSON.parse(r.value) as { on: boolean; by?: string; at?: number; reason?: string }) : { on: false };
+    const r = this.db.prepare("SELECT value FROM kv WHERE key = 'freeze'").get() as
+      | { value: string }
+      | undefined;
+    return r
+      ? (JSON.parse(r.value) as { on: boolean; by?: string; at?: number; reason?: string })
+      : { on: false };
   }
 
   async setFreeze(f: { on: boolean; by: string; at: number; reason?: string }) {
@@ -148,11 +178,15 @@ export class SqliteStore implements StateStore {
   }
 
   async putSnapshot(s: Snapshot) {
-    this.db.prepare('INSERT OR REPLACE INTO snapshots (request_id, doc) VALUES (?, ?)').run(s.requestId, JSON.stringify(s));
+    this.db
+      .prepare('INSERT OR REPLACE INTO snapshots (request_id, doc) VALUES (?, ?)')
+      .run(s.requestId, JSON.stringify(s));
   }
 
   async getSnapshot(requestId: string) {
-    const r = this.db.prepare('SELECT doc FROM snapshots WHERE request_id = ?').get(requestId) as { doc: string } | undefined;
+    const r = this.db.prepare('SELECT doc FROM snapshots WHERE request_id = ?').get(requestId) as
+      | { doc: string }
+      | undefined;
     return r ? (JSON.parse(r.doc) as Snapshot) : undefined;
   }
 

@@ -32,7 +32,10 @@ export interface PendingDetail {
   path: string;
   query: Record<string, string[]>;
   contentType: string;
+  /** The body as fingerprinted: the parsed JSON, or {contentType, sha256} for a binary body. */
   body: unknown;
+  /** A binary body as the apiserver decoded it (display only). */
+  decoded?: unknown;
   oldObject: unknown;
   resourceVersion?: string;
   override_required: boolean;
@@ -81,8 +84,13 @@ export interface StateStore {
   approvalsFor(fingerprint: string, now: number): Promise<StoredApproval[]>;
   /** Marks approvals used, all or none (single use, atomic). */
   consumeApprovals(jtis: string[], now: number): Promise<boolean>;
+  /** Gives consumed approvals back when the change did not happen (an upgrade the upstream refused). */
+  releaseApprovals(jtis: string[]): Promise<void>;
   /** Withdraws unused approvals; returns how many were revoked. */
-  revokeApprovals(filter: { jtis?: string[]; fingerprint?: string; approver?: string }, now: number): Promise<number>;
+  revokeApprovals(
+    filter: { jtis?: string[]; fingerprint?: string; approver?: string },
+    now: number,
+  ): Promise<number>;
   /** Records a token id used for a non-approval action; false on replay. */
   useJti(jti: string, exp: number): Promise<boolean>;
 

@@ -50,7 +50,9 @@ export function kubectl(
 /** Starts a long-running kubectl (e.g. `get -w`) and collects its output. */
 export function kubectlStream(args: string[]) {
   const env = devEnv();
-  const child = spawn(kubectlBin(), ['--kubeconfig', env.KUBECONFIG!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(kubectlBin(), ['--kubeconfig', env.KUBECONFIG!, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString();
@@ -79,4 +81,75 @@ export async function freshNamespace(prefix: string): Promise<string> {
   const r = await kubectl(['create', 'namespace', ns], { as: 'admin' });
   if (r.code !== 0) throw new Error(`create namespace ${ns}: ${r.stderr}`);
   return ns;
+}
+
+/** Real approve-cli as one of the dev approvers. */
+export function approveCli(args: string[], as: 'alice' | 'bob' = 'alice'): Promise<RunResult> {
+  const env = devEnv();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.resolve('dist/cli/approve-cli.js'), ...args],
+      {
+        timeout: 30_000,
+        env: {
+          ...process.env,
+          KUBEGATE_URL: env.KUBEGATE_URL,
+          KUBEGATE_CA: env.KUBEGATE_CA,
+          KUBEGATE_CLUSTER: env.KUBEGATE_CLUSTER,
+          APPROVE_KEY: path.join(dir, 'keys', `${as}.jwk`),
+        },
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+      },
+    );
+  });
+}
+
+export interface PendingItem {
+  id: string;
+  fingerprint: string;
+  status: string;
+  requester: string;
+  risk: string;
+  reasons: string[];
+  target: string;
+  conflicts: string[];
+}
+
+/** Pending requests as approve-cli lists them. */
+export async function pending(): Promise<PendingItem[]> {
+  const r = await approveCli(['list', '-o', 'json']);
+  if (r.code !== 0) throw new Error(`approve-cli list: ${r.stderr}`);
+  const parsed = JSON.parse(r.stdout) as PendingItem[] | { items: PendingItem[] };
+  return Array.isArray(parsed) ? parsed : parsed.items;
+}
+
+/** Waits until a pending request for `target` (e.g. "ns/deployments/web") shows up. */
+export async function waitForPending(target: string, timeoutMs = 20_000): Promise<PendingItem> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const hit = (await pending()).find((p) => p.target === target && p.status === 'pending');
+    if (hit) return hit;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no pending request for ${target} after ${timeoutMs}ms`);
+}
+
+/** The held request's id from a refusal message ("... held for approval as req-… ..."). */
+export function requestIdIn(text: string): string {
+  const m = /(req-[A-Za-z0-9-]+)/.exec(text);
+  if (!m) throw new Error(`no request id in: ${text}`);
+  return m[1]!;
+}
+
+/** Audit records written so far by the dev kubegate. */
+export function auditRecords(): Record<string, unknown>[] {
+  const file = devEnv().KUBEGATE_AUDIT!;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

@@ -1,18 +1,28 @@
 import { execFileSync } from 'node:child_process';
-import https from 'node:https';
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { describe, expect, it } from 'vitest';
-import { devEnv, freshNamespace, kubectl, kubectlStream } from './helpers.js';
+import { approveCli, devEnv, freshNamespace, kubectl, kubectlStream, waitForPending } from './helpers.js';
 
 /** A raw HTTPS request to kubegate with the agent's token (for paths kubectl never sends). */
-function raw(path: string, opts: { method?: string; token?: string } = {}): Promise<{ status: number; body: string }> {
+function raw(
+  path: string,
+  opts: { method?: string; token?: string } = {},
+): Promise<{ status: number; body: string }> {
   const env = devEnv();
   const kubeconfig = readFileSync(env.KUBECONFIG!, 'utf8');
-  const token = opts.token ?? /token: (\S+)/.exec(kubeconfig)![1]!;
+  const token = opts.token ?? /token: (\S+)/.exec(kubeconfig)?.[1] ?? '';
   const url = new URL(env.KUBEGATE_URL!);
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: url.hostname, port: url.port, path, method: opts.method ?? 'GET', ca: readFileSync(env.KUBEGATE_CA!), headers: { authorization: `Bearer ${token}` } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: opts.method ?? 'GET',
+        ca: readFileSync(env.KUBEGATE_CA!),
+        headers: { authorization: `Bearer ${token}` },
+      },
       (res) => {
         let body = '';
         res.on('data', (c) => {
@@ -55,7 +65,12 @@ describe('kubectl works through kubegate against a real kube-apiserver', () => {
     expect(made.code).toBe(0);
     const got = await kubectl(['get', 'configmaps', '-n', ns, '-o', 'name']);
     expect(got.code).toBe(0);
-    expect(got.stdout.trim().split('\n').filter((l) => l.startsWith('configmap/cm-'))).toHaveLength(520);
+    expect(
+      got.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('configmap/cm-')),
+    ).toHaveLength(520);
   });
 
   it('keeps a watch open and delivers a change made by the admin as it happens', async () => {
@@ -82,18 +97,31 @@ describe('kubectl works through kubegate against a real kube-apiserver', () => {
     };
     expect((await kubectl(['create', '-f', '-'], { as: 'admin', input: JSON.stringify(pod) })).code).toBe(0);
     const direct = await kubectl(['exec', '-n', ns, 'p', '--', 'true'], { as: 'admin' });
-    const viaGate = await kubectl(['exec', '-n', ns, 'p', '--', 'true']);
     expect(direct.code).not.toBe(0);
+    // exec by an agent is held for approval; approved while held, the upgrade reaches the apiserver
+    const held = kubectl(['exec', '-n', ns, 'p', '--', 'true']);
+    const p = await waitForPending(`${ns}/pods/p`);
+    expect((await approveCli(['approve', p.id])).code).toBe(0);
+    const viaGate = await held;
     expect(viaGate.stderr).toBe(direct.stderr);
 
-    const pfDirect = await kubectl(['port-forward', '-n', ns, 'pod/p', '18080:80'], { as: 'admin', timeoutMs: 20_000 });
-    const pfGate = await kubectl(['port-forward', '-n', ns, 'pod/p', '18081:80'], { timeoutMs: 20_000 });
+    const pfDirect = await kubectl(['port-forward', '-n', ns, 'pod/p', '18080:80'], {
+      as: 'admin',
+      timeoutMs: 20_000,
+    });
     expect(pfDirect.code).not.toBe(0);
-    expect(pfGate.stderr.replace('18081', '18080')).toBe(pfDirect.stderr);
+    const pfHeld = kubectl(['port-forward', '-n', ns, 'pod/p', '18080:80'], { timeoutMs: 40_000 });
+    const pf = await waitForPending(`${ns}/pods/p`);
+    expect((await approveCli(['approve', pf.id])).code).toBe(0);
+    expect((await pfHeld).stderr).toBe(pfDirect.stderr);
   });
 
   it('refuses ambiguous paths with a Status and keeps serving', async () => {
-    for (const p of ['/api/v1/namespaces/default/../kube-system/secrets', '/api//v1/pods', '/api/v1/namespaces/default%2fsecrets']) {
+    for (const p of [
+      '/api/v1/namespaces/default/../kube-system/secrets',
+      '/api//v1/pods',
+      '/api/v1/namespaces/default%2fsecrets',
+    ]) {
       const r = await raw(p);
       expect(r.status, p).toBe(400);
       const status = JSON.parse(r.body);

@@ -26,21 +26,57 @@ describe('parseRequest: one description of each request, like the apiserver Requ
   });
 
   it('named group, collection, list vs watch', () => {
-    expect(req('GET', '/apis/apps/v1/namespaces/prod/deployments')).toMatchObject({ verb: 'list', group: 'apps', resource: 'deployments', namespace: 'prod', name: '' });
-    expect(req('GET', '/apis/apps/v1/namespaces/prod/deployments?watch=true')).toMatchObject({ verb: 'watch' });
-    expect(req('GET', '/api/v1/watch/namespaces/a/configmaps')).toMatchObject({ verb: 'watch', resource: 'configmaps', namespace: 'a' });
+    expect(req('GET', '/apis/apps/v1/namespaces/prod/deployments')).toMatchObject({
+      verb: 'list',
+      group: 'apps',
+      resource: 'deployments',
+      namespace: 'prod',
+      name: '',
+    });
+    expect(req('GET', '/apis/apps/v1/namespaces/prod/deployments?watch=true')).toMatchObject({
+      verb: 'watch',
+    });
+    expect(req('GET', '/api/v1/watch/namespaces/a/configmaps')).toMatchObject({
+      verb: 'watch',
+      resource: 'configmaps',
+      namespace: 'a',
+    });
     expect(req('GET', '/api/v1/pods?watch=false')).toMatchObject({ verb: 'list' });
   });
 
   it('cluster-scoped resources, including the Namespace object itself', () => {
-    expect(req('DELETE', '/api/v1/namespaces/team-a')).toMatchObject({ verb: 'delete', resource: 'namespaces', name: 'team-a', namespace: '' });
-    expect(req('PUT', '/api/v1/namespaces/team-a/finalize')).toMatchObject({ verb: 'update', resource: 'namespaces', name: 'team-a', subresource: 'finalize' });
-    expect(req('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings')).toMatchObject({ verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings', mutating: true });
-    expect(req('GET', '/api/v1/nodes/n1')).toMatchObject({ verb: 'get', resource: 'nodes', name: 'n1', namespace: '' });
+    expect(req('DELETE', '/api/v1/namespaces/team-a')).toMatchObject({
+      verb: 'delete',
+      resource: 'namespaces',
+      name: 'team-a',
+      namespace: '',
+    });
+    expect(req('PUT', '/api/v1/namespaces/team-a/finalize')).toMatchObject({
+      verb: 'update',
+      resource: 'namespaces',
+      name: 'team-a',
+      subresource: 'finalize',
+    });
+    expect(req('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings')).toMatchObject({
+      verb: 'create',
+      group: 'rbac.authorization.k8s.io',
+      resource: 'clusterrolebindings',
+      mutating: true,
+    });
+    expect(req('GET', '/api/v1/nodes/n1')).toMatchObject({
+      verb: 'get',
+      resource: 'nodes',
+      name: 'n1',
+      namespace: '',
+    });
   });
 
   it('subresources, patches, deletecollection and dry-run', () => {
-    expect(req('PATCH', '/apis/apps/v1/namespaces/d/deployments/api/scale?fieldManager=kubectl-scale', { 'Content-Type': 'application/merge-patch+json' })).toMatchObject({
+    expect(
+      req('PATCH', '/apis/apps/v1/namespaces/d/deployments/api/scale?fieldManager=kubectl-scale', {
+        'Content-Type': 'application/merge-patch+json',
+      }),
+    ).toMatchObject({
       verb: 'patch',
       subresource: 'scale',
       contentType: 'application/merge-patch+json',
@@ -48,22 +84,47 @@ describe('parseRequest: one description of each request, like the apiserver Requ
       dryRun: false,
     });
     expect(req('DELETE', '/api/v1/namespaces/d/pods')).toMatchObject({ verb: 'deletecollection' });
-    expect(req('POST', '/api/v1/namespaces/d/pods/p/eviction')).toMatchObject({ verb: 'create', subresource: 'eviction' });
-    expect(req('POST', '/api/v1/namespaces/d/configmaps?dryRun=All')).toMatchObject({ dryRun: true, verb: 'create' });
+    expect(req('POST', '/api/v1/namespaces/d/pods/p/eviction')).toMatchObject({
+      verb: 'create',
+      subresource: 'eviction',
+    });
+    expect(req('POST', '/api/v1/namespaces/d/configmaps?dryRun=All')).toMatchObject({
+      dryRun: true,
+      verb: 'create',
+    });
   });
 
   it('exec, attach, port-forward and proxy are connect, whatever the method', () => {
-    for (const [m, sub] of [['POST', 'exec'], ['GET', 'exec'], ['POST', 'attach'], ['GET', 'portforward']] as const) {
-      expect(req(m, `/api/v1/namespaces/d/pods/p/${sub}?command=sh`)).toMatchObject({ verb: 'connect', subresource: sub, mutating: true });
+    for (const [m, sub] of [
+      ['POST', 'exec'],
+      ['GET', 'exec'],
+      ['POST', 'attach'],
+      ['GET', 'portforward'],
+    ] as const) {
+      expect(req(m, `/api/v1/namespaces/d/pods/p/${sub}?command=sh`)).toMatchObject({
+        verb: 'connect',
+        subresource: sub,
+        mutating: true,
+      });
     }
-    expect(req('GET', '/api/v1/namespaces/d/services/s:80/proxy/metrics/x')).toMatchObject({ verb: 'connect', resource: 'services', name: 's:80', subresource: 'proxy', mutating: true });
+    expect(req('GET', '/api/v1/namespaces/d/services/s:80/proxy/metrics/x')).toMatchObject({
+      verb: 'connect',
+      resource: 'services',
+      name: 's:80',
+      subresource: 'proxy',
+      mutating: true,
+    });
   });
 
   it('non-resource URLs and discovery', () => {
     expect(req('GET', '/version')).toMatchObject({ resourceRequest: false, verb: 'get', path: '/version' });
     expect(req('GET', '/apis')).toMatchObject({ resourceRequest: false });
     expect(req('GET', '/apis/apps')).toMatchObject({ resourceRequest: false, group: 'apps' });
-    expect(req('GET', '/apis/apps/v1')).toMatchObject({ resourceRequest: false, group: 'apps', version: 'v1' });
+    expect(req('GET', '/apis/apps/v1')).toMatchObject({
+      resourceRequest: false,
+      group: 'apps',
+      version: 'v1',
+    });
     expect(req('GET', '/api')).toMatchObject({ resourceRequest: false });
     expect(req('POST', '/logs/x')).toMatchObject({ resourceRequest: false, verb: 'post', mutating: true });
   });
@@ -73,9 +134,23 @@ describe('parseRequest: one description of each request, like the apiserver Requ
       method: 'GET',
       url: '/api/v1/pods',
       headers: {},
-      rawHeaders: ['impersonate-USER', 'root', 'Impersonate-Group', 'system:masters', 'IMPERSONATE-GROUP', 'x', 'Impersonate-Extra-Scopes', 'a'],
+      rawHeaders: [
+        'impersonate-USER',
+        'root',
+        'Impersonate-Group',
+        'system:masters',
+        'IMPERSONATE-GROUP',
+        'x',
+        'Impersonate-Extra-Scopes',
+        'a',
+      ],
     });
-    expect(kr.impersonate).toEqual({ user: 'root', uid: null, groups: ['system:masters', 'x'], extra: { 'extra-scopes': ['a'] } });
+    expect(kr.impersonate).toEqual({
+      user: 'root',
+      uid: null,
+      groups: ['system:masters', 'x'],
+      extra: { 'extra-scopes': ['a'] },
+    });
   });
 
   it('forwards one canonical path and query', () => {

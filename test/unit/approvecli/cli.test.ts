@@ -93,7 +93,7 @@ describe('the fingerprint check', () => {
     const claims = decodeJwt(auth.replace(/^Bearer /, ''));
     expect(claims).toMatchObject({
       iss: 'approve-cli',
-      aud: 'kubegate-dev',
+      aud: 'kubegate',
       sub: 'alice',
       kubegate: { action: 'read' },
     });
