@@ -92,7 +92,7 @@ export function createGate(deps: GateDeps): Gate {
       const user = await identifier.identify(req);
       try {
         const d = decide(kr, user, null, null);
-        if (d.risk === 'LOW' && d.deny.length === 0) return {};
+        if (d.risk === 'LOW' && d.deny.length === 0) return { headers: { 'kubegate-risk': 'LOW' } };
       } catch (err) {
         // reads fail open on a policy error (they change nothing), loudly
         logger.error({ err: (err as Error).message, path: kr.path }, 'policy error on a read; forwarding');

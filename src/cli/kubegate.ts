@@ -9,13 +9,37 @@ const USAGE = `kubegate — a safety gate in front of the Kubernetes API server
 
 Usage:
   kubegate serve --config FILE           run the proxy from kubegate.yaml
-  kubegate dev [--dir DIR] [--port N]    local control plane + kubegate in front of it (demo, tests)
+  kubegate dev [--dir DIR] [--port N] [--set key.path=VALUE]...
+                                         local control plane + kubegate in front of it (demo, tests)
   kubegate audit verify FILE... [--key PUB]
   kubegate audit export FILE --since TIME [--until TIME]
   kubegate audit tail FILE [-f] [-n N]
   kubegate policy eval --input FILE [--bundle DIR]
   kubegate policy replay --audit FILE --bundle DIR
 `;
+
+/** `--set a.b=VALUE` (VALUE as JSON, else a string) into a nested override object. */
+function parseSets(sets: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq < 1) throw new ConfigError(`--set needs key=value, got ${JSON.stringify(s)}`);
+    const keys = s.slice(0, eq).split('.');
+    let value: unknown = s.slice(eq + 1);
+    try {
+      value = JSON.parse(value as string);
+    } catch {
+      // a bare string
+    }
+    let node = out;
+    for (const k of keys.slice(0, -1)) {
+      node[k] = typeof node[k] === 'object' && node[k] !== null ? node[k] : {};
+      node = node[k] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]!] = value;
+  }
+  return out;
+}
 
 function onSignals(stop: () => Promise<void>): void {
   let stopping = false;
@@ -45,12 +69,16 @@ async function main(argv: string[]): Promise<number> {
     case 'dev': {
       const { values } = parseArgs({
         args: rest,
-        options: { dir: { type: 'string', default: '.work/dev' }, port: { type: 'string', default: '8443' } },
+        options: {
+          dir: { type: 'string', default: '.work/dev' },
+          port: { type: 'string', default: '8443' },
+          set: { type: 'string', multiple: true, default: [] },
+        },
       });
       const port = Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new ConfigError(`--port: not a port: ${values.port}`);
-      const dev = await startDev({ dir: values.dir, port }, logger);
+      const dev = await startDev({ dir: values.dir, port, overrides: parseSets(values.set) }, logger);
       onSignals(() => dev.stop());
       const dir = values.dir;
       process.stdout.write(

@@ -27,6 +27,15 @@ export interface DevHandle {
   stop(): Promise<void>;
 }
 
+function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(from)) {
+    const cur = into[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)) {
+      deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else into[k] = v;
+  }
+}
+
 /** RBAC for the local cluster: the agent gets cluster-admin (the worst case kubegate must contain). */
 async function bootstrapRbac(cp: ControlPlane): Promise<void> {
   const upstream = loadUpstream({ url: cp.url, caFile: cp.caFile });
@@ -109,8 +118,8 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
       approvers: { jwks: 'approvers.jwks.json' },
       audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem' },
       state: { type: 'file', path: 'state/kubegate.db' },
-      ...opts.overrides,
     };
+    deepMerge(config, opts.overrides ?? {});
     const configFile = path.join(dir, 'kubegate.yaml');
     writeFileSync(configFile, YAML.stringify(config));
     mkdirSync(path.join(dir, 'state'), { recursive: true });
@@ -119,6 +128,8 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
     const url = `https://127.0.0.1:${kubegate.port}`;
     const ca = path.join(certs, 'ca.crt');
     writeKubeconfig(path.join(dir, 'kubeconfig'), url, ca, 'agent', cp.tokens.agent);
+    // approvers as Kubernetes users through kubegate too: what a self-approval attempt looks like
+    for (const u of ['alice', 'bob'] as const) writeKubeconfig(path.join(dir, `${u}.kubeconfig`), url, ca, u, cp.tokens[u]);
     writeFileSync(
       path.join(dir, 'env'),
       [
