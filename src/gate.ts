@@ -403,8 +403,12 @@ export function createGate(deps: GateDeps): Gate {
     const rv = resourceVersionOf(oldObject);
     const fresh = live.filter((a) => !a.resourceVersion || a.resourceVersion === rv);
     const drifted = live.length > fresh.length;
+    // one approval per person; where a person signed twice, keep the one carrying an override
     const byApprover = new Map<string, StoredApproval>();
-    for (const a of fresh) if (!byApprover.has(a.approver)) byApprover.set(a.approver, a);
+    for (const a of fresh) {
+      const seen = byApprover.get(a.approver);
+      if (!seen || (a.override && !seen.override)) byApprover.set(a.approver, a);
+    }
     const distinct = [...byApprover.values()];
     const overrideOk = safety.allow_critical || distinct.some((a) => a.override);
     if (d.override_required && !overrideOk) {

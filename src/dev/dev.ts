@@ -30,7 +30,14 @@ export interface DevHandle {
 function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(from)) {
     const cur = into[k];
-    if (v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)) {
+    if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      cur &&
+      typeof cur === 'object' &&
+      !Array.isArray(cur)
+    ) {
       deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
     } else into[k] = v;
   }
@@ -129,7 +136,8 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
     const ca = path.join(certs, 'ca.crt');
     writeKubeconfig(path.join(dir, 'kubeconfig'), url, ca, 'agent', cp.tokens.agent);
     // approvers as Kubernetes users through kubegate too: what a self-approval attempt looks like
-    for (const u of ['alice', 'bob'] as const) writeKubeconfig(path.join(dir, `${u}.kubeconfig`), url, ca, u, cp.tokens[u]);
+    for (const u of ['alice', 'bob'] as const)
+      writeKubeconfig(path.join(dir, `${u}.kubeconfig`), url, ca, u, cp.tokens[u]);
     writeFileSync(
       path.join(dir, 'env'),
       [

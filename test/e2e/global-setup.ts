@@ -15,10 +15,14 @@ export async function setup(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   process.env.KG_E2E_DIR = dir;
   const log = createWriteStream(path.join(dir, 'kubegate.log'));
-  child = spawn(process.execPath, ['dist/cli/kubegate.js', 'dev', '--dir', dir, '--port', '0', '--set', 'execution.hold_seconds=10'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KUBEGATE_LOG_LEVEL: 'debug' },
-  });
+  child = spawn(
+    process.execPath,
+    ['dist/cli/kubegate.js', 'dev', '--dir', dir, '--port', '0', '--set', 'execution.hold_seconds=10'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBEGATE_LOG_LEVEL: 'debug' },
+    },
+  );
   child.stderr?.pipe(log);
   await new Promise<void>((resolve, reject) => {
     let out = '';

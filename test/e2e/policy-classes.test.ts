@@ -13,7 +13,12 @@ describe('the shipped Rego policy classifies the safety model examples, end to e
     expect(get.code).toBe(0);
     expect(get.stderr).toMatch(/Kubegate-Risk: LOW/i);
     expect((await kubectl(['describe', 'namespace', ns])).code).toBe(0);
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ns }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: ns },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    };
     await kubectl(['create', '-f', '-'], { as: 'admin', input: JSON.stringify(pod) });
     const logs = await kubectl(['logs', '-n', ns, 'p', '-v=8']);
     expect(logs.stderr).toMatch(/Kubegate-Risk: LOW/i); // the apiserver's own "no node" answer, through the gate
@@ -28,18 +33,34 @@ describe('the shipped Rego policy classifies the safety model examples, end to e
 
   it('scale, edit configmap and rollout restart are MEDIUM; delete pod, NetworkPolicy and production changes HIGH; delete namespace, delete pv, clusterrolebinding create and secret update CRITICAL', async () => {
     const ns = await freshNamespace('classes');
-    const admin = (args: string[], input?: string) => kubectl(args, { as: 'admin', ...(input ? { input } : {}) });
+    const admin = (args: string[], input?: string) =>
+      kubectl(args, { as: 'admin', ...(input ? { input } : {}) });
     await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns]);
     await admin(['create', 'configmap', 'cfg', '--from-literal=a=1', '-n', ns]);
     await admin(['create', 'secret', 'generic', 'sec', '--from-literal=a=1', '-n', ns]);
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: ns }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: ns },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    };
     await admin(['create', '-f', '-'], JSON.stringify(pod));
     await admin(['create', 'namespace', 'production']).catch(() => undefined);
     await admin(['create', 'configmap', `cfg-${ns}`, '-n', 'production']);
-    const pv = { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `pv-${ns}` }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/x' } } };
+    const pv = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `pv-${ns}` },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/x' } },
+    };
     await admin(['create', '-f', '-'], JSON.stringify(pv));
     const victim = await freshNamespace('victim');
-    const netpol = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny', namespace: ns }, spec: { podSelector: {} } };
+    const netpol = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'deny', namespace: ns },
+      spec: { podSelector: {} },
+    };
 
     const cases: [string, string[], string?][] = [
       ['MEDIUM', ['scale', 'deployment', 'web', '--replicas=3', '-n', ns]],
@@ -62,10 +83,17 @@ describe('the shipped Rego policy classifies the safety model examples, end to e
     });
 
     // the same classes are in the audit log, and nothing changed
-    const records = auditRecords().filter((r) => String(r.resource ?? '').includes(ns) || String(r.resource ?? '').includes(victim));
-    for (const risk of ['MEDIUM', 'HIGH', 'CRITICAL']) expect(records.some((r) => r.risk === risk)).toBe(true);
-    expect((await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('1');
-    expect((await admin(['get', 'namespace', victim, '-o', 'jsonpath={.status.phase}'])).stdout).toBe('Active');
+    const records = auditRecords().filter(
+      (r) => String(r.resource ?? '').includes(ns) || String(r.resource ?? '').includes(victim),
+    );
+    for (const risk of ['MEDIUM', 'HIGH', 'CRITICAL'])
+      expect(records.some((r) => r.risk === risk)).toBe(true);
+    expect(
+      (await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).stdout,
+    ).toBe('1');
+    expect((await admin(['get', 'namespace', victim, '-o', 'jsonpath={.status.phase}'])).stdout).toBe(
+      'Active',
+    );
     expect((await admin(['get', 'clusterrolebinding', `crb-${ns}`])).code).not.toBe(0);
   });
 });

@@ -1,0 +1,160 @@
+// Policy evaluation alone: µs per decision for realistic inputs, in a process of its own.
+// Inputs are built the way kubegate builds them (parseRequest + buildInput from dist/).
+// Usage: node bench/policy-eval.mjs [iterations]  → one JSON object on stdout.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { parseRequest } from '../dist/kube/request.js';
+import { PolicyEngine } from '../dist/policy/engine.js';
+import { buildInput } from '../dist/policy/input.js';
+import { percentile } from './lib/stats.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const iterations = Number(process.argv[2] ?? 20_000);
+const warmup = Math.max(1000, iterations / 10);
+
+const user = {
+  username: 'agent',
+  uid: 'uid-agent',
+  groups: ['kubegate:agents', 'system:authenticated'],
+  extra: {},
+};
+const config = { production_namespaces: ['production', 'prod', 'live'], block_production: true };
+
+const labels = { app: 'api', tier: 'backend', team: 'payments' };
+const container = (/** @type {string} */ name, /** @type {number} */ port) => ({
+  name,
+  image: `registry.example.com/payments/${name}:1.42.3@sha256:${'ab'.repeat(32)}`,
+  command: ['/bin/server'],
+  args: ['--port', String(port), '--log-level=info', '--config=/etc/app/config.yaml'],
+  ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+  env: [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'DB_HOST', value: 'postgres.payments.svc.cluster.local' },
+    { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+    { name: 'GOMAXPROCS', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+  ],
+  envFrom: [{ configMapRef: { name: 'api-config' } }],
+  resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+  volumeMounts: [
+    { name: 'config', mountPath: '/etc/app', readOnly: true },
+    { name: 'tmp', mountPath: '/tmp' },
+  ],
+  livenessProbe: { httpGet: { path: '/healthz', port }, initialDelaySeconds: 10, periodSeconds: 10 },
+  readinessProbe: { httpGet: { path: '/ready', port }, periodSeconds: 5 },
+  securityContext: {
+    runAsNonRoot: true,
+    runAsUser: 10001,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  },
+  imagePullPolicy: 'IfNotPresent',
+});
+const pod = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name: 'api-7d9f8c6b5-x2k4p',
+    namespace: 'staging',
+    labels,
+    annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' },
+  },
+  spec: {
+    serviceAccountName: 'api',
+    automountServiceAccountToken: false,
+    securityContext: { fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+    initContainers: [{ ...container('migrate', 8081), command: ['/bin/migrate'] }],
+    containers: [container('api', 8080), container('sidecar-proxy', 15001)],
+    volumes: [
+      { name: 'config', configMap: { name: 'api-config' } },
+      { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+    ],
+    nodeSelector: { 'kubernetes.io/os': 'linux' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'payments', effect: 'NoSchedule' }],
+    affinity: {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              labelSelector: { matchLabels: labels },
+              topologyKey: 'kubernetes.io/hostname',
+            },
+          },
+        ],
+      },
+    },
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 30,
+  },
+};
+const liveScale = {
+  kind: 'Scale',
+  apiVersion: 'autoscaling/v1',
+  metadata: {
+    name: 'api',
+    namespace: 'staging',
+    uid: '5f1f0d2e-3c1b-4e8e-9a55-0b7c1d2e3f40',
+    resourceVersion: '48213',
+    creationTimestamp: '2026-11-20T09:12:44Z',
+  },
+  spec: { replicas: 3 },
+  status: { replicas: 3, selector: 'app=api,tier=backend,team=payments' },
+};
+
+/** @param {string} method @param {string} url @param {string} contentType */
+const kr = (method, url, contentType = '') =>
+  parseRequest({
+    method,
+    url,
+    headers: contentType ? { 'content-type': contentType } : {},
+    rawHeaders: contentType ? ['Content-Type', contentType] : [],
+  });
+
+const cases = {
+  'scale patch': buildInput(
+    kr(
+      'PATCH',
+      '/apis/apps/v1/namespaces/staging/deployments/api/scale?fieldManager=kubectl-scale',
+      'application/merge-patch+json',
+    ),
+    user,
+    { spec: { replicas: 5 } },
+    liveScale,
+    config,
+  ),
+  'pod create': buildInput(
+    kr('POST', '/api/v1/namespaces/staging/pods?fieldManager=kubectl-create', 'application/json'),
+    user,
+    pod,
+    null,
+    config,
+  ),
+  list: buildInput(kr('GET', '/api/v1/namespaces/staging/pods?limit=500'), user, null, null, config),
+};
+
+const engine = await PolicyEngine.load(path.join(root, 'dist', 'policy'), pino({ level: 'silent' }));
+/** @type {Record<string, { risk: string, reasons: string[], p50: number, p99: number, mean: number, n: number, inputBytes: number }>} */
+const out = {};
+for (const [name, input] of Object.entries(cases)) {
+  let d = engine.decide(input);
+  for (let i = 0; i < warmup; i++) d = engine.decide(input);
+  const us = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const t0 = process.hrtime.bigint();
+    engine.decide(input);
+    us[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  out[name] = {
+    risk: d.risk,
+    reasons: d.reasons,
+    p50: percentile(us, 50),
+    p99: percentile(us, 99),
+    mean: us.reduce((a, b) => a + b, 0) / us.length,
+    n: iterations,
+    inputBytes: JSON.stringify(input).length,
+  };
+}
+engine.close();
+process.stdout.write(`${JSON.stringify(out)}\n`);

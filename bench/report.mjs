@@ -1,0 +1,290 @@
+// The printed table (medians over rounds, ratios, targets) from the collected results.
+import { fmt, ratio } from './lib/stats.mjs';
+
+/** @typedef {{ name: string, ok: boolean, value: string, goal: string }} Target */
+
+/** Pads a table of string cells into aligned columns. */
+function table(/** @type {string[][]} */ rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i < 2 || i >= 7 ? (c ?? '').padEnd(widths[i]) : (c ?? '').padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const verdict = (/** @type {boolean} */ ok) => (ok ? 'PASS' : 'MISS');
+
+/**
+ * @param {any} r  the results object of bench/run.mjs
+ * @returns {{ text: string, targets: Target[] }}
+ */
+export function report(r) {
+  const head = [
+    'scenario',
+    'metric',
+    'direct',
+    'kubegate',
+    'kubectl proxy',
+    'kg/direct',
+    'kg/proxy',
+    'target',
+    'result',
+  ];
+  /** @type {string[][]} */
+  const rows = [head, head.map((h) => '-'.repeat(h.length))];
+  /** @type {Target[]} */
+  const targets = [];
+  const target = (
+    /** @type {string} */ name,
+    /** @type {boolean} */ ok,
+    /** @type {string} */ value,
+    /** @type {string} */ goal,
+  ) => {
+    targets.push({ name, ok, value, goal });
+    return [goal, `${verdict(ok)} (${value})`];
+  };
+
+  if (r.get) {
+    for (const c of ['c1', 'c32']) {
+      const g = r.get[c];
+      if (!g) continue;
+      const d = g.direct.median;
+      const k = g.kubegate.median;
+      const p = g.proxy.median;
+      const label = `GET small ConfigMap, ${c.slice(1)} client${c === 'c1' ? '' : 's'}`;
+      const t =
+        c === 'c32'
+          ? target(
+              'GET throughput ≥ 1.0× kubectl proxy (32 clients)',
+              k.rps / p.rps >= 1.0,
+              ratio(k.rps, p.rps),
+              '≥ 1.00× proxy',
+            )
+          : ['', ''];
+      rows.push([
+        label,
+        'req/s',
+        fmt(d.rps, 0),
+        fmt(k.rps, 0),
+        fmt(p.rps, 0),
+        ratio(k.rps, d.rps),
+        ratio(k.rps, p.rps),
+        ...t,
+      ]);
+      rows.push([
+        '',
+        'p50 ms',
+        fmt(d.p50, 2),
+        fmt(k.p50, 2),
+        fmt(p.p50, 2),
+        ratio(k.p50, d.p50),
+        ratio(k.p50, p.p50),
+      ]);
+      rows.push([
+        '',
+        'p99 ms',
+        fmt(d.p99, 2),
+        fmt(k.p99, 2),
+        fmt(p.p99, 2),
+        ratio(k.p99, d.p99),
+        ratio(k.p99, p.p99),
+      ]);
+    }
+  }
+  if (r.list) {
+    const l = r.list;
+    const m = l.median;
+    rows.push([
+      `LIST ${fmt(l.bytes / 1e6, 1)} MB (${l.count} ConfigMaps)`,
+      'last byte ms',
+      fmt(m.direct.lastByteMs, 0),
+      fmt(m.kubegate.lastByteMs, 0),
+      fmt(m.proxy.lastByteMs, 0),
+      ratio(m.kubegate.lastByteMs, m.direct.lastByteMs),
+      ratio(m.kubegate.lastByteMs, m.proxy.lastByteMs),
+    ]);
+    rows.push([
+      '',
+      'first byte ms',
+      fmt(m.direct.firstByteMs, 0),
+      fmt(m.kubegate.firstByteMs, 0),
+      fmt(m.proxy.firstByteMs, 0),
+      ratio(m.kubegate.firstByteMs, m.direct.firstByteMs),
+      ratio(m.kubegate.firstByteMs, m.proxy.firstByteMs),
+    ]);
+    rows.push([
+      '',
+      'kubegate RSS growth MB',
+      '',
+      `${fmt(l.rssGrowthMedianMB, 1)} (max ${fmt(l.rssGrowthMaxMB, 1)})`,
+      '',
+      '',
+      '',
+      ...target(
+        'LIST 50 MB: kubegate RSS growth < 30 MB (max of rounds)',
+        l.rssGrowthMaxMB < 30,
+        `${fmt(l.rssGrowthMaxMB, 1)} MB`,
+        '< 30 MB',
+      ),
+    ]);
+  }
+  if (r.watch) {
+    const w = r.watch;
+    rows.push([
+      `watch, ${w.changes} changes (${w.matched} matched)`,
+      'kubegate − direct p50 ms',
+      '',
+      fmt(w.p50, 2),
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      '',
+      'kubegate − direct p99 ms',
+      '',
+      fmt(w.p99, 2),
+      '',
+      '',
+      '',
+      ...target(
+        'watch delay within 5 ms of direct (p99)',
+        w.matched === w.changes && w.p99 <= 5,
+        `${fmt(w.p99, 2)} ms${w.matched === w.changes ? '' : `, only ${w.matched}/${w.changes} events matched`}`,
+        '≤ 5 ms',
+      ),
+    ]);
+  }
+  if (r.mutation) {
+    for (const c of ['c1', 'c32']) {
+      const g = r.mutation[c];
+      if (!g) continue;
+      const d = g.direct.median;
+      const k = g.kubegate.median;
+      const label = `LOW mutation (SSAR create), ${c.slice(1)} client${c === 'c1' ? '' : 's'}`;
+      const tput =
+        c === 'c32'
+          ? target(
+              'LOW mutation throughput ≥ 0.8× direct (32 clients)',
+              k.rps / d.rps >= 0.8,
+              ratio(k.rps, d.rps),
+              '≥ 0.80× direct',
+            )
+          : ['', ''];
+      const lat =
+        c === 'c1'
+          ? target(
+              'LOW mutation added latency p99 ≤ 2 ms (1 client)',
+              k.p99 - d.p99 <= 2,
+              `+${fmt(k.p99 - d.p99, 2)} ms`,
+              '≤ +2 ms p99',
+            )
+          : ['', ''];
+      rows.push([label, 'req/s', fmt(d.rps, 0), fmt(k.rps, 0), '', ratio(k.rps, d.rps), '', ...tput]);
+      rows.push([
+        '',
+        `p50 ms (added ${fmt(k.p50 - d.p50, 2)})`,
+        fmt(d.p50, 2),
+        fmt(k.p50, 2),
+        '',
+        ratio(k.p50, d.p50),
+        '',
+      ]);
+      rows.push([
+        '',
+        `p99 ms (added ${fmt(k.p99 - d.p99, 2)})`,
+        fmt(d.p99, 2),
+        fmt(k.p99, 2),
+        '',
+        ratio(k.p99, d.p99),
+        '',
+        ...lat,
+      ]);
+    }
+  }
+  if (r.fsync) {
+    const g = r.fsync.group.median;
+    const e = r.fsync.each.median;
+    const d = r.mutation?.c32?.direct.median;
+    rows.push([
+      'audited LOW mutations, 32 clients',
+      'req/s, fsync=group',
+      d ? fmt(d.rps, 0) : '',
+      fmt(g.rps, 0),
+      '',
+      ratio(g.rps, d?.rps),
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      '',
+      'req/s, fsync=each',
+      '',
+      fmt(e.rps, 0),
+      '',
+      ratio(e.rps, d?.rps),
+      '',
+      '',
+      `group/each ${ratio(g.rps, e.rps)}`,
+    ]);
+    rows.push(['', 'p99 ms group | each', '', `${fmt(g.p99, 1)} | ${fmt(e.p99, 1)}`, '', '', '']);
+  }
+  if (r.policy) {
+    let first = true;
+    for (const [name, p] of Object.entries(r.policy)) {
+      const v = /** @type {any} */ (p);
+      rows.push([
+        first ? 'policy evaluation (in process)' : '',
+        `${name} (${v.risk}) µs p50 | p99`,
+        '',
+        `${fmt(v.p50, 0)} | ${fmt(v.p99, 0)}`,
+        '',
+        '',
+        '',
+        ...target(
+          `policy evaluation p99 ≤ 100 µs: ${name}`,
+          v.p99 <= 100,
+          `${fmt(v.p99, 0)} µs`,
+          '≤ 100 µs p99',
+        ),
+      ]);
+      first = false;
+    }
+  }
+  if (r.held) {
+    const h = r.held;
+    const all = h.held >= h.requested;
+    rows.push([
+      `${fmt(h.requested, 0)} held requests`,
+      `RSS MB (idle ${fmt(h.rssIdleMB, 0)})`,
+      '',
+      fmt(h.rssHeldMB, 0),
+      '',
+      '',
+      '',
+      ...target(
+        `${h.requested} held requests: RSS < 200 MB`,
+        all && h.rssHeldMB < 200,
+        `${fmt(h.rssHeldMB, 0)} MB${all ? '' : `, only ${h.held} held`}`,
+        '< 200 MB',
+      ),
+    ]);
+    rows.push([
+      '',
+      'held/s while filling | KB per held',
+      '',
+      `${fmt(h.heldPerSecond, 0)} | ${fmt(h.rssPerHeldKB, 1)}`,
+      '',
+      '',
+      '',
+    ]);
+  }
+  const missed = targets.filter((t) => !t.ok);
+  const summary = `targets: ${targets.length - missed.length}/${targets.length} PASS${missed.length ? `; MISS: ${missed.map((t) => t.name).join('; ')}` : ''}`;
+  return { text: `${table(rows)}\n\n${summary}`, targets };
+}

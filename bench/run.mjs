@@ -1,0 +1,224 @@
+// kubegate's benchmark: one run of a real local control plane with kubegate, a second and third
+// kubegate (fsync=each; long holds) and kubectl proxy side by side; see bench/README.md.
+// Usage: node bench/run.mjs [--rounds N] [--seconds S] [--held N] [--only get,list,...]
+//                           [--dir DIR] [--keep] [--cpu-prof]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureNamespace, root, startDev, startKubectlProxy, startServe } from './lib/cluster.mjs';
+import { mustCall } from './lib/http.mjs';
+import { killAllNow, stopAll, stopProc } from './lib/procs.mjs';
+import { report } from './report.mjs';
+import { benchGet } from './scenarios/get.mjs';
+import { benchHeld } from './scenarios/held.mjs';
+import { benchList } from './scenarios/list.mjs';
+import { benchFsync, benchLowMutation } from './scenarios/mutation.mjs';
+import { benchWatch } from './scenarios/watch.mjs';
+
+const ALL = ['policy', 'get', 'mutation', 'fsync', 'watch', 'list', 'held'];
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '2' },
+    held: { type: 'string', default: '10000' },
+    'hold-seconds': { type: 'string', default: '120' },
+    'policy-iterations': { type: 'string', default: '20000' },
+    only: { type: 'string', default: ALL.join(',') },
+    dir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+const only = new Set(args.only.split(','));
+for (const s of only)
+  if (!ALL.includes(s)) throw new Error(`--only: unknown scenario ${s} (have ${ALL.join(', ')})`);
+const rounds = Number(args.rounds);
+const seconds = Number(args.seconds);
+const warmupSeconds = Number(args.warmup);
+
+const dir = args.dir ? path.resolve(args.dir) : mkdtempSync(path.join(os.tmpdir(), 'kubegate-bench-'));
+const logDir = path.join(dir, 'logs');
+mkdirSync(logDir, { recursive: true });
+const cpuProf = args['cpu-prof'] ? path.join(dir, 'cpu-prof') : undefined;
+const started = Date.now();
+const log = (/** @type {string} */ s) =>
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${s}\n`);
+
+// Every child is stopped however the run ends.
+process.on('exit', killAllNow);
+for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.once(sig, () => {
+    log(`${sig}: stopping everything`);
+    void stopAll(20_000).finally(() => process.exit(130));
+  });
+}
+
+/** Runs bench/policy-eval.mjs in a process of its own, before the cluster starts. */
+function policyEval() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(root, 'bench', 'policy-eval.mjs'), args['policy-iterations']],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`policy-eval exited ${code}`)),
+    );
+  });
+}
+
+function gitCommit() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'policies'], { cwd: root })
+      .toString()
+      .trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main() {
+  /** @type {Record<string, any>} */
+  const results = {
+    meta: {
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      kernel: os.release(),
+      rounds,
+      seconds,
+      dir,
+    },
+  };
+  log(`bench dir ${dir}`);
+
+  if (only.has('policy')) {
+    log(
+      `policy: ${args['policy-iterations']} evaluations per input (own process, before the cluster starts)`,
+    );
+    results.policy = await policyEval();
+  }
+  const needCluster = [...only].some((s) => s !== 'policy');
+  if (needCluster) {
+    log('starting kubegate dev (etcd, kube-apiserver, kube-controller-manager, kubegate)');
+    const dev = await startDev({ dir, logDir, ...(cpuProf ? { cpuProf } : {}) });
+    const kubegatePid = /** @type {number} */ (dev.proc.child.pid);
+    const proxy = await startKubectlProxy({
+      dir,
+      logDir,
+      server: dev.ep.direct.url,
+      ca: /** @type {Buffer} */ (dev.ep.direct.ca),
+      token: dev.agentToken,
+    });
+    const ep = { ...dev.ep, proxy: proxy.ep };
+    log(
+      `apiserver ${ep.direct.url}, kubegate ${ep.kubegate.url} (pid ${kubegatePid}), kubectl proxy ${ep.proxy.url}`,
+    );
+    // each endpoint answers, with its CA verified (the load generator itself cannot verify, see lib/load.mjs)
+    for (const e of [ep.direct, ep.kubegate, ep.proxy])
+      await mustCall(e, { path: '/api/v1/namespaces/default' });
+    for (const ns of ['bench-get', 'bench-list', 'bench-watch', 'bench-held'])
+      await ensureNamespace(ep.admin, ns);
+    const o = { rounds, seconds, warmupSeconds, log };
+
+    if (only.has('get')) results.get = await benchGet(ep, o);
+    if (only.has('mutation')) results.mutation = await benchLowMutation(ep, o);
+    if (only.has('fsync')) {
+      log('fsync: starting a second kubegate with audit.fsync=each');
+      const each = await startServe({
+        dir,
+        logDir,
+        name: 'each',
+        overrides: { audit: { fsync: 'each' } },
+        configFile: dev.env.KUBEGATE_CONFIG,
+        caFile: dev.env.KUBEGATE_CA,
+        token: dev.agentToken,
+        ...(cpuProf ? { cpuProf } : {}),
+      });
+      try {
+        results.fsync = await benchFsync({ group: ep.kubegate, each: each.ep }, o);
+      } finally {
+        await stopProc(each.proc);
+      }
+    }
+    if (only.has('watch')) results.watch = await benchWatch(ep, { changes: 50, gapMs: 50, log });
+    if (only.has('list')) {
+      results.list = {
+        count: 60,
+        ...(await benchList(ep, { rounds, kubegatePid, count: 60, bytes: 850_000, log })),
+      };
+    }
+    if (only.has('held')) {
+      const holdSeconds = Number(args['hold-seconds']);
+      const count = Number(args.held);
+      log(`held: starting a third kubegate (hold_seconds=${holdSeconds}, max_held_requests=${2 * count})`);
+      const heldKg = await startServe({
+        dir,
+        logDir,
+        name: 'held',
+        overrides: { execution: { hold_seconds: holdSeconds }, limits: { max_held_requests: 2 * count } },
+        configFile: dev.env.KUBEGATE_CONFIG,
+        caFile: dev.env.KUBEGATE_CA,
+        token: dev.agentToken,
+        ...(cpuProf ? { cpuProf } : {}),
+      });
+      try {
+        results.held = await benchHeld(heldKg.ep, {
+          pid: /** @type {number} */ (heldKg.proc.child.pid),
+          auditPath: heldKg.auditPath,
+          count,
+          holdSeconds,
+          window: 500,
+          log,
+        });
+      } finally {
+        await stopProc(heldKg.proc);
+      }
+    }
+    log('stopping kubectl proxy and kubegate dev');
+    await stopProc(proxy.proc);
+    await stopProc(dev.proc);
+  }
+  results.meta.durationSeconds = (Date.now() - started) / 1000;
+
+  const { text, targets } = report(results);
+  results.targets = targets;
+  writeFileSync(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const m = results.meta;
+  process.stdout.write(
+    `\nkubegate benchmark — ${m.date}, commit ${m.commit}, node ${m.node}, ${m.cpus} CPUs (${m.cpuModel}), ` +
+      `medians of ${rounds} interleaved rounds of ${seconds}s, ${fmtDuration(m.durationSeconds)}\n` +
+      'direct = https to kube-apiserver with the agent token; kubegate = https to kubegate (same token); ' +
+      'kubectl proxy = plain http to `kubectl proxy` (agent token, straight to the apiserver)\n\n' +
+      `${text}\n\nresults: bench/results.json${cpuProf ? `; CPU profiles: ${cpuProf}` : ''}\n`,
+  );
+  if (!args.keep && !cpuProf) rmSync(dir, { recursive: true, force: true });
+}
+
+function fmtDuration(/** @type {number} */ s) {
+  return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+}
+
+main().then(
+  () => process.exit(0),
+  async (err) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? err.stack : String(err)}\nlogs: ${logDir}\n`,
+    );
+    await stopAll(20_000);
+    process.exit(1);
+  },
+);

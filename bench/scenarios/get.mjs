@@ -1,0 +1,43 @@
+// GET of one small object at 1 and 32 clients: direct, through kubegate, through kubectl proxy.
+import { mustCall } from '../lib/http.mjs';
+import { interleave, runLoad } from '../lib/load.mjs';
+
+export const GET_PATH = '/api/v1/namespaces/bench-get/configmaps/small';
+
+/**
+ * @param {{ direct: import('../lib/http.mjs').Endpoint, kubegate: import('../lib/http.mjs').Endpoint,
+ *   proxy: import('../lib/http.mjs').Endpoint, admin: import('../lib/http.mjs').Endpoint }} ep
+ * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void }} o
+ */
+export async function benchGet(ep, o) {
+  await mustCall(
+    ep.admin,
+    {
+      method: 'POST',
+      path: '/api/v1/namespaces/bench-get/configmaps',
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'small' },
+        data: { greeting: 'hello', n: '42' },
+      },
+    },
+    [201, 409],
+  );
+  for (const e of [ep.direct, ep.kubegate, ep.proxy]) await mustCall(e, { path: GET_PATH });
+
+  const targets = (/** @type {number} */ connections, /** @type {number} */ seconds) => ({
+    direct: () => runLoad(ep.direct, { path: GET_PATH, connections, seconds }),
+    kubegate: () => runLoad(ep.kubegate, { path: GET_PATH, connections, seconds }),
+    proxy: () => runLoad(ep.proxy, { path: GET_PATH, connections, seconds }),
+  });
+  o.log(`GET: warm-up ${o.warmupSeconds}s per target`);
+  await interleave(targets(32, o.warmupSeconds), 1);
+  /** @type {Record<string, Awaited<ReturnType<typeof interleave>>>} */
+  const out = {};
+  for (const c of [1, 32]) {
+    o.log(`GET: ${c} client(s), ${o.rounds} rounds × ${o.seconds}s × 3 targets`);
+    out[`c${c}`] = await interleave(targets(c, o.seconds), o.rounds);
+  }
+  return out;
+}
