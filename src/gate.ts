@@ -135,8 +135,9 @@ export function createGate(deps: GateDeps): Gate {
     };
 
     let decision: Decision;
+    const input = buildInput(kr, user, object, oldObject, configForPolicy(config));
     try {
-      decision = decide(kr, user, object, oldObject);
+      decision = policy.decide(input);
     } catch (err) {
       const why = err instanceof PolicyError ? err.message : 'policy evaluation failed';
       await record({
@@ -155,6 +156,8 @@ export function createGate(deps: GateDeps): Gate {
       reasons: decision.reasons,
       policy: decision.policy,
       fingerprint: fp,
+      // what the policy saw (minus the live object), so `kubegate policy replay` can re-decide it
+      policy_input: { request: input.request, user: input.user, config: input.config },
     };
     const summary = `${decision.risk} risk (${decision.reasons.join('; ') || 'no reason given'})`;
 

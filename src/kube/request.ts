@@ -203,24 +203,32 @@ export function parseRequest(req: RawRequest): KubeRequest {
     mutating: !READ_METHODS.has(method),
   };
 
+  describeResource(kr, segments, watchParam);
+  refuseUpgradedChange(kr);
+  return kr;
+}
+
+/** Fills group/version/resource/… from the path segments, as RequestInfoFactory does. */
+function describeResource(kr: KubeRequest, segments: string[], watchParam: boolean): void {
+  const method = kr.method;
   const [prefix, ...rest] = segments;
   let parts = rest;
   if (prefix === 'api') {
-    if (parts.length < 1) return kr; // /api discovery
+    if (parts.length < 1) return; // /api discovery
     kr.version = checkWord('version', parts[0]!);
     parts = parts.slice(1);
   } else if (prefix === 'apis') {
     if (parts.length < 2) {
       if (parts[0]) kr.group = checkWord('API group', parts[0]);
-      return kr; // /apis, /apis/{group} discovery
+      return; // /apis, /apis/{group} discovery
     }
     kr.group = checkWord('API group', parts[0]!);
     kr.version = checkWord('version', parts[1]!);
     parts = parts.slice(2);
   } else {
-    return kr; // non-resource URL: /version, /healthz, /openapi/v2, ...
+    return; // non-resource URL: /version, /healthz, /openapi/v2, ...
   }
-  if (parts.length === 0) return kr; // /api/v1, /apis/{group}/{version} discovery
+  if (parts.length === 0) return; // /api/v1, /apis/{group}/{version} discovery
 
   kr.resourceRequest = true;
   let legacyWatch = false;
@@ -251,7 +259,18 @@ export function parseRequest(req: RawRequest): KubeRequest {
   } else {
     kr.verb = resourceVerb(method, kr.name !== '', legacyWatch || watchParam);
   }
-  return kr;
+}
+
+/**
+ * An upgrade carries its payload as an opaque stream the policy never sees, so only
+ * the streaming subresources (and reads, e.g. a WebSocket watch) may upgrade.
+ */
+function refuseUpgradedChange(kr: KubeRequest): void {
+  if (kr.upgrade && kr.mutating && kr.verb !== 'connect') {
+    throw badRequest(
+      `a ${kr.method} that is not exec/attach/port-forward/proxy cannot upgrade the connection`,
+    );
+  }
 }
 
 function resourceVerb(method: string, named: boolean, watch: boolean): string {

@@ -193,3 +193,25 @@ describe('parseRequest: one description of each request, like the apiserver Requ
     expect(s.code).toBeLessThan(500);
   });
 });
+
+describe('upgrades', () => {
+  it('only exec/attach/port-forward/proxy (and reads) may upgrade: a body behind an upgrade is never seen by the policy', () => {
+    const up = { Connection: 'Upgrade', Upgrade: 'websocket' };
+    expect(req('GET', '/api/v1/namespaces/d/pods/p/exec?command=sh', up)).toMatchObject({
+      verb: 'connect',
+      upgrade: true,
+    });
+    expect(req('GET', '/api/v1/namespaces/d/pods?watch=1', up)).toMatchObject({
+      verb: 'watch',
+      upgrade: true,
+    });
+    for (const [m, u] of [
+      ['POST', '/api/v1/namespaces/d/configmaps'],
+      ['PATCH', '/apis/apps/v1/namespaces/d/deployments/x'],
+      ['POST', '/api/v1'],
+      ['POST', '/logs'],
+    ]) {
+      expect(() => req(m!, u!, up), `${m} ${u}`).toThrow(StatusError);
+    }
+  });
+});
