@@ -38,8 +38,15 @@ const PROBE: PolicyInput = {
 
 async function loadBundle(dir: string): Promise<Loaded> {
   const wasm = readFileSync(path.join(dir, 'policy.wasm'));
-  const data = JSON.parse(readFileSync(path.join(dir, 'data.json'), 'utf8')) as object;
-  const version = createHash('sha256').update(wasm).digest('hex');
+  const dataBytes = readFileSync(path.join(dir, 'data.json'));
+  let data: object;
+  try {
+    data = JSON.parse(dataBytes.toString('utf8')) as object;
+  } catch (err) {
+    throw new PolicyError(`data.json is not valid JSON: ${(err as Error).message}`);
+  }
+  // The version covers the data too: a changed default (say, production namespaces) is a new policy.
+  const version = createHash('sha256').update(wasm).update(dataBytes).digest('hex');
   let policy: LoadedPolicy;
   try {
     policy = await loadPolicy(wasm);
