@@ -42,9 +42,12 @@ export function newRequestId(now = new Date()): string {
   return `req-${day}-${randomBytes(5).toString('hex')}`;
 }
 
-function target(kr: KubeRequest): string {
+/** "ns/resource/name" of the object a request changes (a create's name comes from its body). */
+function target(kr: KubeRequest, object?: unknown): string {
   if (!kr.resourceRequest) return kr.path;
-  return [kr.namespace, kr.resource, kr.name].filter(Boolean).join('/');
+  const created = (object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+  const name = kr.name || (kr.verb === 'create' && typeof created === 'string' ? created : '');
+  return [kr.namespace, kr.resource, name].filter(Boolean).join('/');
 }
 
 function configForPolicy(c: Config): Record<string, unknown> {
@@ -130,7 +133,7 @@ export function createGate(deps: GateDeps): Gate {
       event: 'received',
       request_id: requestId,
       action: describeRequest(kr),
-      resource: target(kr),
+      resource: target(kr, object),
       user: user.username,
     };
 
@@ -301,7 +304,7 @@ export function createGate(deps: GateDeps): Gate {
         if (pending)
           await store.putSnapshot({
             requestId: pending.id,
-            target: target(kr),
+            target: target(kr, object),
             before: oldObject,
             detail,
             createdAt: Date.now(),
@@ -309,7 +312,7 @@ export function createGate(deps: GateDeps): Gate {
         else
           await store.putSnapshot({
             requestId,
-            target: target(kr),
+            target: target(kr, object),
             before: oldObject,
             detail,
             createdAt: Date.now(),
@@ -390,7 +393,7 @@ export function createGate(deps: GateDeps): Gate {
       requester: user.username,
       risk: d.risk,
       reasons: d.reasons,
-      target: target(kr),
+      target: target(kr, detail.decoded ?? detail.body),
       createdAt: now,
       updatedAt: now,
       detail,

@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { createApi } from './api.js';
 import type { ApproverJwks } from './approval/keys.js';
 import { Notifier } from './approval/notifier.js';
+import { markInterrupted } from './audit/interrupted.js';
 import { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import { createGate } from './gate.js';
@@ -62,6 +63,9 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     replica: process.env.KUBEGATE_REPLICA ?? os.hostname(),
     logger,
   });
+  const interrupted = await markInterrupted(audit);
+  if (interrupted.length)
+    logger.warn({ requests: interrupted }, 'changes forwarded before a crash have no recorded outcome');
   const store = new SqliteStore(
     config.state?.type === 'file'
       ? config.state.path
