@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { countApprovals } from './approval/count.js';
 import type { ApproverJwks } from './approval/keys.js';
 import type { Notifier } from './approval/notifier.js';
 import {
@@ -10,7 +11,10 @@ import {
 } from './approval/token.js';
 import type { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
+import type { PolicyEngine } from './policy/engine.js';
+import { executeRollback, proposeRollback } from './rollback.js';
 import type { PendingRequest, StateStore } from './state/store.js';
+import type { Upstream } from './upstream.js';
 
 export interface ApiDeps {
   config: Config;
@@ -19,6 +23,8 @@ export interface ApiDeps {
   jwks: () => ApproverJwks;
   notifier: Notifier;
   logger: Logger;
+  policy: PolicyEngine;
+  upstream: Upstream;
   policyVersion: () => string;
 }
 
@@ -175,6 +181,7 @@ export function createApi(deps: ApiDeps): express.Express {
           ...(v.reason ? { reason: v.reason } : {}),
         });
         notifier.notify(p.fingerprint, { kind: 'approved' });
+        if (p.detail.rollbackOf) await runRollbackIfApproved(p);
       }
       logger.info({ approver: v.approver, requests: targets.map((t) => t.id) }, 'approved');
       res.status(201).json({ approved: targets.map((t) => t.id), approver: v.approver });
@@ -236,6 +243,146 @@ export function createApi(deps: ApiDeps): express.Express {
         revoked: n,
       });
       res.json({ request: id, revoked: n });
+    }),
+  );
+
+  /** An approved rollback has no waiting client: kubegate runs it with its own credentials. */
+  async function runRollbackIfApproved(p: PendingRequest): Promise<void> {
+    const verdict = countApprovals(
+      await store.approvalsFor(p.fingerprint, Date.now()),
+      { approvals: p.detail.approvals_required, override_required: p.detail.override_required },
+      {
+        allowCritical: config.safety.allow_critical,
+        requester: p.requester,
+        resourceVersion: p.detail.resourceVersion,
+      },
+    );
+    if (!verdict.ok) return;
+    const freeze = await store.getFreeze();
+    if (freeze.on) return;
+    const auth = deps.upstream.ownAuthorization();
+    if (!auth)
+      throw new ApprovalError(
+        'kubegate has no credentials of its own to run a rollback (upstream token)',
+        'conflict',
+      );
+    if (!(await store.transitionPending(p.id, ['pending'], 'approved'))) return;
+    if (
+      !(await store.consumeApprovals(
+        verdict.use.map((a) => a.jti),
+        Date.now(),
+      ))
+    )
+      return;
+    const approvers = verdict.use.map((a) => a.approver);
+    const base = {
+      request_id: p.id,
+      action: `${p.detail.verb} ${p.detail.path}`,
+      resource: p.target,
+      user: p.requester,
+      risk: p.risk,
+      reasons: p.reasons,
+      approvers,
+    };
+    await audit.append({
+      ...base,
+      event: 'forwarded',
+      status: 'pending',
+      rollback_of: p.detail.rollbackOf,
+      body: p.detail.body,
+    });
+    const started = Date.now();
+    const r = await executeRollback(deps.upstream, auth, p);
+    const ok = r.status >= 200 && r.status < 300;
+    await audit.append({
+      ...base,
+      event: ok ? 'executed' : 'failed',
+      status: ok ? 'success' : 'failed',
+      http_status: r.status,
+      duration_seconds: (Date.now() - started) / 1000,
+      ...(r.message ? { message: r.message } : {}),
+    });
+    await store.transitionPending(
+      p.id,
+      ['approved'],
+      ok ? 'executed' : 'failed',
+      r.message ?? `HTTP ${r.status}`,
+    );
+    if (ok) {
+      await audit.append({
+        event: 'rolled_back',
+        request_id: p.detail.rollbackOf,
+        rollback_request_id: p.id,
+        resource: p.target,
+        status: 'success',
+        approvers,
+      });
+    }
+  }
+
+  app.post(
+    '/kubegate/v1/requests/:id/rollback',
+    route(async (req, res) => {
+      const v = await verify(req.body?.token, 'rollback');
+      const id = String(req.params.id);
+      if (!v.requestIds?.includes(id))
+        throw new ApprovalError('token does not name this request', 'mismatch');
+      if (!(await store.useJti(v.jti, v.exp)))
+        throw new ApprovalError('token was already used (replay)', 'replayed');
+      const auth = deps.upstream.ownAuthorization();
+      if (!auth)
+        return fail(
+          res,
+          409,
+          'Conflict',
+          'kubegate has no credentials of its own to read the live object and run a rollback',
+        );
+      let proposed: Awaited<ReturnType<typeof proposeRollback>>;
+      try {
+        proposed = await proposeRollback(
+          {
+            store,
+            policy: deps.policy,
+            upstream: deps.upstream,
+            authorization: auth,
+            config: {
+              production_namespaces: config.safety.production_namespaces,
+              block_production: config.safety.block_production,
+            },
+          },
+          id,
+          v.approver,
+        );
+      } catch (err) {
+        const e = err as { code?: number; message: string };
+        return fail(res, e.code ?? 500, e.code === 404 ? 'NotFound' : 'Conflict', e.message);
+      }
+      const { pending: p, plan } = proposed;
+      await audit.append({
+        event: 'held',
+        request_id: p.id,
+        action: `${p.detail.verb} ${p.detail.path}`,
+        resource: p.target,
+        user: p.requester,
+        risk: p.risk,
+        reasons: p.reasons,
+        status: 'pending',
+        rollback_of: id,
+        body: p.detail.body,
+        policy: p.detail.policy,
+      });
+      res
+        .status(201)
+        .json({
+          id: p.id,
+          rollback_of: id,
+          risk: p.risk,
+          reasons: p.reasons,
+          approvals_required: p.detail.approvals_required,
+          override_required: p.detail.override_required,
+          steps: plan.steps,
+          effect: plan.effect,
+        });
     }),
   );
 

@@ -39,6 +39,7 @@ export const ConfigSchema = z.strictObject({
       context: z.string().optional(),
       url: z.url().optional(),
       ca: z.string().optional(),
+      token_file: z.string().optional(),
     })
     .prefault({}),
   cluster_name: z.string().min(1).default('kubegate'),
@@ -114,6 +115,7 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   if (c.audit.key) c.audit.key = abs(c.audit.key);
   if (c.upstream.kubeconfig) c.upstream.kubeconfig = abs(c.upstream.kubeconfig);
   if (c.upstream.ca) c.upstream.ca = abs(c.upstream.ca);
+  if (c.upstream.token_file) c.upstream.token_file = abs(c.upstream.token_file);
   if (c.state?.type === 'file') c.state.path = abs(c.state.path);
   if (c.upstream.url && c.upstream.kubeconfig)
     throw new ConfigError('upstream: give either url (+ ca) or kubeconfig, not both');

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { countApprovals } from './approval/count.js';
 import { fingerprint } from './approval/fingerprint.js';
 import type { ApproverJwks } from './approval/keys.js';
 import type { Notifier } from './approval/notifier.js';
@@ -284,7 +285,11 @@ export function createGate(deps: GateDeps): Gate {
     let announced = false;
     const deadline = Date.now() + ex.hold_seconds * 1000;
     for (;;) {
-      const verdict = await checkApprovals(fp, decision, oldObject);
+      const verdict = countApprovals(await store.approvalsFor(fp, Date.now()), decision, {
+        allowCritical: safety.allow_critical,
+        requester: user.username,
+        resourceVersion: resourceVersionOf(oldObject),
+      });
       if (verdict.ok) {
         if (pending && !(await store.transitionPending(pending.id, ['pending', 'approved'], 'approved'))) {
           throw new StatusError(409, 'Conflict', `request ${pending.id} is no longer pending`);
@@ -400,42 +405,6 @@ export function createGate(deps: GateDeps): Gate {
     };
     await store.putPending(p);
     return p;
-  }
-
-  type Verdict = { ok: true; use: StoredApproval[] } | { ok: false; why: string };
-
-  async function checkApprovals(fp: string, d: Decision, oldObject: unknown): Promise<Verdict> {
-    const live = await store.approvalsFor(fp, Date.now());
-    const rv = resourceVersionOf(oldObject);
-    const fresh = live.filter((a) => !a.resourceVersion || a.resourceVersion === rv);
-    const drifted = live.length > fresh.length;
-    // one approval per person; where a person signed twice, keep the one carrying an override
-    const byApprover = new Map<string, StoredApproval>();
-    for (const a of fresh) {
-      const seen = byApprover.get(a.approver);
-      if (!seen || (a.override && !seen.override)) byApprover.set(a.approver, a);
-    }
-    const distinct = [...byApprover.values()];
-    const overrideOk = safety.allow_critical || distinct.some((a) => a.override);
-    if (d.override_required && !overrideOk) {
-      return {
-        ok: false,
-        why: `CRITICAL needs an override (approve with --override --reason) and ${d.approvals} different approvers`,
-      };
-    }
-    if (distinct.length < d.approvals) {
-      const have = distinct.length ? ` (have ${distinct.map((a) => a.approver).join(', ')})` : '';
-      const drift = drifted
-        ? '; an earlier approval no longer applies because the object changed since it was approved'
-        : '';
-      return {
-        ok: false,
-        why: `needs ${d.approvals} approval${d.approvals > 1 ? 's from different approvers' : ''}${have}${drift}`,
-      };
-    }
-    // prefer an override-carrying approval so CRITICAL always consumes one
-    distinct.sort((a, b) => Number(b.override) - Number(a.override));
-    return { ok: true, use: distinct.slice(0, Math.max(1, d.approvals)) };
   }
 
   /** A token delivered out of band in the `Kubegate-Approval` header. */

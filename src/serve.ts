@@ -43,6 +43,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     ...(config.upstream.context ? { context: config.upstream.context } : {}),
     ...(config.upstream.url ? { url: config.upstream.url } : {}),
     ...(config.upstream.ca ? { caFile: config.upstream.ca } : {}),
+    ...(config.upstream.token_file ? { tokenFile: config.upstream.token_file } : {}),
   });
   if (!config.safety.require_approval) {
     logger.warn('safety.require_approval is false: changes are forwarded WITHOUT approval (not recommended)');
@@ -78,7 +79,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     ...deps,
     identifier: new Identifier(upstream, config.limits.identity_cache_seconds * 1000),
   });
-  const api = createApi({ ...deps, policyVersion: () => policy.version });
+  const api = createApi({ ...deps, policy, policyVersion: () => policy.version });
   const forwarder = createForwarder(upstream, (err, req) =>
     logger.warn({ err: err.message, method: req.method, url: req.url }, 'upstream error'),
   );

@@ -7,6 +7,11 @@ export interface Upstream {
   url: URL;
   ca?: Buffer;
   agent: https.Agent;
+  /**
+   * kubegate's OWN credentials (never used for proxied traffic): only for what kubegate does
+   * itself, such as running an approved rollback. Undefined when none are configured.
+   */
+  ownAuthorization: () => string | undefined;
 }
 
 export interface UpstreamOptions {
@@ -14,6 +19,8 @@ export interface UpstreamOptions {
   context?: string;
   url?: string;
   caFile?: string;
+  /** kubegate's own bearer token file (in a cluster: the service-account token, re-read on use). */
+  tokenFile?: string;
 }
 
 /** Builds the upstream from a URL + CA, or from a kubeconfig context (default: current). */
@@ -21,6 +28,7 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
   let server: string;
   let ca: Buffer | undefined;
   let insecure = false;
+  let ownToken: string | undefined;
   if (opts.url) {
     server = opts.url;
     if (opts.caFile) ca = readFileSync(opts.caFile);
@@ -35,6 +43,7 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
     if (cluster.caData) ca = Buffer.from(cluster.caData, 'base64');
     else if (cluster.caFile) ca = readFileSync(cluster.caFile);
     insecure = cluster.skipTLSVerify;
+    ownToken = kc.getCurrentUser()?.token;
   }
   const url = new URL(server);
   if (url.protocol !== 'https:') throw new Error(`upstream must be https, got ${server}`);
@@ -47,5 +56,10 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
     maxFreeSockets: 64,
     ...(ca ? { ca } : {}),
   });
-  return { url, agent, ...(ca ? { ca } : {}) };
+  const tokenFile = opts.tokenFile;
+  const ownAuthorization = () => {
+    const t = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : ownToken;
+    return t ? `Bearer ${t}` : undefined;
+  };
+  return { url, agent, ownAuthorization, ...(ca ? { ca } : {}) };
 }

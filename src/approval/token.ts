@@ -3,7 +3,7 @@ import { errors, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from
 import type { ApproverJwks, ApproverKeyFile } from './keys.js';
 
 /** What an approver's signature can say. Every token names one action. */
-export type ApprovalAction = 'approve' | 'reject' | 'revoke' | 'freeze' | 'read';
+export type ApprovalAction = 'approve' | 'reject' | 'revoke' | 'freeze' | 'read' | 'rollback';
 
 export interface ApprovalClaims {
   action: ApprovalAction;
@@ -137,7 +137,7 @@ export async function verifyApproval(
   if (
     !claims ||
     typeof claims !== 'object' ||
-    !['approve', 'reject', 'revoke', 'freeze', 'read'].includes(claims.action)
+    !['approve', 'reject', 'revoke', 'freeze', 'read', 'rollback'].includes(claims.action)
   ) {
     throw new ApprovalError('approval token has no kubegate action', 'invalid');
   }

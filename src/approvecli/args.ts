@@ -30,7 +30,7 @@ export type Command =
   | { cmd: 'reject'; remote: RemoteOptions; id: string; reason: string }
   | { cmd: 'revoke'; remote: RemoteOptions; id: string }
   | { cmd: 'freeze'; remote: RemoteOptions; mode: 'on' | 'off' | 'status'; reason?: string }
-  | { cmd: 'rollback'; id?: string };
+  | { cmd: 'rollback'; remote: RemoteOptions; id: string };
 
 export const DEFAULT_TTL = '10m';
 
@@ -187,8 +187,10 @@ export function parseCommand(argv: string[]): Command {
     }
 
     case 'rollback': {
-      const { positionals } = parseArgs({ args, options: REMOTE, allowPositionals: true });
-      return positionals[0] ? { cmd, id: positionals[0] } : { cmd };
+      const { values, positionals } = parseArgs({ args, options: REMOTE, allowPositionals: true });
+      const [id, ...extra] = positionals;
+      noExtra(cmd, extra);
+      return { cmd, remote: remote(values), id: requestId(cmd, id) };
     }
 
     default:

@@ -42,6 +42,17 @@ function statusError(status: number, body: unknown): ApiStatusError {
 }
 
 /** kubegate's approval API (src/api.ts), one method per endpoint. */
+export interface RollbackProposal {
+  id: string;
+  rollback_of: string;
+  risk: string;
+  reasons: string[];
+  approvals_required: number;
+  override_required: boolean;
+  steps: string[];
+  effect: string;
+}
+
 export class KubegateClient {
   constructor(
     private readonly transport: Transport,
@@ -93,6 +104,15 @@ export class KubegateClient {
       revoked?: unknown;
     };
     return { revoked: typeof r?.revoked === 'number' ? r.revoked : 0 };
+  }
+
+  /** Asks kubegate to build the undo of an executed change; it comes back as a new pending request. */
+  async rollback(id: string): Promise<RollbackProposal> {
+    const token = await this.signer.sign({ action: 'rollback', requestIds: [id] }, ACTION_TTL_SECONDS);
+    return (await this.act(
+      `/kubegate/v1/requests/${encodeURIComponent(id)}/rollback`,
+      token,
+    )) as RollbackProposal;
   }
 
   async setFreeze(on: boolean, reason?: string): Promise<{ cancelled: number }> {

@@ -135,6 +135,22 @@ export async function revoke(cmd: Remote<'revoke'>, ctx: CommandContext): Promis
   return 0;
 }
 
+export async function rollback(cmd: Remote<'rollback'>, ctx: CommandContext): Promise<number> {
+  const p = await ctx.client.rollback(cmd.id);
+  ctx.stdout.write(`${p.id}\n`);
+  ctx.stderr.write(
+    [
+      `rollback of ${p.rollback_of} is held for approval as ${p.id} (${p.risk}: ${p.reasons.join('; ')})`,
+      `estimated effect: ${p.effect}`,
+      'steps:',
+      ...p.steps.map((s) => `  - ${s}`),
+      `another approver runs it with: approve-cli approve ${p.id}${p.override_required ? ' --override --reason TEXT' : ''}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
 export async function freeze(cmd: Remote<'freeze'>, ctx: CommandContext): Promise<number> {
   if (cmd.mode === 'status') {
     ctx.stdout.write(`${freezeLine(await ctx.client.freezeStatus())}\n`);

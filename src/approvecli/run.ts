@@ -18,7 +18,7 @@ Usage:
   approve-cli revoke ID                          withdraw unused approvals of a request
   approve-cli freeze on|off [--reason TEXT]      emergency stop for every change
   approve-cli freeze status
-  approve-cli rollback ID                        (not implemented yet)
+  approve-cli rollback ID                        undo an executed change: a new request, held for approval
 
 Options for commands that talk to kubegate:
   --key FILE       your private approver key (default: $APPROVE_KEY)
@@ -73,8 +73,7 @@ async function dispatch(cmd: Command, deps: CliDeps): Promise<number> {
     case 'keygen':
       return commands.keygen(cmd, deps);
     case 'rollback':
-      deps.stderr.write('rollback: not implemented yet\n');
-      return 2;
+      return commands.rollback(cmd, await remoteContext(cmd, deps));
     case 'list':
       return commands.list(cmd, await remoteContext(cmd, deps));
     case 'show':

@@ -42,7 +42,9 @@ export interface PendingDetail {
   approvals_required: number;
   dry_run_first: boolean;
   policy: string;
+  /** Set on a rollback request: the request it undoes, and what the undo will do. */
   rollbackOf?: string;
+  rollbackPlan?: { steps: string[]; effect: string };
 }
 
 export interface StoredApproval {

@@ -15,8 +15,10 @@ import { Notifier } from '../../../src/approval/notifier.js';
 import { runApproveCli } from '../../../src/approvecli/run.js';
 import { AuditLog } from '../../../src/audit/log.js';
 import { parseConfig } from '../../../src/config.js';
+import type { PolicyEngine } from '../../../src/policy/engine.js';
 import { SqliteStore } from '../../../src/state/sqlite.js';
 import type { PendingRequest } from '../../../src/state/store.js';
+import type { Upstream } from '../../../src/upstream.js';
 import { detail, sink, tempDir } from './helpers.js';
 
 const CLUSTER = 'test-cluster';
@@ -69,6 +71,9 @@ function api() {
     jwks: () => jwks,
     notifier: new Notifier(),
     logger: pino({ level: 'silent' }),
+    // rollbacks are not exercised here (they are end to end): these two are never called
+    policy: undefined as unknown as PolicyEngine,
+    upstream: { ownAuthorization: () => undefined } as unknown as Upstream,
     policyVersion: () => 'test',
   });
 }
