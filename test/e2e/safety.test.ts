@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approveCli, auditRecords, freshNamespace, kubectl, pending, waitForPending } from './helpers.js';
+import { approveCli, auditRecords, freshNamespace, kubectl, pending, requestIdIn, waitForPending } from './helpers.js';
 
 const admin = (args: string[]) => kubectl(args, { as: 'admin' });
 
@@ -68,7 +68,7 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
     const args = ['patch', 'configmap', 'c', '-n', ns, '-p', '{"data":{"a":"2"}}'];
     const first = await kubectl(args);
     expect(first.code).not.toBe(0);
-    const id = /(req-[A-Za-z0-9-]+)/.exec(first.stderr)[1]!;
+    const id = requestIdIn(first.stderr);
     expect((await approveCli(['approve', id])).code).toBe(0);
     // someone else changes the object between the approval and the retry
     expect((await admin(['patch', 'configmap', 'c', '-n', ns, '-p', '{"data":{"b":"x"}}'])).code).toBe(0);
