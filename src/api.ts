@@ -371,18 +371,16 @@ export function createApi(deps: ApiDeps): express.Express {
         body: p.detail.body,
         policy: p.detail.policy,
       });
-      res
-        .status(201)
-        .json({
-          id: p.id,
-          rollback_of: id,
-          risk: p.risk,
-          reasons: p.reasons,
-          approvals_required: p.detail.approvals_required,
-          override_required: p.detail.override_required,
-          steps: plan.steps,
-          effect: plan.effect,
-        });
+      res.status(201).json({
+        id: p.id,
+        rollback_of: id,
+        risk: p.risk,
+        reasons: p.reasons,
+        approvals_required: p.detail.approvals_required,
+        override_required: p.detail.override_required,
+        steps: plan.steps,
+        effect: plan.effect,
+      });
     }),
   );
 

@@ -13,7 +13,7 @@ import { NEEDS_DECODE, parseBody } from './kube/body.js';
 import { decodeViaDryRun } from './kube/decode.js';
 import { fetchLive, resourceVersionOf } from './kube/live.js';
 import { describeRequest, hasImpersonation, type KubeRequest } from './kube/request.js';
-import { forbidden, StatusError } from './kube/status.js';
+import { badRequest, forbidden, StatusError } from './kube/status.js';
 import { type Decision, PolicyError } from './policy/decision.js';
 import type { PolicyEngine } from './policy/engine.js';
 import { buildInput, type UserInfo } from './policy/input.js';
@@ -37,6 +37,37 @@ export interface GateDeps {
 /** Subresources on which the apiserver honours dryRun; elsewhere (exec, token…) a "dry run" would run. */
 const DRY_RUN_SUBRESOURCES = new Set(['', 'status', 'scale']);
 const DRY_RUN_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/**
+ * A DELETE with a body is decided by its DeleteOptions: the apiserver then ignores the
+ * query entirely. So `?dryRun=All` with a body `{}` is a REAL delete, and a body with
+ * `dryRun: ["All"]` is a dry run (what kubectl sends). Anything ambiguous is refused.
+ */
+function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown): void {
+  if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || object === null || object === undefined)
+    return;
+  if (typeof object !== 'object' || Array.isArray(object))
+    throw badRequest('a DELETE body must be DeleteOptions');
+  const dry = (object as { dryRun?: unknown }).dryRun;
+  const bodyDry = Array.isArray(dry) && dry.length === 1 && dry[0] === 'All';
+  if (dry !== undefined && dry !== null && !bodyDry && !(Array.isArray(dry) && dry.length === 0)) {
+    throw badRequest('DeleteOptions.dryRun must be ["All"] or absent');
+  }
+  if (kr.query.dryRun && !bodyDry) {
+    throw badRequest(
+      'dryRun in the query is ignored by the API server when a DELETE has a body: put it in DeleteOptions',
+    );
+  }
+  kr.dryRun = bodyDry;
+}
+
+/** The dry run and the real request share one fingerprint: drop DeleteOptions.dryRun from it. */
+function withoutDryRun(kr: KubeRequest, object: unknown): unknown {
+  if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || !object || typeof object !== 'object')
+    return object;
+  const { dryRun: _dryRun, ...rest } = object as Record<string, unknown>;
+  return rest;
+}
 
 export function newRequestId(now = new Date()): string {
   const day = now.toISOString().slice(0, 10).replace(/-/g, '');
@@ -121,10 +152,11 @@ export function createGate(deps: GateDeps): Gate {
     const parsed = kr.upgrade ? null : parseBody(kr, body);
     // A binary body is fingerprinted by its bytes (stable across runs) and shown decoded.
     const object = parsed === NEEDS_DECODE ? await decodeViaDryRun(upstream, req, kr, body) : parsed;
+    applyDeleteOptionsDryRun(kr, object);
     const fpBody =
       parsed === NEEDS_DECODE
         ? { contentType: kr.contentType, sha256: createHash('sha256').update(body).digest('hex') }
-        : object;
+        : withoutDryRun(kr, object);
     const needsLive =
       kr.mutating && ['update', 'patch', 'delete', 'connect', 'create'].includes(kr.verb) && kr.name !== '';
     const oldObject = needsLive ? await fetchLive(upstream, kr, req.headers.authorization) : null;
@@ -205,6 +237,7 @@ export function createGate(deps: GateDeps): Gate {
           const keep = kr.upgrade && !ok && !!extra.jtis?.length;
           void audit
             .append({
+              ...(safety.require_approval ? {} : { approval_disabled: true }),
               ...event,
               request_id: id,
               event: ok ? 'executed' : 'failed',

@@ -153,3 +153,74 @@ export function auditRecords(): Record<string, unknown>[] {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+export interface ExtraKubegate {
+  url: string;
+  /** The agent's kubeconfig through this instance. */
+  kubeconfig: string;
+  auditFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A second `kubegate serve` on the dev cluster with config overrides (own port,
+ * audit log and state), for switches the shared instance does not have.
+ */
+export async function startExtraKubegate(
+  name: string,
+  overrides: Record<string, unknown>,
+): Promise<ExtraKubegate> {
+  const YAML = (await import('yaml')).default;
+  const { writeKubeconfig } = await import('../../src/dev/controlplane.js');
+  const { freePort } = await import('../../src/dev/ports.js');
+  const base = YAML.parse(readFileSync(path.join(dir, 'kubegate.yaml'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  const port = await freePort();
+  const config: Record<string, unknown> = {
+    ...base,
+    listen: { address: '127.0.0.1', port },
+    audit: { ...base.audit, path: `${name}/actions-log.jsonl` },
+    state: { type: 'file', path: `${name}/state.db` },
+  };
+  for (const [k, v] of Object.entries(overrides)) {
+    // upstream is replaced whole (url+ca and kubeconfig exclude each other); other sections merge
+    config[k] =
+      k !== 'upstream' && typeof v === 'object' && v && !Array.isArray(v)
+        ? { ...(config[k] as object), ...v }
+        : v;
+  }
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(path.join(dir, name), { recursive: true });
+  const file = path.join(dir, `${name}-kubegate.yaml`);
+  writeFileSync(file, YAML.stringify(config));
+  const child = spawn(process.execPath, ['dist/cli/kubegate.js', 'serve', '--config', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('kubegate listening')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`kubegate serve exited ${code}: ${out}`)));
+  });
+  const url = `https://127.0.0.1:${port}`;
+  const token = /token: (\S+)/.exec(readFileSync(devEnv().KUBECONFIG!, 'utf8'))?.[1] ?? '';
+  const kubeconfig = path.join(dir, `${name}.kubeconfig`);
+  writeKubeconfig(kubeconfig, url, devEnv().KUBEGATE_CA!, 'agent', token);
+  return {
+    url,
+    kubeconfig,
+    auditFile: path.join(dir, name, 'actions-log.jsonl'),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { approveCli, auditRecords, freshNamespace, kubectl, pending, requestIdIn, waitForPending } from './helpers.js';
+import {
+  approveCli,
+  auditRecords,
+  freshNamespace,
+  kubectl,
+  pending,
+  requestIdIn,
+  waitForPending,
+} from './helpers.js';
 
 const admin = (args: string[]) => kubectl(args, { as: 'admin' });
 
