@@ -8,6 +8,7 @@ import path from 'node:path';
  * `$KG_E2E_DIR/env` for the kubeconfigs, URL and audit path.
  */
 let child: ChildProcess | undefined;
+let logStream: ReturnType<typeof createWriteStream> | undefined;
 
 export async function setup(): Promise<void> {
   const dir = path.resolve('.work/e2e');
@@ -15,6 +16,7 @@ export async function setup(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   process.env.KG_E2E_DIR = dir;
   const log = createWriteStream(path.join(dir, 'kubegate.log'));
+  logStream = log;
   child = spawn(
     process.execPath,
     ['dist/cli/kubegate.js', 'dev', '--dir', dir, '--port', '0', '--set', 'execution.hold_seconds=10'],
@@ -43,9 +45,12 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null) return void logStream?.end();
   const exited = new Promise((r) => child!.once('exit', r));
   child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000).unref())]);
   if (child.exitCode === null) child.kill('SIGKILL');
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+  logStream?.end();
 }
