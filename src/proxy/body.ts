@@ -5,7 +5,7 @@ import { StatusError } from '../kube/status.js';
  * Reads a whole request body, refusing it past `max` bytes. Mutations are decided on
  * their full body, so they are buffered; reads are never buffered.
  */
-export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, max: number, timeoutMs = 30_000): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > max) {
     return Promise.reject(tooLarge(max));
@@ -23,8 +23,18 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       }
       chunks.push(c);
     };
+    // a client that trickles its body must not pin a connection (and memory) forever
+    const timer = setTimeout(() => {
+      req.off('data', onData);
+      reject(new StatusError(408, 'Timeout', `request body not received within ${timeoutMs / 1000}s`));
+      req.destroy();
+    }, timeoutMs);
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks, size));
+    });
+    req.once('close', () => clearTimeout(timer));
     req.once('error', reject);
     req.once('aborted', () => reject(new StatusError(400, 'BadRequest', 'client aborted the request body')));
   });
