@@ -34,6 +34,9 @@ export interface GateDeps {
   logger: Logger;
 }
 
+/** How often a held request re-reads the store (approvals may arrive through another replica). */
+const POLL_MS = 1000;
+
 /** Subresources on which the apiserver honours dryRun; elsewhere (exec, token…) a "dry run" would run. */
 const DRY_RUN_SUBRESOURCES = new Set(['', 'status', 'scale']);
 const DRY_RUN_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -381,9 +384,19 @@ export function createGate(deps: GateDeps): Gate {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw forbidden(instructions, { name: pending.id, kind: 'kubegate-request' });
-      const ev = await notifier.wait(fp, left, signal);
+      // Approvals may land on another replica: poll the shared store as well as listening locally.
+      const ev = await notifier.wait(fp, Math.min(left, POLL_MS), signal);
       if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
-      if (ev === 'timeout') continue; // one last check, then the held answer
+      if (ev === 'timeout') {
+        const now = await store.getPending(pending.id);
+        if (now && (now.status === 'rejected' || now.status === 'cancelled')) {
+          throw forbidden(`${now.status}: ${now.message ?? 'no reason given'} (request ${pending.id})`, {
+            name: pending.id,
+            kind: 'kubegate-request',
+          });
+        }
+        continue; // re-check the approvals; past the deadline this gives the held answer
+      }
       if (ev.kind === 'rejected' || ev.kind === 'cancelled') {
         throw forbidden(
           `${ev.kind === 'rejected' ? 'rejected' : 'cancelled'}: ${ev.message} (request ${pending.id})`,
