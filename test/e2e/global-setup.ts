@@ -11,7 +11,7 @@ let child: ChildProcess | undefined;
 let logStream: ReturnType<typeof createWriteStream> | undefined;
 
 export async function setup(): Promise<void> {
-  const dir = path.resolve('.work/e2e');
+  const dir = path.resolve(process.env.KG_E2E_DIR ?? '.work/e2e');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   process.env.KG_E2E_DIR = dir;
