@@ -22,7 +22,7 @@ import { loadUpstream } from './upstream.js';
 export interface Running {
   server: https.Server;
   port: number;
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
 }
 
 function loadJwks(file: string): ApproverJwks {
@@ -110,11 +110,13 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   return {
     server,
     port,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+    async close(graceMs = 10_000) {
+      // Graceful: stop accepting, let in-flight requests finish (bounded), then cut the rest.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(grace);
       process.off('SIGHUP', reloadJwks);
       policy.close();
       await audit.close();

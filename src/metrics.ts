@@ -1,0 +1,121 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * kubegate's Prometheus metrics, in a registry of their own (never prom-client's
+ * global one, so two kubegates in one process — tests — do not collide). The
+ * request path only bumps in-memory counters; rendering happens on scrape.
+ */
+export type Outcome = 'forwarded' | 'held' | 'blocked' | 'rejected' | 'refused';
+export type VerbClass = 'read' | 'write';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** The `Content-Type` to serve `render()` with. */
+  readonly contentType: string;
+  /** One gate decision: its risk class and what became of the request. */
+  decision(risk: string, outcome: Outcome): void;
+  /** Requests currently held open waiting for approval: +1 when one starts waiting, -1 when it stops. */
+  held(delta: number): void;
+  /** Seconds from a request being held to its approval. */
+  approvalLatency(seconds: number): void;
+  /** Seconds one policy evaluation took. */
+  policyEval(seconds: number): void;
+  /** Seconds of one upstream call (to response headers), by read or write. */
+  upstream(kind: VerbClass, seconds: number): void;
+  /** Seconds one `audit.append` took (the durable write, fsync included). */
+  auditAppend(seconds: number): void;
+  /** Prometheus text exposition of everything above plus the default process metrics. */
+  render(): Promise<string>;
+}
+
+export interface MetricsOptions {
+  /** Collect prom-client's default process and Node.js metrics (default true). */
+  defaultMetrics?: boolean;
+  /** Labels put on every series, e.g. `{ replica: 'kubegate-0' }`. */
+  labels?: Record<string, string>;
+}
+
+const RISKS = new Set(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
+
+/** Starts a stopwatch; calling the result gives the seconds elapsed. */
+export function stopwatch(): () => number {
+  const t0 = process.hrtime.bigint();
+  return () => Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.labels) registry.setDefaultLabels(opts.labels);
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const decisions = new Counter({
+    name: 'kubegate_decisions_total',
+    help: 'Gate decisions by risk class and outcome.',
+    labelNames: ['risk', 'outcome'] as const,
+    registers,
+  });
+  const held = new Gauge({
+    name: 'kubegate_held_requests',
+    help: 'Requests currently held open waiting for approval.',
+    registers,
+  });
+  const approval = new Histogram({
+    name: 'kubegate_approval_latency_seconds',
+    help: 'Time from a request being held to its approval.',
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14_400],
+    registers,
+  });
+  const policy = new Histogram({
+    name: 'kubegate_policy_eval_seconds',
+    help: 'Time of one policy (wasm) evaluation.',
+    buckets: [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2],
+    registers,
+  });
+  const upstream = new Histogram({
+    name: 'kubegate_upstream_latency_seconds',
+    help: 'Time of one upstream API server call until its response headers, by read or write.',
+    labelNames: ['verb_class'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const audit = new Histogram({
+    name: 'kubegate_audit_fsync_seconds',
+    help: 'Time of one durable audit append (group-committed fsync included).',
+    buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers,
+  });
+
+  // Pre-create the series a dashboard expects, so they read 0 rather than missing.
+  for (const risk of RISKS)
+    for (const outcome of ['forwarded', 'held', 'blocked', 'rejected', 'refused'] as const)
+      decisions.inc({ risk, outcome }, 0);
+  upstream.zero({ verb_class: 'read' });
+  upstream.zero({ verb_class: 'write' });
+
+  const ok = (s: number) => Number.isFinite(s) && s >= 0;
+  return {
+    registry,
+    contentType: registry.contentType,
+    decision(risk, outcome) {
+      // the policy names the risk; anything else is folded into one series (bounded cardinality)
+      decisions.inc({ risk: RISKS.has(risk) ? risk : 'UNKNOWN', outcome });
+    },
+    held(delta) {
+      held.inc(delta);
+    },
+    approvalLatency(s) {
+      if (ok(s)) approval.observe(s);
+    },
+    policyEval(s) {
+      if (ok(s)) policy.observe(s);
+    },
+    upstream(kind, s) {
+      if (ok(s)) upstream.observe({ verb_class: kind }, s);
+    },
+    auditAppend(s) {
+      if (ok(s)) audit.observe(s);
+    },
+    render: () => registry.metrics(),
+  };
+}
