@@ -1,6 +1,10 @@
 // Policy evaluation alone: µs per decision for realistic inputs, in a process of its own.
 // Inputs are built the way kubegate builds them (parseRequest + buildInput from dist/).
 // Usage: node bench/policy-eval.mjs [iterations]  → one JSON object on stdout.
+//        node bench/policy-eval.mjs --dump DIR    → writes each input to DIR/<name>.json, e.g. for
+//        `opa eval --profile -d policies/ -i DIR/pod-create.json data.kubegate.decision`
+// BENCH_POLICY_BUNDLE=DIR evaluates another compiled bundle (policy.wasm + data.json) than dist/policy.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -134,7 +138,17 @@ const cases = {
   list: buildInput(kr('GET', '/api/v1/namespaces/staging/pods?limit=500'), user, null, null, config),
 };
 
-const engine = await PolicyEngine.load(path.join(root, 'dist', 'policy'), pino({ level: 'silent' }));
+if (process.argv[2] === '--dump') {
+  const out = path.resolve(process.argv[3] ?? '.');
+  mkdirSync(out, { recursive: true });
+  for (const [name, input] of Object.entries(cases)) {
+    writeFileSync(path.join(out, `${name.replace(/ /g, '-')}.json`), `${JSON.stringify(input, null, 2)}\n`);
+  }
+  process.exit(0);
+}
+
+const bundle = process.env.BENCH_POLICY_BUNDLE ?? path.join(root, 'dist', 'policy');
+const engine = await PolicyEngine.load(bundle, pino({ level: 'silent' }));
 /** @type {Record<string, { risk: string, reasons: string[], p50: number, p99: number, mean: number, n: number, inputBytes: number }>} */
 const out = {};
 for (const [name, input] of Object.entries(cases)) {

@@ -16,6 +16,43 @@ function table(/** @type {string[][]} */ rows) {
     .join('\n');
 }
 
+/**
+ * CPU µs per request of the proxy in the path (kubegate or kubectl proxy), the apiserver and the
+ * load generator, per target column.
+ * @param {Record<string, { median: { cpuUsPerReq?: Record<string, number> } }>} g
+ * @param {string[]} cols
+ */
+function cpuRows(g, cols) {
+  const cell = (/** @type {string} */ col, /** @type {string} */ proc) => {
+    const v = g[col]?.median.cpuUsPerReq?.[proc];
+    return v === undefined ? '' : fmt(v, 0);
+  };
+  const col = (/** @type {string} */ c) => (cols.includes(c) ? c : '');
+  return [
+    [
+      '',
+      'CPU µs/req: the proxy itself',
+      '',
+      cell(col('kubegate'), 'kubegate'),
+      cell(col('proxy'), 'kubectl proxy'),
+    ],
+    [
+      '',
+      'CPU µs/req: kube-apiserver',
+      cell('direct', 'apiserver'),
+      cell(col('kubegate'), 'apiserver'),
+      cell(col('proxy'), 'apiserver'),
+    ],
+    [
+      '',
+      'CPU µs/req: load generator',
+      cell('direct', 'load generator'),
+      cell(col('kubegate'), 'load generator'),
+      cell(col('proxy'), 'load generator'),
+    ],
+  ].map((r) => [...r, '', '']);
+}
+
 const verdict = (/** @type {boolean} */ ok) => (ok ? 'PASS' : 'MISS');
 
 /**
@@ -93,6 +130,7 @@ export function report(r) {
         ratio(k.p99, d.p99),
         ratio(k.p99, p.p99),
       ]);
+      rows.push(...cpuRows(g, ['direct', 'kubegate', 'proxy']));
     }
   }
   if (r.list) {
@@ -143,6 +181,18 @@ export function report(r) {
       '',
       '',
     ]);
+    if (w.quietHeaders) {
+      const q = (/** @type {number} */ v) => (Number.isFinite(v) ? fmt(v, 1) : 'none in 1 s');
+      rows.push([
+        '',
+        'headers before 1st event ms',
+        q(w.quietHeaders.direct),
+        q(w.quietHeaders.kubegate),
+        '',
+        '',
+        '',
+      ]);
+    }
     rows.push([
       '',
       'kubegate − direct p99 ms',
@@ -204,6 +254,7 @@ export function report(r) {
         '',
         ...lat,
       ]);
+      rows.push(...cpuRows(g, ['direct', 'kubegate']));
     }
   }
   if (r.fsync) {
@@ -233,6 +284,15 @@ export function report(r) {
       `group/each ${ratio(g.rps, e.rps)}`,
     ]);
     rows.push(['', 'p99 ms group | each', '', `${fmt(g.p99, 1)} | ${fmt(e.p99, 1)}`, '', '', '']);
+    rows.push([
+      '',
+      'CPU µs/req kubegate: group | each',
+      '',
+      `${fmt(g.cpuUsPerReq?.kubegate, 0)} | ${fmt(e.cpuUsPerReq?.['kubegate each'], 0)}`,
+      '',
+      '',
+      '',
+    ]);
   }
   if (r.policy) {
     let first = true;
@@ -274,6 +334,20 @@ export function report(r) {
         '< 200 MB',
       ),
     ]);
+    if (r.heldBaseline) {
+      const b = r.heldBaseline;
+      rows.push([
+        '',
+        `bare Node https server, same client: RSS MB (idle ${fmt(b.rssIdleMB, 0)})`,
+        '',
+        `${fmt(b.rssHeldMB, 0)}${b.held >= b.requested ? '' : ` (${b.held} held)`}`,
+        '',
+        '',
+        '',
+        '',
+        `kubegate/bare ${ratio(h.rssHeldMB, b.rssHeldMB)}`,
+      ]);
+    }
     rows.push([
       '',
       'held/s while filling | KB per held',

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureNamespace, root, startDev, startKubectlProxy, startServe } from './lib/cluster.mjs';
 import { mustCall } from './lib/http.mjs';
-import { killAllNow, stopAll, stopProc } from './lib/procs.mjs';
+import { killAllNow, startProc, stopAll, stopProc } from './lib/procs.mjs';
+import { childrenByName } from './lib/rss.mjs';
 import { report } from './report.mjs';
 import { benchGet } from './scenarios/get.mjs';
 import { benchHeld } from './scenarios/held.mjs';
@@ -76,6 +77,16 @@ function policyEval() {
   });
 }
 
+/** Fails a scenario that takes longer than `seconds` (a stalled stream must not hang the run). */
+function limit(/** @type {string} */ name, /** @type {number} */ seconds, /** @type {Promise<any>} */ p) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let t;
+  const timeout = new Promise((_, reject) => {
+    t = setTimeout(() => reject(new Error(`${name}: no result after ${seconds}s`)), seconds * 1000);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
+
 function gitCommit() {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
@@ -101,8 +112,15 @@ async function main() {
       rounds,
       seconds,
       dir,
+      loadAverageAtStart: os.loadavg(),
     },
   };
+  if (os.loadavg()[0] > 1) {
+    log(
+      `warning: load average ${os.loadavg()[0].toFixed(1)} before the start: other processes share the ` +
+        `${os.cpus().length} CPUs, so absolute numbers are low and noisy (ratios within one run still compare)`,
+    );
+  }
   log(`bench dir ${dir}`);
 
   if (only.has('policy')) {
@@ -132,10 +150,19 @@ async function main() {
       await mustCall(e, { path: '/api/v1/namespaces/default' });
     for (const ns of ['bench-get', 'bench-list', 'bench-watch', 'bench-held'])
       await ensureNamespace(ep.admin, ns);
-    const o = { rounds, seconds, warmupSeconds, log };
+    const cp = childrenByName(kubegatePid);
+    /** processes whose CPU time per request is reported (name → pid) */
+    const cpu = {
+      kubegate: kubegatePid,
+      'kubectl proxy': /** @type {number} */ (proxy.proc.child.pid),
+      apiserver: cp['kube-apiserver'],
+      etcd: cp.etcd,
+      'load generator': process.pid,
+    };
+    const o = { rounds, seconds, warmupSeconds, log, cpu };
 
-    if (only.has('get')) results.get = await benchGet(ep, o);
-    if (only.has('mutation')) results.mutation = await benchLowMutation(ep, o);
+    if (only.has('get')) results.get = await limit('get', 300, benchGet(ep, o));
+    if (only.has('mutation')) results.mutation = await limit('mutation', 300, benchLowMutation(ep, o));
     if (only.has('fsync')) {
       log('fsync: starting a second kubegate with audit.fsync=each');
       const each = await startServe({
@@ -149,16 +176,25 @@ async function main() {
         ...(cpuProf ? { cpuProf } : {}),
       });
       try {
-        results.fsync = await benchFsync({ group: ep.kubegate, each: each.ep }, o);
+        const eachPid = /** @type {number} */ (each.proc.child.pid);
+        results.fsync = await limit(
+          'fsync',
+          300,
+          benchFsync(
+            { group: ep.kubegate, each: each.ep },
+            { ...o, cpu: { ...cpu, 'kubegate each': eachPid } },
+          ),
+        );
       } finally {
         await stopProc(each.proc);
       }
     }
-    if (only.has('watch')) results.watch = await benchWatch(ep, { changes: 50, gapMs: 50, log });
+    if (only.has('watch'))
+      results.watch = await limit('watch', 120, benchWatch(ep, { changes: 50, gapMs: 50, log }));
     if (only.has('list')) {
       results.list = {
         count: 60,
-        ...(await benchList(ep, { rounds, kubegatePid, count: 60, bytes: 850_000, log })),
+        ...(await limit('list', 300, benchList(ep, { rounds, kubegatePid, count: 60, bytes: 850_000, log }))),
       };
     }
     if (only.has('held')) {
@@ -176,16 +212,53 @@ async function main() {
         ...(cpuProf ? { cpuProf } : {}),
       });
       try {
-        results.held = await benchHeld(heldKg.ep, {
-          pid: /** @type {number} */ (heldKg.proc.child.pid),
-          auditPath: heldKg.auditPath,
-          count,
-          holdSeconds,
-          window: 500,
-          log,
-        });
+        results.held = await limit(
+          'held',
+          holdSeconds + 120,
+          benchHeld(heldKg.ep, {
+            pid: /** @type {number} */ (heldKg.proc.child.pid),
+            auditPath: heldKg.auditPath,
+            count,
+            holdSeconds,
+            window: 500,
+            log,
+          }),
+        );
       } finally {
         await stopProc(heldKg.proc);
+      }
+      log(`held: the same ${count} requests held by a bare Node https server (the floor)`);
+      const baseFile = path.join(dir, 'held-baseline.jsonl');
+      const bare = await startProc({
+        name: 'held-baseline',
+        cmd: process.execPath,
+        args: [
+          path.join(root, 'bench', 'held-baseline.mjs'),
+          path.join(dir, 'certs', 'serving.crt'),
+          path.join(dir, 'certs', 'serving.key'),
+          baseFile,
+        ],
+        logDir,
+        ready: /listening (\d+)/,
+      });
+      try {
+        results.heldBaseline = await limit(
+          'held baseline',
+          holdSeconds + 120,
+          benchHeld(
+            { ...heldKg.ep, name: 'bare https', url: `https://127.0.0.1:${bare.match[1]}` },
+            {
+              pid: /** @type {number} */ (bare.proc.child.pid),
+              auditPath: baseFile,
+              count,
+              holdSeconds,
+              window: 500,
+              log,
+            },
+          ),
+        );
+      } finally {
+        await stopProc(bare.proc);
       }
     }
     log('stopping kubectl proxy and kubegate dev');
@@ -193,6 +266,7 @@ async function main() {
     await stopProc(dev.proc);
   }
   results.meta.durationSeconds = (Date.now() - started) / 1000;
+  results.meta.loadAverageAtEnd = os.loadavg();
 
   const { text, targets } = report(results);
   results.targets = targets;
@@ -200,7 +274,8 @@ async function main() {
   const m = results.meta;
   process.stdout.write(
     `\nkubegate benchmark — ${m.date}, commit ${m.commit}, node ${m.node}, ${m.cpus} CPUs (${m.cpuModel}), ` +
-      `medians of ${rounds} interleaved rounds of ${seconds}s, ${fmtDuration(m.durationSeconds)}\n` +
+      `medians of ${rounds} interleaved rounds of ${seconds}s, ${fmtDuration(m.durationSeconds)}, ` +
+      `load average before ${m.loadAverageAtStart[0].toFixed(1)}\n` +
       'direct = https to kube-apiserver with the agent token; kubegate = https to kubegate (same token); ' +
       'kubectl proxy = plain http to `kubectl proxy` (agent token, straight to the apiserver)\n\n' +
       `${text}\n\nresults: bench/results.json${cpuProf ? `; CPU profiles: ${cpuProf}` : ''}\n`,

@@ -10,7 +10,9 @@ import {
   verifyApproval,
 } from './approval/token.js';
 import type { AuditLog } from './audit/log.js';
+import { redact } from './audit/redact.js';
 import type { Config } from './config.js';
+import type { Metrics } from './metrics.js';
 import type { PolicyEngine } from './policy/engine.js';
 import { executeRollback, proposeRollback } from './rollback.js';
 import type { PendingRequest, StateStore } from './state/store.js';
@@ -26,6 +28,7 @@ export interface ApiDeps {
   policy: PolicyEngine;
   upstream: Upstream;
   policyVersion: () => string;
+  metrics?: Metrics;
 }
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -46,6 +49,23 @@ const ERROR_CODES: Record<ApprovalError['code'], [number, string]> = {
   'not-found': [404, 'NotFound'],
   conflict: [409, 'Conflict'],
 };
+
+/**
+ * What approvers may see: the live object and a decoded body are redacted like the audit log
+ * (Secret data, tokens). The requested body itself stays: it is what they sign, and the
+ * fingerprint approve-cli recomputes covers it.
+ */
+function forApprovers<T extends PendingRequest>(p: T): T {
+  const d = p.detail;
+  return {
+    ...p,
+    detail: {
+      ...d,
+      oldObject: redact(d.oldObject, p.target),
+      ...(d.decoded !== undefined ? { decoded: redact(d.decoded, p.target) } : {}),
+    },
+  };
+}
 
 /** Marks pending requests that target the same object: only one of them may run. */
 function withConflicts(all: PendingRequest[]): (PendingRequest & { conflicts: string[] })[] {
@@ -98,6 +118,14 @@ export function createApi(deps: ApiDeps): express.Express {
   app.get('/kubegate/healthz', (_req, res) => {
     res.type('text/plain').send('ok');
   });
+  // Prometheus scrapes without an approver token: the metrics hold counts, never request content.
+  app.get('/kubegate/metrics', (_req, res, next) => {
+    if (!deps.metrics) return fail(res, 404, 'NotFound', 'metrics are not enabled');
+    deps.metrics
+      .render()
+      .then((text) => res.type(deps.metrics!.contentType).send(text))
+      .catch(next);
+  });
   app.get('/kubegate/readyz', (_req, res) => {
     if (!audit.healthy) return fail(res, 503, 'ServiceUnavailable', 'audit log is not writable');
     res.json({ ready: true, policy: deps.policyVersion() });
@@ -107,7 +135,10 @@ export function createApi(deps: ApiDeps): express.Express {
     '/kubegate/v1/requests',
     route(async (req, res) => {
       await verify(bearer(req), 'read');
-      res.json({ items: withConflicts(await store.listPending()), freeze: await store.getFreeze() });
+      res.json({
+        items: withConflicts(await store.listPending()).map(forApprovers),
+        freeze: await store.getFreeze(),
+      });
     }),
   );
 
@@ -119,15 +150,16 @@ export function createApi(deps: ApiDeps): express.Express {
       if (!p) return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
       const others = await store.listPending();
       const approvals = await store.approvalsFor(p.fingerprint, Date.now());
+      const snapshot = await store.getSnapshot(p.id);
       res.json({
-        ...withConflicts([p, ...others.filter((o) => o.id !== p.id)])[0],
+        ...forApprovers(withConflicts([p, ...others.filter((o) => o.id !== p.id)])[0]!),
         approvals: approvals.map((a) => ({
           approver: a.approver,
           override: a.override,
           reason: a.reason,
           exp: a.exp,
         })),
-        snapshot: await store.getSnapshot(p.id),
+        snapshot: snapshot && { ...snapshot, before: redact(snapshot.before, snapshot.target) },
       });
     }),
   );
@@ -151,6 +183,12 @@ export function createApi(deps: ApiDeps): express.Express {
           );
         if (p.requester === v.approver)
           throw new ApprovalError(`${v.approver} requested ${p.id} and cannot approve it`, 'self-approval');
+        if (v.iat * 1000 <= (await store.withdrawnAt(fp))) {
+          throw new ApprovalError(
+            'this approval was signed before the request was rejected or revoked',
+            'conflict',
+          );
+        }
         targets.push(p);
       }
       // a plan's token approves each of its fingerprints once: one stored approval per fingerprint
@@ -233,6 +271,7 @@ export function createApi(deps: ApiDeps): express.Express {
       const p = await store.getPending(id);
       if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
       const n = await store.revokeApprovals({ fingerprint: p.fingerprint }, Date.now());
+      await store.markWithdrawn(p.fingerprint, Date.now());
       await audit.append({
         event: 'revoked',
         request_id: id,
@@ -414,6 +453,7 @@ export function createApi(deps: ApiDeps): express.Express {
           if (await store.transitionPending(p.id, ['pending', 'approved'], 'cancelled', msg)) {
             cancelled++;
             await store.revokeApprovals({ fingerprint: p.fingerprint }, now);
+            await store.markWithdrawn(p.fingerprint, now);
             notifier.notify(p.fingerprint, { kind: 'cancelled', message: msg });
           }
         }

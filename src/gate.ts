@@ -14,6 +14,7 @@ import { decodeViaDryRun } from './kube/decode.js';
 import { fetchLive, resourceVersionOf } from './kube/live.js';
 import { describeRequest, hasImpersonation, type KubeRequest } from './kube/request.js';
 import { badRequest, forbidden, StatusError } from './kube/status.js';
+import { type Metrics, stopwatch } from './metrics.js';
 import { type Decision, PolicyError } from './policy/decision.js';
 import type { PolicyEngine } from './policy/engine.js';
 import { buildInput, type UserInfo } from './policy/input.js';
@@ -32,7 +33,16 @@ export interface GateDeps {
   notifier: Notifier;
   upstream: Upstream;
   logger: Logger;
+  metrics: Metrics;
 }
+
+/** Which audit events count as which decision outcome in the metrics. */
+const OUTCOME_OF: Record<string, 'forwarded' | 'held' | 'blocked' | 'rejected' | undefined> = {
+  forwarded: 'forwarded',
+  held: 'held',
+  blocked: 'blocked',
+  rejected: 'rejected',
+};
 
 /** How often a held request re-reads the store (approvals may arrive through another replica). */
 const POLL_MS = 1000;
@@ -46,12 +56,13 @@ const DRY_RUN_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecol
  * query entirely. So `?dryRun=All` with a body `{}` is a REAL delete, and a body with
  * `dryRun: ["All"]` is a dry run (what kubectl sends). Anything ambiguous is refused.
  */
-function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown): void {
-  if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || object === null || object === undefined)
-    return;
-  if (typeof object !== 'object' || Array.isArray(object))
+function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: number): void {
+  // Any body bytes at all (even `null`, `~` or a YAML comment) make the apiserver ignore the query.
+  if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || bodyBytes === 0) return;
+  if (object !== null && object !== undefined && (typeof object !== 'object' || Array.isArray(object))) {
     throw badRequest('a DELETE body must be DeleteOptions');
-  const dry = (object as { dryRun?: unknown }).dryRun;
+  }
+  const dry = (object as { dryRun?: unknown } | null)?.dryRun;
   const bodyDry = Array.isArray(dry) && dry.length === 1 && dry[0] === 'All';
   if (dry !== undefined && dry !== null && !bodyDry && !(Array.isArray(dry) && dry.length === 0)) {
     throw badRequest('DeleteOptions.dryRun must be ["All"] or absent');
@@ -102,14 +113,20 @@ function warning(text: string): string {
  * full body and recorded durably before a single byte goes upstream.
  */
 export function createGate(deps: GateDeps): Gate {
-  const { config, policy, identifier, store, audit, notifier, upstream, logger } = deps;
+  const { config, policy, identifier, store, audit, notifier, upstream, logger, metrics } = deps;
   const ex = config.execution;
   const safety = config.safety;
 
   /** Appends a record; if the audit log is down, nothing is forwarded (fail closed). */
   async function record(input: AuditInput): Promise<void> {
     try {
+      const elapsed = stopwatch();
       await audit.append(safety.require_approval ? input : { ...input, approval_disabled: true });
+      metrics.auditAppend(elapsed());
+      if (input.risk) {
+        const outcome = OUTCOME_OF[input.event];
+        if (outcome) metrics.decision(String(input.risk), outcome);
+      }
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'audit log unavailable: refusing');
       throw new StatusError(
@@ -121,7 +138,10 @@ export function createGate(deps: GateDeps): Gate {
   }
 
   function decide(kr: KubeRequest, user: UserInfo, object: unknown, oldObject: unknown): Decision {
-    return policy.decide(buildInput(kr, user, object, oldObject, configForPolicy(config)));
+    const elapsed = stopwatch();
+    const d = policy.decide(buildInput(kr, user, object, oldObject, configForPolicy(config)));
+    metrics.policyEval(elapsed());
+    return d;
   }
 
   async function admit(req: IncomingMessage, kr: KubeRequest, signal: AbortSignal): Promise<Admission> {
@@ -154,8 +174,24 @@ export function createGate(deps: GateDeps): Gate {
     }
     const parsed = kr.upgrade ? null : parseBody(kr, body);
     // A binary body is fingerprinted by its bytes (stable across runs) and shown decoded.
-    const object = parsed === NEEDS_DECODE ? await decodeViaDryRun(upstream, req, kr, body) : parsed;
-    applyDeleteOptionsDryRun(kr, object);
+    let object: unknown = parsed;
+    if (parsed === NEEDS_DECODE) {
+      try {
+        object = await decodeViaDryRun(upstream, req, kr, body);
+      } catch (err) {
+        // the apiserver refused the bytes (e.g. AlreadyExists): nothing is forwarded, but it is on record
+        await record({
+          event: 'refused',
+          action: describeRequest(kr),
+          user: user.username,
+          status: 'refused',
+          resource: target(kr),
+          message: (err as Error).message,
+        });
+        throw err;
+      }
+    }
+    applyDeleteOptionsDryRun(kr, object, body.length);
     const fpBody =
       parsed === NEEDS_DECODE
         ? { contentType: kr.contentType, sha256: createHash('sha256').update(body).digest('hex') }
@@ -164,7 +200,12 @@ export function createGate(deps: GateDeps): Gate {
       kr.mutating && ['update', 'patch', 'delete', 'connect', 'create'].includes(kr.verb) && kr.name !== '';
     const oldObject = needsLive ? await fetchLive(upstream, kr, req.headers.authorization) : null;
     const requestId = newRequestId();
-    const fp = fingerprint({ ...kr, user: user.username, body: fpBody });
+    let fp: string;
+    try {
+      fp = fingerprint({ ...kr, user: user.username, body: fpBody });
+    } catch {
+      throw badRequest('request body cannot be canonicalised (non-finite numbers?)');
+    }
     const base: AuditInput = {
       event: 'received',
       request_id: requestId,
@@ -176,7 +217,9 @@ export function createGate(deps: GateDeps): Gate {
     let decision: Decision;
     const input = buildInput(kr, user, object, oldObject, configForPolicy(config));
     try {
+      const elapsed = stopwatch();
       decision = policy.decide(input);
+      metrics.policyEval(elapsed());
     } catch (err) {
       const why = err instanceof PolicyError ? err.message : 'policy evaluation failed';
       await record({
@@ -234,6 +277,7 @@ export function createGate(deps: GateDeps): Gate {
           ),
         },
         done: (o) => {
+          metrics.upstream('write', o.durationMs / 1000);
           const ok = kr.upgrade ? o.status === 101 : o.status >= 200 && o.status < 300;
           // An upgrade the upstream refused opened no stream: nothing ran, so the approval is not spent
           // (kubectl retries a refused WebSocket exec over SPDY with the very same request).
@@ -359,6 +403,7 @@ export function createGate(deps: GateDeps): Gate {
             createdAt: Date.now(),
           });
         const approvers = verdict.use.map((a) => a.approver);
+        if (pending) metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
         return forward(decided, {
           approvers,
           jtis: verdict.use.map((a) => a.jti),
@@ -385,7 +430,8 @@ export function createGate(deps: GateDeps): Gate {
       const left = deadline - Date.now();
       if (left <= 0) throw forbidden(instructions, { name: pending.id, kind: 'kubegate-request' });
       // Approvals may land on another replica: poll the shared store as well as listening locally.
-      const ev = await notifier.wait(fp, Math.min(left, POLL_MS), signal);
+      metrics.held(1);
+      const ev = await notifier.wait(fp, Math.min(left, POLL_MS), signal).finally(() => metrics.held(-1));
       if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
       if (ev === 'timeout') {
         const now = await store.getPending(pending.id);
@@ -470,6 +516,12 @@ export function createGate(deps: GateDeps): Gate {
         throw new ApprovalError('approval is for a different request', 'mismatch');
       if (v.approver === user.username)
         throw new ApprovalError('a requester cannot approve their own request', 'self-approval');
+      if (v.iat * 1000 <= (await store.withdrawnAt(fp))) {
+        throw new ApprovalError(
+          'this approval was signed before the request was rejected or revoked',
+          'invalid',
+        );
+      }
       const stored: StoredApproval = {
         jti: v.jti,
         fingerprint: fp,

@@ -13,16 +13,39 @@ import { AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import { createGate } from './gate.js';
 import { Identifier } from './identify.js';
+import { createMetrics } from './metrics.js';
 import { PolicyEngine } from './policy/engine.js';
 import { createForwarder } from './proxy/forward.js';
 import { createServer } from './server.js';
+import { KubernetesStore } from './state/kubernetes.js';
 import { SqliteStore } from './state/sqlite.js';
-import { loadUpstream } from './upstream.js';
+import type { StateStore } from './state/store.js';
+import { loadUpstream, type Upstream } from './upstream.js';
 
 export interface Running {
   server: https.Server;
   port: number;
   close(graceMs?: number): Promise<void>;
+}
+
+/** The embedded SQLite file by default; the Kubernetes API itself when several replicas share state. */
+async function openStore(config: Config, upstream: Upstream): Promise<StateStore> {
+  if (config.state?.type === 'kubernetes') {
+    return KubernetesStore.open(upstream, {
+      namespace: config.state.namespace,
+      authorization: () => {
+        const auth = upstream.ownAuthorization();
+        if (!auth)
+          throw new Error('state.type kubernetes needs kubegate credentials of its own (upstream token)');
+        return auth;
+      },
+    });
+  }
+  return new SqliteStore(
+    config.state?.type === 'file'
+      ? config.state.path
+      : path.join(path.dirname(config.audit.path), 'kubegate-state.db'),
+  );
 }
 
 function loadJwks(file: string): ApproverJwks {
@@ -67,14 +90,11 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   const interrupted = await markInterrupted(audit);
   if (interrupted.length)
     logger.warn({ requests: interrupted }, 'changes forwarded before a crash have no recorded outcome');
-  const store = new SqliteStore(
-    config.state?.type === 'file'
-      ? config.state.path
-      : path.join(path.dirname(config.audit.path), 'kubegate-state.db'),
-  );
+  const store = await openStore(config, upstream);
+  const metrics = createMetrics({ labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() } });
   let jwks = loadJwks(config.approvers.jwks);
   const notifier = new Notifier();
-  const deps = { config, policy, store, audit, notifier, upstream, logger, jwks: () => jwks };
+  const deps = { config, policy, store, audit, notifier, upstream, logger, metrics, jwks: () => jwks };
   const gate = createGate({
     ...deps,
     identifier: new Identifier(upstream, config.limits.identity_cache_seconds * 1000),

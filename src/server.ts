@@ -94,6 +94,19 @@ export function createServer(deps: ServerDeps): https.Server {
     let kr: KubeRequest;
     let admission: Admission;
     try {
+      // An upgrade carries no body, and a client sends nothing before the 101: bytes that came
+      // early would reach the upstream as a second, undecided request.
+      if (
+        head.length > 0 ||
+        req.headers['transfer-encoding'] ||
+        Number(req.headers['content-length'] ?? 0) > 0
+      ) {
+        throw new StatusError(
+          400,
+          'BadRequest',
+          'an upgrade request must not carry a body or data before the upgrade',
+        );
+      }
       kr = parseRequest(req);
       admission = await gate.admit(req, kr, abort.signal);
     } catch (err) {

@@ -7,23 +7,27 @@
 // normal request in the setup (bench/run.mjs) before any load is sent to it.
 import autocannon from 'autocannon';
 import { headersFor } from './http.mjs';
+import { cpuMs } from './rss.mjs';
 import { median, percentile } from './stats.mjs';
 
 /**
  * @typedef {{ rps: number, p50: number, p99: number, mean: number, count: number,
- *   errors: number, non2xx: number, durationS: number }} LoadResult
+ *   errors: number, non2xx: number, durationS: number, cpuUsPerReq: Record<string, number> }} LoadResult
  */
 
 /**
  * Runs `connections` closed-loop clients for `seconds` against one endpoint.
  * @param {import('./http.mjs').Endpoint} ep
  * @param {{ path: string, method?: string, body?: string, connections: number, seconds: number,
- *   headers?: Record<string,string> }} o
+ *   headers?: Record<string,string>, cpu?: Record<string, number> }} o  cpu: processes (name → pid)
+ *   whose CPU time per request is reported
  * @returns {Promise<LoadResult>}
  */
 export function runLoad(ep, o) {
   /** @type {number[]} */
   const lat = [];
+  const cpuPids = Object.entries(o.cpu ?? {});
+  const cpu0 = cpuPids.map(([, pid]) => cpuMs(pid));
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -42,7 +46,11 @@ export function runLoad(ep, o) {
       (err, result) => {
         if (err) return reject(err);
         const durationS = result.duration || o.seconds;
+        const cpuUsPerReq = Object.fromEntries(
+          cpuPids.map(([name, pid], i) => [name, ((cpuMs(pid) - cpu0[i]) * 1000) / Math.max(1, lat.length)]),
+        );
         resolve({
+          cpuUsPerReq,
           rps: lat.length / durationS,
           p50: percentile(lat, 50),
           p99: percentile(lat, 99),
@@ -80,13 +88,16 @@ export async function interleave(targets, rounds) {
       runs[name].push(res);
     }
   }
-  /** @type {Record<string, { runs: LoadResult[], median: { rps: number, p50: number, p99: number } }>} */
+  /** @type {Record<string, { runs: LoadResult[], median: { rps: number, p50: number, p99: number, cpuUsPerReq: Record<string, number> } }>} */
   const out = {};
   for (const [name, rs] of Object.entries(runs)) {
     const med = (/** @type {(r: LoadResult) => number} */ f) => median(rs.map(f));
+    const cpu = Object.fromEntries(
+      Object.keys(rs[0]?.cpuUsPerReq ?? {}).map((k) => [k, med((r) => r.cpuUsPerReq[k] ?? 0)]),
+    );
     out[name] = {
       runs: rs,
-      median: { rps: med((r) => r.rps), p50: med((r) => r.p50), p99: med((r) => r.p99) },
+      median: { rps: med((r) => r.rps), p50: med((r) => r.p50), p99: med((r) => r.p99), cpuUsPerReq: cpu },
     };
   }
   return out;

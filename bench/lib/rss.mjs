@@ -48,3 +48,31 @@ export function sampleRss(/** @type {number} */ pid, intervalMs = 10) {
 }
 
 export const MB = 1024 * 1024;
+
+/** CPU time (user + system) a process has used so far, in ms (0 once it is gone). */
+export function cpuMs(/** @type {number} */ pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the ")" that ends the command name; utime and stime are fields 14 and 15
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** Pids of the direct children of `pid`, by command name. */
+export function childrenByName(/** @type {number} */ pid) {
+  /** @type {Record<string, number>} */
+  const out = {};
+  try {
+    for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) {
+      if (!c) continue;
+      out[readFileSync(`/proc/${c}/comm`, 'utf8').trim()] = Number(c);
+    }
+  } catch {
+    // gone
+  }
+  return out;
+}

@@ -7,7 +7,8 @@ export const GET_PATH = '/api/v1/namespaces/bench-get/configmaps/small';
 /**
  * @param {{ direct: import('../lib/http.mjs').Endpoint, kubegate: import('../lib/http.mjs').Endpoint,
  *   proxy: import('../lib/http.mjs').Endpoint, admin: import('../lib/http.mjs').Endpoint }} ep
- * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void }} o
+ * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void,
+ *   cpu?: Record<string, number> }} o
  */
 export async function benchGet(ep, o) {
   await mustCall(
@@ -27,9 +28,9 @@ export async function benchGet(ep, o) {
   for (const e of [ep.direct, ep.kubegate, ep.proxy]) await mustCall(e, { path: GET_PATH });
 
   const targets = (/** @type {number} */ connections, /** @type {number} */ seconds) => ({
-    direct: () => runLoad(ep.direct, { path: GET_PATH, connections, seconds }),
-    kubegate: () => runLoad(ep.kubegate, { path: GET_PATH, connections, seconds }),
-    proxy: () => runLoad(ep.proxy, { path: GET_PATH, connections, seconds }),
+    direct: () => runLoad(ep.direct, { path: GET_PATH, connections, seconds, cpu: o.cpu }),
+    kubegate: () => runLoad(ep.kubegate, { path: GET_PATH, connections, seconds, cpu: o.cpu }),
+    proxy: () => runLoad(ep.proxy, { path: GET_PATH, connections, seconds, cpu: o.cpu }),
   });
   o.log(`GET: warm-up ${o.warmupSeconds}s per target`);
   await interleave(targets(32, o.warmupSeconds), 1);

@@ -39,7 +39,7 @@ function heldCounter(/** @type {string} */ file) {
 /**
  * @param {import('../lib/http.mjs').Endpoint} ep  a dedicated kubegate (long hold, high limit)
  * @param {{ pid: number, auditPath: string, count: number, holdSeconds: number, window: number,
- *   log: (s: string) => void }} o
+ *   log: (s: string) => void, keepOpen?: () => Promise<void> }} o
  */
 export async function benchHeld(ep, o) {
   const count = heldCounter(o.auditPath);
@@ -80,41 +80,45 @@ export async function benchHeld(ep, o) {
     reqs.push(req);
   };
 
-  o.log(`held: sending ${o.count} MEDIUM creates (at most ${o.window} not yet held at a time)`);
-  const t0 = performance.now();
-  let sent = 0;
-  let held = 0;
-  let lastLog = t0;
-  const holdDeadline = t0 + o.holdSeconds * 1000 - 5000;
-  while (held < o.count) {
-    held = count() - base;
-    while (sent < o.count && sent - held < o.window) send(sent++);
-    const now = performance.now();
-    if (now - lastLog > 10_000) {
-      o.log(`held: ${held} held, ${sent} sent after ${((now - t0) / 1000).toFixed(0)}s`);
-      lastLog = now;
+  try {
+    o.log(`held: sending ${o.count} MEDIUM creates (at most ${o.window} not yet held at a time)`);
+    const t0 = performance.now();
+    let sent = 0;
+    let held = 0;
+    let lastLog = t0;
+    const holdDeadline = t0 + o.holdSeconds * 1000 - 5000;
+    while (held < o.count) {
+      held = count() - base;
+      while (sent < o.count && sent - held < o.window) send(sent++);
+      const now = performance.now();
+      if (now - lastLog > 10_000) {
+        o.log(`held: ${held} held, ${sent} sent after ${((now - t0) / 1000).toFixed(0)}s`);
+        lastLog = now;
+      }
+      if (now > holdDeadline || errors > 0 || Object.keys(answered).length > 0) break;
+      await sleep(20);
     }
-    if (now > holdDeadline || errors > 0 || Object.keys(answered).length > 0) break;
-    await sleep(20);
+    const rampS = (performance.now() - t0) / 1000;
+    o.log(`held: ${held} held after ${rampS.toFixed(1)}s; reading RSS for 3s`);
+    const sampler = sampleRss(o.pid, 100);
+    await sleep(3000);
+    const s = await sampler.stop();
+    const heldAfter = count() - base;
+    if (o.keepOpen) await o.keepOpen();
+    return {
+      requested: o.count,
+      held: heldAfter,
+      sent,
+      rampSeconds: rampS,
+      heldPerSecond: held / rampS,
+      rssIdleMB: rssIdle / (1024 * 1024),
+      rssHeldMB: s.max / (1024 * 1024),
+      rssPerHeldKB: (s.max - rssIdle) / Math.max(1, heldAfter) / 1024,
+      answeredEarly: answered,
+      clientErrors: errors,
+    };
+  } finally {
+    for (const r of reqs) r.destroy();
+    agent.destroy();
   }
-  const rampS = (performance.now() - t0) / 1000;
-  o.log(`held: ${held} held after ${rampS.toFixed(1)}s; reading RSS for 3s`);
-  const sampler = sampleRss(o.pid, 100);
-  await sleep(3000);
-  const s = await sampler.stop();
-  const heldAfter = count() - base;
-  for (const r of reqs) r.destroy();
-  agent.destroy();
-  return {
-    requested: o.count,
-    held: heldAfter,
-    sent,
-    rampSeconds: rampS,
-    heldPerSecond: held / rampS,
-    rssIdleMB: rssIdle / (1024 * 1024),
-    rssHeldMB: s.max / (1024 * 1024),
-    rssPerHeldKB: (s.max - rssIdle) / Math.max(1, heldAfter) / 1024,
-    answeredEarly: answered,
-    clientErrors: errors,
-  };
 }

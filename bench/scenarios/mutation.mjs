@@ -24,18 +24,20 @@ const load = (
   /** @type {import('../lib/http.mjs').Endpoint} */ ep,
   /** @type {number} */ connections,
   /** @type {number} */ seconds,
-) => runLoad(ep, { method: 'POST', path: SSAR_PATH, body: SSAR_BODY, connections, seconds });
+  /** @type {Record<string, number> | undefined} */ cpu,
+) => runLoad(ep, { method: 'POST', path: SSAR_PATH, body: SSAR_BODY, connections, seconds, cpu });
 
 /**
  * @param {{ direct: import('../lib/http.mjs').Endpoint, kubegate: import('../lib/http.mjs').Endpoint }} ep
- * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void }} o
+ * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void,
+ *   cpu?: Record<string, number> }} o
  */
 export async function benchLowMutation(ep, o) {
   await checkLowMutation(ep.direct, false);
   await checkLowMutation(ep.kubegate);
   const targets = (/** @type {number} */ c, /** @type {number} */ s) => ({
-    direct: () => load(ep.direct, c, s),
-    kubegate: () => load(ep.kubegate, c, s),
+    direct: () => load(ep.direct, c, s, o.cpu),
+    kubegate: () => load(ep.kubegate, c, s, o.cpu),
   });
   o.log(`LOW mutation: warm-up ${o.warmupSeconds}s per target`);
   await interleave(targets(32, o.warmupSeconds), 1);
@@ -50,14 +52,15 @@ export async function benchLowMutation(ep, o) {
 
 /**
  * @param {{ group: import('../lib/http.mjs').Endpoint, each: import('../lib/http.mjs').Endpoint }} ep
- * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void }} o
+ * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void,
+ *   cpu?: Record<string, number> }} o
  */
 export async function benchFsync(ep, o) {
   await checkLowMutation(ep.group);
   await checkLowMutation(ep.each);
   const targets = (/** @type {number} */ s) => ({
-    group: () => load(ep.group, 32, s),
-    each: () => load(ep.each, 32, s),
+    group: () => load(ep.group, 32, s, o.cpu),
+    each: () => load(ep.each, 32, s, o.cpu),
   });
   o.log(`audit fsync: warm-up ${o.warmupSeconds}s per target`);
   await interleave(targets(o.warmupSeconds), 1);

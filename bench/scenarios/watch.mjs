@@ -9,35 +9,45 @@ const NS = 'bench-watch';
 
 /**
  * Opens a watch and records performance.now() for each event line, keyed by type/name/rv.
+ * Does not wait for the response: kubegate sends a watch's response headers only together with
+ * the first event (see the report), so waiting would stall before any change is made.
  * @param {import('../lib/http.mjs').Endpoint} ep
  * @param {string} rv
  */
-async function watchStream(ep, rv) {
+function watchStream(ep, rv) {
   /** @type {Map<string, number>} */
   const arrivals = new Map();
-  const { req, res } = await open(ep, {
+  const t0 = performance.now();
+  const state = { headersMs: Number.NaN, status: 0 };
+  /** @type {import('node:http').ClientRequest | undefined} */
+  let request;
+  const opened = open(ep, {
     path: `/api/v1/namespaces/${NS}/configmaps?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`,
-  });
-  if (res.statusCode !== 200) throw new Error(`watch via ${ep.name}: HTTP ${res.statusCode}`);
-  let buf = '';
-  res.setEncoding('utf8');
-  res.on('data', (/** @type {string} */ chunk) => {
-    const now = performance.now();
-    buf += chunk;
-    let nl = buf.indexOf('\n');
-    while (nl >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.trim()) {
-        const ev = JSON.parse(line);
-        const m = ev.object?.metadata ?? {};
-        arrivals.set(`${ev.type}/${m.name}/${m.resourceVersion}`, now);
+  }).then(({ req, res }) => {
+    request = req;
+    state.headersMs = performance.now() - t0;
+    state.status = res.statusCode ?? 0;
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (/** @type {string} */ chunk) => {
+      const now = performance.now();
+      buf += chunk;
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) {
+          const ev = JSON.parse(line);
+          const m = ev.object?.metadata ?? {};
+          arrivals.set(`${ev.type}/${m.name}/${m.resourceVersion}`, now);
+        }
+        nl = buf.indexOf('\n');
       }
-      nl = buf.indexOf('\n');
-    }
+    });
+    res.on('error', () => {});
   });
-  res.on('error', () => {});
-  return { arrivals, close: () => req.destroy() };
+  opened.catch(() => {});
+  return { arrivals, state, opened, close: () => request?.destroy() };
 }
 
 /**
@@ -46,12 +56,16 @@ async function watchStream(ep, rv) {
  * @param {{ changes: number, gapMs: number, log: (s: string) => void }} o
  */
 export async function benchWatch(ep, o) {
+  /** @type {{ quietHeaders?: { direct: number, kubegate: number } }} */
+  const result = {};
   const list = await mustCall(ep.admin, { path: `/api/v1/namespaces/${NS}/configmaps?limit=1` });
   const rv = list.body.metadata.resourceVersion;
-  const direct = await watchStream(ep.direct, rv);
-  const kubegate = await watchStream(ep.kubegate, rv);
+  const direct = watchStream(ep.direct, rv);
+  const kubegate = watchStream(ep.kubegate, rv);
   try {
-    await sleep(500);
+    await sleep(1000);
+    // how long each watch took to answer with headers while nothing changed
+    const quietHeaders = { direct: direct.state.headersMs, kubegate: kubegate.state.headersMs };
     o.log(`watch: ${o.changes} changes, one every ${o.gapMs} ms`);
     const creates = Math.ceil(o.changes / 2);
     for (let i = 0; i < o.changes; i++) {
@@ -79,6 +93,10 @@ export async function benchWatch(ep, o) {
     ) {
       await sleep(50);
     }
+    await Promise.all([direct.opened, kubegate.opened]);
+    for (const w of [direct, kubegate])
+      if (w.state.status !== 200) throw new Error(`watch answered HTTP ${w.state.status}`);
+    result.quietHeaders = quietHeaders;
   } finally {
     direct.close();
     kubegate.close();
@@ -90,6 +108,7 @@ export async function benchWatch(ep, o) {
     if (tk !== undefined) delays.push(tk - t);
   }
   return {
+    ...result,
     changes: o.changes,
     direct: direct.arrivals.size,
     kubegate: kubegate.arrivals.size,

@@ -127,6 +127,16 @@ export async function verifyApproval(
     throw new ApprovalError(`token subject ${payload.sub} does not own key ${kid}`, 'invalid');
   const iat = payload.iat!;
   const exp = payload.exp!;
+  const now = Math.floor(Date.now() / 1000);
+  const skew = opts.clockToleranceSeconds ?? 30;
+  // iat in the future would let a token outlive the TTL cap; measure the life from now as well
+  if (iat > now + skew) throw new ApprovalError('approval token issued in the future', 'invalid');
+  if (exp - now > opts.maxTtlSeconds + skew) {
+    throw new ApprovalError(
+      `approval token expires in ${exp - now}s; kubegate accepts at most ${opts.maxTtlSeconds}s`,
+      'invalid',
+    );
+  }
   if (exp - iat > opts.maxTtlSeconds) {
     throw new ApprovalError(
       `approval token lives ${exp - iat}s; kubegate accepts at most ${opts.maxTtlSeconds}s`,

@@ -145,6 +145,7 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
         `export KUBEGATE_URL=${url}`,
         `export KUBEGATE_CA=${ca}`,
         'export KUBEGATE_CLUSTER=kubegate',
+        `export KUBEGATE_METRICS_URL=${url}/kubegate/metrics`,
         `export KUBEGATE_AUDIT=${auditPath}`,
         `export KUBEGATE_ADMIN_KUBECONFIG=${adminKubeconfig}`,
         `export KUBEGATE_CONFIG=${configFile}`,

@@ -3,6 +3,8 @@ import { BINARY_TYPES } from './decode.js';
 import type { KubeRequest } from './request.js';
 import { badRequest, StatusError } from './status.js';
 
+const DECODABLE_SUBRESOURCES = new Set(['', 'status', 'scale']);
+
 /** Returned for binary bodies the apiserver must decode for us (see decode.ts). */
 export const NEEDS_DECODE = Symbol('needs-decode');
 
@@ -34,7 +36,8 @@ export function parseBody(kr: KubeRequest, body: Buffer): unknown {
   if (YAML_TYPES.has(kr.contentType)) {
     try {
       // unique keys and few aliases: the policy must see the same document the apiserver decodes
-      return YAML.parse(text, { uniqueKeys: true, maxAliasCount: 0, version: '1.2' });
+      // YAML 1.1 like the apiserver's decoder: `privileged: yes` is true there, so it must be here
+      return YAML.parse(text, { uniqueKeys: true, maxAliasCount: 0, version: '1.1', merge: true });
     } catch (err) {
       throw badRequest(`request body is not valid YAML: ${(err as Error).message}`);
     }
@@ -42,7 +45,9 @@ export function parseBody(kr: KubeRequest, body: Buffer): unknown {
   if (
     BINARY_TYPES.has(kr.contentType) &&
     kr.resourceRequest &&
-    (kr.verb === 'create' || kr.verb === 'update')
+    (kr.verb === 'create' || kr.verb === 'update') &&
+    // only where the apiserver honours dryRun: a TokenRequest "dry run" would mint a real token
+    DECODABLE_SUBRESOURCES.has(kr.subresource)
   ) {
     return NEEDS_DECODE;
   }

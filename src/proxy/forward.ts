@@ -120,6 +120,8 @@ export function createForwarder(
       socket.on('error', () => up.destroy());
       up.on('upgrade', (upRes, upSocket, upHead) => {
         done?.(101);
+        // client bytes go upstream only once the upstream switched protocols (never as a second request)
+        if (head.length) upSocket.write(head);
         socket.write(rawHead(upRes));
         if (upHead.length) socket.write(upHead);
         upSocket.on('error', () => socket.destroy());
@@ -132,8 +134,9 @@ export function createForwarder(
         done?.(upRes.statusCode ?? 0);
         socket.write(rawHead(upRes, true));
         upRes.pipe(socket);
+        // no upgrade: this upstream connection must carry nothing else
+        upRes.on('end', () => up.destroy());
       });
-      if (head.length) up.write(head);
       up.end();
     },
   };

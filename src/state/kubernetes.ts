@@ -35,7 +35,7 @@ export class KubernetesStoreError extends Error {
   }
 }
 
-type Kind = 'pending' | 'approval' | 'jti' | 'dryrun' | 'freeze' | 'snapshot' | 'consumption';
+type Kind = 'pending' | 'approval' | 'jti' | 'dryrun' | 'freeze' | 'snapshot' | 'consumption' | 'withdrawn';
 
 interface ConfigMap {
   apiVersion?: string;
@@ -499,15 +499,21 @@ export class KubernetesStore implements StateStore {
       throw new KubernetesStoreError(`consumption record ${record} exists`, 409);
     const claimed: string[] = [];
     let ok = true;
-    for (const jti of [...jtis].sort()) {
-      if (!(await this.claim(jti, record))) {
-        ok = false;
-        break;
+    try {
+      for (const jti of [...jtis].sort()) {
+        if (!(await this.claim(jti, record))) {
+          ok = false;
+          break;
+        }
+        claimed.push(jti);
       }
-      claimed.push(jti);
+      if (ok) ok = await this.settleConsumption(record, 'committed');
+      else await this.settleConsumption(record, 'aborted');
+    } catch (err) {
+      // the API server failed us midway: give the claims up now rather than after STALE_CONSUMPTION_MS
+      await this.settleConsumption(record, 'aborted').catch(() => false);
+      throw err;
     }
-    if (ok) ok = await this.settleConsumption(record, 'committed');
-    else await this.settleConsumption(record, 'aborted');
     // Clean-up: committed → usedAt is written into each approval; aborted → claims are dropped.
     // A failure here leaves the record in place, which keeps the outcome readable.
     try {
@@ -615,6 +621,22 @@ export class KubernetesStore implements StateStore {
   async hasDryRun(fingerprint: string) {
     const cm = await this.get(nameFor('kg-dryrun', fingerprint, true));
     return cm?.data?.fingerprint === fingerprint;
+  }
+
+  async markWithdrawn(fingerprint: string, at: number) {
+    await this.upsert(
+      this.configMap(
+        nameFor('kg-withdrawn', fingerprint, true),
+        'withdrawn',
+        {},
+        encodeDoc({ fingerprint, at }, 'withdrawn'),
+      ),
+    );
+  }
+
+  async withdrawnAt(fingerprint: string) {
+    const cm = await this.get(nameFor('kg-withdrawn', fingerprint, true));
+    return cm ? decodeDoc<{ at: number }>(cm).at : 0;
   }
 
   async getFreeze() {

@@ -156,6 +156,19 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  async markWithdrawn(fingerprint: string, at: number) {
+    this.db
+      .prepare('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)')
+      .run(`withdrawn:${fingerprint}`, String(at));
+  }
+
+  async withdrawnAt(fingerprint: string) {
+    const r = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(`withdrawn:${fingerprint}`) as
+      | { value: string }
+      | undefined;
+    return r ? Number(r.value) : 0;
+  }
+
   async recordDryRun(fingerprint: string, at: number) {
     this.db.prepare('INSERT OR REPLACE INTO dryruns (fingerprint, at) VALUES (?, ?)').run(fingerprint, at);
   }

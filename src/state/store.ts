@@ -96,6 +96,11 @@ export interface StateStore {
   /** Records a token id used for a non-approval action; false on replay. */
   useJti(jti: string, exp: number): Promise<boolean>;
 
+  /** A reject or revoke withdraws every approval signed up to `at` for this fingerprint, stored or not. */
+  markWithdrawn(fingerprint: string, at: number): Promise<void>;
+  /** When approvals for this fingerprint were last withdrawn (ms), or 0. */
+  withdrawnAt(fingerprint: string): Promise<number>;
+
   recordDryRun(fingerprint: string, at: number): Promise<void>;
   hasDryRun(fingerprint: string): Promise<boolean>;
 

@@ -32,7 +32,9 @@ export function tokenOf(who: Who): string {
 /** The upstream apiserver URL + CA (from admin.kubeconfig). */
 function upstreamTarget(): { url: URL; ca: Buffer } {
   const kc = YAML.parse(readFileSync(path.join(dir, 'admin.kubeconfig'), 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string } }[];
+    clusters: {
+      cluster: { server: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string };
+    }[];
   };
   const c = kc.clusters[0]!.cluster;
   const ca = c['certificate-authority-data']
@@ -134,9 +136,12 @@ export function rawTls(bytes: string | Buffer | (string | Buffer)[], waitMs = 30
   const t = gateTarget();
   return new Promise((resolve) => {
     let out = '';
-    const s = tls.connect({ host: t.url.hostname, port: Number(t.url.port), ca: t.ca, servername: 'localhost' }, () => {
-      for (const b of Array.isArray(bytes) ? bytes : [bytes]) s.write(b);
-    });
+    const s = tls.connect(
+      { host: t.url.hostname, port: Number(t.url.port), ca: t.ca, servername: 'localhost' },
+      () => {
+        for (const b of Array.isArray(bytes) ? bytes : [bytes]) s.write(b);
+      },
+    );
     const timer = setTimeout(() => {
       s.destroy();
       resolve(out);
@@ -216,7 +221,10 @@ export async function deployment(namespace: string, name: string, replicas = 1):
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      },
     },
   });
 }
@@ -393,3 +401,35 @@ export function pbEnvelope(apiVersion: string, kind: string, raw: Buffer): Buffe
 }
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+
+// ---------- audit helpers ----------
+
+/** The highest audit `seq` so far (records after it belong to what a test does next). */
+export function lastSeq(): number {
+  let max = 0;
+  for (const r of auditRecords()) if (typeof r.seq === 'number' && r.seq > max) max = r.seq;
+  return max;
+}
+
+/** Audit records appended after `seq`. */
+export function since(seq: number): Record<string, any>[] {
+  return auditRecords().filter((r) => typeof r.seq === 'number' && r.seq > seq);
+}
+
+/** Records after `seq` that say a non-dry-run request for `target` was forwarded upstream. */
+export function forwardedSince(seq: number, target: string): Record<string, any>[] {
+  return since(seq).filter(
+    (r) => r.event === 'forwarded' && !r.dry_run && String(r.resource ?? '').includes(target),
+  );
+}
+
+/** Records after `seq` that show the gate stopped a request for `target` (held, blocked or refused). */
+export function stoppedSince(seq: number, target: string): Record<string, any>[] {
+  return since(seq).filter(
+    (r) =>
+      ['held', 'blocked', 'rejected'].includes(String(r.event)) && String(r.resource ?? '').includes(target),
+  );
+}
+
+/** A held request, cut short by the client: enough to see it was held, not long enough to wait out the hold. */
+export const HELD_MS = 1500;

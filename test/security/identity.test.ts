@@ -1,0 +1,139 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  configMap,
+  direct,
+  forwardedSince,
+  gate,
+  HELD_MS,
+  lastSeq,
+  ns,
+  rv,
+  since,
+  sleep,
+  stoppedSince,
+} from './helpers.js';
+
+/**
+ * Identity: who the requester is comes from the upstream (SelfSubjectReview with
+ * the caller's own credentials), never from anything the client claims.
+ */
+describe('identity attacks', () => {
+  let n: string;
+  const cm = () => `/api/v1/namespaces/${n}/configmaps/victim`;
+  const patch = {
+    method: 'PATCH',
+    body: { data: { a: 'pwned' } },
+    contentType: 'application/merge-patch+json',
+  };
+
+  beforeAll(async () => {
+    n = await ns('ident');
+    await configMap(n, 'victim');
+  });
+
+  it('anonymous caller (no Authorization) gets 401 on a mutation, object unchanged, refusal not forwarded', async () => {
+    const before = await rv(cm());
+    const seq = lastSeq();
+    const r = await gate(cm(), { ...patch, as: null });
+    expect(r.status).toBe(401);
+    expect(r.json).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    expect(await rv(cm())).toBe(before);
+    expect(forwardedSince(seq, `${n}/configmaps/victim`)).toEqual([]);
+  });
+
+  it('anonymous delete and create are refused too', async () => {
+    const seq = lastSeq();
+    const del = await gate(cm(), { method: 'DELETE', as: null });
+    expect(del.status).toBe(401);
+    const create = await gate(`/api/v1/namespaces/${n}/configmaps`, {
+      method: 'POST',
+      as: null,
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'anon' } },
+    });
+    expect(create.status).toBe(401);
+    expect(await rv(cm())).toBeDefined();
+    expect(await rv(`/api/v1/namespaces/${n}/configmaps/anon`)).toBeUndefined();
+    expect(forwardedSince(seq, n)).toEqual([]);
+  });
+
+  it('a bad bearer token gets 401 (mutation and read), object unchanged', async () => {
+    const before = await rv(cm());
+    const m = await gate(cm(), { ...patch, token: 'not-a-real-token' });
+    expect(m.status).toBe(401);
+    expect(m.json).toMatchObject({ kind: 'Status', code: 401 });
+    const r = await gate(`/api/v1/namespaces/${n}/configmaps`, { token: 'not-a-real-token' });
+    expect(r.status).toBe(401);
+    const basic = await gate(cm(), {
+      ...patch,
+      as: null,
+      headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+    });
+    // a credential the apiserver ignores makes the caller anonymous upstream: still refused
+    expect([401, 403]).toContain(basic.status);
+    expect(basic.json).toMatchObject({ kind: 'Status', status: 'Failure' });
+    expect(await rv(cm())).toBe(before);
+  });
+
+  it('forged identity headers (X-Remote-User/Group, X-Forwarded-User) do not make an anonymous caller anyone', async () => {
+    const before = await rv(cm());
+    const r = await gate(cm(), {
+      ...patch,
+      as: null,
+      headers: {
+        'x-remote-user': 'admin',
+        'x-remote-group': 'system:masters',
+        'x-remote-extra-scopes': 'all',
+        'x-forwarded-user': 'admin',
+        'x-forwarded-groups': 'system:masters',
+      },
+    });
+    expect(r.status).toBe(401);
+    expect(await rv(cm())).toBe(before);
+  });
+
+  it('forged identity headers next to a real token: the decision names the real user (agent), not the forged one', async () => {
+    const before = await rv(cm());
+    const seq = lastSeq();
+    const r = await gate(cm(), {
+      ...patch,
+      headers: { 'x-remote-user': 'alice', 'x-remote-group': 'kubegate:approvers' },
+      timeoutMs: HELD_MS,
+    });
+    // held (or refused) — never forwarded without approval
+    expect(r.timedOut || r.status === 403).toBe(true);
+    await sleep(300);
+    const stopped = stoppedSince(seq, `${n}/configmaps/victim`);
+    expect(stopped.length).toBeGreaterThan(0);
+    expect(stopped.every((s) => s.user === 'agent')).toBe(true);
+    expect(since(seq).some((s) => s.user === 'alice' || s.user === 'admin')).toBe(false);
+    expect(await rv(cm())).toBe(before);
+  });
+
+  it('the upstream still rejects X-Remote-User sent through kubegate (no front-proxy trust)', async () => {
+    // read as anonymous with forged headers: the apiserver must see system:anonymous
+    const r = await gate('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      method: 'POST',
+      as: null,
+      headers: { 'x-remote-user': 'admin', 'x-remote-group': 'system:masters' },
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    // anonymous callers get no "create" at all from kubegate; if the apiserver answered, it must not be admin
+    if (r.status === 201) expect(r.json.status.userInfo.username).not.toBe('admin');
+    else expect(r.status).toBe(401);
+    const who = await gate('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      method: 'POST',
+      headers: { 'x-remote-user': 'admin', 'x-remote-group': 'system:masters' },
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    expect(who.status).toBe(201);
+    expect(who.json.status.userInfo.username).toBe('agent');
+  });
+
+  it('sanity: the admin kubeconfig goes straight to the apiserver (the checks above are meaningful)', async () => {
+    const who = await direct('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      method: 'POST',
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    expect(who.json.status.userInfo.username).toBe('admin');
+  });
+});
