@@ -231,17 +231,32 @@ resource_label := concat("/", [qualified_resource, subresource]) if {
 # whole; a JSON patch contributes each add/replace op's target path joined with every
 # path inside its value. So a rule can ask "does this request set spec.replicas?"
 # without caring how the client spelled the change.
-assignments contains [p, v] if {
+assignments contains [p, shallow(v)] if {
 	not is_array(obj)
 	walk(obj, [p, v])
 }
 
-assignments contains [array.concat(base, q), v] if {
+assignments contains [array.concat(base, q), shallow(v)] if {
 	is_array(obj)
 	some op in obj
 	op.op in {"add", "replace"}
 	base := pointer_segments(op.path)
 	walk(op.value, [q, v])
+}
+
+# Containers are kept as empty stubs: rules test their type, never their content (the
+# content is walked anyway), and a set of whole subtrees is expensive to build and hash.
+shallow(v) := {} if {
+	is_object(v)
+} else := [] if {
+	is_array(v)
+} else := v
+
+# assignments indexed by the last key of their path, built in one pass.
+assigned_at[k] contains [p, v] if {
+	some [p, v] in assignments
+	count(p) > 0
+	k := last_key(p)
 }
 
 # RFC 6901 JSON pointer → path segments ("~1" is "/", "~0" is "~").

@@ -33,34 +33,29 @@ true_flags := {
 }
 
 security_settings contains concat("", [k, "=true"]) if {
-	some [p, v] in assignments
+	some k in true_flags
+	some [_, v] in assigned_at[k]
 	v == true
-	k := last_key(p)
-	k in true_flags
 }
 
 security_settings contains "runAsUser=0" if {
-	some [p, v] in assignments
-	last_key(p) == "runAsUser"
+	some [_, v] in assigned_at.runAsUser
 	v == 0
 }
 
 security_settings contains "runAsNonRoot=false" if {
-	some [p, v] in assignments
-	last_key(p) == "runAsNonRoot"
+	some [_, v] in assigned_at.runAsNonRoot
 	v == false
 }
 
 # A hostPath volume mounts the node's filesystem.
 security_settings contains "hostPath volume" if {
-	some [p, v] in assignments
-	last_key(p) == "hostPath"
+	some [_, v] in assigned_at.hostPath
 	is_object(v)
 }
 
 security_settings contains "hostPort" if {
-	some [p, v] in assignments
-	last_key(p) == "hostPort"
+	some [_, v] in assigned_at.hostPort
 	is_number(v)
 	v > 0
 }
@@ -84,8 +79,8 @@ security_settings contains concat("", ["serviceAccountName=", n]) if {
 service_account_keys := {"serviceAccountName", "serviceAccount"}
 
 new_service_accounts contains v if {
-	some [p, v] in assignments
-	last_key(p) in service_account_keys
+	some k in service_account_keys
+	some [_, v] in assigned_at[k]
 	is_string(v)
 }
 

@@ -244,6 +244,7 @@ export function createApi(deps: ApiDeps): express.Express {
         throw new ApprovalError(`${id} is ${p.status}, not pending`, 'conflict');
       }
       await store.revokeApprovals({ fingerprint: p.fingerprint }, Date.now());
+      await store.markWithdrawn(p.fingerprint, Date.now());
       await audit.append({
         event: 'rejected',
         request_id: id,

@@ -149,6 +149,10 @@ export function createServer(deps: ServerDeps): https.Server {
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const reason =
       code === 431 ? 'request headers too large' : `malformed HTTP request (${err.code ?? err.message})`;
+    // keep reading what the client is still sending, so the answer arrives instead of a reset
+    socket.on('data', () => undefined);
+    socket.resume();
+    setTimeout(() => socket.destroy(), 2000).unref();
     writeStatusToSocket(socket, new StatusError(code, 'BadRequest', reason));
   });
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));

@@ -39,7 +39,7 @@ function heldCounter(/** @type {string} */ file) {
 /**
  * @param {import('../lib/http.mjs').Endpoint} ep  a dedicated kubegate (long hold, high limit)
  * @param {{ pid: number, auditPath: string, count: number, holdSeconds: number, window: number,
- *   log: (s: string) => void, keepOpen?: () => Promise<void> }} o
+ *   log: (s: string) => void }} o
  */
 export async function benchHeld(ep, o) {
   const count = heldCounter(o.auditPath);
@@ -104,7 +104,6 @@ export async function benchHeld(ep, o) {
     await sleep(3000);
     const s = await sampler.stop();
     const heldAfter = count() - base;
-    if (o.keepOpen) await o.keepOpen();
     return {
       requested: o.count,
       held: heldAfter,

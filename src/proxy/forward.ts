@@ -15,6 +15,8 @@ import type { Upstream } from '../upstream.js';
  */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'expect'];
 
+const watches = new WeakSet<IncomingMessage>();
+
 export interface Forwarder {
   /** Streams a request to the upstream. `body` is the buffered body the decision was made on. */
   web(req: IncomingMessage, res: ServerResponse, kr: KubeRequest, body?: Buffer): void;
@@ -58,6 +60,11 @@ export function createForwarder(
       },
     ],
     on: {
+      proxyRes(_proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) {
+        // A quiet watch must still get its headers now, not with the first event:
+        // http-proxy sets them right after this hook, so flush on the next turn.
+        if (watches.has(req)) setImmediate(() => res.headersSent || res.flushHeaders());
+      },
       proxyReq(proxyReq: ClientRequest, req: IncomingMessage) {
         // A decided body is sent as a fixed-length buffer, whatever framing the client used.
         if (req.headers['content-length'] !== undefined) proxyReq.removeHeader('transfer-encoding');
@@ -79,6 +86,7 @@ export function createForwarder(
   return {
     web(req, res, kr, body) {
       prepare(req, kr, false);
+      if (kr.verb === 'watch') watches.add(req);
       if (!body) return void proxy(req, res); // reads stream straight through
       // A mutation's body was read and decided on: forward exactly those bytes.
       delete req.headers['transfer-encoding'];

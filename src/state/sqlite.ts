@@ -27,12 +27,24 @@ export class SqliteStore implements StateStore {
     `);
   }
 
+  private statements = new Map<string, Database.Statement>();
+
+  /** Statements are prepared once: held requests poll the store every second. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   private row(doc: string | undefined): PendingRequest | undefined {
     return doc ? (JSON.parse(doc) as PendingRequest) : undefined;
   }
 
   async getPending(id: string) {
-    const r = this.db.prepare('SELECT doc FROM pending WHERE id = ?').get(id) as { doc: string } | undefined;
+    const r = this.stmt('SELECT doc FROM pending WHERE id = ?').get(id) as { doc: string } | undefined;
     return this.row(r?.doc);
   }
 
@@ -65,29 +77,27 @@ export class SqliteStore implements StateStore {
   async transitionPending(id: string, from: PendingStatus[], to: PendingStatus, message?: string) {
     const tx = this.db.transaction(() => {
       const p = this.row(
-        (this.db.prepare('SELECT doc FROM pending WHERE id = ?').get(id) as { doc: string } | undefined)?.doc,
+        (this.stmt('SELECT doc FROM pending WHERE id = ?').get(id) as { doc: string } | undefined)?.doc,
       );
       if (!p || !from.includes(p.status)) return false;
       p.status = to;
       p.updatedAt = Date.now();
       if (message !== undefined) p.message = message;
-      this.db.prepare('UPDATE pending SET status = ?, doc = ? WHERE id = ?').run(to, JSON.stringify(p), id);
+      this.stmt('UPDATE pending SET status = ?, doc = ? WHERE id = ?').run(to, JSON.stringify(p), id);
       return true;
     });
     return tx.immediate();
   }
 
   async countPending() {
-    return (
-      this.db.prepare("SELECT count(*) AS n FROM pending WHERE status = 'pending'").get() as { n: number }
-    ).n;
+    return (this.stmt("SELECT count(*) AS n FROM pending WHERE status = 'pending'").get() as { n: number }).n;
   }
 
   async addApproval(a: StoredApproval) {
     const tx = this.db.transaction(() => {
-      const seen = this.db.prepare('SELECT 1 FROM used_jti WHERE jti = ?').get(a.jti);
+      const seen = this.stmt('SELECT 1 FROM used_jti WHERE jti = ?').get(a.jti);
       if (seen) return false;
-      this.db.prepare('INSERT INTO used_jti (jti, exp) VALUES (?, ?)').run(a.jti, a.exp);
+      this.stmt('INSERT INTO used_jti (jti, exp) VALUES (?, ?)').run(a.jti, a.exp);
       this.db
         .prepare(
           'INSERT INTO approvals (jti, fingerprint, approver, exp, used_at, revoked_at, doc) VALUES (?, ?, ?, ?, ?, NULL, ?)',
@@ -109,7 +119,7 @@ export class SqliteStore implements StateStore {
 
   async consumeApprovals(jtis: string[], now: number) {
     const tx = this.db.transaction(() => {
-      const upd = this.db.prepare(
+      const upd = this.stmt(
         'UPDATE approvals SET used_at = ? WHERE jti = ? AND used_at IS NULL AND revoked_at IS NULL',
       );
       for (const j of jtis) {
@@ -125,7 +135,7 @@ export class SqliteStore implements StateStore {
   }
 
   async releaseApprovals(jtis: string[]) {
-    const upd = this.db.prepare('UPDATE approvals SET used_at = NULL WHERE jti = ?');
+    const upd = this.stmt('UPDATE approvals SET used_at = NULL WHERE jti = ?');
     this.db.transaction(() => {
       for (const j of jtis) upd.run(j);
     })();
@@ -146,14 +156,11 @@ export class SqliteStore implements StateStore {
       where.push('approver = ?');
       args.push(filter.approver);
     }
-    return this.db.prepare(`UPDATE approvals SET revoked_at = ? WHERE ${where.join(' AND ')}`).run(...args)
-      .changes;
+    return this.stmt(`UPDATE approvals SET revoked_at = ? WHERE ${where.join(' AND ')}`).run(...args).changes;
   }
 
   async useJti(jti: string, exp: number) {
-    return (
-      this.db.prepare('INSERT OR IGNORE INTO used_jti (jti, exp) VALUES (?, ?)').run(jti, exp).changes === 1
-    );
+    return this.stmt('INSERT OR IGNORE INTO used_jti (jti, exp) VALUES (?, ?)').run(jti, exp).changes === 1;
   }
 
   async markWithdrawn(fingerprint: string, at: number) {
@@ -163,31 +170,29 @@ export class SqliteStore implements StateStore {
   }
 
   async withdrawnAt(fingerprint: string) {
-    const r = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(`withdrawn:${fingerprint}`) as
+    const r = this.stmt('SELECT value FROM kv WHERE key = ?').get(`withdrawn:${fingerprint}`) as
       | { value: string }
       | undefined;
     return r ? Number(r.value) : 0;
   }
 
   async recordDryRun(fingerprint: string, at: number) {
-    this.db.prepare('INSERT OR REPLACE INTO dryruns (fingerprint, at) VALUES (?, ?)').run(fingerprint, at);
+    this.stmt('INSERT OR REPLACE INTO dryruns (fingerprint, at) VALUES (?, ?)').run(fingerprint, at);
   }
 
   async hasDryRun(fingerprint: string) {
-    return !!this.db.prepare('SELECT 1 FROM dryruns WHERE fingerprint = ?').get(fingerprint);
+    return !!this.stmt('SELECT 1 FROM dryruns WHERE fingerprint = ?').get(fingerprint);
   }
 
   async getFreeze() {
-    const r = this.db.prepare("SELECT value FROM kv WHERE key = 'freeze'").get() as
-      | { value: string }
-      | undefined;
+    const r = this.stmt("SELECT value FROM kv WHERE key = 'freeze'").get() as { value: string } | undefined;
     return r
       ? (JSON.parse(r.value) as { on: boolean; by?: string; at?: number; reason?: string })
       : { on: false };
   }
 
   async setFreeze(f: { on: boolean; by: string; at: number; reason?: string }) {
-    this.db.prepare("INSERT OR REPLACE INTO kv (key, value) VALUES ('freeze', ?)").run(JSON.stringify(f));
+    this.stmt("INSERT OR REPLACE INTO kv (key, value) VALUES ('freeze', ?)").run(JSON.stringify(f));
   }
 
   async putSnapshot(s: Snapshot) {
@@ -197,7 +202,7 @@ export class SqliteStore implements StateStore {
   }
 
   async getSnapshot(requestId: string) {
-    const r = this.db.prepare('SELECT doc FROM snapshots WHERE request_id = ?').get(requestId) as
+    const r = this.stmt('SELECT doc FROM snapshots WHERE request_id = ?').get(requestId) as
       | { doc: string }
       | undefined;
     return r ? (JSON.parse(r.doc) as Snapshot) : undefined;
