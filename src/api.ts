@@ -98,6 +98,17 @@ export function createApi(deps: ApiDeps): express.Express {
       throw new ApprovalError(`token is for "${v.action}", not "${action}"`, 'invalid');
     return v;
   };
+  /** A single-use action token naming the request in the path, and that request. */
+  const actionOn = async (req: Request, action: 'reject' | 'revoke') => {
+    const v = await verify(req.body?.token, action);
+    const id = String(req.params.id);
+    if (!v.requestIds?.includes(id)) throw new ApprovalError('token does not name this request', 'mismatch');
+    if (!(await store.useJti(v.jti, v.exp)))
+      throw new ApprovalError('token was already used (replay)', 'replayed');
+    const p = await store.getPending(id);
+    if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
+    return { v, id, p };
+  };
   const bearer = (req: Request) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
 
   const route =
@@ -229,14 +240,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.post(
     '/kubegate/v1/requests/:id/reject',
     route(async (req, res) => {
-      const v = await verify(req.body?.token, 'reject');
-      const id = String(req.params.id);
-      if (!v.requestIds?.includes(id))
-        throw new ApprovalError('token does not name this request', 'mismatch');
-      if (!(await store.useJti(v.jti, v.exp)))
-        throw new ApprovalError('token was already used (replay)', 'replayed');
-      const p = await store.getPending(id);
-      if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
+      const { v, id, p } = await actionOn(req, 'reject');
       const reason = v.reason ?? 'no reason given';
       if (
         !(await store.transitionPending(id, ['pending'], 'rejected', `rejected by ${v.approver}: ${reason}`))
@@ -263,14 +267,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.post(
     '/kubegate/v1/requests/:id/revoke',
     route(async (req, res) => {
-      const v = await verify(req.body?.token, 'revoke');
-      const id = String(req.params.id);
-      if (!v.requestIds?.includes(id))
-        throw new ApprovalError('token does not name this request', 'mismatch');
-      if (!(await store.useJti(v.jti, v.exp)))
-        throw new ApprovalError('token was already used (replay)', 'replayed');
-      const p = await store.getPending(id);
-      if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
+      const { v, id, p } = await actionOn(req, 'revoke');
       const n = await store.revokeApprovals({ fingerprint: p.fingerprint }, Date.now());
       await store.markWithdrawn(p.fingerprint, Date.now());
       await audit.append({

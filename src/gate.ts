@@ -20,7 +20,13 @@ import type { PolicyEngine } from './policy/engine.js';
 import { buildInput, type UserInfo } from './policy/input.js';
 import { readBody } from './proxy/body.js';
 import type { Admission, Gate } from './server.js';
-import type { PendingDetail, PendingRequest, StateStore, StoredApproval } from './state/store.js';
+import {
+  type PendingDetail,
+  type PendingRequest,
+  pendingDetail,
+  type StateStore,
+  type StoredApproval,
+} from './state/store.js';
 import type { Upstream } from './upstream.js';
 
 export interface GateDeps {
@@ -341,24 +347,8 @@ export function createGate(deps: GateDeps): Gate {
     for (const token of headerTokens) await acceptHeaderToken(token, fp, user, decided);
 
     const detail: PendingDetail = {
-      verb: kr.verb,
-      group: kr.group,
-      version: kr.version,
-      resource: kr.resource,
-      subresource: kr.subresource,
-      namespace: kr.namespace,
-      name: kr.name,
-      path: kr.path,
-      query: kr.query,
-      contentType: kr.contentType,
-      body: fpBody,
+      ...pendingDetail(kr, fpBody, oldObject, decision),
       ...(parsed === NEEDS_DECODE ? { decoded: object } : {}),
-      oldObject,
-      ...(resourceVersionOf(oldObject) ? { resourceVersion: resourceVersionOf(oldObject)! } : {}),
-      override_required: decision.override_required,
-      approvals_required: decision.approvals,
-      dry_run_first: decision.dry_run_first,
-      policy: decision.policy,
     };
 
     let pending = await store.findPendingByFingerprint(fp);

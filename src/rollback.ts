@@ -5,7 +5,13 @@ import { type KubeRequest, parseRequest } from './kube/request.js';
 import { StatusError } from './kube/status.js';
 import type { PolicyEngine } from './policy/engine.js';
 import { buildInput } from './policy/input.js';
-import type { PendingDetail, PendingRequest, Snapshot, StateStore } from './state/store.js';
+import {
+  type PendingDetail,
+  type PendingRequest,
+  pendingDetail,
+  type Snapshot,
+  type StateStore,
+} from './state/store.js';
 import type { Upstream } from './upstream.js';
 
 /** Server-set metadata that must not be sent back when re-creating or restoring an object. */
@@ -169,25 +175,7 @@ export async function proposeRollback(
     createdAt: now,
     updatedAt: now,
     detail: {
-      verb: kr.verb,
-      group: kr.group,
-      version: kr.version,
-      resource: kr.resource,
-      subresource: kr.subresource,
-      namespace: kr.namespace,
-      name: kr.name,
-      path: kr.path,
-      query: kr.query,
-      contentType: 'application/json',
-      body: plan.body,
-      oldObject: current,
-      ...(current?.metadata?.resourceVersion
-        ? { resourceVersion: String(current.metadata.resourceVersion) }
-        : {}),
-      override_required: decision.override_required,
-      approvals_required: decision.approvals,
-      dry_run_first: false,
-      policy: decision.policy,
+      ...pendingDetail(kr, plan.body, current, { ...decision, dry_run_first: false }),
       rollbackOf: originalId,
       rollbackPlan: { steps: plan.steps, effect: plan.effect },
     },

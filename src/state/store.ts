@@ -47,6 +47,47 @@ export interface PendingDetail {
   rollbackPlan?: { steps: string[]; effect: string };
 }
 
+/** The detail approvers see for one request, from its parsed form, body, live object and decision. */
+export function pendingDetail(
+  kr: Pick<
+    PendingDetail,
+    | 'verb'
+    | 'group'
+    | 'version'
+    | 'resource'
+    | 'subresource'
+    | 'namespace'
+    | 'name'
+    | 'path'
+    | 'query'
+    | 'contentType'
+  >,
+  body: unknown,
+  oldObject: unknown,
+  decision: { override_required: boolean; approvals: number; dry_run_first: boolean; policy: string },
+): PendingDetail {
+  const rv = (oldObject as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+  return {
+    verb: kr.verb,
+    group: kr.group,
+    version: kr.version,
+    resource: kr.resource,
+    subresource: kr.subresource,
+    namespace: kr.namespace,
+    name: kr.name,
+    path: kr.path,
+    query: kr.query,
+    contentType: kr.contentType,
+    body,
+    oldObject,
+    ...(typeof rv === 'string' ? { resourceVersion: rv } : {}),
+    override_required: decision.override_required,
+    approvals_required: decision.approvals,
+    dry_run_first: decision.dry_run_first,
+    policy: decision.policy,
+  };
+}
+
 export interface StoredApproval {
   jti: string;
   fingerprint: string;
