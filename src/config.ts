@@ -64,6 +64,8 @@ export const ConfigSchema = z.strictObject({
       auto_approve_low_risk: z.boolean().default(true),
       require_dry_run: z.boolean().default(false),
       hold_seconds: z.number().min(0).max(600).default(30),
+      /** After a Deployment/StatefulSet change, wait this long for the rollout to settle (0: do not check). */
+      validate_rollout_seconds: z.number().min(0).max(3600).default(0),
       max_token_ttl_seconds: z.number().int().positive().max(86_400).default(900),
     })
     .prefault({}),

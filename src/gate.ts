@@ -11,7 +11,7 @@ import type { Config } from './config.js';
 import { ANONYMOUS, type Identifier } from './identify.js';
 import { NEEDS_DECODE, parseBody } from './kube/body.js';
 import { decodeViaDryRun } from './kube/decode.js';
-import { fetchLive, resourceVersionOf } from './kube/live.js';
+import { fetchLive, objectPath, resourceVersionOf } from './kube/live.js';
 import { describeRequest, hasImpersonation, type KubeRequest } from './kube/request.js';
 import { badRequest, forbidden, StatusError } from './kube/status.js';
 import { type Metrics, stopwatch } from './metrics.js';
@@ -28,6 +28,7 @@ import {
   type StoredApproval,
 } from './state/store.js';
 import type { Upstream } from './upstream.js';
+import { needsValidation, validateRollout } from './validate.js';
 
 export interface GateDeps {
   config: Config;
@@ -305,6 +306,28 @@ export function createGate(deps: GateDeps): Gate {
               logger.error({ err: err.message, request_id: id }, 'cannot record the outcome'),
             );
           if (ok && kr.dryRun) void store.recordDryRun(fp, Date.now());
+          const path = objectPath(kr);
+          if (
+            ok &&
+            !kr.dryRun &&
+            ex.validate_rollout_seconds > 0 &&
+            path &&
+            needsValidation(kr.group, kr.resource)
+          ) {
+            void validateRollout(
+              upstream,
+              req.headers.authorization,
+              path,
+              id,
+              ex.validate_rollout_seconds * 1000,
+            )
+              .then((rec) =>
+                audit.append({ ...rec, action: event.action, resource: event.resource, user: event.user }),
+              )
+              .catch((err: Error) =>
+                logger.error({ err: err.message, request_id: id }, 'cannot record the rollout check'),
+              );
+          }
           if (keep) {
             void store
               .releaseApprovals(extra.jtis!)

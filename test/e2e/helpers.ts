@@ -84,8 +84,9 @@ export async function freshNamespace(prefix: string): Promise<string> {
 }
 
 /** Real approve-cli as one of the dev approvers. */
-export function approveCli(args: string[], as: 'alice' | 'bob' = 'alice'): Promise<RunResult> {
+export function approveCli(args: string[], as: 'alice' | 'bob' = 'alice', url?: string): Promise<RunResult> {
   const env = devEnv();
+  if (url) env.KUBEGATE_URL = url;
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -129,3 +129,60 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
     ]);
   });
 });
+
+describe('post-execution check', () => {
+  it('records validated when a Deployment rollout settles, validation_failed with the rollback command when it does not', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { startExtraKubegate } = await import('./helpers.js');
+    const ns = await freshNamespace('validate');
+    expect(
+      (await admin(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns])).code,
+    ).toBe(0);
+    const kg = await startExtraKubegate('validate', {
+      execution: { validate_rollout_seconds: 6, hold_seconds: 15 },
+    });
+    try {
+      const approveWhileHeld = async (args: string[]) => {
+        const run = kubectl(['--kubeconfig', kg.kubeconfig, ...args]);
+        let id = '';
+        for (let i = 0; i < 100 && !id; i++) {
+          const r = await approveCli(['list', '-o', 'json'], 'alice', kg.url);
+          type Item = { id: string; target: string; status: string };
+          const parsed = JSON.parse(r.stdout || '[]') as Item[] | { items: Item[] };
+          id =
+            (Array.isArray(parsed) ? parsed : parsed.items).find(
+              (p) => p.target === `${ns}/deployments/web` && p.status === 'pending',
+            )?.id ?? '';
+          if (!id) await new Promise((r2) => setTimeout(r2, 200));
+        }
+        expect((await approveCli(['approve', id], 'alice', kg.url)).code).toBe(0);
+        expect((await run).code).toBe(0);
+        return id;
+      };
+      const records = () =>
+        readFileSync(kg.auditFile, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const waitFor = async (id: string) => {
+        for (let i = 0; i < 100; i++) {
+          const r = records().find((x) => x.request_id === id && String(x.event).startsWith('valid'));
+          if (r) return r;
+          await new Promise((r2) => setTimeout(r2, 200));
+        }
+        throw new Error(`no rollout check recorded for ${id}`);
+      };
+      // no kubelet here: two replicas never become ready
+      const up = await approveWhileHeld(['scale', 'deployment', 'web', '--replicas=2', '-n', ns]);
+      const failed = await waitFor(up);
+      expect(failed.event).toBe('validation_failed');
+      expect(failed.message).toContain(`approve-cli rollback ${up}`);
+      expect(failed.expected).toMatchObject({ replicas: 2 });
+      // zero replicas settle once the controllers have scaled the ReplicaSet down
+      const down = await approveWhileHeld(['scale', 'deployment', 'web', '--replicas=0', '-n', ns]);
+      expect((await waitFor(down)).event).toBe('validated');
+    } finally {
+      await kg.stop();
+    }
+  });
+});
