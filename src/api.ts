@@ -12,6 +12,7 @@ import {
 import type { AuditLog } from './audit/log.js';
 import { redact } from './audit/redact.js';
 import type { Config } from './config.js';
+import { kubeCall } from './kube/client.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyEngine } from './policy/engine.js';
 import { executeRollback, proposeRollback } from './rollback.js';
@@ -137,9 +138,28 @@ export function createApi(deps: ApiDeps): express.Express {
       .then((text) => res.type(deps.metrics!.contentType).send(text))
       .catch(next);
   });
-  app.get('/kubegate/readyz', (_req, res) => {
+  // Ready only with a loaded policy, a writable audit log and an upstream that answers (checked at most every 5 s).
+  let upstreamOk = { at: 0, ok: false };
+  const upstreamAnswers = async (): Promise<boolean> => {
+    if (Date.now() - upstreamOk.at < 5000) return upstreamOk.ok;
+    const auth = deps.upstream.ownAuthorization();
+    const r = await kubeCall(deps.upstream, {
+      path: '/readyz',
+      ...(auth ? { authorization: auth } : {}),
+      timeoutMs: 3000,
+    }).catch(() => undefined);
+    upstreamOk = { at: Date.now(), ok: r?.status === 200 };
+    return upstreamOk.ok;
+  };
+  app.get('/kubegate/readyz', (_req, res, next) => {
     if (!audit.healthy) return fail(res, 503, 'ServiceUnavailable', 'audit log is not writable');
-    res.json({ ready: true, policy: deps.policyVersion() });
+    upstreamAnswers()
+      .then((ok) =>
+        ok
+          ? res.json({ ready: true, policy: deps.policyVersion() })
+          : fail(res, 503, 'ServiceUnavailable', 'the upstream API server does not answer'),
+      )
+      .catch(next);
   });
 
   app.get(

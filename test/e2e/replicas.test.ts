@@ -43,7 +43,7 @@ function ping(url: string, ca: Buffer): Promise<number> {
   });
 }
 
-async function startReplica(name: string): Promise<Replica> {
+async function startReplica(name: string, holdSeconds = 0): Promise<Replica> {
   const port = await freePort();
   const config = {
     listen: { address: '127.0.0.1', port },
@@ -54,7 +54,7 @@ async function startReplica(name: string): Promise<Replica> {
     approvers: { jwks: path.join(dir, 'approvers.jwks.json') },
     audit: { path: path.join(work, name, 'actions-log.jsonl') },
     state: { type: 'kubernetes', namespace: stateNs },
-    execution: { hold_seconds: 0 },
+    execution: { hold_seconds: holdSeconds },
   };
   const file = path.join(work, `${name}.yaml`);
   writeFileSync(file, YAML.stringify(config));
@@ -186,6 +186,35 @@ describe('two kubegate replicas sharing state through the Kubernetes API', () =>
     await Promise.all([via(a, cmd), via(b, cmd), via(a, cmd), via(b, cmd)]);
     expect(forwarded(a, id) + forwarded(b, id)).toBe(1);
     const got = await kubectl(['get', 'configmap', 'race', '-n', ns, '-o', 'jsonpath={.data.k}'], {
+      as: 'admin',
+    });
+    expect(got.stdout).toBe('v');
+  });
+
+  it('a replica killed while a request is held: the other serves on and the approval is not lost', async () => {
+    const [a, b] = replicas as [Replica, Replica];
+    const c = await startReplica('kg-c', 30);
+    const ns = await freshNamespace('replicas');
+    expect((await kubectl(['create', 'configmap', 'survivor', '-n', ns], { as: 'admin' })).code).toBe(0);
+    const cmd = ['patch', 'configmap', 'survivor', '-n', ns, '-p', '{"data":{"k":"v"}}'];
+    const held = via(c, cmd);
+    let id = '';
+    type Item = { id: string; target: string };
+    for (let i = 0; i < 100 && !id; i++) {
+      const l = await approveVia(b, ['list', '-o', 'json']);
+      const parsed = JSON.parse(l.stdout || '[]') as Item[] | { items: Item[] };
+      const items = Array.isArray(parsed) ? parsed : parsed.items;
+      id = items.find((p) => p.target === `${ns}/configmaps/survivor`)?.id ?? '';
+      if (!id) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(id).toMatch(/^req-/);
+    c.child.kill('SIGKILL');
+    expect((await held).code).not.toBe(0); // its client loses the connection
+    expect((await approveVia(b, ['approve', id])).code).toBe(0);
+    const run = await via(b, cmd);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await via(a, cmd)).code).not.toBe(0); // used once
+    const got = await kubectl(['get', 'configmap', 'survivor', '-n', ns, '-o', 'jsonpath={.data.k}'], {
       as: 'admin',
     });
     expect(got.stdout).toBe('v');
