@@ -195,6 +195,57 @@ export function createApi(deps: ApiDeps): express.Express {
     }),
   );
 
+  /**
+   * A server-side dry run of a held request, as its requester (kubegate's own credentials with
+   * Impersonate-User/Group), so approvers see what the apiserver would make of it.
+   */
+  app.get(
+    '/kubegate/v1/requests/:id/dryrun',
+    route(async (req, res) => {
+      await verify(bearer(req), 'read');
+      const p = await store.getPending(String(req.params.id));
+      if (!p) return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
+      const d = p.detail;
+      const auth = deps.upstream.ownAuthorization();
+      const binary = d.decoded !== undefined;
+      const method = { create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE' }[d.verb];
+      // only where the apiserver honours dryRun (a TokenRequest "dry run" would mint a token)
+      const honoured = d.resource !== '' && ['', 'status', 'scale'].includes(d.subresource);
+      if (!auth || !method || binary || !honoured) {
+        res.json({
+          available: false,
+          reason: !auth
+            ? 'kubegate has no credentials of its own'
+            : `no dry run for ${d.verb}${binary ? ' with a binary body' : ''}`,
+        });
+        return;
+      }
+      const query = new URLSearchParams();
+      for (const [k, vs] of Object.entries(d.query))
+        for (const v of vs) if (k !== 'dryRun') query.append(k, v);
+      query.set('dryRun', 'All');
+      const headers: Record<string, string> = { 'impersonate-user': p.requester };
+      const r = await kubeCall<Record<string, unknown>>(deps.upstream, {
+        method,
+        path: `${d.path}?${query.toString()}`,
+        authorization: auth,
+        headers,
+        ...(d.body !== null && d.body !== undefined
+          ? { body: d.body, contentType: d.contentType || 'application/json' }
+          : {}),
+        impersonateGroups: (p.requesterGroups ?? []).filter((g) => g !== 'system:authenticated'),
+      });
+      const ok = r.status >= 200 && r.status < 300;
+      res.json({
+        available: true,
+        status: r.status,
+        ...(ok
+          ? { object: redact(r.body, p.target) }
+          : { message: (r.body as { message?: string } | null)?.message ?? `HTTP ${r.status}` }),
+      });
+    }),
+  );
+
   app.post(
     '/kubegate/v1/approvals',
     route(async (req, res) => {

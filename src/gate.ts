@@ -501,6 +501,7 @@ export function createGate(deps: GateDeps): Gate {
       fingerprint: fp,
       status: 'pending',
       requester: user.username,
+      requesterGroups: user.groups,
       risk: d.risk,
       reasons: d.reasons,
       target: target(kr, detail.decoded ?? detail.body),

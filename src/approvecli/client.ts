@@ -1,6 +1,7 @@
 import type { ApproverKeyFile } from '../approval/keys.js';
 import { type ApprovalClaims, signApproval } from '../approval/token.js';
 import { ApiStatusError } from './errors.js';
+import type { DryRunView } from './render.js';
 import type { Transport } from './transport.js';
 import {
   asFreeze,
@@ -87,6 +88,11 @@ export class KubegateClient {
 
   async get(id: string): Promise<PendingView> {
     return asPendingView(await this.read(`/kubegate/v1/requests/${encodeURIComponent(id)}`));
+  }
+
+  /** The apiserver's dry run of a held request; never fatal for `show`. */
+  async dryRun(id: string): Promise<DryRunView> {
+    return (await this.read(`/kubegate/v1/requests/${encodeURIComponent(id)}/dryrun`)) as DryRunView;
   }
 
   async approve(token: string): Promise<{ approved: string[]; approver: string }> {

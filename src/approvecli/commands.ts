@@ -69,9 +69,15 @@ async function fetchVerified(
 
 export async function show(cmd: Remote<'show'>, ctx: CommandContext): Promise<number> {
   const { view, fingerprint } = await fetchVerified(ctx, cmd.id);
-  ctx.stdout.write(
-    cmd.output === 'json' ? `${JSON.stringify(view, null, 2)}\n` : renderShow(view, ctx.now(), fingerprint),
-  );
+  if (cmd.output === 'json') {
+    ctx.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    return 0;
+  }
+  // the preview is a help, not a gate: an older kubegate or a failed call just leaves it out
+  const dry = await ctx.client
+    .dryRun(cmd.id)
+    .catch((err: Error) => ({ available: false, reason: err.message }));
+  ctx.stdout.write(renderShow(view, ctx.now(), fingerprint, dry));
   return 0;
 }
 

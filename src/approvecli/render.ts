@@ -1,6 +1,7 @@
 import type { PendingDetail } from '../state/store.js';
 import { describeChange } from './change.js';
 import { describeAction, formatQuery, httpMethod } from './describe.js';
+import { diffValues, renderChange } from './diff.js';
 import { rollbackPlan } from './rollback.js';
 import type { FreezeState, PendingList, PendingView } from './types.js';
 
@@ -70,7 +71,33 @@ function requestLines(d: PendingDetail): string[] {
 }
 
 /** Everything an approver needs to decide: who, what, why, the diff, the way back. `fingerprint` is the verified one. */
-export function renderShow(p: PendingView, now: number, fingerprint: string): string {
+/** The apiserver's own preview of a held request (kubegate runs it as the requester with dryRun=All). */
+export interface DryRunView {
+  available: boolean;
+  reason?: string;
+  status?: number;
+  object?: unknown;
+  message?: string;
+}
+
+/** Fields the apiserver sets on every write: noise in a preview diff. */
+const VOLATILE = /^metadata\.(resourceVersion|generation|managedFields|creationTimestamp|uid)|^status\./;
+
+function dryRunLines(d: PendingDetail, dry: DryRunView | undefined): string[] {
+  if (!dry) return [];
+  if (!dry.available) return ['', `server-side dry run: not available (${dry.reason ?? 'unknown'})`];
+  if (dry.status === undefined || dry.status >= 300) {
+    return ['', `server-side dry run: the apiserver REFUSED it (HTTP ${dry.status}): ${dry.message ?? ''}`];
+  }
+  const changes = diffValues(d.oldObject ?? null, dry.object ?? null).filter((c) => !VOLATILE.test(c.path));
+  return [
+    '',
+    `server-side dry run (as the requester): HTTP ${dry.status}; live object -> result:`,
+    ...(changes.length ? changes.map((c) => `  ${renderChange(c)}`) : ['  (no change to the object)']),
+  ];
+}
+
+export function renderShow(p: PendingView, now: number, fingerprint: string, dry?: DryRunView): string {
   const d = p.detail;
   const out: string[] = [];
   out.push(`${p.id}   ${p.status}, ${age(now - p.createdAt)} old`);
@@ -104,6 +131,7 @@ export function renderShow(p: PendingView, now: number, fingerprint: string): st
   const change = describeChange(d);
   out.push('', `change: ${change.title}`, ...change.lines.map((l) => `  ${l}`));
   for (const n of change.notes) out.push(`  note: ${n}`);
+  out.push(...dryRunLines(d, dry));
   out.push('', 'rollback plan:', ...rollbackPlan(p.id, d, change).map((l) => `  ${l}`));
   return `${out.join('\n')}\n`;
 }

@@ -16,6 +16,8 @@ export interface KubeCallOptions {
   body?: unknown;
   contentType?: string;
   timeoutMs?: number;
+  /** Sent as repeated Impersonate-Group headers (kubegate's own calls only). */
+  impersonateGroups?: string[];
 }
 
 /**
@@ -24,7 +26,8 @@ export interface KubeCallOptions {
  */
 export function kubeCall<T = unknown>(upstream: Upstream, opts: KubeCallOptions): Promise<KubeResponse<T>> {
   const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  const headers: Record<string, string | string[]> = { accept: 'application/json', ...opts.headers };
+  if (opts.impersonateGroups?.length) headers['impersonate-group'] = opts.impersonateGroups;
   if (opts.authorization) headers.authorization = opts.authorization;
   if (payload) {
     headers['content-type'] = opts.contentType ?? 'application/json';

@@ -10,6 +10,8 @@ export interface PendingRequest {
   fingerprint: string;
   status: PendingStatus;
   requester: string;
+  /** The requester's groups as the upstream reported them (used to preview the change as them). */
+  requesterGroups?: string[];
   risk: string;
   reasons: string[];
   /** "default/deployments/api" — used to spot conflicting changes to the same object. */

@@ -186,3 +186,26 @@ describe('post-execution check', () => {
     }
   });
 });
+
+describe('show previews a held change with a server-side dry run', () => {
+  it('runs the held request with dryRun=All as the requester and diffs the result against the live object', async () => {
+    const ns = await freshNamespace('preview');
+    expect(
+      (await admin(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns])).code,
+    ).toBe(0);
+    const held = kubectl(['scale', 'deployment', 'web', '--replicas=3', '-n', ns]);
+    const p = await waitForPending(`${ns}/deployments/web`);
+    const show = await approveCli(['show', p.id]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/server-side dry run \(as the requester\): HTTP 200/);
+    const preview = show.stdout.slice(show.stdout.indexOf('server-side dry run'));
+    expect(preview).toMatch(/spec\.replicas/);
+    expect(preview).toMatch(/\b1\b[^\n]*\b3\b/);
+    // the preview changed nothing
+    expect(
+      (await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).stdout,
+    ).toBe('1');
+    expect((await approveCli(['reject', p.id, '--reason', 'preview only'])).code).toBe(0);
+    expect((await held).code).not.toBe(0);
+  });
+});
