@@ -13,6 +13,7 @@ import type { AuditLog } from './audit/log.js';
 import { redact } from './audit/redact.js';
 import type { Config } from './config.js';
 import { kubeCall } from './kube/client.js';
+import { honoursDryRun } from './kube/decode.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyEngine } from './policy/engine.js';
 import { executeRollback, proposeRollback } from './rollback.js';
@@ -209,9 +210,7 @@ export function createApi(deps: ApiDeps): express.Express {
       const auth = deps.upstream.ownAuthorization();
       const binary = d.decoded !== undefined;
       const method = { create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE' }[d.verb];
-      // only where the apiserver honours dryRun (a TokenRequest "dry run" would mint a token)
-      const honoured = d.resource !== '' && ['', 'status', 'scale'].includes(d.subresource);
-      if (!auth || !method || binary || !honoured) {
+      if (!auth || !method || binary || !honoursDryRun(d)) {
         res.json({
           available: false,
           reason: !auth

@@ -10,7 +10,7 @@ import type { AuditInput, AuditLog } from './audit/log.js';
 import type { Config } from './config.js';
 import { ANONYMOUS, type Identifier } from './identify.js';
 import { NEEDS_DECODE, parseBody } from './kube/body.js';
-import { decodeViaDryRun } from './kube/decode.js';
+import { decodeViaDryRun, honoursDryRun } from './kube/decode.js';
 import { fetchLive, objectPath, resourceVersionOf } from './kube/live.js';
 import { describeRequest, hasImpersonation, type KubeRequest } from './kube/request.js';
 import { badRequest, forbidden, StatusError } from './kube/status.js';
@@ -53,10 +53,6 @@ const OUTCOME_OF: Record<string, 'forwarded' | 'held' | 'blocked' | 'rejected' |
 
 /** How often a held request re-reads the store (approvals may arrive through another replica). */
 const POLL_MS = 1000;
-
-/** Subresources on which the apiserver honours dryRun; elsewhere (exec, token…) a "dry run" would run. */
-const DRY_RUN_SUBRESOURCES = new Set(['', 'status', 'scale']);
-const DRY_RUN_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 /**
  * A DELETE with a body is decided by its DeleteOptions: the apiserver then ignores the
@@ -345,12 +341,7 @@ export function createGate(deps: GateDeps): Gate {
     };
 
     // A server-side dry run changes nothing: it runs without approval (and is how approvers preview a change).
-    if (
-      kr.dryRun &&
-      kr.resourceRequest &&
-      DRY_RUN_VERBS.has(kr.verb) &&
-      DRY_RUN_SUBRESOURCES.has(kr.subresource)
-    ) {
+    if (kr.dryRun && kr.resourceRequest && honoursDryRun(kr)) {
       return forward(decided);
     }
     if (decision.risk === 'LOW' && ex.auto_approve_low_risk) return forward(decided);

@@ -32,7 +32,3 @@ export async function generateApproverKey(
 export function writeJwksFile(file: string, keys: ApproverJwks['keys']): void {
   writeFileSync(file, `${JSON.stringify({ keys }, null, 2)}\n`);
 }
-
-export function readJson<T>(file: string): T {
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
-}

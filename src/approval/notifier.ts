@@ -17,10 +17,6 @@ export class Notifier {
     this.ee.emit(fingerprint, ev);
   }
 
-  notifyAll(ev: HoldEvent): void {
-    for (const name of this.ee.eventNames()) this.ee.emit(name, ev);
-  }
-
   /** Resolves with the next event for a fingerprint, or 'timeout' / 'aborted'. */
   wait(fingerprint: string, ms: number, signal: AbortSignal): Promise<HoldEvent | 'timeout' | 'aborted'> {
     return new Promise((resolve) => {

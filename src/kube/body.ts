@@ -1,9 +1,7 @@
 import YAML from 'yaml';
-import { BINARY_TYPES } from './decode.js';
+import { BINARY_TYPES, honoursDryRun } from './decode.js';
 import type { KubeRequest } from './request.js';
 import { badRequest, StatusError } from './status.js';
-
-const DECODABLE_SUBRESOURCES = new Set(['', 'status', 'scale']);
 
 /** Returned for binary bodies the apiserver must decode for us (see decode.ts). */
 export const NEEDS_DECODE = Symbol('needs-decode');
@@ -46,8 +44,7 @@ export function parseBody(kr: KubeRequest, body: Buffer): unknown {
     BINARY_TYPES.has(kr.contentType) &&
     kr.resourceRequest &&
     (kr.verb === 'create' || kr.verb === 'update') &&
-    // only where the apiserver honours dryRun: a TokenRequest "dry run" would mint a real token
-    DECODABLE_SUBRESOURCES.has(kr.subresource)
+    honoursDryRun(kr)
   ) {
     return NEEDS_DECODE;
   }

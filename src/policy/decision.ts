@@ -59,7 +59,3 @@ export function validateDecision(raw: unknown, policy: string): Decision {
     policy,
   };
 }
-
-export function riskAtLeast(r: Risk, floor: Risk): boolean {
-  return RISKS.indexOf(r) >= RISKS.indexOf(floor);
-}
