@@ -4,7 +4,12 @@
 //        node bench/policy-eval.mjs --dump DIR    → writes each input to DIR/<name>.json, e.g. for
 //        `opa eval --profile -d policies/ -i DIR/pod-create.json data.kubegate.decision`
 // BENCH_POLICY_BUNDLE=DIR evaluates another compiled bundle (policy.wasm + data.json) than dist/policy.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Beside each figure it prints two floors measured in the same process: an empty policy on the
+// same input (the cost of moving the input into wasm), and a pure-CPU loop of the same median
+// (this machine's scheduling noise at that duration).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -147,28 +152,83 @@ if (process.argv[2] === '--dump') {
   process.exit(0);
 }
 
-const bundle = process.env.BENCH_POLICY_BUNDLE ?? path.join(root, 'dist', 'policy');
-const engine = await PolicyEngine.load(bundle, pino({ level: 'silent' }));
-/** @type {Record<string, { risk: string, reasons: string[], p50: number, p99: number, mean: number, n: number, inputBytes: number }>} */
-const out = {};
-for (const [name, input] of Object.entries(cases)) {
-  let d = engine.decide(input);
-  for (let i = 0; i < warmup; i++) d = engine.decide(input);
+/** Compiles bench/empty-policy with the OPA CLI from the Go build cache into a bundle dir. */
+function emptyBundle() {
+  const opa = path.join(
+    process.env.KUBEGATE_BIN ??
+      path.join(process.env.KUBEGATE_CACHE ?? path.join(os.homedir(), '.cache', 'kubegate'), 'bin'),
+    'opa',
+  );
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kubegate-empty-policy-'));
+  const tar = path.join(dir, 'bundle.tar.gz');
+  execFileSync(opa, [
+    'build',
+    '-t',
+    'wasm',
+    '-e',
+    'kubegate/decision',
+    path.join(root, 'bench', 'empty-policy'),
+    '-o',
+    tar,
+  ]);
+  execFileSync('tar', ['-xzf', tar, '-C', dir, '--no-same-owner', '/policy.wasm', '/data.json'], {
+    stdio: 'ignore',
+  });
+  return dir;
+}
+
+/** µs per call of f, after a warm-up. @param {() => unknown} f */
+function measure(f) {
+  for (let i = 0; i < warmup; i++) f();
   const us = new Float64Array(iterations);
   for (let i = 0; i < iterations; i++) {
     const t0 = process.hrtime.bigint();
-    engine.decide(input);
+    f();
     us[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
+  return us;
+}
+
+/** A pure-CPU loop (no allocation, no wasm) with about the given median, to show the machine's tail. */
+function cpuNoise(/** @type {number} */ medianUs) {
+  let n = 1000;
+  const spin = () => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Math.sqrt(i + s);
+    return s;
+  };
+  for (let i = 0; i < warmup; i++) spin();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 200; i++) spin();
+  const perSpin = Number(process.hrtime.bigint() - t0) / 1000 / 200;
+  n = Math.max(1, Math.round((n * medianUs) / perSpin));
+  const us = measure(spin);
+  return { p50: percentile(us, 50), p99: percentile(us, 99) };
+}
+
+const silent = pino({ level: 'silent' });
+const bundle = process.env.BENCH_POLICY_BUNDLE ?? path.join(root, 'dist', 'policy');
+const engine = await PolicyEngine.load(bundle, silent);
+const empty = await PolicyEngine.load(emptyBundle(), silent);
+/** @type {Record<string, object>} */
+const out = {};
+for (const [name, input] of Object.entries(cases)) {
+  const d = engine.decide(input);
+  const us = measure(() => engine.decide(input));
+  const floor = measure(() => empty.decide(input));
+  const p50 = percentile(us, 50);
   out[name] = {
     risk: d.risk,
     reasons: d.reasons,
-    p50: percentile(us, 50),
+    p50,
     p99: percentile(us, 99),
     mean: us.reduce((a, b) => a + b, 0) / us.length,
     n: iterations,
     inputBytes: JSON.stringify(input).length,
+    emptyPolicy: { p50: percentile(floor, 50), p99: percentile(floor, 99) },
+    cpuNoise: cpuNoise(p50),
   };
 }
 engine.close();
+empty.close();
 process.stdout.write(`${JSON.stringify(out)}\n`);

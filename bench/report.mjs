@@ -313,6 +313,17 @@ export function report(r) {
           '≤ 100 µs p99',
         ),
       ]);
+      if (v.emptyPolicy && v.cpuNoise) {
+        rows.push([
+          '',
+          '  floors: empty policy | CPU loop, µs p50/p99',
+          '',
+          `${fmt(v.emptyPolicy.p50, 0)}/${fmt(v.emptyPolicy.p99, 0)} | ${fmt(v.cpuNoise.p50, 0)}/${fmt(v.cpuNoise.p99, 0)}`,
+          '',
+          '',
+          '',
+        ]);
+      }
       first = false;
     }
   }

@@ -4,17 +4,17 @@ package kubegate
 
 # An agent: a listed username, a username with a listed prefix (e.g. the
 # ServiceAccounts of the agents namespace), or a member of a listed group.
-is_agent if username in string_set("agent_users")
+is_agent if username in agent_users
 
 is_agent if {
-	some prefix in string_set("agent_user_prefixes")
+	some prefix in agent_user_prefixes
 	prefix != ""
 	startswith(username, prefix)
 }
 
 is_agent if {
 	some g in user_groups
-	g in string_set("agent_groups")
+	g in agent_groups
 }
 
 # An agent opening a shell or a tunnel is never routine, wherever it is.

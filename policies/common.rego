@@ -187,6 +187,12 @@ block_production if setting("block_production") == true
 
 kubegate_namespace := setting("kubegate_namespace")
 
+agent_users := string_set("agent_users")
+
+agent_groups := string_set("agent_groups")
+
+agent_user_prefixes := string_set("agent_user_prefixes")
+
 in_production_namespace if {
 	namespace != ""
 	namespace in production_namespaces

@@ -3,10 +3,12 @@
 package kubegate
 
 # --- security settings ---------------------------------------------------------
-# The body is searched at any depth (see `assignments`), so a Pod, a Deployment's
-# template, a CronJob's job template, a custom resource or a patch of any format
-# are all caught. A full update that keeps an existing setting is flagged too:
-# the request does set it.
+# Objects of the built-in kinds that embed a pod spec are read only where their
+# schema puts one (the API server drops fields it does not know, so a setting
+# anywhere else has no effect); this keeps the common case - a Pod or a workload -
+# cheap. Anything else (custom resources, other kinds, JSON patches) is searched
+# at any depth (see `assignments`). A full update that keeps an existing setting
+# is flagged too: the request does set it.
 
 rule_findings contains {
 	"rule": "security.settings",
@@ -22,39 +24,136 @@ rule_findings contains {
 # named anything); those writes have their own rules in config.rego.
 data_only if is_resource("", {"configmaps", "secrets"})
 
-# Settings that weaken isolation when set to true.
-true_flags := {
-	"privileged",
-	"allowPrivilegeEscalation",
-	"hostNetwork",
-	"hostPID",
-	"hostIPC",
-	"automountServiceAccountToken",
+# Where the pod spec sits in each built-in kind that has one.
+pod_spec_paths := {
+	"": {
+		"pods": ["spec"],
+		"podtemplates": ["template", "spec"],
+		"replicationcontrollers": ["spec", "template", "spec"],
+	},
+	"apps": {
+		"deployments": ["spec", "template", "spec"],
+		"replicasets": ["spec", "template", "spec"],
+		"statefulsets": ["spec", "template", "spec"],
+		"daemonsets": ["spec", "template", "spec"],
+	},
+	"batch": {
+		"jobs": ["spec", "template", "spec"],
+		"cronjobs": ["spec", "jobTemplate", "spec", "template", "spec"],
+	},
 }
 
-security_settings contains concat("", [k, "=true"]) if {
-	some k in true_flags
+# The body is an object of a kind whose schema is known (not a JSON patch).
+pod_spec_path := pod_spec_paths[group][resource] if {
+	subresource == ""
+	is_object(obj)
+}
+
+security_settings := pod_spec_settings if pod_spec_path
+
+else := any_depth_settings
+
+# Settings that weaken isolation when set to true.
+pod_flags := {"hostNetwork", "hostPID", "hostIPC", "automountServiceAccountToken"}
+
+context_flags := {"privileged", "allowPrivilegeEscalation"}
+
+true_flags := pod_flags | context_flags
+
+service_account_keys := {"serviceAccountName", "serviceAccount"}
+
+# --- in a known pod spec ---
+
+pod_spec := object.get(obj, pod_spec_path, null)
+
+containers := [c |
+	some list in ["containers", "initContainers", "ephemeralContainers"]
+	some c in pod_spec[list]
+	is_object(c)
+]
+
+# The pod's and every container's securityContext.
+security_contexts := array.concat(
+	[sc | sc := pod_spec.securityContext; is_object(sc)],
+	[sc | some c in containers; sc := c.securityContext; is_object(sc)],
+)
+
+pod_spec_settings contains concat("", [k, "=true"]) if {
+	some k in pod_flags
+	pod_spec[k] == true
+}
+
+pod_spec_settings contains concat("", [k, "=true"]) if {
+	some sc in security_contexts
+	some k in context_flags
+	sc[k] == true
+}
+
+pod_spec_settings contains "runAsUser=0" if {
+	some sc in security_contexts
+	sc.runAsUser == 0
+}
+
+pod_spec_settings contains "runAsNonRoot=false" if {
+	some sc in security_contexts
+	sc.runAsNonRoot == false
+}
+
+pod_spec_settings contains "hostProcess=true" if {
+	some sc in security_contexts
+	sc.windowsOptions.hostProcess == true
+}
+
+pod_spec_settings contains "hostPath volume" if {
+	some v in pod_spec.volumes
+	is_object(v.hostPath)
+}
+
+pod_spec_settings contains "hostPort" if {
+	some c in containers
+	some port in c.ports
+	is_number(port.hostPort)
+	port.hostPort > 0
+}
+
+pod_spec_settings contains concat("", ["capabilities.add ", c]) if {
+	some sc in security_contexts
+	some c in sc.capabilities.add
+	is_string(c)
+}
+
+pod_spec_settings contains concat("", ["serviceAccountName=", n]) if {
+	some k in service_account_keys
+	n := pod_spec[k]
+	is_string(n)
+	not n in old_service_accounts
+}
+
+# --- at any depth ---
+
+any_depth_settings contains concat("", [k, "=true"]) if {
+	some k in (true_flags | {"hostProcess"})
 	some [_, v] in assigned_at[k]
 	v == true
 }
 
-security_settings contains "runAsUser=0" if {
+any_depth_settings contains "runAsUser=0" if {
 	some [_, v] in assigned_at.runAsUser
 	v == 0
 }
 
-security_settings contains "runAsNonRoot=false" if {
+any_depth_settings contains "runAsNonRoot=false" if {
 	some [_, v] in assigned_at.runAsNonRoot
 	v == false
 }
 
 # A hostPath volume mounts the node's filesystem.
-security_settings contains "hostPath volume" if {
+any_depth_settings contains "hostPath volume" if {
 	some [_, v] in assigned_at.hostPath
 	is_object(v)
 }
 
-security_settings contains "hostPort" if {
+any_depth_settings contains "hostPort" if {
 	some [_, v] in assigned_at.hostPort
 	is_number(v)
 	v > 0
@@ -62,7 +161,7 @@ security_settings contains "hostPort" if {
 
 # Each capability in securityContext.capabilities.add, whether the whole list,
 # one element, or a JSON-patch append (".../add/-") is sent.
-security_settings contains concat("", ["capabilities.add ", c]) if {
+any_depth_settings contains concat("", ["capabilities.add ", c]) if {
 	some [p, c] in assignments
 	is_string(c)
 	some i
@@ -72,21 +171,25 @@ security_settings contains concat("", ["capabilities.add ", c]) if {
 
 # A different ServiceAccount gives the pods different API permissions. "default"
 # and the names the live object already uses are no change.
-security_settings contains concat("", ["serviceAccountName=", n]) if {
-	some n in (new_service_accounts - old_service_accounts)
-}
-
-service_account_keys := {"serviceAccountName", "serviceAccount"}
-
-new_service_accounts contains v if {
+any_depth_settings contains concat("", ["serviceAccountName=", n]) if {
 	some k in service_account_keys
-	some [_, v] in assigned_at[k]
-	is_string(v)
+	some [_, n] in assigned_at[k]
+	is_string(n)
+	not n in old_service_accounts
 }
 
 old_service_accounts contains "default"
 
 old_service_accounts contains v if {
+	pod_spec_path
+	is_object(old_obj)
+	some k in service_account_keys
+	v := object.get(old_obj, array.concat(pod_spec_path, [k]), null)
+	is_string(v)
+}
+
+old_service_accounts contains v if {
+	not pod_spec_path
 	walk(old_obj, [p, v])
 	last_key(p) in service_account_keys
 	is_string(v)

@@ -176,3 +176,37 @@ test_security_cert_manager_negative if {
 	r := result with input as req_input({"verb": "list", "group": "cert-manager.io", "resource": "certificates"}, null)
 	not fired("security.cert_manager", r)
 }
+
+test_security_settings_custom_resource_any_depth if {
+	# a custom resource's schema is unknown: its body is searched at any depth
+	r := result with input as req_input(
+		{"verb": "create", "group": "argoproj.io", "resource": "rollouts", "namespace": "default"},
+		{"metadata": {"name": "api"}, "spec": {"workload": {"pod": {"containers": [container({"privileged": true})]}}}},
+	)
+	fired("security.settings", r)
+	"privileged=true" in r.settings
+}
+
+test_security_settings_known_kind_only_in_pod_spec if {
+	# a Deployment field outside the pod spec is not in its schema: the API server drops it
+	r := result with input as req_input(
+		{"verb": "create", "group": "apps", "resource": "deployments", "namespace": "default"},
+		{"metadata": {"name": "api"}, "spec": {"extra": {"privileged": true}, "template": {"spec": {"containers": []}}}},
+	)
+	not fired("security.settings", r)
+}
+
+test_security_settings_every_pod_spec_location if {
+	every c in [
+		[{"verb": "create", "resource": "pods"}, {"spec": {"initContainers": [container({"privileged": true})]}}],
+		[{"verb": "create", "resource": "podtemplates"}, {"template": {"spec": {"hostPID": true}}}],
+		[{"verb": "create", "resource": "replicationcontrollers"}, {"spec": {"template": {"spec": {"hostNetwork": true}}}}],
+		[{"verb": "create", "group": "batch", "resource": "jobs"}, {"spec": {"template": {"spec": {"ephemeralContainers": [container({"runAsUser": 0})]}}}}],
+		[{"verb": "create", "group": "batch", "resource": "cronjobs"}, {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"volumes": [{"hostPath": {"path": "/"}}]}}}}}}],
+		[{"verb": "patch", "group": "apps", "resource": "statefulsets", "name": "db"}, {"spec": {"template": {"spec": {"securityContext": {"windowsOptions": {"hostProcess": true}}}}}}],
+	] {
+		r := result with input as req_input(object.union({"namespace": "default"}, c[0]), c[1])
+		fired("security.settings", r)
+		r.decision.risk == "HIGH"
+	}
+}
