@@ -32,7 +32,15 @@ export const ConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8443),
     })
     .prefault({}),
-  tls: z.strictObject({ cert: z.string(), key: z.string() }),
+  tls: z.strictObject({
+    cert: z.string(),
+    key: z.string(),
+    /**
+     * The cluster's client CA. When set, callers may authenticate with a client certificate it
+     * issued; kubegate verifies it and acts upstream as that user by impersonation.
+     */
+    client_ca: z.string().optional(),
+  }),
   upstream: z
     .strictObject({
       kubeconfig: z.string().optional(),
@@ -110,7 +118,11 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   }
   const c = r.data;
   const abs = (p: string) => path.resolve(baseDir, p);
-  c.tls = { cert: abs(c.tls.cert), key: abs(c.tls.key) };
+  c.tls = {
+    cert: abs(c.tls.cert),
+    key: abs(c.tls.key),
+    ...(c.tls.client_ca ? { client_ca: abs(c.tls.client_ca) } : {}),
+  };
   c.policy.bundle = abs(c.policy.bundle);
   c.approvers.jwks = abs(c.approvers.jwks);
   c.audit.path = abs(c.audit.path);

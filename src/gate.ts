@@ -7,6 +7,7 @@ import type { ApproverJwks } from './approval/keys.js';
 import type { Notifier } from './approval/notifier.js';
 import { ApprovalError, verifyApproval } from './approval/token.js';
 import type { AuditInput, AuditLog } from './audit/log.js';
+import { upstreamCredentials } from './clientcert.js';
 import type { Config } from './config.js';
 import { ANONYMOUS, type Identifier } from './identify.js';
 import { NEEDS_DECODE, parseBody } from './kube/body.js';
@@ -201,7 +202,7 @@ export function createGate(deps: GateDeps): Gate {
         : withoutDryRun(kr, object);
     const needsLive =
       kr.mutating && ['update', 'patch', 'delete', 'connect', 'create'].includes(kr.verb) && kr.name !== '';
-    const oldObject = needsLive ? await fetchLive(upstream, kr, req.headers.authorization) : null;
+    const oldObject = needsLive ? await fetchLive(upstream, kr, upstreamCredentials(req)) : null;
     const requestId = newRequestId();
     let fp: string;
     try {
@@ -312,7 +313,7 @@ export function createGate(deps: GateDeps): Gate {
           ) {
             void validateRollout(
               upstream,
-              req.headers.authorization,
+              upstreamCredentials(req),
               path,
               id,
               ex.validate_rollout_seconds * 1000,

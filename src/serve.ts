@@ -10,6 +10,7 @@ import type { ApproverJwks } from './approval/keys.js';
 import { Notifier } from './approval/notifier.js';
 import { markInterrupted } from './audit/interrupted.js';
 import { AuditLog } from './audit/log.js';
+import { useClientCertificate } from './clientcert.js';
 import type { Config } from './config.js';
 import { createGate } from './gate.js';
 import { Identifier } from './identify.js';
@@ -68,6 +69,11 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     ...(config.upstream.ca ? { caFile: config.upstream.ca } : {}),
     ...(config.upstream.token_file ? { tokenFile: config.upstream.token_file } : {}),
   });
+  if (config.tls.client_ca && !upstream.ownAuthorization()) {
+    throw new Error(
+      'tls.client_ca needs kubegate credentials of its own upstream (it impersonates certificate users)',
+    );
+  }
   if (!config.safety.require_approval) {
     logger.warn('safety.require_approval is false: changes are forwarded WITHOUT approval (not recommended)');
   }
@@ -104,7 +110,14 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     logger.warn({ err: err.message, method: req.method, url: req.url }, 'upstream error'),
   );
   const server = createServer({
-    tls: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
+    tls: {
+      cert: readFileSync(config.tls.cert),
+      key: readFileSync(config.tls.key),
+      ...(config.tls.client_ca ? { clientCa: readFileSync(config.tls.client_ca) } : {}),
+    },
+    ...(config.tls.client_ca
+      ? { credentials: (req, kr) => useClientCertificate(req, kr, upstream.ownAuthorization) }
+      : {}),
     forwarder,
     gate,
     api: (req, res) => api(req, res),

@@ -24,7 +24,10 @@ export interface Admission {
 }
 
 export interface ServerDeps {
-  tls: { cert: Buffer; key: Buffer };
+  /** clientCa: when set, callers may present a client certificate it issued (verified, never required). */
+  tls: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /** Establishes the caller's upstream credentials (the client-certificate stage) or throws a StatusError. */
+  credentials?: (req: IncomingMessage, kr: KubeRequest) => void;
   forwarder: Forwarder;
   gate: Gate;
   /** Handles kubegate's own API under /kubegate/ (approvals, health). */
@@ -53,6 +56,7 @@ export function createServer(deps: ServerDeps): https.Server {
     let admission: Admission;
     try {
       kr = parseRequest(req);
+      deps.credentials?.(req, kr);
       admission = await gate.admit(req, kr, abort.signal);
     } catch (err) {
       const se = asStatusError(err);
@@ -108,6 +112,7 @@ export function createServer(deps: ServerDeps): https.Server {
         );
       }
       kr = parseRequest(req);
+      deps.credentials?.(req, kr);
       admission = await gate.admit(req, kr, abort.signal);
     } catch (err) {
       writeStatusToSocket(socket, asStatusError(err));
@@ -131,6 +136,9 @@ export function createServer(deps: ServerDeps): https.Server {
     {
       cert: deps.tls.cert,
       key: deps.tls.key,
+      // A client certificate is asked for but optional: token callers send none. Verification is
+      // against the cluster's client CA only; an unverified one is refused per request (401).
+      ...(deps.tls.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: deps.tls.clientCa } : {}),
       maxHeaderSize: deps.maxHeaderBytes ?? 64 * 1024,
       // long watches and held requests are normal; only the header phase is bounded
       requestTimeout: 0,
@@ -149,11 +157,33 @@ export function createServer(deps: ServerDeps): https.Server {
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const reason =
       code === 431 ? 'request headers too large' : `malformed HTTP request (${err.code ?? err.message})`;
-    // keep reading what the client is still sending, so the answer arrives instead of a reset
-    socket.on('data', () => undefined);
+    // Answer first, close later ("lingering close"): a client still sending a huge header would
+    // get a reset instead of the answer if kubegate closed while its bytes were unread. So the
+    // Status goes out now, and the socket is closed once the client has been quiet for 200 ms
+    // (at most 3 s); what arrives meanwhile is read and dropped, never parsed.
+    const body = JSON.stringify(new StatusError(code, 'BadRequest', reason).toStatus());
+    socket.write(
+      `HTTP/1.1 ${code} ${code === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    let quiet: NodeJS.Timeout | undefined;
+    const close = () => {
+      clearTimeout(quiet);
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    const cap = setTimeout(close, 3000);
+    cap.unref();
+    const restartQuiet = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(() => {
+        clearTimeout(cap);
+        close();
+      }, 200);
+      quiet.unref();
+    };
+    socket.on('data', restartQuiet);
     socket.resume();
-    setTimeout(() => socket.destroy(), 2000).unref();
-    writeStatusToSocket(socket, new StatusError(code, 'BadRequest', reason));
+    restartQuiet();
   });
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
   return server;

@@ -40,7 +40,7 @@ export function needsValidation(group: string, resource: string): boolean {
  */
 export async function validateRollout(
   upstream: Upstream,
-  authorization: string | undefined,
+  credentials: Record<string, string | string[]>,
   objectPath: string,
   requestId: string,
   timeoutMs: number,
@@ -48,7 +48,7 @@ export async function validateRollout(
   const deadline = Date.now() + timeoutMs;
   let last: WorkloadStatus | undefined;
   for (;;) {
-    const r = await kubeCall<WorkloadStatus>(upstream, { path: objectPath, authorization }).catch(
+    const r = await kubeCall<WorkloadStatus>(upstream, { path: objectPath, headers: credentials }).catch(
       () => undefined,
     );
     if (r?.status === 200) {

@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository (or installed package) root: dist/dev/ → ../.. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Where test/cluster/build.sh puts etcd, kube-apiserver, kube-controller-manager, kubectl and opa. */
 export function binDir(): string {

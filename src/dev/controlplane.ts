@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { binary } from './binaries.js';
+import { binary, repoRoot } from './binaries.js';
 import { freePort } from './ports.js';
 
 /** Static-token users of the local control plane (token file, RBAC bound at start). */
@@ -16,6 +16,12 @@ export interface ControlPlane {
   /** The apiserver's self-signed serving certificate, which is also its CA. */
   caFile: string;
   tokens: Record<UserName, string>;
+  /** The CA the apiserver trusts for client certificates (--client-ca-file). */
+  clientCaFile: string;
+  /** carol: a user who authenticates with a client certificate from that CA (CN carol, O kubegate:developers). */
+  carolCert: { cert: string; key: string };
+  /** The apiserver's own audit log (Metadata level, writes only). */
+  auditLog: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -74,15 +80,20 @@ function failIfExited(procs: Proc[], logDir: string): void {
   }
 }
 
-/** Writes a kubeconfig for one user (token auth) against one server. */
+/** Writes a kubeconfig for one user (a bearer token, or a client certificate's files) against one server. */
 export function writeKubeconfig(
   file: string,
   server: string,
   caFile: string,
   user: string,
-  token: string,
+  credential: string | { cert: string; key: string },
 ): void {
   const ca = readFileSync(caFile).toString('base64');
+  const b64 = (f: string) => readFileSync(f).toString('base64');
+  const auth =
+    typeof credential === 'string'
+      ? `token: ${credential}`
+      : `client-certificate-data: ${b64(credential.cert)}\n    client-key-data: ${b64(credential.key)}`;
   writeFileSync(
     file,
     `apiVersion: v1
@@ -95,7 +106,7 @@ clusters:
 users:
 - name: ${user}
   user:
-    token: ${token}
+    ${auth}
 contexts:
 - name: ${user}@local
   context: {cluster: local, user: ${user}, namespace: default}
@@ -136,6 +147,24 @@ export async function startControlPlane(
   const saKey = path.join(pki, 'sa.key');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(saKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+
+  // Client-certificate users, as real clusters have them: a client CA and one user, carol.
+  execFileSync(
+    'bash',
+    [path.join(repoRoot, 'certs', 'make-client-cert.sh'), pki, 'carol', 'carol', 'kubegate:developers'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const clientCaFile = path.join(pki, 'client-ca.crt');
+  const carolCert = { cert: path.join(pki, 'carol.crt'), key: path.join(pki, 'carol.key') };
+  // The apiserver's audit log shows who really acted (and as whom, when kubegate impersonates).
+  const auditPolicy = path.join(pki, 'audit-policy.yaml');
+  writeFileSync(
+    auditPolicy,
+    'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: None\n  verbs: [get, list, watch]\n- level: Metadata\n',
+  );
+  const auditLog = path.join(logDir, 'apiserver-audit.log');
 
   const [etcdPort, peerPort, apiPort, kcmPort] = await Promise.all([
     freePort(),
@@ -184,6 +213,9 @@ export async function startControlPlane(
           `--service-account-signing-key-file=${saKey}`,
           '--authorization-mode=RBAC',
           `--token-auth-file=${tokenFile}`,
+          `--client-ca-file=${clientCaFile}`,
+          `--audit-policy-file=${auditPolicy}`,
+          `--audit-log-path=${auditLog}`,
           '--endpoint-reconciler-type=none',
           '--allow-privileged=true',
           '--profiling=false',
@@ -234,7 +266,7 @@ export async function startControlPlane(
         ),
       );
     }
-    return { url, caFile, tokens, dir, stop };
+    return { url, caFile, tokens, clientCaFile, carolCert, auditLog, dir, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { generateApproverKey, writeJwksFile } from '../approval/keys.js';
@@ -10,9 +9,8 @@ import { loadConfig } from '../config.js';
 import { kubeCall } from '../kube/client.js';
 import { type Running, serve } from '../serve.js';
 import { loadUpstream } from '../upstream.js';
+import { repoRoot } from './binaries.js';
 import { type ControlPlane, startControlPlane, writeKubeconfig } from './controlplane.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface DevOptions {
   dir: string;
@@ -51,6 +49,8 @@ async function bootstrapRbac(cp: ControlPlane): Promise<void> {
     { name: 'kubegate-agents-admin', role: 'cluster-admin', group: 'kubegate:agents' },
     { name: 'kubegate-approvers-view', role: 'view', group: 'kubegate:approvers' },
     { name: 'kubegate-proxies-admin', role: 'cluster-admin', group: 'kubegate:proxies' },
+    // carol (client certificate) may change namespaced objects, as a developer would
+    { name: 'kubegate-developers-edit', role: 'edit', group: 'kubegate:developers' },
   ];
   for (const b of bindings) {
     const r = await kubeCall(upstream, {
@@ -118,7 +118,7 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
     mkdirSync(path.dirname(auditPath), { recursive: true });
     const config = {
       listen: { address: '127.0.0.1', port: opts.port },
-      tls: { cert: 'certs/serving.crt', key: 'certs/serving.key' },
+      tls: { cert: 'certs/serving.crt', key: 'certs/serving.key', client_ca: cp.clientCaFile },
       upstream: { kubeconfig: 'upstream.kubeconfig' },
       cluster_name: 'kubegate',
       policy: { bundle: path.join(repoRoot, 'dist', 'policy') },
@@ -138,6 +138,8 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
     // approvers as Kubernetes users through kubegate too: what a self-approval attempt looks like
     for (const u of ['alice', 'bob'] as const)
       writeKubeconfig(path.join(dir, `${u}.kubeconfig`), url, ca, u, cp.tokens[u]);
+    // a client-certificate user through kubegate (kubegate verifies it and impersonates carol upstream)
+    writeKubeconfig(path.join(dir, 'carol.kubeconfig'), url, ca, 'carol', cp.carolCert);
     writeFileSync(
       path.join(dir, 'env'),
       [
@@ -149,6 +151,7 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
         `export KUBEGATE_AUDIT=${auditPath}`,
         `export KUBEGATE_ADMIN_KUBECONFIG=${adminKubeconfig}`,
         `export KUBEGATE_CONFIG=${configFile}`,
+        `export KUBEGATE_APISERVER_AUDIT=${cp.auditLog}`,
         '',
       ].join('\n'),
     );

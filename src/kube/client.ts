@@ -12,7 +12,7 @@ export interface KubeCallOptions {
   path: string;
   /** Raw `Authorization` header value to send (the caller's own credentials). */
   authorization?: string | undefined;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
   body?: unknown;
   contentType?: string;
   timeoutMs?: number;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { upstreamCredentials } from '../clientcert.js';
 import type { Upstream } from '../upstream.js';
 import type { KubeRequest } from './request.js';
 import { StatusError, type StatusReason } from './status.js';
@@ -39,9 +40,7 @@ export function decodeViaDryRun(
     'content-type': String(req.headers['content-type']),
     'content-length': String(body.length),
   };
-  if (req.headers.authorization) headers.authorization = req.headers.authorization;
-  for (const [k, v] of Object.entries(req.headers))
-    if (k.startsWith('impersonate-') && v !== undefined) headers[k] = v;
+  Object.assign(headers, upstreamCredentials(req));
   return new Promise((resolve, reject) => {
     const up = https.request(
       {

@@ -17,11 +17,11 @@ export function objectPath(kr: KubeRequest): string | undefined {
 export async function fetchLive(
   upstream: Upstream,
   kr: KubeRequest,
-  authorization: string | undefined,
+  credentials: Record<string, string | string[]>,
 ): Promise<Record<string, unknown> | null> {
   const p = objectPath(kr);
   if (!p) return null;
-  const r = await kubeCall<Record<string, unknown>>(upstream, { path: p, authorization });
+  const r = await kubeCall<Record<string, unknown>>(upstream, { path: p, headers: credentials });
   return r.status === 200 && r.body && typeof r.body === 'object' ? r.body : null;
 }
 

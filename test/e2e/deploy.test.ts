@@ -153,6 +153,16 @@ describe('deploy/ Kustomize base', () => {
       'clusterrolebinding.rbac.authorization.k8s.io/kubegate-impersonate-client-cert-users',
     );
     expect(r.stdout).toContain('deployment.apps/kubegate');
+    // the component also mounts the cluster client CA for tls.client_ca
+    const built = await kubectl(['kustomize', tmp], { as: 'admin' });
+    expect(built.code, built.stderr).toBe(0);
+    const dep = YAML.parseAllDocuments(built.stdout)
+      .map((d) => d.toJSON() as { kind: string; spec?: { template: { spec: PodSpec } } })
+      .find((d) => d.kind === 'Deployment');
+    if (!dep?.spec) throw new Error(`no Deployment in:\n${built.stdout}`);
+    const pod = dep.spec.template.spec;
+    expect(pod.volumes.map((v) => v.configMap?.name)).toContain('kubegate-client-ca');
+    expect(pod.containers[0]!.volumeMounts.map((m) => m.mountPath)).toContain('/etc/kubegate/client-ca');
   });
 });
 

@@ -29,10 +29,11 @@ export interface RunResult {
 /** Real kubectl, as the agent through kubegate (default) or as admin straight to the apiserver. */
 export function kubectl(
   args: string[],
-  opts: { as?: 'agent' | 'admin'; input?: string; timeoutMs?: number } = {},
+  opts: { as?: 'agent' | 'admin'; kubeconfig?: string; input?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   const env = devEnv();
-  const kubeconfig = opts.as === 'admin' ? env.KUBEGATE_ADMIN_KUBECONFIG! : env.KUBECONFIG!;
+  const kubeconfig =
+    opts.kubeconfig ?? (opts.as === 'admin' ? env.KUBEGATE_ADMIN_KUBECONFIG! : env.KUBECONFIG!);
   return new Promise((resolve) => {
     const child = execFile(
       kubectlBin(),

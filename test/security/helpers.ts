@@ -67,6 +67,8 @@ export interface ReqOpts {
   body?: string | Buffer | object;
   contentType?: string;
   timeoutMs?: number;
+  /** A TLS client certificate (PEM) to present. */
+  cert?: { cert: Buffer; key: Buffer };
 }
 
 function doRequest(target: { url: URL; ca: Buffer }, p: string, o: ReqOpts): Promise<Resp> {
@@ -90,6 +92,7 @@ function doRequest(target: { url: URL; ca: Buffer }, p: string, o: ReqOpts): Pro
         path: p,
         method: o.method ?? 'GET',
         ca: target.ca,
+        ...(o.cert ? { cert: o.cert.cert, key: o.cert.key } : {}),
         headers,
         agent: false,
       },

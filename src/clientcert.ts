@@ -1,0 +1,119 @@
+import type { IncomingMessage } from 'node:http';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { hasImpersonation, type KubeRequest } from './kube/request.js';
+import { StatusError } from './kube/status.js';
+
+/** Who a verified client certificate names, the way kube-apiserver reads it: CN user, each O a group. */
+export interface CertCaller {
+  username: string;
+  groups: string[];
+  /** The subject, e.g. "CN=carol,O=dev" (printable ASCII; anything else percent-encoded). */
+  subject: string;
+  /** SHA-256 of the certificate (DER), hex, lowercase. */
+  sha256: string;
+}
+
+/** Extra keys the apiserver's audit shows beside the impersonated user: which certificate it was. */
+export const EXTRA_SUBJECT = 'kubegate.dev/client-cert-subject';
+export const EXTRA_SHA256 = 'kubegate.dev/client-cert-sha256';
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+const callers = new WeakMap<IncomingMessage, CertCaller>();
+
+/** The certificate caller of a request that went through `useClientCertificate`, if any. */
+export function certCallerOf(req: IncomingMessage): CertCaller | undefined {
+  return callers.get(req);
+}
+
+const values = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
+
+const printable = (s: string): string =>
+  s.replace(/[^\x20-\x7e]|%/g, (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+
+/** Reads the TLS peer certificate. undefined: none was sent. Throws 401 for one kubegate must not trust. */
+export function readCertCaller(req: IncomingMessage): CertCaller | undefined {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const cert: PeerCertificate = socket.getPeerCertificate(false);
+  if (!cert || !cert.raw) return undefined;
+  const refuse = (why: string) =>
+    new StatusError(401, 'Unauthorized', `client certificate not accepted: ${why}`);
+  // verified by Node/OpenSSL against tls.client_ca only (chain, signature, validity period)
+  if (!socket.authorized) throw refuse(String(socket.authorizationError ?? 'not signed by the cluster CA'));
+  if (cert.ext_key_usage && !cert.ext_key_usage.includes(CLIENT_AUTH))
+    throw refuse('its extended key usage does not include client authentication');
+  const cns = values(cert.subject?.CN);
+  // kube-apiserver takes one CN; a certificate with several would be read differently by different parsers
+  if (cns.length !== 1 || cns[0] === '') throw refuse('it must name exactly one non-empty CN (the username)');
+  const groups = values(cert.subject?.O);
+  const subject = [`CN=${cns[0]}`, ...groups.map((g) => `O=${g}`)].join(',');
+  return {
+    username: cns[0]!,
+    groups,
+    subject: printable(subject),
+    sha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
+  };
+}
+
+/**
+ * The client-certificate stage, before the gate. kubegate cannot present the caller's
+ * certificate upstream (it has no private key), so for a verified certificate it sends
+ * its own credentials with Impersonate-User/Group naming the caller, and the certificate
+ * in Impersonate-Extra-* so the apiserver's audit shows both. From here on the request's
+ * headers are the caller's upstream credentials, for the forward and for every call
+ * kubegate makes on the caller's behalf (identity review, live object, dry runs).
+ */
+export function useClientCertificate(
+  req: IncomingMessage,
+  kr: KubeRequest,
+  ownAuthorization: () => string | undefined,
+): void {
+  const caller = readCertCaller(req);
+  if (!caller) return;
+  if (req.headers.authorization !== undefined)
+    throw new StatusError(
+      400,
+      'BadRequest',
+      'send either a client certificate or an Authorization header, not both: kubegate would not know who you are',
+    );
+  if (hasImpersonation(kr.impersonate) || Object.keys(req.headers).some((h) => h.startsWith('impersonate-')))
+    throw new StatusError(
+      403,
+      'Forbidden',
+      'Impersonate-* headers cannot be used with a client certificate through kubegate: kubegate itself impersonates the certificate user upstream',
+    );
+  const own = ownAuthorization();
+  if (!own)
+    throw new StatusError(
+      503,
+      'ServiceUnavailable',
+      'kubegate has no credentials of its own to act for client-certificate users',
+    );
+  req.headers.authorization = own;
+  req.headers['impersonate-user'] = caller.username;
+  if (caller.groups.length) req.headers['impersonate-group'] = caller.groups;
+  req.headers[`impersonate-extra-${encodeExtraKey(EXTRA_SUBJECT)}`] = caller.subject;
+  req.headers[`impersonate-extra-${encodeExtraKey(EXTRA_SHA256)}`] = caller.sha256;
+  callers.set(req, caller);
+}
+
+/** Extra keys travel in header names: percent-encode what a header name cannot hold (the apiserver decodes). */
+function encodeExtraKey(key: string): string {
+  return key.replace(/[^a-z0-9.-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * The credentials the upstream sees for this caller: the Authorization header plus any
+ * Impersonate-* headers (the caller's own, which the policy has classified, or kubegate's
+ * for a client-certificate caller).
+ */
+export function upstreamCredentials(req: IncomingMessage): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    if ((k === 'authorization' || k.startsWith('impersonate-')) && v !== undefined) out[k] = v;
+  return out;
+}

@@ -1,0 +1,105 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { certCallerOf, upstreamCredentials, useClientCertificate } from '../../src/clientcert.js';
+import { parseRequest } from '../../src/kube/request.js';
+import { StatusError } from '../../src/kube/status.js';
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+interface FakeCert {
+  subject?: Record<string, string | string[]>;
+  ext_key_usage?: string[];
+}
+
+/** A request on a TLS socket whose peer sent `cert` (or none), verified or not. */
+function fakeReq(cert: FakeCert | null, o: { authorized?: boolean; headers?: Record<string, string> } = {}) {
+  const headers = { host: 'kubegate', ...(o.headers ?? {}) };
+  const rawHeaders = Object.entries(headers).flat();
+  const socket = {
+    authorized: o.authorized ?? true,
+    authorizationError: o.authorized === false ? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' : undefined,
+    getPeerCertificate: () =>
+      cert
+        ? { raw: Buffer.from('der'), fingerprint256: 'AB:CD:EF', ext_key_usage: [CLIENT_AUTH], ...cert }
+        : {},
+  };
+  const req = { method: 'GET', url: '/api/v1/namespaces/default/pods', headers, rawHeaders, socket };
+  return req as unknown as IncomingMessage;
+}
+
+const own = () => 'Bearer kubegate-own';
+
+function apply(req: IncomingMessage, ownAuth: () => string | undefined = own) {
+  useClientCertificate(req, parseRequest(req), ownAuth);
+}
+
+function refusal(req: IncomingMessage, ownAuth?: () => string | undefined): StatusError {
+  try {
+    apply(req, ownAuth);
+  } catch (err) {
+    if (err instanceof StatusError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('client certificates: verify, then act upstream by impersonation', () => {
+  it('no certificate: the request is left exactly as it came (token callers)', () => {
+    const req = fakeReq(null, { headers: { authorization: 'Bearer t', 'impersonate-user': 'x' } });
+    apply(req);
+    expect(req.headers.authorization).toBe('Bearer t');
+    expect(certCallerOf(req)).toBeUndefined();
+    expect(upstreamCredentials(req)).toEqual({ authorization: 'Bearer t', 'impersonate-user': 'x' });
+  });
+
+  it('a verified certificate: kubegate credentials + Impersonate-User/Group + the certificate in extras', () => {
+    const req = fakeReq({ subject: { CN: 'carol', O: ['dev', 'team/ü'] } });
+    apply(req);
+    expect(upstreamCredentials(req)).toEqual({
+      authorization: 'Bearer kubegate-own',
+      'impersonate-user': 'carol',
+      'impersonate-group': ['dev', 'team/ü'],
+      'impersonate-extra-kubegate.dev%2fclient-cert-subject': 'CN=carol,O=dev,O=team/%C3%BC',
+      'impersonate-extra-kubegate.dev%2fclient-cert-sha256': 'abcdef',
+    });
+    expect(certCallerOf(req)).toMatchObject({ username: 'carol', groups: ['dev', 'team/ü'] });
+  });
+
+  it('an unverified certificate (other CA, expired) is 401, never anonymous', () => {
+    const e = refusal(fakeReq({ subject: { CN: 'admin', O: 'system:masters' } }, { authorized: false }));
+    expect(e.code).toBe(401);
+    expect(e.message).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  });
+
+  it('no client-auth usage, no CN, an empty CN or two CNs: 401', () => {
+    const certs: FakeCert[] = [
+      { subject: { CN: 'carol' }, ext_key_usage: ['1.3.6.1.5.5.7.3.1'] },
+      { subject: { O: 'dev' } },
+      { subject: { CN: '' } },
+      { subject: { CN: ['carol', 'admin'] } },
+    ];
+    for (const cert of certs) {
+      expect(refusal(fakeReq(cert)).code).toBe(401);
+    }
+  });
+
+  it('a certificate plus an Authorization header: 400', () => {
+    const e = refusal(fakeReq({ subject: { CN: 'carol' } }, { headers: { authorization: 'Bearer t' } }));
+    expect(e.code).toBe(400);
+  });
+
+  it('a certificate plus any Impersonate-* header: 403 (kubegate does the impersonating)', () => {
+    for (const h of [
+      'impersonate-user',
+      'impersonate-group',
+      'impersonate-uid',
+      'impersonate-extra-scopes',
+    ]) {
+      expect(refusal(fakeReq({ subject: { CN: 'carol' } }, { headers: { [h]: 'admin' } })).code).toBe(403);
+    }
+  });
+
+  it('kubegate without credentials of its own cannot act for a certificate caller: 503', () => {
+    expect(refusal(fakeReq({ subject: { CN: 'carol' } }), () => undefined).code).toBe(503);
+  });
+});
