@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { type KubeRequest, parseRequest } from './kube/request.js';
 import { asStatusError, StatusError, sendStatus } from './kube/status.js';
@@ -186,6 +187,8 @@ export function createServer(deps: ServerDeps): https.Server {
     restartQuiet();
   });
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+  // One identity per connection: no TLS 1.2 renegotiation (which could swap the client certificate).
+  server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   return server;
 }
 

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { approveCli, freshNamespace, kubectl, requestIdIn, startExtraKubegate } from './helpers.js';
+import { approveCli, dir, freshNamespace, kubectl, requestIdIn, startExtraKubegate } from './helpers.js';
 
 const admin = (args: string[]) => kubectl(args, { as: 'admin' });
 
@@ -66,8 +67,11 @@ describe('config switches and plans', () => {
     const { freePort } = await import('../../src/dev/ports.js');
     const closed = await freePort();
     const { devEnv } = await import('./helpers.js');
+    // kubegate's own token (it impersonates client-certificate users, so it needs one with tls.client_ca)
+    const tokenFile = path.join(dir, 'unreachable-token');
+    writeFileSync(tokenFile, 'unused\n');
     const kg = await startExtraKubegate('unreachable', {
-      upstream: { url: `https://127.0.0.1:${closed}`, ca: devEnv().KUBEGATE_CA },
+      upstream: { url: `https://127.0.0.1:${closed}`, ca: devEnv().KUBEGATE_CA, token_file: tokenFile },
     });
     try {
       for (let i = 0; i < 2; i++) {
