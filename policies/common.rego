@@ -165,19 +165,17 @@ builtin_defaults := {
 	"agent_user_prefixes": ["system:serviceaccount:agents:"],
 }
 
-# default_setting(key): policies/data.json's value, else the built-in one. Looked up per key
-# rather than merged into one object: a merge would be rebuilt on every evaluation.
-default_setting(key) := v if {
-	v := data.kubegate.defaults[key]
-	type_name(v) == type_name(builtin_defaults[key])
-} else := builtin_defaults[key]
+effective_defaults := object.union(builtin_defaults, d) if {
+	d := data.kubegate.defaults
+	is_object(d)
+} else := builtin_defaults
 
 # setting(key): input.config[key] when present and of the default's type, else the
 # default. A malformed config value never weakens the policy silently.
 setting(key) := v if {
 	v := config[key]
-	type_name(v) == type_name(default_setting(key))
-} else := default_setting(key)
+	type_name(v) == type_name(effective_defaults[key])
+} else := effective_defaults[key]
 
 string_set(key) := {s | some s in setting(key); is_string(s)}
 

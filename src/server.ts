@@ -167,20 +167,20 @@ export function createServer(deps: ServerDeps): https.Server {
       `HTTP/1.1 ${code} ${code === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
     let quiet: NodeJS.Timeout | undefined;
+    let closed = false;
     const close = () => {
+      if (closed) return;
+      closed = true;
       clearTimeout(quiet);
+      clearTimeout(cap);
       socket.end();
       setTimeout(() => socket.destroy(), 1000).unref();
     };
-    const cap = setTimeout(close, 3000);
-    cap.unref();
+    const cap = setTimeout(close, 3000).unref();
     const restartQuiet = () => {
+      if (closed) return; // still drained (never left unread), but no new timer
       clearTimeout(quiet);
-      quiet = setTimeout(() => {
-        clearTimeout(cap);
-        close();
-      }, 200);
-      quiet.unref();
+      quiet = setTimeout(close, 200).unref();
     };
     socket.on('data', restartQuiet);
     socket.resume();
