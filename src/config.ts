@@ -25,6 +25,9 @@ const Sink = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** How long decided requests, dry runs and rollback snapshots are kept (rollback works this long). */
+const RetentionDays = z.number().min(1).max(3650).default(30);
+
 export const ConfigSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -63,8 +66,12 @@ export const ConfigSchema = z.strictObject({
   }),
   state: z
     .discriminatedUnion('type', [
-      z.strictObject({ type: z.literal('file'), path: z.string() }),
-      z.strictObject({ type: z.literal('kubernetes'), namespace: z.string().default('kubegate-system') }),
+      z.strictObject({ type: z.literal('file'), path: z.string(), retention_days: RetentionDays }),
+      z.strictObject({
+        type: z.literal('kubernetes'),
+        namespace: z.string().default('kubegate-system'),
+        retention_days: RetentionDays,
+      }),
     ])
     .optional(),
   execution: z

@@ -19,6 +19,7 @@ import { PolicyEngine } from './policy/engine.js';
 import { createForwarder } from './proxy/forward.js';
 import { createServer } from './server.js';
 import { KubernetesStore } from './state/kubernetes.js';
+import { pruneRules, schedulePruning } from './state/prune.js';
 import { SqliteStore } from './state/sqlite.js';
 import type { StateStore } from './state/store.js';
 import { loadUpstream, type Upstream } from './upstream.js';
@@ -97,6 +98,12 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   if (interrupted.length)
     logger.warn({ requests: interrupted }, 'changes forwarded before a crash have no recorded outcome');
   const store = await openStore(config, upstream);
+  const stopPruning = schedulePruning(
+    store,
+    () =>
+      pruneRules(Date.now(), config.execution.max_token_ttl_seconds, config.state?.retention_days ?? 30),
+    logger,
+  );
   const metrics = createMetrics({ labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() } });
   let jwks = loadJwks(config.approvers.jwks);
   const notifier = new Notifier();
@@ -151,6 +158,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
       await closed;
       clearTimeout(grace);
       process.off('SIGHUP', reloadJwks);
+      stopPruning();
       policy.close();
       await audit.close();
       await store.close();

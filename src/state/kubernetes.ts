@@ -3,7 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type KubeResponse, kubeCall } from '../kube/client.js';
 import type { Upstream } from '../upstream.js';
-import type { PendingRequest, PendingStatus, Snapshot, StateStore, StoredApproval } from './store.js';
+import type {
+  PendingRequest,
+  PendingStatus,
+  PruneRules,
+  Snapshot,
+  StateStore,
+  StoredApproval,
+} from './store.js';
 
 /**
  * The shared store for several replicas: every entity is a ConfigMap in
@@ -662,6 +669,47 @@ export class KubernetesStore implements StateStore {
   async getSnapshot(requestId: string) {
     const cm = await this.get(nameFor('kg-snapshot', requestId));
     return cm ? decodeDoc<Snapshot>(cm) : undefined;
+  }
+
+  /**
+   * One pass over every kind that grows. Each ConfigMap is deleted with its read resourceVersion
+   * as a precondition, so one changed meanwhile (or pruned by another replica) is left alone.
+   */
+  async prune(r: PruneRules) {
+    const expiredSec = Math.floor(r.tokensExpiredBefore / 1000);
+    const due: Record<string, (cm: ConfigMap) => boolean> = {
+      approval: (cm) => decodeDoc<StoredApproval>(cm).exp < expiredSec,
+      jti: (cm) => Number(cm.data?.exp) < expiredSec,
+      // a consumption tells whether the approvals it claimed were used: kept while any could be live
+      consumption: (cm) => decodeDoc<Consumption>(cm).createdAt < r.tokenWindowBefore,
+      withdrawn: (cm) => decodeDoc<{ at: number }>(cm).at < r.tokenWindowBefore,
+      pending: (cm) => decodeDoc<PendingRequest>(cm).updatedAt < r.recordsBefore,
+      dryrun: (cm) => Number(cm.data?.at) < r.recordsBefore,
+      snapshot: (cm) => decodeDoc<Snapshot>(cm).createdAt < r.recordsBefore,
+    };
+    let n = 0;
+    for (const [kind, isDue] of Object.entries(due)) {
+      for (const cm of await this.list(`${KIND}=${kind}`)) {
+        if (isDue(cm) && (await this.deleteIfUnchanged(cm))) n++;
+      }
+    }
+    return n;
+  }
+
+  /** DELETE with a resourceVersion precondition; false when it changed or is already gone. */
+  private async deleteIfUnchanged(cm: ConfigMap): Promise<boolean> {
+    const r = await this.call({
+      method: 'DELETE',
+      path: `${this.base}/${cm.metadata.name}`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        preconditions: { resourceVersion: cm.metadata.resourceVersion },
+      },
+    });
+    if (r.status === 200 || r.status === 202) return true;
+    if (r.status === 404 || r.status === 409) return false;
+    throw this.error(r, `pruning ${cm.metadata.name}`);
   }
 
   async close() {

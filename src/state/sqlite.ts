@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { PendingRequest, PendingStatus, Snapshot, StateStore, StoredApproval } from './store.js';
+import type {
+  PendingRequest,
+  PendingStatus,
+  PruneRules,
+  Snapshot,
+  StateStore,
+  StoredApproval,
+} from './store.js';
 
 /** The embedded default store: one SQLite file (WAL, synchronous=FULL so a restart never reopens a replay). */
 export class SqliteStore implements StateStore {
@@ -206,6 +213,21 @@ export class SqliteStore implements StateStore {
       | { doc: string }
       | undefined;
     return r ? (JSON.parse(r.doc) as Snapshot) : undefined;
+  }
+
+  async prune(r: PruneRules) {
+    const expiredSec = Math.floor(r.tokensExpiredBefore / 1000);
+    const deletes: [string, number][] = [
+      ['DELETE FROM approvals WHERE exp < ?', expiredSec],
+      ['DELETE FROM used_jti WHERE exp < ?', expiredSec],
+      ["DELETE FROM kv WHERE key LIKE 'withdrawn:%' AND CAST(value AS INTEGER) < ?", r.tokenWindowBefore],
+      ["DELETE FROM pending WHERE json_extract(doc, '$.updatedAt') < ?", r.recordsBefore],
+      ['DELETE FROM dryruns WHERE at < ?', r.recordsBefore],
+      ["DELETE FROM snapshots WHERE json_extract(doc, '$.createdAt') < ?", r.recordsBefore],
+    ];
+    return this.db.transaction(() =>
+      deletes.reduce((n, [sql, bound]) => n + this.stmt(sql).run(bound).changes, 0),
+    )();
   }
 
   async close() {

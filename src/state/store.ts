@@ -114,6 +114,22 @@ export interface Snapshot {
   createdAt: number;
 }
 
+/**
+ * What `prune` may delete: records that can no longer change a decision. Each bound is a
+ * time in ms; kubegate computes them from the token lifetime and `state.retention_days`.
+ */
+export interface PruneRules {
+  /** Approvals and used token ids whose token expired before this: a replay is refused as expired. */
+  tokensExpiredBefore: number;
+  /**
+   * Withdrawal markers set, and approval consumptions started, before this: every token they
+   * could concern has expired (this is at least the longest token lifetime before now).
+   */
+  tokenWindowBefore: number;
+  /** Pending requests last changed, dry runs recorded and rollback snapshots taken before this. */
+  recordsBefore: number;
+}
+
 export interface StateStore {
   getPending(id: string): Promise<PendingRequest | undefined>;
   findPendingByFingerprint(fingerprint: string): Promise<PendingRequest | undefined>;
@@ -152,6 +168,9 @@ export interface StateStore {
 
   putSnapshot(s: Snapshot): Promise<void>;
   getSnapshot(requestId: string): Promise<Snapshot | undefined>;
+
+  /** Deletes what `rules` allow (the freeze switch is never pruned); returns how many records went. */
+  prune(rules: PruneRules): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../src/dev/controlplane.js';
 import { kubeCall } from '../../../src/kube/client.js';
 import { KubernetesStore } from '../../../src/state/kubernetes.js';
+import { pruneRules } from '../../../src/state/prune.js';
 import { SqliteStore } from '../../../src/state/sqlite.js';
 import type { PendingRequest, Snapshot, StateStore, StoredApproval } from '../../../src/state/store.js';
 import { loadUpstream, type Upstream } from '../../../src/upstream.js';
@@ -309,6 +310,73 @@ describe.each(backends)('$name state store', (backend) => {
     expect(JSON.stringify(noisy).length).toBeGreaterThan(980_000);
     await b.putSnapshot(noisy);
     expect(await a.getSnapshot('req-snap')).toEqual(noisy);
+  });
+
+  it('prunes what can no longer matter and keeps everything else (a replay stays refused)', async () => {
+    const [a, b] = await open2();
+    const now = Date.now();
+    const nowSec = Math.floor(now / 1000);
+    const DAY = 86_400_000;
+    // old: a token that expired two hours ago, a request decided 40 days ago, its snapshot and dry run
+    await a.addApproval(approval('old-approval', fp(20), 'alice', { exp: nowSec - 7200 }));
+    await a.useJti('old-action', nowSec - 7200);
+    await a.markWithdrawn(fp(21), now - 3 * DAY);
+    await a.putPending({ ...pendingReq('req-old', fp(22), now - 40 * DAY), status: 'executed' });
+    await a.recordDryRun(fp(23), now - 40 * DAY);
+    await a.putSnapshot({
+      requestId: 'req-old',
+      target: 't',
+      before: null,
+      detail: pendingReq('x', fp(22)).detail,
+      createdAt: now - 40 * DAY,
+    });
+    // current: a live approval, a token id whose token is still valid, a fresh withdrawal and request
+    await a.addApproval(approval('live-approval', fp(24)));
+    await a.useJti('live-action', exp());
+    await a.markWithdrawn(fp(25), now);
+    await a.putPending(pendingReq('req-new', fp(26), now));
+    await a.recordDryRun(fp(27), now);
+    await a.putSnapshot({
+      requestId: 'req-new',
+      target: 't',
+      before: null,
+      detail: pendingReq('y', fp(26)).detail,
+      createdAt: now,
+    });
+    await a.setFreeze({ on: true, by: 'alice', at: now - 400 * DAY });
+
+    const rules = pruneRules(now, 900, 30);
+    // six records (SQLite counts the approval's row and its token id's row separately)
+    expect(await b.prune(rules)).toBeGreaterThanOrEqual(6);
+    expect(await b.prune(rules)).toBe(0); // nothing twice
+
+    expect(await a.getPending('req-old')).toBeUndefined();
+    expect(await a.getSnapshot('req-old')).toBeUndefined();
+    expect(await a.hasDryRun(fp(23))).toBe(false);
+    expect(await a.withdrawnAt(fp(21))).toBe(0);
+    // the expired token's id is forgotten (verification refuses an expired token before any lookup)
+    expect(await a.useJti('old-action', nowSec - 7200)).toBe(true);
+    expect(await a.getPending('req-new')).toBeDefined();
+    expect(await a.getSnapshot('req-new')).toBeDefined();
+    expect(await a.hasDryRun(fp(27))).toBe(true);
+    expect(await a.withdrawnAt(fp(25))).toBe(now);
+    expect((await a.approvalsFor(fp(24), now)).map((x) => x.jti)).toEqual(['live-approval']);
+    expect((await a.getFreeze()).on).toBe(true);
+    // token ids still inside their lifetime stay burnt
+    expect(await b.useJti('live-action', exp())).toBe(false);
+    expect(await b.addApproval(approval('live-approval', fp(24)))).toBe(false);
+  });
+});
+
+describe('pruneRules', () => {
+  it('never drops token records before the token lifetime plus a margin has passed', () => {
+    const now = 1_000_000_000_000;
+    const r = pruneRules(now, 86_400, 1);
+    expect(r.tokensExpiredBefore).toBe(now - 3_600_000);
+    expect(r.tokenWindowBefore).toBe(now - 86_400_000 - 3_600_000);
+    // retention of 1 day is stretched to the token window: a record outlives every token about it
+    expect(r.recordsBefore).toBe(r.tokenWindowBefore);
+    expect(pruneRules(now, 900, 30).recordsBefore).toBe(now - 30 * 86_400_000);
   });
 });
 
