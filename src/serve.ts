@@ -100,8 +100,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   const store = await openStore(config, upstream);
   const stopPruning = schedulePruning(
     store,
-    () =>
-      pruneRules(Date.now(), config.execution.max_token_ttl_seconds, config.state?.retention_days ?? 30),
+    () => pruneRules(Date.now(), config.execution.max_token_ttl_seconds, config.state?.retention_days ?? 30),
     logger,
   );
   const metrics = createMetrics({ labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() } });
