@@ -71,7 +71,7 @@ describe('deploy/ Kustomize base', () => {
     const yaml = cm?.data?.['kubegate.yaml'];
     if (!yaml) throw new Error('no kubegate-config ConfigMap with kubegate.yaml in the rendered base');
     const config = parseConfig(YAML.parse(yaml), '/');
-    expect(config.state).toEqual({ type: 'kubernetes', namespace: NS });
+    expect(config.state).toEqual({ type: 'kubernetes', namespace: NS, retention_days: 30 });
     expect(config.listen.address).toBe('0.0.0.0');
     expect(config.listen.port).toBe(8443);
     const dep = docs.find((d) => d.kind === 'Deployment')!;
