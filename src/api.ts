@@ -224,14 +224,20 @@ export function createApi(deps: ApiDeps): express.Express {
         for (const v of vs) if (k !== 'dryRun') query.append(k, v);
       query.set('dryRun', 'All');
       const headers: Record<string, string> = { 'impersonate-user': p.requester };
+      // A DELETE with a body takes its options from the body alone (the query is ignored):
+      // the dry run must be in the body, or this preview would really delete.
+      const body =
+        d.verb === 'delete'
+          ? { body: { ...asObject(d.body), dryRun: ['All'] }, contentType: 'application/json' }
+          : d.body !== null && d.body !== undefined
+            ? { body: d.body, contentType: d.contentType || 'application/json' }
+            : {};
       const r = await kubeCall<Record<string, unknown>>(deps.upstream, {
         method,
         path: `${d.path}?${query.toString()}`,
         authorization: auth,
         headers,
-        ...(d.body !== null && d.body !== undefined
-          ? { body: d.body, contentType: d.contentType || 'application/json' }
-          : {}),
+        ...body,
         impersonateGroups: (p.requesterGroups ?? []).filter((g) => g !== 'system:authenticated'),
       });
       const ok = r.status >= 200 && r.status < 300;
@@ -550,3 +556,6 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   return app;
 }
+
+const asObject = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};

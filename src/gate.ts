@@ -79,6 +79,14 @@ function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: n
   kr.dryRun = bodyDry;
 }
 
+const isDelete = (kr: KubeRequest) => kr.verb === 'delete' || kr.verb === 'deletecollection';
+
+/** The DeleteOptions the gate decided on, as the JSON body that is forwarded. */
+function deleteOptionsJson(req: IncomingMessage, object: unknown): Buffer {
+  req.headers['content-type'] = 'application/json';
+  return Buffer.from(JSON.stringify(object ?? {}));
+}
+
 /** The dry run and the real request share one fingerprint: drop DeleteOptions.dryRun from it. */
 function withoutDryRun(kr: KubeRequest, object: unknown): unknown {
   if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || !object || typeof object !== 'object')
@@ -107,8 +115,12 @@ function configForPolicy(c: Config): Record<string, unknown> {
   };
 }
 
+/**
+ * A Warning header value (a quoted-string). Names from request bodies may hold any character;
+ * a header only ASCII, so anything else shows as "?" (valid object names are ASCII anyway).
+ */
 function warning(text: string): string {
-  return `299 - ${JSON.stringify(text.replace(/[\r\n"]/g, ' '))}`;
+  return `299 - "${text.replace(/[\r\n"\\]/g, ' ').replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
 /**
@@ -196,6 +208,9 @@ export function createGate(deps: GateDeps): Gate {
       }
     }
     applyDeleteOptionsDryRun(kr, object, body.length);
+    // A DELETE body goes upstream as kubegate read it, in JSON, never as the client's bytes: the
+    // apiserver must not decode other DeleteOptions (another dryRun) from them than the gate did.
+    const sent = isDelete(kr) && body.length > 0 ? deleteOptionsJson(req, object) : body;
     const fpBody =
       parsed === NEEDS_DECODE
         ? { contentType: kr.contentType, sha256: createHash('sha256').update(body).digest('hex') }
@@ -274,7 +289,7 @@ export function createGate(deps: GateDeps): Gate {
         body: object,
       });
       return {
-        body,
+        body: sent,
         headers: {
           warning: warning(
             `kubegate: ${summary}${extra.approvers ? `, approved by ${extra.approvers.join(', ')}` : ''}; audit id ${id}`,

@@ -146,11 +146,22 @@ export function createServer(deps: ServerDeps): https.Server {
       headersTimeout: 30_000,
       keepAliveTimeout: 65_000,
     },
-    (req, res) => void onRequest(req, res),
+    (req, res) =>
+      void onRequest(req, res).catch((err: unknown) => {
+        // a bug must cost one request, never the process (and every held request with it)
+        logger.error({ err, method: req.method, url: req.url }, 'request handler failed');
+        if (!res.headersSent)
+          sendStatus(res, new StatusError(500, 'InternalError', 'kubegate failed on this request'));
+        else res.destroy();
+      }),
   );
   server.on(
     'upgrade',
-    (req: IncomingMessage, socket: Socket, head: Buffer) => void onUpgrade(req, socket, head),
+    (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      void onUpgrade(req, socket, head).catch((err: unknown) => {
+        logger.error({ err, method: req.method, url: req.url }, 'upgrade handler failed');
+        socket.destroy();
+      }),
   );
   // Malformed HTTP (bad framing, oversized headers, smuggling attempts) is answered, never forwarded.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

@@ -3,6 +3,41 @@ import { BINARY_TYPES, honoursDryRun } from './decode.js';
 import type { KubeRequest } from './request.js';
 import { badRequest, StatusError } from './status.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as text, only if every decoder reads it the same way: strict UTF-8, no byte-order
+ * mark (the apiserver's YAML decoder would switch to UTF-16 on FF FE and read other text than
+ * ours), no NUL (a parser that skips it and one that stops at it disagree).
+ */
+function strictText(body: Buffer): string {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw badRequest('request body is not valid UTF-8: send JSON or YAML as UTF-8');
+  }
+  if (text.startsWith('\uFEFF'))
+    throw badRequest('request body starts with a byte-order mark: send it without');
+  if (text.includes('\u0000')) throw badRequest('request body contains a NUL character');
+  return text;
+}
+
+/** Deeper than any real object; far below what the policy engine and canonical JSON can walk. */
+const MAX_DEPTH = 200;
+
+/** The parsed body, if it nests at most MAX_DEPTH levels (checked without recursion). */
+function shallowEnough(value: unknown): unknown {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_DEPTH) throw badRequest(`request body nests deeper than ${MAX_DEPTH} levels`);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return value;
+}
+
 /** Returned for binary bodies the apiserver must decode for us (see decode.ts). */
 export const NEEDS_DECODE = Symbol('needs-decode');
 
@@ -23,20 +58,25 @@ const YAML_TYPES = new Set(['application/apply-patch+yaml', 'application/yaml'])
  */
 export function parseBody(kr: KubeRequest, body: Buffer): unknown {
   if (body.length === 0) return null;
-  const text = body.toString('utf8');
   if (JSON_TYPES.has(kr.contentType) || (kr.contentType === '' && kr.verb === 'delete')) {
+    const text = strictText(body);
     try {
-      return JSON.parse(text);
+      return shallowEnough(JSON.parse(text));
     } catch (err) {
+      if (err instanceof StatusError) throw err;
       throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
     }
   }
   if (YAML_TYPES.has(kr.contentType)) {
+    const text = strictText(body);
     try {
       // unique keys and few aliases: the policy must see the same document the apiserver decodes
       // YAML 1.1 like the apiserver's decoder: `privileged: yes` is true there, so it must be here
-      return YAML.parse(text, { uniqueKeys: true, maxAliasCount: 0, version: '1.1', merge: true });
+      return shallowEnough(
+        YAML.parse(text, { uniqueKeys: true, maxAliasCount: 0, version: '1.1', merge: true }),
+      );
     } catch (err) {
+      if (err instanceof StatusError) throw err;
       throw badRequest(`request body is not valid YAML: ${(err as Error).message}`);
     }
   }

@@ -208,4 +208,22 @@ describe('show previews a held change with a server-side dry run', () => {
     expect((await approveCli(['reject', p.id, '--reason', 'preview only'])).code).toBe(0);
     expect((await held).code).not.toBe(0);
   });
+
+  // Found by an independent bypass run: kubectl delete sends DeleteOptions in the body, and with
+  // a body the apiserver ignores ?dryRun=All, so the preview used to really delete.
+  it('previewing a held kubectl delete deletes nothing', async () => {
+    const ns = await freshNamespace('preview-del');
+    expect((await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns])).code).toBe(0);
+    const held = kubectl(['delete', 'deployment', 'web', '-n', ns]);
+    const p = await waitForPending(`${ns}/deployments/web`);
+    const show = await approveCli(['show', p.id]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/server-side dry run \(as the requester\): HTTP 200/);
+    expect((await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'name'])).stdout.trim()).toBe(
+      'deployment.apps/web',
+    );
+    expect((await approveCli(['reject', p.id, '--reason', 'preview only'])).code).toBe(0);
+    expect((await held).code).not.toBe(0);
+    expect((await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'name'])).code).toBe(0);
+  });
 });

@@ -469,6 +469,84 @@ describe('decided = forwarded', () => {
     });
   });
 
+  // Found by an independent bypass run (session 2): kubegate read a DELETE body as UTF-8 YAML
+  // with dryRun: [All]; the apiserver saw the FF FE mark, decoded UTF-16, found no dryRun and deleted.
+  describe('body encodings: the apiserver must not decode other text than the gate did', () => {
+    const utf16 = (s: string) => Buffer.from(s, 'utf16le');
+    /** UTF-16LE with a BOM to the apiserver; `dryRun: [All]` in a YAML comment to a UTF-8 reader. */
+    const smuggled = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      utf16('{a: "'),
+      Buffer.from(': 1\ndryRun: [All]\n# ', 'latin1'),
+      utf16('"}'),
+    ]);
+
+    it('a UTF-16 DELETE body that reads as a dry run in UTF-8 is refused (400); object and collection stay', async () => {
+      await configMap(n, 'utf16-victim');
+      const p = `/api/v1/namespaces/${n}/configmaps/utf16-victim`;
+      const seq = lastSeq();
+      for (const target of [p, `/api/v1/namespaces/${n}/configmaps`]) {
+        const r = await gate(target, { method: 'DELETE', body: smuggled, contentType: 'application/yaml' });
+        expect(r.status).toBe(400);
+        expect(r.json.message).toMatch(/UTF-8/);
+      }
+      await sleep(200);
+      expect(await live(p)).not.toBeNull();
+      expect(await live(cm())).not.toBeNull();
+      expect(forwardedSince(seq, n)).toEqual([]);
+    });
+
+    it('a byte-order mark or a NUL in a JSON/YAML body is refused (400)', async () => {
+      const before = await rv(cm());
+      const bodies: [Buffer, string][] = [
+        [Buffer.from('\uFEFF{"data":{"a":"x"}}', 'utf8'), 'application/merge-patch+json'],
+        [Buffer.from('data:\n  a: x\n# \u0000 hidden\n', 'utf8'), 'application/apply-patch+yaml'],
+        [Buffer.from([0xfe, 0xff, 0x00, 0x7b, 0x00, 0x7d]), 'application/merge-patch+json'],
+      ];
+      for (const [body, contentType] of bodies) {
+        const r = await gate(`${cm()}?fieldManager=t`, { method: 'PATCH', body, contentType });
+        expect(r.status).toBe(400);
+        expect(r.json).toMatchObject({ kind: 'Status', code: 400 });
+      }
+      expect(await rv(cm())).toBe(before);
+    });
+
+    it('a YAML DeleteOptions dry run is forwarded as the JSON the gate read: a dry run, the object stays', async () => {
+      await configMap(n, 'yaml-dry');
+      const p = `/api/v1/namespaces/${n}/configmaps/yaml-dry`;
+      const r = await gate(p, {
+        method: 'DELETE',
+        body: 'propagationPolicy: Background\ndryRun: [All]\n',
+        contentType: 'application/yaml',
+      });
+      expect(r.status, r.body).toBe(200);
+      expect(await live(p)).not.toBeNull();
+    });
+
+    it('a body nested 5000 levels deep gets a clear 400, and kubegate keeps deciding', async () => {
+      const deep = `{"data":{"a":"x"},"x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+      const r = await gate(cm(), {
+        method: 'PATCH',
+        body: deep,
+        contentType: 'application/merge-patch+json',
+      });
+      expect(r.status).toBe(400);
+      expect(r.json.message).toMatch(/nests deeper/);
+      expect((await gate(cm())).status).toBe(200);
+    });
+  });
+
+  it('a name no header can carry (€) in a dry run gets its answer, and kubegate keeps serving', async () => {
+    const r = await gate(`/api/v1/namespaces/${n}/configmaps?dryRun=All`, {
+      method: 'POST',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: '€' } },
+    });
+    // the apiserver refuses the name (422); what matters is an answer, not a dead process
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    expect(r.json).toMatchObject({ kind: 'Status' });
+    expect((await gate('/version')).status).toBe(200);
+  });
+
   it('kubectl --dry-run=server runs unapproved and changes nothing; the same command for real is held', async () => {
     const before = await rv(cm());
     const dry = await kubectl(['annotate', 'configmap', 'victim', '-n', n, 'x=1', '--dry-run=server']);
