@@ -6,6 +6,7 @@ import type { Notifier } from './approval/notifier.js';
 import {
   type ApprovalAction,
   ApprovalError,
+  approvalJti,
   type VerifiedApproval,
   verifyApproval,
 } from './approval/token.js';
@@ -279,9 +280,9 @@ export function createApi(deps: ApiDeps): express.Express {
         targets.push(p);
       }
       // a plan's token approves each of its fingerprints once: one stored approval per fingerprint
-      for (const [i, p] of targets.entries()) {
+      for (const p of targets) {
         const ok = await store.addApproval({
-          jti: targets.length === 1 ? v.jti : `${v.jti}#${i}`,
+          jti: approvalJti(v.jti, v.fingerprints ?? [], p.fingerprint),
           fingerprint: p.fingerprint,
           approver: v.approver,
           kid: v.kid,

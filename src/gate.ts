@@ -5,7 +5,7 @@ import { countApprovals } from './approval/count.js';
 import { fingerprint } from './approval/fingerprint.js';
 import type { ApproverJwks } from './approval/keys.js';
 import type { Notifier } from './approval/notifier.js';
-import { ApprovalError, verifyApproval } from './approval/token.js';
+import { ApprovalError, approvalJti, verifyApproval } from './approval/token.js';
 import type { AuditInput, AuditLog } from './audit/log.js';
 import { upstreamCredentials } from './clientcert.js';
 import type { Config } from './config.js';
@@ -25,6 +25,7 @@ import {
   type PendingDetail,
   type PendingRequest,
   pendingDetail,
+  type Snapshot,
   type StateStore,
   type StoredApproval,
 } from './state/store.js';
@@ -60,6 +61,15 @@ const POLL_MS = 1000;
  * query entirely. So `?dryRun=All` with a body `{}` is a REAL delete, and a body with
  * `dryRun: ["All"]` is a dry run (what kubectl sends). Anything ambiguous is refused.
  */
+/** DeleteOptions a DELETE may carry in its query (list options of a deletecollection stay there). */
+const DELETE_OPTION_PARAMS = [
+  'dryRun',
+  'gracePeriodSeconds',
+  'propagationPolicy',
+  'orphanDependents',
+  'ignoreStoreReadErrorWithClusterBreakingPotential',
+];
+
 function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: number): void {
   // Any body bytes at all (even `null`, `~` or a YAML comment) make the apiserver ignore the query.
   if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || bodyBytes === 0) return;
@@ -71,13 +81,21 @@ function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: n
   if (dry !== undefined && dry !== null && !bodyDry && !(Array.isArray(dry) && dry.length === 0)) {
     throw badRequest('DeleteOptions.dryRun must be ["All"] or absent');
   }
-  if (kr.query.dryRun && !bodyDry) {
+  // the approver must see the options that apply: with a body, those in the query do not
+  const ignored = DELETE_OPTION_PARAMS.filter((k) => kr.query[k] && !(k === 'dryRun' && bodyDry));
+  if (ignored.length) {
     throw badRequest(
-      'dryRun in the query is ignored by the API server when a DELETE has a body: put it in DeleteOptions',
+      `${ignored.join(', ')} in the query ${ignored.length > 1 ? 'are' : 'is'} ignored by the API server when a DELETE has a body: put ${ignored.length > 1 ? 'them' : 'it'} in DeleteOptions`,
     );
   }
   kr.dryRun = bodyDry;
 }
+
+/** Subresources whose upgrade opens a stream into a container: nothing runs unless it switched. */
+const STREAMS = new Set(['exec', 'attach', 'portforward']);
+
+/** The method of a proxy request (bound into its approval), else undefined. */
+const proxyMethod = (kr: KubeRequest) => (kr.subresource === 'proxy' ? kr.method : undefined);
 
 const isDelete = (kr: KubeRequest) => kr.verb === 'delete' || kr.verb === 'deletecollection';
 
@@ -221,7 +239,7 @@ export function createGate(deps: GateDeps): Gate {
     const requestId = newRequestId();
     let fp: string;
     try {
-      fp = fingerprint({ ...kr, user: user.username, body: fpBody });
+      fp = fingerprint({ ...kr, user: user.username, body: fpBody, proxyMethod: proxyMethod(kr) });
     } catch {
       throw badRequest('request body cannot be canonicalised (non-finite numbers?)');
     }
@@ -276,7 +294,7 @@ export function createGate(deps: GateDeps): Gate {
 
     const forward = async (
       event: AuditInput,
-      extra: { approvers?: string[]; pending?: PendingRequest; jtis?: string[] } = {},
+      extra: { approvers?: string[]; pending?: PendingRequest; jtis?: string[]; snapshot?: Snapshot } = {},
     ): Promise<Admission> => {
       const id = extra.pending?.id ?? requestId;
       await record({
@@ -298,9 +316,10 @@ export function createGate(deps: GateDeps): Gate {
         done: (o) => {
           metrics.upstream('write', o.durationMs / 1000);
           const ok = kr.upgrade ? o.status === 101 : o.status >= 200 && o.status < 300;
-          // An upgrade the upstream refused opened no stream: nothing ran, so the approval is not spent
-          // (kubectl retries a refused WebSocket exec over SPDY with the very same request).
-          const keep = kr.upgrade && !ok && !!extra.jtis?.length;
+          // An exec/attach/port-forward upgrade the upstream refused opened no stream: nothing ran, so
+          // the approval is not spent (kubectl retries a refused WebSocket exec over SPDY with the very
+          // same request). Never for proxy: the backend may have answered, i.e. acted, without a 101.
+          const keep = kr.upgrade && STREAMS.has(kr.subresource) && !ok && !!extra.jtis?.length;
           void audit
             .append({
               ...(safety.require_approval ? {} : { approval_disabled: true }),
@@ -318,6 +337,13 @@ export function createGate(deps: GateDeps): Gate {
               logger.error({ err: err.message, request_id: id }, 'cannot record the outcome'),
             );
           if (ok && kr.dryRun) void store.recordDryRun(fp, Date.now());
+          // only a change that ran can be rolled back (a failed create made nothing to delete)
+          if (ok && !kr.dryRun && extra.snapshot)
+            void store
+              .putSnapshot({ ...extra.snapshot, executed: true })
+              .catch((err: Error) =>
+                logger.error({ err: err.message, request_id: id }, 'cannot mark the snapshot executed'),
+              );
           const path = objectPath(kr);
           if (
             ok &&
@@ -406,27 +432,20 @@ export function createGate(deps: GateDeps): Gate {
             'the approval was used by another request at the same moment; run it again',
           );
         }
-        if (pending)
-          await store.putSnapshot({
-            requestId: pending.id,
-            target: target(kr, object),
-            before: oldObject,
-            detail,
-            createdAt: Date.now(),
-          });
-        else
-          await store.putSnapshot({
-            requestId,
-            target: target(kr, object),
-            before: oldObject,
-            detail,
-            createdAt: Date.now(),
-          });
+        const snapshot: Snapshot = {
+          requestId: pending?.id ?? requestId,
+          target: target(kr, object),
+          before: oldObject,
+          detail,
+          createdAt: Date.now(),
+        };
+        await store.putSnapshot(snapshot);
         const approvers = verdict.use.map((a) => a.approver);
         if (pending) metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
         return forward(decided, {
           approvers,
           jtis: verdict.use.map((a) => a.jti),
+          snapshot,
           ...(pending ? { pending } : {}),
         });
       }
@@ -544,7 +563,9 @@ export function createGate(deps: GateDeps): Gate {
         );
       }
       const stored: StoredApproval = {
-        jti: v.jti,
+        // one token id per approved fingerprint, exactly as the approvals API stores it, so a plan
+        // token delivered both ways is still one approval per request
+        jti: approvalJti(v.jti, v.fingerprints, fp),
         fingerprint: fp,
         approver: v.approver,
         kid: v.kid,

@@ -74,6 +74,14 @@ export function planUndo(snap: Snapshot, current: Obj | null): UndoPlan {
     throw new StatusError(409, 'Conflict', 'this change names no single object; kubegate cannot undo it');
   if (d.verb === 'connect')
     throw new StatusError(409, 'Conflict', 'an exec/attach/port-forward session cannot be undone');
+  // A create on a subresource (token, binding, eviction…) did not create the object it names:
+  // undoing it by deleting that object would destroy what the request never made.
+  if (!UNDOABLE_SUBRESOURCES.has(d.subresource) || (d.verb === 'create' && d.subresource !== ''))
+    throw new StatusError(
+      409,
+      'Conflict',
+      `a ${d.verb} of ${d.resource}/${d.subresource} cannot be undone by kubegate`,
+    );
   if (d.verb === 'create') {
     if (!current) throw new StatusError(409, 'Conflict', `${name} no longer exists: nothing to undo`);
     return {
@@ -125,6 +133,9 @@ export function planUndo(snap: Snapshot, current: Obj | null): UndoPlan {
   };
 }
 
+/** Where restoring the whole previous object undoes the change: the object itself, its scale, its status. */
+const UNDOABLE_SUBRESOURCES = new Set(['', 'scale', 'status']);
+
 /** Turns an undo plan into a pending request held for approval like any other. */
 export async function proposeRollback(
   deps: {
@@ -143,6 +154,14 @@ export async function proposeRollback(
       404,
       'NotFound',
       `no rollback snapshot for ${originalId} (only changes kubegate forwarded after approval have one)`,
+    );
+  // Only a change that ran can be undone: a create that failed (AlreadyExists) made nothing, and
+  // "undoing" it would delete an object someone else made.
+  if (!snap.executed)
+    throw new StatusError(
+      409,
+      'Conflict',
+      `${originalId} did not run successfully (or its outcome is unknown): there is nothing to undo`,
     );
   const d = snap.detail;
   const createdName = (d.body as Obj | null)?.metadata?.name;

@@ -19,6 +19,12 @@ export interface FingerprintParts {
   user: string;
   /** The parsed body (null when there is none). */
   body: unknown;
+  /**
+   * The HTTP method of a `proxy` request, which the backend receives as is (an approved GET must
+   * not run as a DELETE). Other connect requests (exec, attach, port-forward) leave it out: kubectl
+   * retries the same exec as POST after a GET, and both mean the same.
+   */
+  proxyMethod?: string | undefined;
 }
 
 /**
@@ -45,6 +51,7 @@ export function fingerprint(p: FingerprintParts): string {
     query,
     user: p.user,
     body: p.body ?? null,
+    ...(p.proxyMethod ? { method: p.proxyMethod } : {}),
   };
   const canon = (canonicalize as unknown as (v: unknown) => string | undefined)(doc);
   if (canon === undefined) throw new Error('request cannot be canonicalised');

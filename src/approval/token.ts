@@ -164,3 +164,12 @@ export async function verifyApproval(
   }
   return { ...claims, approver: owner, kid, jti: String(payload.jti), iat, exp, token };
 }
+
+/**
+ * The token id an approval is stored under, for one approved fingerprint: the token's own jti,
+ * or `jti#index` for each request of a plan. Both ways of delivering a token (the approvals API
+ * and the Kubegate-Approval header) use this, so a plan approves each request once, however sent.
+ */
+export function approvalJti(jti: string, fingerprints: string[], fingerprint: string): string {
+  return fingerprints.length <= 1 ? jti : `${jti}#${fingerprints.indexOf(fingerprint)}`;
+}

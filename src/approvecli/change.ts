@@ -95,15 +95,22 @@ function deleteChange(d: PendingDetail): ChangeSet {
   return { title: `deletes ${kubectlResource(d)} ${objectRef(d)}`, lines, changes: [], notes: [] };
 }
 
-/** DeleteOptions from the body and the query (propagationPolicy, gracePeriodSeconds, preconditions). */
+/**
+ * The DeleteOptions that apply: every field of the body when there is one (the API server then
+ * ignores the query, and kubegate refuses options in both), else those in the query.
+ */
 export function deleteOptions(d: PendingDetail): string {
-  const parts: string[] = [];
-  const body = isObj(d.body) ? d.body : {};
-  for (const k of ['propagationPolicy', 'gracePeriodSeconds', 'orphanDependents', 'preconditions']) {
-    const v = body[k] ?? d.query[k]?.[0];
-    if (v !== undefined) parts.push(`${k}=${typeof v === 'string' ? v : formatValue(v)}`);
-  }
-  return parts.join(' ');
+  const entries: [string, unknown][] = isObj(d.body)
+    ? Object.entries(d.body).filter(([k]) => k !== 'kind' && k !== 'apiVersion')
+    : [
+        'propagationPolicy',
+        'gracePeriodSeconds',
+        'orphanDependents',
+        'ignoreStoreReadErrorWithClusterBreakingPotential',
+      ]
+        .map((k): [string, unknown] => [k, d.query[k]?.[0]])
+        .filter(([, v]) => v !== undefined);
+  return entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : formatValue(v)}`).join(' ');
 }
 
 function deleteCollectionChange(d: PendingDetail): ChangeSet {

@@ -62,7 +62,7 @@ export function summaryLine(p: PendingView): string {
 }
 
 function requestLines(d: PendingDetail): string[] {
-  const lines = [`  ${httpMethod(d.verb)} (${d.verb}) ${d.path}`];
+  const lines = [`  ${d.proxyMethod ?? httpMethod(d.verb)} (${d.verb}) ${d.path}`];
   const q = formatQuery(d.query);
   if (q) lines.push(`  query:        ${q}`);
   if (d.contentType) lines.push(`  content type: ${d.contentType}`);

@@ -28,6 +28,7 @@ export function verifyFingerprint(view: PendingView, expectedId?: string): strin
       contentType: d.contentType,
       user: view.requester,
       body: d.body,
+      proxyMethod: d.proxyMethod,
     });
   } catch {
     computed = '(not computable: the body cannot be canonicalised)';

@@ -143,6 +143,12 @@ export interface RawRequest {
   url?: string | undefined;
   headers: IncomingHttpHeaders;
   rawHeaders: string[];
+  /**
+   * Whether the server is switching protocols for this request (Node's IncomingMessage.upgrade:
+   * both `Connection: upgrade` and an `Upgrade` header). A `Connection: upgrade` alone is a plain
+   * request. Without the flag (tests, kubegate's own requests) the headers are read.
+   */
+  upgrade?: boolean;
 }
 
 /**
@@ -178,10 +184,12 @@ export function parseRequest(req: RawRequest): KubeRequest {
     .split(';')[0]!
     .trim()
     .toLowerCase();
-  const upgrade = String(req.headers.connection ?? '')
-    .toLowerCase()
-    .split(',')
-    .some((t) => t.trim() === 'upgrade');
+  const upgrade =
+    req.upgrade ??
+    String(req.headers.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .some((t) => t.trim() === 'upgrade');
 
   const kr: KubeRequest = {
     method,

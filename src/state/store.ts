@@ -34,6 +34,8 @@ export interface PendingDetail {
   path: string;
   query: Record<string, string[]>;
   contentType: string;
+  /** For a proxy request: its HTTP method, which the backend receives (part of the fingerprint). */
+  proxyMethod?: string;
   /** The body as fingerprinted: the parsed JSON, or {contentType, sha256} for a binary body. */
   body: unknown;
   /** A binary body as the apiserver decoded it (display only). */
@@ -63,7 +65,7 @@ export function pendingDetail(
     | 'path'
     | 'query'
     | 'contentType'
-  >,
+  > & { method?: string },
   body: unknown,
   oldObject: unknown,
   decision: { override_required: boolean; approvals: number; dry_run_first: boolean; policy: string },
@@ -80,6 +82,7 @@ export function pendingDetail(
     path: kr.path,
     query: kr.query,
     contentType: kr.contentType,
+    ...(kr.subresource === 'proxy' && kr.method ? { proxyMethod: kr.method } : {}),
     body,
     oldObject,
     ...(typeof rv === 'string' ? { resourceVersion: rv } : {}),
@@ -112,6 +115,8 @@ export interface Snapshot {
   before: unknown;
   detail: PendingDetail;
   createdAt: number;
+  /** Set once the change ran successfully: only then can it be rolled back. */
+  executed?: boolean;
 }
 
 /**
