@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { hasImpersonation, type Impersonation } from '../kube/request.js';
 
 /** What identifies one request for approval: the same for its dry run and its real run. */
 export interface FingerprintParts {
@@ -25,6 +26,8 @@ export interface FingerprintParts {
    * retries the same exec as POST after a GET, and both mean the same.
    */
   proxyMethod?: string | undefined;
+  /** Impersonate-* headers the client sent: an approval for "agent" must not run "as admin". */
+  impersonate?: Impersonation | undefined;
 }
 
 /**
@@ -52,6 +55,7 @@ export function fingerprint(p: FingerprintParts): string {
     user: p.user,
     body: p.body ?? null,
     ...(p.proxyMethod ? { method: p.proxyMethod } : {}),
+    ...(p.impersonate && hasImpersonation(p.impersonate) ? { impersonate: p.impersonate } : {}),
   };
   const canon = (canonicalize as unknown as (v: unknown) => string | undefined)(doc);
   if (canon === undefined) throw new Error('request cannot be canonicalised');

@@ -66,6 +66,16 @@ function requestLines(d: PendingDetail): string[] {
   const q = formatQuery(d.query);
   if (q) lines.push(`  query:        ${q}`);
   if (d.contentType) lines.push(`  content type: ${d.contentType}`);
+  if (d.impersonate) {
+    const i = d.impersonate;
+    const as = [
+      i.user !== null ? `user ${i.user}` : '',
+      i.uid !== null ? `uid ${i.uid}` : '',
+      ...i.groups.map((g) => `group ${g}`),
+      ...Object.entries(i.extra).map(([k, v]) => `extra ${k}=${v.join(',')}`),
+    ].filter(Boolean);
+    lines.push(`  RUNS AS:      ${as.join(', ')} (Impersonate-* headers)`);
+  }
   if (d.dry_run_first) lines.push('  policy asks for a server-side dry run first');
   return lines;
 }

@@ -29,6 +29,7 @@ export function verifyFingerprint(view: PendingView, expectedId?: string): strin
       user: view.requester,
       body: d.body,
       proxyMethod: d.proxyMethod,
+      impersonate: d.impersonate,
     });
   } catch {
     computed = '(not computable: the body cannot be canonicalised)';

@@ -1,3 +1,5 @@
+import { hasImpersonation, type Impersonation } from '../kube/request.js';
+
 /**
  * Everything kubegate must remember across restarts (and, with the Kubernetes
  * store, share across replicas): pending requests, approvals and used token ids,
@@ -36,6 +38,8 @@ export interface PendingDetail {
   contentType: string;
   /** For a proxy request: its HTTP method, which the backend receives (part of the fingerprint). */
   proxyMethod?: string;
+  /** The Impersonate-* headers the client sent, if any (part of the fingerprint). */
+  impersonate?: Impersonation;
   /** The body as fingerprinted: the parsed JSON, or {contentType, sha256} for a binary body. */
   body: unknown;
   /** A binary body as the apiserver decoded it (display only). */
@@ -65,7 +69,7 @@ export function pendingDetail(
     | 'path'
     | 'query'
     | 'contentType'
-  > & { method?: string },
+  > & { method?: string; impersonate?: Impersonation },
   body: unknown,
   oldObject: unknown,
   decision: { override_required: boolean; approvals: number; dry_run_first: boolean; policy: string },
@@ -83,6 +87,7 @@ export function pendingDetail(
     query: kr.query,
     contentType: kr.contentType,
     ...(kr.subresource === 'proxy' && kr.method ? { proxyMethod: kr.method } : {}),
+    ...(kr.impersonate && hasImpersonation(kr.impersonate) ? { impersonate: kr.impersonate } : {}),
     body,
     oldObject,
     ...(typeof rv === 'string' ? { resourceVersion: rv } : {}),

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { type FingerprintParts, fingerprint } from '../../src/approval/fingerprint.js';
+import { verifyFingerprint } from '../../src/approvecli/verify.js';
+import { pendingDetail } from '../../src/state/store.js';
+
+const parts: FingerprintParts = {
+  verb: 'patch',
+  group: '',
+  version: 'v1',
+  resource: 'configmaps',
+  subresource: '',
+  namespace: 'default',
+  name: 'c',
+  query: { fieldManager: ['kubectl'] },
+  contentType: 'application/merge-patch+json',
+  path: '/api/v1/namespaces/default/configmaps/c',
+  user: 'alice',
+  body: { data: { a: '1' } },
+};
+const none = { user: null, uid: null, groups: [], extra: {} };
+const decision = { override_required: true, approvals: 2, dry_run_first: true, policy: 'p' };
+
+describe('fingerprint: what an approval is bound to', () => {
+  it('ignores dryRun and the order of query values, nothing else', () => {
+    const fp = fingerprint(parts);
+    expect(fingerprint({ ...parts, query: { ...parts.query, dryRun: ['All'] } })).toBe(fp);
+    expect(fingerprint({ ...parts, impersonate: none })).toBe(fp);
+    expect(fingerprint({ ...parts, body: { data: { a: '2' } } })).not.toBe(fp);
+  });
+
+  it('binds Impersonate-* headers: the same change "as admin" is another request', () => {
+    const asAdmin = { ...none, user: 'admin' };
+    expect(fingerprint({ ...parts, impersonate: asAdmin })).not.toBe(fingerprint(parts));
+    expect(fingerprint({ ...parts, impersonate: { ...none, groups: ['system:masters'] } })).not.toBe(
+      fingerprint(parts),
+    );
+  });
+
+  it('binds the method of proxy requests only', () => {
+    expect(fingerprint({ ...parts, proxyMethod: 'DELETE' })).not.toBe(
+      fingerprint({ ...parts, proxyMethod: 'GET' }),
+    );
+  });
+
+  it('approve-cli recomputes the same fingerprint from what kubegate shows, impersonation and method included', () => {
+    const kr = {
+      ...parts,
+      subresource: 'proxy',
+      method: 'DELETE',
+      impersonate: { ...none, user: 'admin', groups: ['system:masters'] },
+    };
+    const fp = fingerprint({ ...kr, proxyMethod: 'DELETE' });
+    const detail = pendingDetail(kr, kr.body, null, decision);
+    expect(detail.proxyMethod).toBe('DELETE');
+    expect(detail.impersonate?.user).toBe('admin');
+    const view = { id: 'req-1', fingerprint: fp, requester: 'alice', detail };
+    expect(verifyFingerprint(view as Parameters<typeof verifyFingerprint>[0])).toBe(fp);
+    // had kubegate left impersonation out of what it shows, approve-cli would refuse to sign
+    const { impersonate: _i, ...hidden } = detail;
+    expect(() =>
+      verifyFingerprint({ ...view, detail: hidden } as Parameters<typeof verifyFingerprint>[0]),
+    ).toThrow();
+  });
+});
