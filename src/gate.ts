@@ -56,11 +56,6 @@ const OUTCOME_OF: Record<string, 'forwarded' | 'held' | 'blocked' | 'rejected' |
 /** How often a held request re-reads the store (approvals may arrive through another replica). */
 const POLL_MS = 1000;
 
-/**
- * A DELETE with a body is decided by its DeleteOptions: the apiserver then ignores the
- * query entirely. So `?dryRun=All` with a body `{}` is a REAL delete, and a body with
- * `dryRun: ["All"]` is a dry run (what kubectl sends). Anything ambiguous is refused.
- */
 /** DeleteOptions a DELETE may carry in its query (list options of a deletecollection stay there). */
 const DELETE_OPTION_PARAMS = [
   'dryRun',
@@ -70,6 +65,11 @@ const DELETE_OPTION_PARAMS = [
   'ignoreStoreReadErrorWithClusterBreakingPotential',
 ];
 
+/**
+ * A DELETE with a body is decided by its DeleteOptions: the apiserver then ignores the
+ * query entirely. So `?dryRun=All` with a body `{}` is a REAL delete, and a body with
+ * `dryRun: ["All"]` is a dry run (what kubectl sends). Anything ambiguous is refused.
+ */
 function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: number): void {
   // Any body bytes at all (even `null`, `~` or a YAML comment) make the apiserver ignore the query.
   if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || bodyBytes === 0) return;
