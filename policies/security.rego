@@ -195,6 +195,19 @@ old_service_accounts contains v if {
 	is_string(v)
 }
 
+# A JSON patch `copy` or `move` sets values the policy cannot see (they come from the live
+# object), e.g. a `true` copied onto securityContext.privileged.
+rule_findings contains {
+	"rule": "security.json_patch_copy",
+	"risk": "HIGH",
+	"reason": concat(" ", ["JSON patch copy/move (values not visible before it runs) in", target]),
+} if {
+	is_change
+	is_array(obj)
+	some op in obj
+	op.op in {"copy", "move"}
+}
+
 # --- admission control, API extension ----------------------------------------------
 
 # Webhooks and admission policies see or rewrite every matching request, Secrets

@@ -210,3 +210,22 @@ test_security_settings_every_pod_spec_location if {
 		r.decision.risk == "HIGH"
 	}
 }
+
+test_security_json_patch_copy_positive if {
+	every o in ["copy", "move"] {
+		r := result with input as req_input(
+			{"verb": "patch", "group": "apps", "resource": "deployments", "namespace": "default", "name": "web", "contentType": "application/json-patch+json"},
+			[{"op": o, "from": "/spec/template/spec/containers/0/tty", "path": "/spec/template/spec/hostNetwork"}],
+		)
+		fired("security.json_patch_copy", r)
+		r.decision.risk == "HIGH"
+	}
+}
+
+test_security_json_patch_copy_negative if {
+	r := result with input as req_input(
+		{"verb": "patch", "group": "apps", "resource": "deployments", "namespace": "default", "name": "web", "contentType": "application/json-patch+json"},
+		[{"op": "replace", "path": "/spec/replicas", "value": 2}, {"op": "test", "path": "/spec/replicas", "value": 2}],
+	)
+	not fired("security.json_patch_copy", r)
+}

@@ -10,7 +10,7 @@ import type { AuditInput, AuditLog } from './audit/log.js';
 import { upstreamCredentials } from './clientcert.js';
 import type { Config } from './config.js';
 import { ANONYMOUS, type Identifier } from './identify.js';
-import { NEEDS_DECODE, parseBody } from './kube/body.js';
+import { NEEDS_DECODE, parseBody, YAML_TYPES } from './kube/body.js';
 import { decodeViaDryRun, honoursDryRun } from './kube/decode.js';
 import { fetchLive, objectPath, resourceVersionOf } from './kube/live.js';
 import { describeRequest, hasImpersonation, type KubeRequest } from './kube/request.js';
@@ -97,12 +97,42 @@ const STREAMS = new Set(['exec', 'attach', 'portforward']);
 /** The method of a proxy request (bound into its approval), else undefined. */
 const proxyMethod = (kr: KubeRequest) => (kr.subresource === 'proxy' ? kr.method : undefined);
 
+/**
+ * The `n` pending requests to displace for `requester`'s new one: its own oldest first, then the
+ * oldest of whoever holds the most. Never someone else's while the flooder has any left.
+ */
+export function displaceable(pending: PendingRequest[], requester: string, n: number): PendingRequest[] {
+  const byUser = new Map<string, PendingRequest[]>();
+  for (const p of [...pending].sort((a, b) => a.createdAt - b.createdAt)) {
+    const list = byUser.get(p.requester) ?? [];
+    list.push(p);
+    byUser.set(p.requester, list);
+  }
+  const out: PendingRequest[] = [];
+  while (out.length < n && byUser.size > 0) {
+    const own = byUser.get(requester);
+    const from = own?.length
+      ? requester
+      : [...byUser.entries()].sort((a, b) => b[1].length - a[1].length)[0]![0];
+    const list = byUser.get(from)!;
+    out.push(list.shift()!);
+    if (list.length === 0) byUser.delete(from);
+  }
+  return out;
+}
+
 const isDelete = (kr: KubeRequest) => kr.verb === 'delete' || kr.verb === 'deletecollection';
 
 /** The DeleteOptions the gate decided on, as the JSON body that is forwarded. */
 function deleteOptionsJson(req: IncomingMessage, object: unknown): Buffer {
   req.headers['content-type'] = 'application/json';
   return Buffer.from(JSON.stringify(object ?? {}));
+}
+
+/** A YAML body as the JSON it was read as (apply patches keep their type: JSON is YAML). */
+function yamlAsJson(req: IncomingMessage, kr: KubeRequest, object: unknown): Buffer {
+  if (kr.contentType === 'application/yaml') req.headers['content-type'] = 'application/json';
+  return Buffer.from(JSON.stringify(object));
 }
 
 /** The dry run and the real request share one fingerprint: drop DeleteOptions.dryRun from it. */
@@ -228,7 +258,14 @@ export function createGate(deps: GateDeps): Gate {
     applyDeleteOptionsDryRun(kr, object, body.length);
     // A DELETE body goes upstream as kubegate read it, in JSON, never as the client's bytes: the
     // apiserver must not decode other DeleteOptions (another dryRun) from them than the gate did.
-    const sent = isDelete(kr) && body.length > 0 ? deleteOptionsJson(req, object) : body;
+    // The same for YAML: YAML 1.1 parsers disagree (merge keys, tags, sexagesimals), so the
+    // apiserver gets the object the policy and the approver saw, as JSON.
+    const sent =
+      isDelete(kr) && body.length > 0
+        ? deleteOptionsJson(req, object)
+        : YAML_TYPES.has(kr.contentType) && body.length > 0
+          ? yamlAsJson(req, kr, object)
+          : body;
     const fpBody =
       parsed === NEEDS_DECODE
         ? { contentType: kr.contentType, sha256: createHash('sha256').update(body).digest('hex') }
@@ -411,7 +448,8 @@ export function createGate(deps: GateDeps): Gate {
     let announced = false;
     const deadline = Date.now() + ex.hold_seconds * 1000;
     for (;;) {
-      const verdict = countApprovals(await store.approvalsFor(fp, Date.now()), decision, {
+      const live = await store.approvalsFor(fp, Date.now());
+      const verdict = countApprovals(live, decision, {
         allowCritical: safety.allow_critical,
         requester: user.username,
         resourceVersion: resourceVersionOf(oldObject),
@@ -420,9 +458,11 @@ export function createGate(deps: GateDeps): Gate {
         if (pending && !(await store.transitionPending(pending.id, ['pending', 'approved'], 'approved'))) {
           throw new StatusError(409, 'Conflict', `request ${pending.id} is no longer pending`);
         }
+        // Every live approval of this request is spent by this one run, not only those counted:
+        // a second approval (the same approver twice, or one more than needed) must not run it again.
         if (
           !(await store.consumeApprovals(
-            verdict.use.map((a) => a.jti),
+            live.map((a) => a.jti),
             Date.now(),
           ))
         ) {
@@ -444,7 +484,7 @@ export function createGate(deps: GateDeps): Gate {
         if (pending) metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
         return forward(decided, {
           approvers,
-          jtis: verdict.use.map((a) => a.jti),
+          jtis: live.map((a) => a.jti),
           snapshot,
           ...(pending ? { pending } : {}),
         });
@@ -500,11 +540,13 @@ export function createGate(deps: GateDeps): Gate {
     kr: KubeRequest,
     detail: PendingDetail,
   ): Promise<PendingRequest> {
-    // Bounded: a flood of pending requests displaces the oldest, which are refused with a clear message.
+    // Bounded: past the cap a new request displaces the oldest pending one of whoever holds the most
+    // (its own requester first), refused with a clear message. So a flood only displaces the flooder.
     const count = await store.countPending();
     if (count >= config.limits.max_held_requests) {
-      const oldest = (await store.listPending(['pending'])).slice(
-        0,
+      const oldest = displaceable(
+        await store.listPending(['pending']),
+        user.username,
         count - config.limits.max_held_requests + 1,
       );
       for (const o of oldest) {

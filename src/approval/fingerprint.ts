@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { honoursDryRun } from '../kube/decode.js';
 import { hasImpersonation, type Impersonation } from '../kube/request.js';
 
 /** What identifies one request for approval: the same for its dry run and its real run. */
@@ -11,7 +12,11 @@ export interface FingerprintParts {
   subresource: string;
   namespace: string;
   name: string;
-  /** Query parameters; `dryRun` is ignored so a dry run and the real request match. */
+  /**
+   * Query parameters, in order (exec's `command` words are a list). `dryRun` is left out where
+   * the apiserver honours it, so a dry run and the real request match; elsewhere a "dry run" is
+   * held like the real request and must not approve it.
+   */
   query: Record<string, string[]>;
   /** How the body is to be applied (merge vs strategic vs JSON patch differ on the same body). */
   contentType: string;
@@ -36,11 +41,8 @@ export interface FingerprintParts {
  * what was seen, and kubegate recomputes it on every retry.
  */
 export function fingerprint(p: FingerprintParts): string {
-  const query = Object.fromEntries(
-    Object.entries(p.query)
-      .filter(([k]) => k !== 'dryRun')
-      .map(([k, v]) => [k, [...v].sort()]),
-  );
+  const dropDryRun = honoursDryRun(p);
+  const query = Object.fromEntries(Object.entries(p.query).filter(([k]) => !(k === 'dryRun' && dropDryRun)));
   const doc = {
     verb: p.verb,
     group: p.group,

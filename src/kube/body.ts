@@ -26,11 +26,28 @@ function strictText(body: Buffer): string {
 /** Deeper than any real object; far below what the policy engine and canonical JSON can walk. */
 const MAX_DEPTH = 200;
 
-/** The parsed body, if it nests at most MAX_DEPTH levels (checked without recursion). */
-function shallowEnough(value: unknown): unknown {
+/**
+ * The parsed body, if it nests at most MAX_DEPTH levels and (for YAML) holds only what JSON can
+ * say exactly: kubegate forwards a YAML body as the JSON it read, so a timestamp, binary, set,
+ * map or an integer past 2^53 (which would change on the way) is refused. Checked without recursion.
+ */
+function checked(value: unknown, yaml = false): unknown {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;
+    if (yaml) {
+      const ok =
+        v === null ||
+        typeof v === 'string' ||
+        typeof v === 'boolean' ||
+        (typeof v === 'number' && Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v))) ||
+        Array.isArray(v) ||
+        (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype);
+      if (!ok)
+        throw badRequest(
+          'the YAML body holds a value JSON cannot carry exactly (a timestamp, binary, set, omap, non-finite or huge number): send JSON',
+        );
+    }
     if (v === null || typeof v !== 'object') continue;
     if (depth > MAX_DEPTH) throw badRequest(`request body nests deeper than ${MAX_DEPTH} levels`);
     for (const child of Object.values(v)) stack.push([child, depth + 1]);
@@ -48,7 +65,7 @@ const JSON_TYPES = new Set([
   'application/strategic-merge-patch+json',
   'application/json-patch+json',
 ]);
-const YAML_TYPES = new Set(['application/apply-patch+yaml', 'application/yaml']);
+export const YAML_TYPES = new Set(['application/apply-patch+yaml', 'application/yaml']);
 
 /**
  * Parses a mutation's body into what the policy sees as `object`. Fails closed:
@@ -61,7 +78,7 @@ export function parseBody(kr: KubeRequest, body: Buffer): unknown {
   if (JSON_TYPES.has(kr.contentType) || (kr.contentType === '' && kr.verb === 'delete')) {
     const text = strictText(body);
     try {
-      return shallowEnough(JSON.parse(text));
+      return checked(JSON.parse(text));
     } catch (err) {
       if (err instanceof StatusError) throw err;
       throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
@@ -72,8 +89,9 @@ export function parseBody(kr: KubeRequest, body: Buffer): unknown {
     try {
       // unique keys and few aliases: the policy must see the same document the apiserver decodes
       // YAML 1.1 like the apiserver's decoder: `privileged: yes` is true there, so it must be here
-      return shallowEnough(
+      return checked(
         YAML.parse(text, { uniqueKeys: true, maxAliasCount: 0, version: '1.1', merge: true }),
+        true,
       );
     } catch (err) {
       if (err instanceof StatusError) throw err;

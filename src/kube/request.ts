@@ -81,12 +81,16 @@ export function splitPath(rawPath: string): string[] {
   });
 }
 
-/** Parses the query, refusing parameters repeated with different values. */
+/** Parameters that are lists, in order: exec's command words, port-forward's ports. */
+const LIST_PARAMS = new Set(['command', 'ports']);
+
+/** Parses the query, refusing other parameters repeated with different values. */
 export function parseQuery(rawQuery: string): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null);
   for (const [k, v] of new URLSearchParams(rawQuery)) {
     const prev = out[k];
     if (!prev) out[k] = [v];
+    else if (LIST_PARAMS.has(k)) prev.push(v);
     else if (!prev.includes(v)) {
       throw badRequest(`query parameter "${k}" is repeated with different values; send it once`);
     }

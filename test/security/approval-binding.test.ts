@@ -151,4 +151,99 @@ describe('an approval runs exactly what was approved, once', () => {
     expect(rb.stderr + rb.stdout).toMatch(/did not run successfully/);
     expect(await live(`/api/v1/namespaces/${n}/configmaps/taken`)).not.toBeNull();
   });
+
+  it('two approvals for one request (the same approver twice, or two approvers) run it once', async () => {
+    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'twice-' } };
+    const send = () =>
+      gate(`/api/v1/namespaces/${n}/configmaps`, { method: 'POST', body, timeoutMs: HELD_MS });
+    await send();
+    const p = await waitPending(`${n}/configmaps`);
+    for (const who of ['bob', 'bob', 'alice'] as const)
+      expect(
+        (await postApproval(await signToken(who, { fingerprints: [p.fingerprint], requestIds: [p.id] })))
+          .status,
+      ).toBe(201);
+    expect((await send()).status).toBe(201);
+    const seq = lastSeq();
+    const again = await send();
+    expect(again.timedOut || again.status === 403).toBe(true);
+    expect(forwardedSince(seq, `${n}/configmaps`)).toEqual([]);
+    const list = await direct(`/api/v1/namespaces/${n}/configmaps`);
+    expect(
+      list.json.items.filter((c: { metadata: { name: string } }) => c.metadata.name.startsWith('twice-')),
+    ).toHaveLength(1);
+  });
+
+  it('approving a held "dry run" where the apiserver may not honour it does not approve the real request', async () => {
+    const pod = `/api/v1/namespaces/${n}/pods/eph/ephemeralcontainers`;
+    await adminCreate(`/api/v1/namespaces/${n}/pods`, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'eph' },
+      spec: { containers: [{ name: 'c', image: 'nginx' }] },
+    });
+    const patch = {
+      method: 'PATCH',
+      contentType: 'application/strategic-merge-patch+json',
+      body: { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox', targetContainerName: 'c' }] } },
+    };
+    await gate(`${pod}?dryRun=All`, { ...patch, timeoutMs: HELD_MS });
+    const p = await waitPending(`${n}/pods/eph`);
+    expect(p.detail.query.dryRun).toEqual(['All']);
+    expect(
+      (await postApproval(await signToken('bob', { fingerprints: [p.fingerprint], requestIds: [p.id] })))
+        .status,
+    ).toBe(201);
+    const seq = lastSeq();
+    const real = await gate(pod, { ...patch, timeoutMs: 20_000 });
+    expect(real.status).toBe(403);
+    expect(real.json.message).toMatch(/held for approval/);
+    expect(forwardedSince(seq, `${n}/pods/eph`)).toEqual([]);
+    expect((await live(`/api/v1/namespaces/${n}/pods/eph`)).spec.ephemeralContainers).toBeUndefined();
+  });
+});
+
+describe('YAML bodies reach the apiserver as the object kubegate decided on', () => {
+  let n: string;
+  beforeAll(async () => {
+    n = await ns('yamljson');
+  });
+
+  it('merge keys cannot hide privileged: true (the apiserver gets the JSON kubegate read)', async () => {
+    const yaml = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: merged}',
+      'spec:',
+      '  hostNetwork: false',
+      '  <<: {hostNetwork: true}',
+      '  containers:',
+      '  - name: c',
+      '    image: nginx',
+      '    securityContext: {privileged: false, <<: {privileged: true}}',
+      '',
+    ].join('\n');
+    const r = await gate(`/api/v1/namespaces/${n}/pods?dryRun=All`, {
+      method: 'POST',
+      body: yaml,
+      contentType: 'application/yaml',
+    });
+    expect(r.status, r.body).toBe(201);
+    // what the apiserver made of it is what the policy saw
+    expect(r.json.spec.hostNetwork).not.toBe(true);
+    expect(r.json.spec.containers[0].securityContext.privileged).toBe(false);
+  });
+
+  it('YAML values JSON cannot carry exactly (binary, timestamps, sets, huge integers) are refused (400)', async () => {
+    for (const value of ['!!binary U1lTX0FETUlO', '2001-12-14', '!!set {a, b}', '123456789012345678901']) {
+      const yaml = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typed}\ndata: {k: v}\nx: ${value}\n`;
+      const r = await gate(`/api/v1/namespaces/${n}/configmaps?dryRun=All`, {
+        method: 'POST',
+        body: yaml,
+        contentType: 'application/yaml',
+      });
+      expect(r.status, value).toBe(400);
+      expect(r.json.message).toMatch(/send JSON/);
+    }
+  });
 });

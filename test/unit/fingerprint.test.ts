@@ -36,6 +36,20 @@ describe('fingerprint: what an approval is bound to', () => {
     );
   });
 
+  it('keeps the order of list parameters (exec `rm x` is not `x rm`)', () => {
+    const exec = { ...parts, verb: 'connect', subresource: 'exec', query: { command: ['rm', 'x'] } };
+    expect(fingerprint(exec)).not.toBe(fingerprint({ ...exec, query: { command: ['x', 'rm'] } }));
+  });
+
+  it('drops dryRun only where the apiserver honours it: an unhonoured "dry run" approves nothing real', () => {
+    const honoured = { ...parts, query: { dryRun: ['All'] } };
+    expect(fingerprint(honoured)).toBe(fingerprint({ ...parts, query: {} }));
+    const ephemeral = { ...parts, resource: 'pods', subresource: 'ephemeralcontainers' };
+    expect(fingerprint({ ...ephemeral, query: { dryRun: ['All'] } })).not.toBe(
+      fingerprint({ ...ephemeral, query: {} }),
+    );
+  });
+
   it('binds the method of proxy requests only', () => {
     expect(fingerprint({ ...parts, proxyMethod: 'DELETE' })).not.toBe(
       fingerprint({ ...parts, proxyMethod: 'GET' }),

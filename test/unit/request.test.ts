@@ -215,3 +215,16 @@ describe('upgrades', () => {
     }
   });
 });
+
+describe('list parameters keep every value, in order', () => {
+  it("exec's command words and port-forward's ports", () => {
+    const exec = req(
+      'POST',
+      '/api/v1/namespaces/d/pods/p/exec?command=echo&command=echo&command=hi&stdout=true',
+    );
+    expect(exec.query.command).toEqual(['echo', 'echo', 'hi']);
+    expect(exec.search).toBe('?command=echo&command=echo&command=hi&stdout=true');
+    const pf = req('POST', '/api/v1/namespaces/d/pods/p/portforward?ports=80&ports=443');
+    expect(pf.query.ports).toEqual(['80', '443']);
+  });
+});
