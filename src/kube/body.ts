@@ -23,6 +23,49 @@ function strictText(body: Buffer): string {
   return text;
 }
 
+/**
+ * JSON is forwarded as the client's bytes, so it must mean the same to the apiserver's Go decoder
+ * as to JSON.parse. Refused: a key repeated in one object (Go decodes the second value into the
+ * first, merging nested objects; JSON.parse keeps only the last), an integer past 2^53 (rounded
+ * here, exact there) and a lone UTF-16 surrogate. Runs on text JSON.parse has already accepted.
+ */
+function unambiguousJson(text: string): void {
+  const objects: (Set<string> | null)[] = []; // one key set per open object, null per open array
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const s = JSON.parse(text.slice(i, j + 1)) as string;
+      if (LONE_SURROGATE.test(s)) throw badRequest('request body has a string with a lone UTF-16 surrogate');
+      const keys = objects[objects.length - 1];
+      if (keyNext && keys) {
+        if (keys.has(s))
+          throw badRequest(`key ${JSON.stringify(s)} appears twice in one JSON object: send it once`);
+        keys.add(s);
+        keyNext = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      objects.push(new Set());
+      keyNext = true;
+    } else if (c === '[') objects.push(null);
+    else if (c === '}' || c === ']') objects.pop();
+    else if (c === ',') keyNext = objects[objects.length - 1] !== null;
+    else if (c === '-' || (c >= '0' && c <= '9')) {
+      let j = i;
+      while (j < text.length && /[-+0-9.eE]/.test(text[j]!)) j++;
+      const token = text.slice(i, j);
+      if (/^-?\d+$/.test(token) && !Number.isSafeInteger(Number(token)))
+        throw badRequest(`the integer ${token} is past 2^53: kubegate cannot read it exactly`);
+      i = j - 1;
+    }
+  }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Deeper than any real object; far below what the policy engine and canonical JSON can walk. */
 const MAX_DEPTH = 200;
 
@@ -78,7 +121,9 @@ export function parseBody(kr: KubeRequest, body: Buffer): unknown {
   if (JSON_TYPES.has(kr.contentType) || (kr.contentType === '' && kr.verb === 'delete')) {
     const text = strictText(body);
     try {
-      return checked(JSON.parse(text));
+      const value = JSON.parse(text);
+      unambiguousJson(text);
+      return checked(value);
     } catch (err) {
       if (err instanceof StatusError) throw err;
       throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);

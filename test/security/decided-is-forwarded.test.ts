@@ -301,23 +301,45 @@ describe('decided = forwarded', () => {
   });
 
   describe('bodies', () => {
-    it('duplicate JSON keys: held; the policy sees the value the apiserver would apply (the last)', async () => {
-      const p = `/apis/apps/v1/namespaces/${n}/deployments/web`;
-      const before = await rv(p);
+    // Go's decoder reads a repeated key into the first value (nested objects merge), JSON.parse keeps
+    // the last: a privileged container or a hostPath could hide behind a harmless duplicate (found by
+    // an independent bypass run). Such bodies, big integers and lone surrogates are refused.
+    it('JSON the apiserver would read differently (repeated keys, integers past 2^53, lone surrogates) is refused (400)', async () => {
       const seq = lastSeq();
-      const r = await gate(p, {
-        method: 'PATCH',
-        body: '{"spec":{"replicas":1,"replicas":9}}',
-        contentType: 'application/merge-patch+json',
-        timeoutMs: HELD_MS,
-      });
-      expect(r.timedOut || r.status === 403).toBe(true);
-      await sleep(200);
-      const held = stoppedSince(seq, `${n}/deployments/web`);
-      expect(held.length).toBeGreaterThan(0);
-      expect(held[0]!.body).toEqual({ spec: { replicas: 9 } });
-      expect(held[0]!.reasons.join(' ')).toMatch(/replicas/);
-      expect(await rv(p)).toBe(before);
+      const bodies: [string, string, string][] = [
+        [
+          `/apis/apps/v1/namespaces/${n}/deployments/web`,
+          'application/merge-patch+json',
+          '{"spec":{"replicas":1,"replicas":9}}',
+        ],
+        [
+          `/api/v1/namespaces/${n}/pods`,
+          'application/json',
+          '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"dup"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":true},"securityContext":{"readOnlyRootFilesystem":true}}]}}',
+        ],
+        [
+          '/api/v1/namespaces',
+          'application/json',
+          '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"kubegate-system"},"metadata":{"generateName":"team-"}}',
+        ],
+        [
+          `/api/v1/namespaces/${n}/configmaps`,
+          'application/json',
+          '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"x":9007199254740993}',
+        ],
+        [
+          `/api/v1/namespaces/${n}/configmaps`,
+          'application/json',
+          '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"sur"},"data":{"a":"\\ud800"}}',
+        ],
+      ];
+      for (const [path, contentType, body] of bodies) {
+        const r = await gate(path, { method: path.endsWith('/web') ? 'PATCH' : 'POST', body, contentType });
+        expect(r.status, body).toBe(400);
+        expect(r.json).toMatchObject({ kind: 'Status', code: 400 });
+      }
+      expect(forwardedSince(seq, n)).toEqual([]);
+      expect(await live(`/api/v1/namespaces/${n}/pods/dup`)).toBeNull();
     });
 
     it('an approval for a strategic-merge patch cannot be reused with merge-patch (same body, other meaning)', async () => {
