@@ -14,7 +14,7 @@ import type { AuditLog } from './audit/log.js';
 import { redact } from './audit/redact.js';
 import type { Config } from './config.js';
 import { kubeCall } from './kube/client.js';
-import { honoursDryRun } from './kube/decode.js';
+import { honoursDryRun } from './kube/request.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyEngine } from './policy/engine.js';
 import { executeRollback, proposeRollback } from './rollback.js';

@@ -11,9 +11,17 @@ import { upstreamCredentials } from './clientcert.js';
 import type { Config } from './config.js';
 import { ANONYMOUS, type Identifier } from './identify.js';
 import { NEEDS_DECODE, parseBody, YAML_TYPES } from './kube/body.js';
-import { decodeViaDryRun, honoursDryRun } from './kube/decode.js';
+import { decodeViaDryRun } from './kube/decode.js';
 import { fetchLive, objectPath, resourceVersionOf } from './kube/live.js';
-import { describeRequest, hasImpersonation, type KubeRequest } from './kube/request.js';
+import {
+  DELETE_OPTION_PARAMS,
+  describeRequest,
+  hasImpersonation,
+  honoursDryRun,
+  isDelete,
+  type KubeRequest,
+  proxyMethodOf,
+} from './kube/request.js';
 import { badRequest, forbidden, StatusError } from './kube/status.js';
 import { type Metrics, stopwatch } from './metrics.js';
 import { type Decision, PolicyError } from './policy/decision.js';
@@ -56,15 +64,6 @@ const OUTCOME_OF: Record<string, 'forwarded' | 'held' | 'blocked' | 'rejected' |
 /** How often a held request re-reads the store (approvals may arrive through another replica). */
 const POLL_MS = 1000;
 
-/** DeleteOptions a DELETE may carry in its query (list options of a deletecollection stay there). */
-const DELETE_OPTION_PARAMS = [
-  'dryRun',
-  'gracePeriodSeconds',
-  'propagationPolicy',
-  'orphanDependents',
-  'ignoreStoreReadErrorWithClusterBreakingPotential',
-];
-
 /**
  * A DELETE with a body is decided by its DeleteOptions: the apiserver then ignores the
  * query entirely. So `?dryRun=All` with a body `{}` is a REAL delete, and a body with
@@ -72,7 +71,7 @@ const DELETE_OPTION_PARAMS = [
  */
 function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: number): void {
   // Any body bytes at all (even `null`, `~` or a YAML comment) make the apiserver ignore the query.
-  if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || bodyBytes === 0) return;
+  if (!isDelete(kr) || bodyBytes === 0) return;
   if (object !== null && object !== undefined && (typeof object !== 'object' || Array.isArray(object))) {
     throw badRequest('a DELETE body must be DeleteOptions');
   }
@@ -93,9 +92,6 @@ function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: n
 
 /** Subresources whose upgrade opens a stream into a container: nothing runs unless it switched. */
 const STREAMS = new Set(['exec', 'attach', 'portforward']);
-
-/** The method of a proxy request (bound into its approval), else undefined. */
-const proxyMethod = (kr: KubeRequest) => (kr.subresource === 'proxy' ? kr.method : undefined);
 
 /**
  * The `n` pending requests to displace for `requester`'s new one: its own oldest first, then the
@@ -121,8 +117,6 @@ export function displaceable(pending: PendingRequest[], requester: string, n: nu
   return out;
 }
 
-const isDelete = (kr: KubeRequest) => kr.verb === 'delete' || kr.verb === 'deletecollection';
-
 /** The DeleteOptions the gate decided on, as the JSON body that is forwarded. */
 function deleteOptionsJson(req: IncomingMessage, object: unknown): Buffer {
   req.headers['content-type'] = 'application/json';
@@ -137,8 +131,7 @@ function yamlAsJson(req: IncomingMessage, kr: KubeRequest, object: unknown): Buf
 
 /** The dry run and the real request share one fingerprint: drop DeleteOptions.dryRun from it. */
 function withoutDryRun(kr: KubeRequest, object: unknown): unknown {
-  if ((kr.verb !== 'delete' && kr.verb !== 'deletecollection') || !object || typeof object !== 'object')
-    return object;
+  if (!isDelete(kr) || !object || typeof object !== 'object') return object;
   const { dryRun: _dryRun, ...rest } = object as Record<string, unknown>;
   return rest;
 }
@@ -276,7 +269,7 @@ export function createGate(deps: GateDeps): Gate {
     const requestId = newRequestId();
     let fp: string;
     try {
-      fp = fingerprint({ ...kr, user: user.username, body: fpBody, proxyMethod: proxyMethod(kr) });
+      fp = fingerprint({ ...kr, user: user.username, body: fpBody, proxyMethod: proxyMethodOf(kr) });
     } catch {
       throw badRequest('request body cannot be canonicalised (non-finite numbers?)');
     }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { honoursDryRun } from '../kube/decode.js';
-import { hasImpersonation, type Impersonation } from '../kube/request.js';
+import { hasImpersonation, honoursDryRun, type Impersonation } from '../kube/request.js';
 
 /** What identifies one request for approval: the same for its dry run and its real run. */
 export interface FingerprintParts {

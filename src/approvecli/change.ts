@@ -1,4 +1,5 @@
 import YAML from 'yaml';
+import { DELETE_OPTION_PARAMS } from '../kube/request.js';
 import type { PendingDetail } from '../state/store.js';
 import { describeAction, kubectlResource, objectRef } from './describe.js';
 import { type Change, diffValues, mergePatchChanges, renderChange } from './diff.js';
@@ -102,12 +103,7 @@ function deleteChange(d: PendingDetail): ChangeSet {
 export function deleteOptions(d: PendingDetail): string {
   const entries: [string, unknown][] = isObj(d.body)
     ? Object.entries(d.body).filter(([k]) => k !== 'kind' && k !== 'apiVersion')
-    : [
-        'propagationPolicy',
-        'gracePeriodSeconds',
-        'orphanDependents',
-        'ignoreStoreReadErrorWithClusterBreakingPotential',
-      ]
+    : DELETE_OPTION_PARAMS.filter((k) => k !== 'dryRun')
         .map((k): [string, unknown] => [k, d.query[k]?.[0]])
         .filter(([, v]) => v !== undefined);
   return entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : formatValue(v)}`).join(' ');

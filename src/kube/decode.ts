@@ -5,19 +5,6 @@ import type { Upstream } from '../upstream.js';
 import type { KubeRequest } from './request.js';
 import { StatusError, type StatusReason } from './status.js';
 
-/**
- * Where the apiserver honours `dryRun`: resource writes and their status/scale. Elsewhere
- * (exec, serviceaccounts/token, eviction…) a "dry run" may really act, so kubegate never
- * relies on one there: no unapproved dry run, no decode, no preview.
- */
-export function honoursDryRun(kr: { resource: string; subresource: string; verb: string }): boolean {
-  return (
-    kr.resource !== '' &&
-    ['', 'status', 'scale'].includes(kr.subresource) &&
-    ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(kr.verb)
-  );
-}
-
 /** Binary encodings recent kubectl sends for built-in types (create of Namespaces, Secrets, RBAC, reviews…). */
 export const BINARY_TYPES = new Set(['application/vnd.kubernetes.protobuf', 'application/cbor']);
 

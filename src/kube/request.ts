@@ -142,6 +142,38 @@ export function hasImpersonation(imp: Impersonation): boolean {
   return imp.user !== null || imp.uid !== null || imp.groups.length > 0 || Object.keys(imp.extra).length > 0;
 }
 
+/**
+ * Where the apiserver honours `dryRun`: resource writes and their status/scale. Elsewhere
+ * (exec, serviceaccounts/token, eviction…) a "dry run" may really act, so kubegate never
+ * relies on one there: no unapproved dry run, no decode, no preview.
+ */
+export function honoursDryRun(kr: { resource: string; subresource: string; verb: string }): boolean {
+  return (
+    kr.resource !== '' &&
+    ['', 'status', 'scale'].includes(kr.subresource) &&
+    ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(kr.verb)
+  );
+}
+
+/** A delete of one object or of a collection. */
+export function isDelete(kr: { verb: string }): boolean {
+  return kr.verb === 'delete' || kr.verb === 'deletecollection';
+}
+
+/** DeleteOptions a DELETE may carry in its query (a deletecollection's list options stay there). */
+export const DELETE_OPTION_PARAMS = [
+  'dryRun',
+  'gracePeriodSeconds',
+  'propagationPolicy',
+  'orphanDependents',
+  'ignoreStoreReadErrorWithClusterBreakingPotential',
+];
+
+/** The HTTP method of a proxy request, which the backend receives as is (bound into its approval). */
+export function proxyMethodOf(kr: { subresource: string; method?: string | undefined }): string | undefined {
+  return kr.subresource === 'proxy' ? kr.method : undefined;
+}
+
 export interface RawRequest {
   method?: string | undefined;
   url?: string | undefined;

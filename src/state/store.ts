@@ -1,4 +1,4 @@
-import { hasImpersonation, type Impersonation } from '../kube/request.js';
+import { hasImpersonation, type Impersonation, proxyMethodOf } from '../kube/request.js';
 
 /**
  * Everything kubegate must remember across restarts (and, with the Kubernetes
@@ -86,7 +86,7 @@ export function pendingDetail(
     path: kr.path,
     query: kr.query,
     contentType: kr.contentType,
-    ...(kr.subresource === 'proxy' && kr.method ? { proxyMethod: kr.method } : {}),
+    ...(proxyMethodOf(kr) ? { proxyMethod: proxyMethodOf(kr) } : {}),
     ...(kr.impersonate && hasImpersonation(kr.impersonate) ? { impersonate: kr.impersonate } : {}),
     body,
     oldObject,

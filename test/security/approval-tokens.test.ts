@@ -14,6 +14,7 @@ import {
   ns,
   pendingList,
   postApproval,
+  pwnedPatch,
   rv,
   signToken,
   since,
@@ -32,11 +33,7 @@ describe('approval token attacks', () => {
   let fp: string;
   let id: string;
   const cm = () => `/api/v1/namespaces/${n}/configmaps/victim`;
-  const patch = {
-    method: 'PATCH',
-    body: { data: { a: 'pwned' } },
-    contentType: 'application/merge-patch+json',
-  };
+  const patch = pwnedPatch;
 
   beforeAll(async () => {
     n = await ns('tok');

@@ -4,7 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { approveCli, kubectl, requestIdIn } from '../e2e/helpers.js';
-import { configMap, devEnv, dir, forwardedSince, gate, lastSeq, ns, rv, since } from './helpers.js';
+import {
+  configMap,
+  devEnv,
+  dir,
+  forwardedSince,
+  gate,
+  lastSeq,
+  ns,
+  pwnedPatch,
+  rv,
+  since,
+} from './helpers.js';
 
 /**
  * Client-certificate callers: kubegate verifies the certificate against the cluster's client
@@ -67,11 +78,7 @@ function apiserverAudit(): any[] {
 describe('client-certificate callers', () => {
   let n: string;
   const cm = () => `/api/v1/namespaces/${n}/configmaps/victim`;
-  const patch = {
-    method: 'PATCH',
-    body: { data: { a: 'pwned' } },
-    contentType: 'application/merge-patch+json',
-  };
+  const patch = pwnedPatch;
 
   beforeAll(async () => {
     n = await ns('cert');

@@ -10,6 +10,7 @@ import {
   live,
   ns,
   pod,
+  pwnedPatch,
   rv,
   signToken,
   since,
@@ -25,11 +26,7 @@ import {
 describe('decided = forwarded', () => {
   let n: string;
   const cm = () => `/api/v1/namespaces/${n}/configmaps/victim`;
-  const mergePatch = {
-    method: 'PATCH',
-    body: { data: { a: 'pwned' } },
-    contentType: 'application/merge-patch+json',
-  };
+  const mergePatch = pwnedPatch;
 
   beforeAll(async () => {
     n = await ns('dec');

@@ -124,6 +124,13 @@ function doRequest(target: { url: URL; ca: Buffer }, p: string, o: ReqOpts): Pro
   });
 }
 
+/** The change most attacks here try to sneak through: a merge patch of a victim ConfigMap. */
+export const pwnedPatch = {
+  method: 'PATCH',
+  body: { data: { a: 'pwned' } },
+  contentType: 'application/merge-patch+json',
+};
+
 /** A request to kubegate (default: as the agent, who is cluster-admin upstream). */
 export function gate(p: string, o: ReqOpts = {}): Promise<Resp> {
   return doRequest(gateTarget(), p, o);

@@ -7,6 +7,7 @@ import {
   HELD_MS,
   lastSeq,
   ns,
+  pwnedPatch,
   rv,
   since,
   sleep,
@@ -20,11 +21,7 @@ import {
 describe('identity attacks', () => {
   let n: string;
   const cm = () => `/api/v1/namespaces/${n}/configmaps/victim`;
-  const patch = {
-    method: 'PATCH',
-    body: { data: { a: 'pwned' } },
-    contentType: 'application/merge-patch+json',
-  };
+  const patch = pwnedPatch;
 
   beforeAll(async () => {
     n = await ns('ident');

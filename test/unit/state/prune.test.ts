@@ -5,6 +5,10 @@ import type { PruneRules, StateStore } from '../../../src/state/store.js';
 
 afterEach(() => vi.useRealTimers());
 
+/** Pruning every 1000 ms, the first pass after `firstMs`. */
+const schedule = (store: StateStore, firstMs: number) =>
+  schedulePruning(store, () => pruneRules(Date.now(), 900, 30), pino({ level: 'silent' }), 1000, firstMs);
+
 describe('schedulePruning', () => {
   it('prunes after the first delay, then periodically, never two passes at once, and stops', async () => {
     vi.useFakeTimers();
@@ -18,13 +22,7 @@ describe('schedulePruning', () => {
         });
       },
     } as unknown as StateStore;
-    const stop = schedulePruning(
-      store,
-      () => pruneRules(Date.now(), 900, 30),
-      pino({ level: 'silent' }),
-      1000,
-      100,
-    );
+    const stop = schedule(store, 100);
     await vi.advanceTimersByTimeAsync(99);
     expect(seen).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
@@ -51,13 +49,7 @@ describe('schedulePruning', () => {
         return 0;
       },
     } as unknown as StateStore;
-    const stop = schedulePruning(
-      store,
-      () => pruneRules(Date.now(), 900, 30),
-      pino({ level: 'silent' }),
-      1000,
-      10,
-    );
+    const stop = schedule(store, 10);
     await vi.advanceTimersByTimeAsync(1010);
     expect(calls).toBe(2);
     stop();
