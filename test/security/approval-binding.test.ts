@@ -69,7 +69,7 @@ describe('an approval runs exactly what was approved, once', () => {
     expect(forwardedSince(seq, `${n}/configmaps/plan-a`)).toEqual([]);
   });
 
-  it('a plan delivered only by header approves each of its requests once', async () => {
+  it('a plan delivered only by header approves each of its requests', async () => {
     await create('hdr-a');
     await create('hdr-b');
     const a = await waitPending(`${n}/configmaps/hdr-a`);
