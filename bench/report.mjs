@@ -369,6 +369,96 @@ export function report(r) {
       '',
     ]);
   }
+  if (r.flood) {
+    const a = r.flood.anonymous;
+    const u = r.flood.authenticated;
+    const codes = (/** @type {any} */ p) =>
+      Object.entries(p.statuses)
+        .map(([k, n]) => `${n}× ${k}`)
+        .join(', ');
+    const anonAudit = a.apiserverAudit ? a.apiserverAudit.anonymous : 'no audit log';
+    rows.push([`${a.connections} anonymous 3 MiB writes`, 'answers', '', codes(a), '', '', '']);
+    rows.push([
+      '',
+      'body KB sent before the answer: median | max',
+      '',
+      `${fmt(a.acceptedMedianKB, 0)} | ${fmt(a.acceptedMaxKB, 0)}`,
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      '',
+      'kubegate RSS growth MB',
+      '',
+      fmt(a.rssGrowthMB, 1),
+      '',
+      '',
+      '',
+      ...target(
+        'anonymous flood: kubegate RSS growth < 50 MB',
+        a.rssGrowthMB < 50,
+        `${fmt(a.rssGrowthMB, 1)} MB`,
+        '< 50 MB',
+      ),
+    ]);
+    rows.push([
+      '',
+      'forwarded: ConfigMaps created | apiserver anonymous creates',
+      '',
+      `${a.created} | ${anonAudit}`,
+      '',
+      '',
+      '',
+      ...target(
+        'anonymous flood: nothing forwarded',
+        a.created === 0 && a.apiserverAudit?.anonymous === 0,
+        `${a.created} created, ${anonAudit} anonymous creates in the apiserver audit log`,
+        'none',
+      ),
+    ]);
+    rows.push([
+      '',
+      `another user's GET ms: p99 | max (${a.reads} reads)`,
+      '',
+      `${fmt(a.readP99Ms, 0)} | ${fmt(a.readMaxMs, 0)}`,
+      '',
+      '',
+      '',
+      ...target(
+        "anonymous flood: another user's read within 0.5 s",
+        a.readsFailed === 0 && a.readMaxMs <= 500,
+        `max ${fmt(a.readMaxMs, 0)} ms${a.readsFailed ? `, ${a.readsFailed} failed` : ''}`,
+        '≤ 500 ms max',
+      ),
+    ]);
+    const n429 = u.statuses['429'] ?? 0;
+    const clear = /TooManyRequests/.test(u.messages['429'] ?? '');
+    rows.push([
+      `${u.connections} authenticated 3 MiB writes, one caller`,
+      'answers',
+      '',
+      codes(u),
+      '',
+      '',
+      '',
+      ...target(
+        'authenticated writes: 429 Status past the body cap',
+        n429 > 0 && clear,
+        `${n429}× 429${n429 && !clear ? ' without a TooManyRequests Status' : ''}`,
+        '429 past the cap',
+      ),
+    ]);
+    rows.push([
+      '',
+      `kubegate RSS growth MB | GET max ms`,
+      '',
+      `${fmt(u.rssGrowthMB, 1)} | ${fmt(u.readMaxMs, 0)}`,
+      '',
+      '',
+      '',
+    ]);
+  }
   const missed = targets.filter((t) => !t.ok);
   const summary = `targets: ${targets.length - missed.length}/${targets.length} PASS${missed.length ? `; MISS: ${missed.map((t) => t.name).join('; ')}` : ''}`;
   return { text: `${table(rows)}\n\n${summary}`, targets };

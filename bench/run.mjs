@@ -12,13 +12,14 @@ import { mustCall } from './lib/http.mjs';
 import { killAllNow, startProc, stopAll, stopProc } from './lib/procs.mjs';
 import { childrenByName } from './lib/rss.mjs';
 import { report } from './report.mjs';
+import { benchFlood } from './scenarios/flood.mjs';
 import { benchGet } from './scenarios/get.mjs';
 import { benchHeld } from './scenarios/held.mjs';
 import { benchList } from './scenarios/list.mjs';
 import { benchFsync, benchLowMutation } from './scenarios/mutation.mjs';
 import { benchWatch } from './scenarios/watch.mjs';
 
-const ALL = ['policy', 'get', 'mutation', 'fsync', 'watch', 'list', 'held'];
+const ALL = ['policy', 'get', 'mutation', 'fsync', 'watch', 'list', 'held', 'flood'];
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
@@ -260,6 +261,13 @@ async function main() {
       } finally {
         await stopProc(bare.proc);
       }
+    }
+    if (only.has('flood')) {
+      results.flood = await limit(
+        'flood',
+        120,
+        benchFlood(ep, { pid: kubegatePid, apiserverAudit: dev.env.KUBEGATE_APISERVER_AUDIT, log }),
+      );
     }
     log('stopping kubectl proxy and kubegate dev');
     await stopProc(proxy.proc);

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { hasImpersonation, type KubeRequest } from './kube/request.js';
 import { StatusError } from './kube/status.js';
@@ -18,13 +18,6 @@ export const EXTRA_SUBJECT = 'kubegate.dev/client-cert-subject';
 export const EXTRA_SHA256 = 'kubegate.dev/client-cert-sha256';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-
-const callers = new WeakMap<IncomingMessage, CertCaller>();
-
-/** The certificate caller of a request that went through `useClientCertificate`, if any. */
-export function certCallerOf(req: IncomingMessage): CertCaller | undefined {
-  return callers.get(req);
-}
 
 const values = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -60,27 +53,25 @@ export function readCertCaller(req: IncomingMessage): CertCaller | undefined {
 }
 
 /**
- * The client-certificate stage, before the gate. kubegate cannot present the caller's
- * certificate upstream (it has no private key), so for a verified certificate it sends
- * its own credentials with Impersonate-User/Group naming the caller, and the certificate
- * in Impersonate-Extra-* so the apiserver's audit shows both. From here on the request's
- * headers are the caller's upstream credentials, for the forward and for every call
- * kubegate makes on the caller's behalf (identity review, live object, dry runs).
+ * The upstream credentials of a verified certificate caller. kubegate cannot present the
+ * caller's certificate (it has no private key), so it sends its own credentials with
+ * Impersonate-User/Group naming the caller, and the certificate in Impersonate-Extra-* so the
+ * apiserver's audit shows both. Every call for this caller uses them (identity review, live
+ * object, dry runs, the forward).
  */
-export function useClientCertificate(
-  req: IncomingMessage,
+export function certCredentials(
+  caller: CertCaller,
   kr: KubeRequest,
+  headers: IncomingHttpHeaders,
   ownAuthorization: () => string | undefined,
-): void {
-  const caller = readCertCaller(req);
-  if (!caller) return;
-  if (req.headers.authorization !== undefined)
+): Record<string, string | string[]> {
+  if (headers.authorization !== undefined)
     throw new StatusError(
       400,
       'BadRequest',
       'send either a client certificate or an Authorization header, not both: kubegate would not know who you are',
     );
-  if (hasImpersonation(kr.impersonate) || Object.keys(req.headers).some((h) => h.startsWith('impersonate-')))
+  if (hasImpersonation(kr.impersonate) || Object.keys(headers).some((h) => h.startsWith('impersonate-')))
     throw new StatusError(
       403,
       'Forbidden',
@@ -93,12 +84,13 @@ export function useClientCertificate(
       'ServiceUnavailable',
       'kubegate has no credentials of its own to act for client-certificate users',
     );
-  req.headers.authorization = own;
-  req.headers['impersonate-user'] = caller.username;
-  if (caller.groups.length) req.headers['impersonate-group'] = caller.groups;
-  req.headers[`impersonate-extra-${encodeExtraKey(EXTRA_SUBJECT)}`] = caller.subject;
-  req.headers[`impersonate-extra-${encodeExtraKey(EXTRA_SHA256)}`] = caller.sha256;
-  callers.set(req, caller);
+  return {
+    authorization: own,
+    'impersonate-user': caller.username,
+    ...(caller.groups.length ? { 'impersonate-group': caller.groups } : {}),
+    [`impersonate-extra-${encodeExtraKey(EXTRA_SUBJECT)}`]: caller.subject,
+    [`impersonate-extra-${encodeExtraKey(EXTRA_SHA256)}`]: caller.sha256,
+  };
 }
 
 /** Extra keys travel in header names: percent-encode what a header name cannot hold (the apiserver decodes). */
@@ -107,13 +99,12 @@ function encodeExtraKey(key: string): string {
 }
 
 /**
- * The credentials the upstream sees for this caller: the Authorization header plus any
- * Impersonate-* headers (the caller's own, which the policy has classified, or kubegate's
- * for a client-certificate caller).
+ * A token caller's credentials: the Authorization header plus the caller's own Impersonate-*
+ * headers (which the policy has classified and the fingerprint covers).
  */
-export function upstreamCredentials(req: IncomingMessage): Record<string, string | string[]> {
+export function tokenCredentials(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers))
+  for (const [k, v] of Object.entries(headers))
     if ((k === 'authorization' || k.startsWith('impersonate-')) && v !== undefined) out[k] = v;
   return out;
 }

@@ -61,7 +61,8 @@ export const ConfigSchema = z.strictObject({
     key: z.string().optional(),
     checkpoint_every: z.number().int().positive().default(100),
     fsync: z.enum(['group', 'each']).default('group'),
-    reads: z.boolean().default(false),
+    /** none: reads leave no record; metadata: one record per read (caller, verb, target, status), not awaited. */
+    reads: z.enum(['none', 'metadata']).default('none'),
     sinks: z.array(Sink).default([]),
   }),
   state: z
@@ -99,6 +100,17 @@ export const ConfigSchema = z.strictObject({
         .int()
         .positive()
         .default(3 * 1024 * 1024),
+      /** Request bodies held in memory at once, per caller and in all (past either: 429). */
+      max_body_bytes_per_caller: z
+        .number()
+        .int()
+        .positive()
+        .default(16 * 1024 * 1024),
+      max_body_bytes_in_flight: z
+        .number()
+        .int()
+        .positive()
+        .default(256 * 1024 * 1024),
       max_held_requests: z.number().int().positive().default(1000),
       identity_cache_seconds: z.number().min(0).default(10),
     })

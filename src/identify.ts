@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { certCallerOf, upstreamCredentials } from './clientcert.js';
 import { kubeCall } from './kube/client.js';
 import { StatusError } from './kube/status.js';
 import type { UserInfo } from './policy/input.js';
@@ -32,14 +30,22 @@ export class Identifier {
     private readonly ttlMs: number,
   ) {}
 
-  async identify(req: IncomingMessage): Promise<UserInfo> {
-    const authorization = req.headers.authorization;
-    if (!authorization) return ANONYMOUS;
+  /**
+   * `credentials` are what goes upstream for this caller (see authenticate.ts); `certUser`, for a
+   * client-certificate caller, is the CN the answer must name.
+   */
+  async identify(
+    credentials: Record<string, string | string[]>,
+    certUser?: { username: string; sha256: string },
+  ): Promise<UserInfo> {
+    const authorization = credentials.authorization;
+    if (typeof authorization !== 'string' || !authorization) return ANONYMOUS;
     // A certificate caller is sent as kubegate + Impersonate-*: the certificate, not kubegate's
     // token, says who it is. A token caller's own Impersonate-* are not its identity (the policy
     // sees them as impersonation), so only the token is reviewed.
-    const cert = certCallerOf(req);
-    const key = cert ? `x509:${cert.sha256}` : createHash('sha256').update(authorization).digest('hex');
+    const key = certUser
+      ? `x509:${certUser.sha256}`
+      : createHash('sha256').update(authorization).digest('hex');
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.user;
@@ -49,7 +55,7 @@ export class Identifier {
       res = await kubeCall<SelfSubjectReview>(this.upstream, {
         method: 'POST',
         path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-        ...(cert ? { headers: upstreamCredentials(req) } : { authorization }),
+        ...(certUser ? { headers: credentials } : { authorization }),
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
       });
     } catch (err) {
@@ -61,14 +67,14 @@ export class Identifier {
     }
     if (res.status === 401)
       throw new StatusError(401, 'Unauthorized', 'the API server did not accept your credentials');
-    if (cert && res.status === 403)
+    if (certUser && res.status === 403)
       throw new StatusError(
         403,
         'Forbidden',
-        `kubegate may not impersonate ${cert.username} upstream: its service account needs RBAC "impersonate" on users, groups and userextras`,
+        `kubegate may not impersonate ${certUser.username} upstream: its service account needs RBAC "impersonate" on users, groups and userextras`,
       );
     const info = res.body?.status?.userInfo;
-    if (res.status !== 201 || !info?.username || (cert && info.username !== cert.username)) {
+    if (res.status !== 201 || !info?.username || (certUser && info.username !== certUser.username)) {
       throw new StatusError(
         403,
         'Forbidden',

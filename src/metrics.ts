@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { isRisk, RISKS } from './wire/risk.js';
 
 /**
  * kubegate's Prometheus metrics, in a registry of their own (never prom-client's
@@ -7,6 +8,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export type Outcome = 'forwarded' | 'held' | 'blocked' | 'rejected' | 'refused';
 export type VerbClass = 'read' | 'write';
+export type RefusedCaller = 'anonymous' | 'unverifiable' | 'over_budget';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -24,6 +26,8 @@ export interface Metrics {
   upstream(kind: VerbClass, seconds: number): void;
   /** Seconds one `audit.append` took (the durable write, fsync included). */
   auditAppend(seconds: number): void;
+  /** A caller refused before anything was read: `anonymous` write, `unverifiable` credentials, `over_budget` body. */
+  refusedCaller(kind: RefusedCaller): void;
   /** Prometheus text exposition of everything above plus the default process metrics. */
   render(): Promise<string>;
 }
@@ -34,8 +38,6 @@ export interface MetricsOptions {
   /** Labels put on every series, e.g. `{ replica: 'kubegate-0' }`. */
   labels?: Record<string, string>;
 }
-
-const RISKS = new Set(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
 
 /** Starts a stopwatch; calling the result gives the seconds elapsed. */
 export function stopwatch(): () => number {
@@ -86,12 +88,20 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers,
   });
 
+  const refused = new Counter({
+    name: 'kubegate_refused_callers_total',
+    help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded.',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+
   // Pre-create the series a dashboard expects, so they read 0 rather than missing.
   for (const risk of RISKS)
     for (const outcome of ['forwarded', 'held', 'blocked', 'rejected', 'refused'] as const)
       decisions.inc({ risk, outcome }, 0);
   upstream.zero({ verb_class: 'read' });
   upstream.zero({ verb_class: 'write' });
+  for (const kind of ['anonymous', 'unverifiable', 'over_budget'] as const) refused.inc({ kind }, 0);
 
   const ok = (s: number) => Number.isFinite(s) && s >= 0;
   return {
@@ -99,7 +109,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     contentType: registry.contentType,
     decision(risk, outcome) {
       // the policy names the risk; anything else is folded into one series (bounded cardinality)
-      decisions.inc({ risk: RISKS.has(risk) ? risk : 'UNKNOWN', outcome });
+      decisions.inc({ risk: isRisk(risk) ? risk : 'UNKNOWN', outcome });
     },
     held(delta) {
       held.inc(delta);
@@ -115,6 +125,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     auditAppend(s) {
       if (ok(s)) audit.observe(s);
+    },
+    refusedCaller(kind) {
+      refused.inc({ kind });
     },
     render: () => registry.metrics(),
   };

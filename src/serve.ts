@@ -5,24 +5,26 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { createApi } from './api.js';
-import type { ApproverJwks } from './approval/keys.js';
+import { createApi } from './api/app.js';
 import { Notifier } from './approval/notifier.js';
+import { ApprovalService } from './approval/service.js';
 import { markInterrupted } from './audit/interrupted.js';
 import { AuditLog } from './audit/log.js';
-import { useClientCertificate } from './clientcert.js';
+import { RequestAudit } from './chain/audit.js';
+import { BodyBudget } from './chain/body.js';
+import { createChain } from './chain/chain.js';
+import { createForwarder } from './chain/forward.js';
 import type { Config } from './config.js';
-import { createGate } from './gate.js';
 import { Identifier } from './identify.js';
+import { createListener } from './listen.js';
 import { createMetrics } from './metrics.js';
 import { PolicyEngine } from './policy/engine.js';
-import { createForwarder } from './proxy/forward.js';
-import { createServer } from './server.js';
 import { KubernetesStore } from './state/kubernetes.js';
 import { pruneRules, schedulePruning } from './state/prune.js';
 import { SqliteStore } from './state/sqlite.js';
 import type { StateStore } from './state/store.js';
 import { loadUpstream, type Upstream } from './upstream.js';
+import type { ApproverJwks } from './wire/approver-key.js';
 
 export interface Running {
   server: https.Server;
@@ -59,6 +61,75 @@ function loadJwks(file: string): ApproverJwks {
     throw new Error(`${file}: every key needs kid and name, and no private parts`);
   }
   return j;
+}
+
+interface Parts {
+  policy: PolicyEngine;
+  log: AuditLog;
+  store: StateStore;
+  upstream: Upstream;
+  logger: Logger;
+  metrics: ReturnType<typeof createMetrics>;
+  jwks: () => ApproverJwks;
+}
+
+/** The request chain, the approval service and the API, wired to one listener. */
+function wire(config: Config, p: Parts): https.Server {
+  const { upstream, logger, metrics } = p;
+  const audit = new RequestAudit(p.log, metrics, logger, {
+    approvalDisabled: !config.safety.require_approval,
+    reads: config.audit.reads,
+  });
+  const approvals = new ApprovalService({
+    config,
+    store: p.store,
+    notifier: new Notifier(),
+    audit,
+    log: p.log,
+    jwks: p.jwks,
+    logger,
+  });
+  const limits = config.limits;
+  const handle = createChain({
+    config,
+    policy: p.policy,
+    store: p.store,
+    upstream,
+    audit,
+    approvals,
+    metrics,
+    logger,
+    identifier: new Identifier(upstream, limits.identity_cache_seconds * 1000),
+    clientCertificates: !!config.tls.client_ca,
+    ownAuthorization: upstream.ownAuthorization,
+    maxBodyBytes: limits.max_body_bytes,
+    budget: new BodyBudget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
+    forwarder: createForwarder(upstream, (err, ctx) =>
+      logger.warn({ err: err.message, method: ctx.kr.method, path: ctx.kr.path }, 'upstream error'),
+    ),
+  });
+  const api = createApi({
+    store: p.store,
+    approvals,
+    log: p.log,
+    logger,
+    upstream,
+    handle,
+    audit,
+    metrics,
+    policyVersion: () => p.policy.version,
+  });
+  return createListener({
+    tls: {
+      cert: readFileSync(config.tls.cert),
+      key: readFileSync(config.tls.key),
+      ...(config.tls.client_ca ? { clientCa: readFileSync(config.tls.client_ca) } : {}),
+    },
+    handle,
+    api: (req, res) => api(req, res),
+    holdSeconds: config.execution.hold_seconds,
+    logger,
+  });
 }
 
 /** Starts kubegate from a validated config: the `kubegate serve` main job. */
@@ -105,30 +176,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   );
   const metrics = createMetrics({ labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() } });
   let jwks = loadJwks(config.approvers.jwks);
-  const notifier = new Notifier();
-  const deps = { config, policy, store, audit, notifier, upstream, logger, metrics, jwks: () => jwks };
-  const gate = createGate({
-    ...deps,
-    identifier: new Identifier(upstream, config.limits.identity_cache_seconds * 1000),
-  });
-  const api = createApi({ ...deps, policy, policyVersion: () => policy.version });
-  const forwarder = createForwarder(upstream, (err, req) =>
-    logger.warn({ err: err.message, method: req.method, url: req.url }, 'upstream error'),
-  );
-  const server = createServer({
-    tls: {
-      cert: readFileSync(config.tls.cert),
-      key: readFileSync(config.tls.key),
-      ...(config.tls.client_ca ? { clientCa: readFileSync(config.tls.client_ca) } : {}),
-    },
-    ...(config.tls.client_ca
-      ? { credentials: (req, kr) => useClientCertificate(req, kr, upstream.ownAuthorization) }
-      : {}),
-    forwarder,
-    gate,
-    api: (req, res) => api(req, res),
-    logger,
-  });
+  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks: () => jwks });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.address, () => resolve());

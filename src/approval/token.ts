@@ -1,27 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { errors, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
-import type { ApproverJwks, ApproverKeyFile } from './keys.js';
+import { errors, importJWK, type JWTPayload, jwtVerify } from 'jose';
+import {
+  APPROVAL_ALGORITHMS,
+  APPROVAL_CLAIM,
+  APPROVAL_ISSUER,
+  type ApprovalClaims,
+  isApprovalAction,
+} from '../wire/approval-token.js';
+import type { ApproverJwks } from '../wire/approver-key.js';
 
-/** What an approver's signature can say. Every token names one action. */
-export type ApprovalAction = 'approve' | 'reject' | 'revoke' | 'freeze' | 'read' | 'rollback';
-
-export interface ApprovalClaims {
-  action: ApprovalAction;
-  /** approve: the request fingerprints this token approves (one, or a plan's list). */
-  fingerprints?: string[];
-  /** The pending request id(s) the approver looked at. */
-  requestIds?: string[];
-  planId?: string;
-  risk?: string;
-  override?: boolean;
-  reason?: string;
-  /** approve: the live object's resourceVersion the approver saw (pre-flight drift check). */
-  resourceVersion?: string;
-  /** freeze: on or off. */
-  freeze?: boolean;
-  /** revoke: the approval token ids withdrawn. */
-  revokes?: string[];
-}
+// re-export for modules not yet moved to wire (src/api.ts); import from ../wire/approval-token.js
+export type { ApprovalAction } from '../wire/approval-token.js';
 
 export interface VerifiedApproval extends ApprovalClaims {
   approver: string;
@@ -50,30 +38,6 @@ export class ApprovalError extends Error {
   }
 }
 
-const ALGORITHMS = ['EdDSA', 'ES256'];
-const ISSUER = 'approve-cli';
-const CLAIM = 'kubegate';
-
-export async function signApproval(
-  key: ApproverKeyFile,
-  audience: string,
-  claims: ApprovalClaims,
-  ttlSeconds: number,
-): Promise<string> {
-  const alg = key.kty === 'EC' ? 'ES256' : 'EdDSA';
-  const privateKey = await importJWK(key as JWK, alg);
-  return new SignJWT({ [CLAIM]: claims })
-    .setProtectedHeader({ alg, kid: key.kid, typ: 'kubegate-approval+jwt' })
-    .setIssuer(ISSUER)
-    .setAudience(audience)
-    .setSubject(key.name)
-    .setIssuedAt()
-    .setNotBefore('0s')
-    .setExpirationTime(`${Math.max(1, Math.floor(ttlSeconds))}s`)
-    .setJti(randomUUID())
-    .sign(privateKey);
-}
-
 export interface VerifyOptions {
   audience: string;
   maxTtlSeconds: number;
@@ -97,16 +61,16 @@ export async function verifyApproval(
     const res = await jwtVerify(
       token,
       async (header) => {
-        if (!header.alg || !ALGORITHMS.includes(header.alg))
+        if (!header.alg || !APPROVAL_ALGORITHMS.includes(header.alg))
           throw new ApprovalError(`algorithm ${header.alg} not accepted`, 'invalid');
         const k = header.kid ? byKid.get(header.kid) : undefined;
         if (!k) throw new ApprovalError(`unknown signing key ${JSON.stringify(header.kid)}`, 'invalid');
         return importJWK(k, header.alg);
       },
       {
-        algorithms: ALGORITHMS,
+        algorithms: APPROVAL_ALGORITHMS,
         audience: opts.audience,
-        issuer: ISSUER,
+        issuer: APPROVAL_ISSUER,
         clockTolerance: opts.clockToleranceSeconds ?? 30,
         requiredClaims: ['exp', 'iat', 'jti', 'sub'],
       },
@@ -143,12 +107,8 @@ export async function verifyApproval(
       'invalid',
     );
   }
-  const claims = payload[CLAIM] as ApprovalClaims | undefined;
-  if (
-    !claims ||
-    typeof claims !== 'object' ||
-    !['approve', 'reject', 'revoke', 'freeze', 'read', 'rollback'].includes(claims.action)
-  ) {
+  const claims = payload[APPROVAL_CLAIM] as ApprovalClaims | undefined;
+  if (!claims || typeof claims !== 'object' || !isApprovalAction(claims.action)) {
     throw new ApprovalError('approval token has no kubegate action', 'invalid');
   }
   if (

@@ -1,12 +1,11 @@
-import type { ApprovalClaims } from '../approval/token.js';
+import type { ApprovalClaims } from '../wire/approval-token.js';
+import { isRisk, RISKS } from '../wire/risk.js';
 import type { PendingView } from './types.js';
-
-const RISK_ORDER = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
 
 /** The most severe risk class; a class approve-cli does not know counts as the most severe. */
 export function highestRisk(risks: string[]): string {
-  const rank = (r: string) => (RISK_ORDER.includes(r) ? RISK_ORDER.indexOf(r) : RISK_ORDER.length);
-  return risks.reduce((a, b) => (rank(b) > rank(a) ? b : a), risks[0] ?? 'LOW');
+  const rank = (r: string) => (isRisk(r) ? RISKS.indexOf(r) : RISKS.length);
+  return risks.reduce((a, b) => (rank(b) > rank(a) ? b : a), risks[0] ?? RISKS[0]);
 }
 
 /** `plan-YYYYMMDD-NNN` (UTC date, three random digits). */

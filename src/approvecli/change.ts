@@ -1,6 +1,6 @@
 import YAML from 'yaml';
-import { DELETE_OPTION_PARAMS } from '../kube/request.js';
-import type { PendingDetail } from '../state/store.js';
+import type { PendingDetail } from '../wire/request-view.js';
+import { DELETE_OPTION_PARAMS } from '../wire/verbs.js';
 import { describeAction, kubectlResource, objectRef } from './describe.js';
 import { type Change, diffValues, mergePatchChanges, renderChange } from './diff.js';
 import { jsonPatchView } from './jsonpatch.js';

@@ -1,5 +1,5 @@
-import type { ApproverKeyFile } from '../approval/keys.js';
-import { type ApprovalClaims, signApproval } from '../approval/token.js';
+import { type ApprovalClaims, signApproval } from '../wire/approval-token.js';
+import type { ApproverKeyFile } from '../wire/approver-key.js';
 import { ApiStatusError } from './errors.js';
 import type { DryRunView } from './render.js';
 import type { Transport } from './transport.js';

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { generateApproverKey } from '../approval/keys.js';
+import { generateApproverKey } from '../wire/approver-key.js';
 import { approvalClaims, newPlanId, progressLine } from './approve.js';
 import type { Command } from './args.js';
 import type { KubegateClient, Signer } from './client.js';

@@ -1,4 +1,5 @@
-import type { PendingDetail } from '../state/store.js';
+import type { PendingDetail } from '../wire/request-view.js';
+import { methodOfVerb } from '../wire/verbs.js';
 
 /** A short form of a request, e.g. "patch apps/v1 deployments/scale production/api". */
 export function describeAction(d: PendingDetail): string {
@@ -11,18 +12,8 @@ export function describeAction(d: PendingDetail): string {
 
 /** The HTTP method a verb arrived as (connect is GET or POST: both are shown). */
 export function httpMethod(verb: string): string {
-  const methods: Record<string, string> = {
-    get: 'GET',
-    list: 'GET',
-    watch: 'GET',
-    create: 'POST',
-    update: 'PUT',
-    patch: 'PATCH',
-    delete: 'DELETE',
-    deletecollection: 'DELETE',
-    connect: 'GET/POST',
-  };
-  return methods[verb] ?? verb.toUpperCase();
+  if (verb === 'connect') return 'GET/POST';
+  return methodOfVerb(verb) ?? verb.toUpperCase();
 }
 
 /** The resource as kubectl names it: `deployments.apps`, `configmaps`. */

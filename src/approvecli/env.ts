@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import type { ApproverKeyFile } from '../approval/keys.js';
+import type { ApproverKeyFile } from '../wire/approver-key.js';
 import type { RemoteOptions } from './args.js';
 import { CliError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import type { PendingDetail } from '../state/store.js';
+import type { PendingDetail } from '../wire/request-view.js';
 import { describeChange } from './change.js';
 import { describeAction, formatQuery, httpMethod } from './describe.js';
 import { diffValues, renderChange } from './diff.js';

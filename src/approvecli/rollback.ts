@@ -1,4 +1,4 @@
-import type { PendingDetail } from '../state/store.js';
+import type { PendingDetail } from '../wire/request-view.js';
 import type { ChangeSet } from './change.js';
 import { deleteOptions } from './change.js';
 import { kubectlResource, kubectlTarget, objectRef } from './describe.js';

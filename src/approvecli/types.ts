@@ -1,4 +1,4 @@
-import type { PendingDetail, PendingRequest, Snapshot } from '../state/store.js';
+import type { PendingDetail, PendingRequest, Snapshot } from '../wire/request-view.js';
 import { CliError } from './errors.js';
 
 /** One row of GET /kubegate/v1/requests. */

@@ -1,4 +1,4 @@
-import { fingerprint } from '../approval/fingerprint.js';
+import { fingerprint } from '../wire/fingerprint.js';
 import { CliError, FingerprintMismatchError } from './errors.js';
 import type { PendingView } from './types.js';
 

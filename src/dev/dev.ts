@@ -4,11 +4,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
-import { generateApproverKey, writeJwksFile } from '../approval/keys.js';
+import { writeJwksFile } from '../approval/keys.js';
 import { loadConfig } from '../config.js';
 import { kubeCall } from '../kube/client.js';
 import { type Running, serve } from '../serve.js';
 import { loadUpstream } from '../upstream.js';
+import { generateApproverKey } from '../wire/approver-key.js';
 import { repoRoot } from './binaries.js';
 import { type ControlPlane, startControlPlane, writeKubeconfig } from './controlplane.js';
 
@@ -51,6 +52,9 @@ async function bootstrapRbac(cp: ControlPlane): Promise<void> {
     { name: 'kubegate-proxies-admin', role: 'cluster-admin', group: 'kubegate:proxies' },
     // carol (client certificate) may change namespaced objects, as a developer would
     { name: 'kubegate-developers-edit', role: 'edit', group: 'kubegate:developers' },
+    // a rollback runs as the approver who asked for it (impersonated, by the approver's name):
+    // their own RBAC bounds what it may undo
+    { name: 'kubegate-approvers-undo', role: 'edit', users: ['alice', 'bob'] },
   ];
   for (const b of bindings) {
     const r = await kubeCall(upstream, {
@@ -62,7 +66,10 @@ async function bootstrapRbac(cp: ControlPlane): Promise<void> {
         kind: 'ClusterRoleBinding',
         metadata: { name: b.name },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: b.group }],
+        subjects:
+          'users' in b && b.users
+            ? b.users.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }))
+            : [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: b.group }],
       },
     });
     if (r.status !== 201 && r.status !== 409)

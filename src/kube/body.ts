@@ -1,6 +1,7 @@
 import YAML from 'yaml';
+import { honoursDryRun } from '../wire/verbs.js';
 import { BINARY_TYPES } from './decode.js';
-import { honoursDryRun, type KubeRequest } from './request.js';
+import type { KubeRequest } from './request.js';
 import { badRequest, StatusError } from './status.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

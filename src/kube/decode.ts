@@ -1,6 +1,4 @@
-import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { upstreamCredentials } from '../clientcert.js';
 import type { Upstream } from '../upstream.js';
 import type { KubeRequest } from './request.js';
 import { StatusError, type StatusReason } from './status.js';
@@ -16,18 +14,21 @@ export const BINARY_TYPES = new Set(['application/vnd.kubernetes.protobuf', 'app
  */
 export function decodeViaDryRun(
   upstream: Upstream,
-  req: IncomingMessage,
+  credentials: Record<string, string | string[]>,
   kr: KubeRequest,
   body: Buffer,
+  contentTypeHeader: string,
+  auditId: string,
 ): Promise<Record<string, unknown>> {
   const params = new URLSearchParams(kr.search);
   params.set('dryRun', 'All');
   const headers: Record<string, string | string[]> = {
     accept: 'application/json',
-    'content-type': String(req.headers['content-type']),
+    'content-type': contentTypeHeader,
     'content-length': String(body.length),
+    'audit-id': auditId,
+    ...credentials,
   };
-  Object.assign(headers, upstreamCredentials(req));
   return new Promise((resolve, reject) => {
     const up = https.request(
       {

@@ -1,5 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Impersonation } from '../wire/impersonation.js';
 import { badRequest, StatusError } from './status.js';
+
+// re-export for modules not yet moved to wire (src/gate.ts, src/api.ts, src/clientcert.ts);
+// import from ../wire/impersonation.js and ../wire/verbs.js
+export { hasImpersonation } from '../wire/impersonation.js';
+export { DELETE_OPTION_PARAMS, honoursDryRun, isDelete, proxyMethodOf } from '../wire/verbs.js';
 
 /**
  * One request as the Kubernetes API server understands it. Built once by
@@ -30,13 +36,6 @@ export interface KubeRequest {
   upgrade: boolean;
   /** True when the request can change the cluster (anything but a read). */
   mutating: boolean;
-}
-
-export interface Impersonation {
-  user: string | null;
-  uid: string | null;
-  groups: string[];
-  extra: Record<string, string[]>;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -136,42 +135,6 @@ export function readImpersonation(rawHeaders: string[]): Impersonation {
     }
   }
   return imp;
-}
-
-export function hasImpersonation(imp: Impersonation): boolean {
-  return imp.user !== null || imp.uid !== null || imp.groups.length > 0 || Object.keys(imp.extra).length > 0;
-}
-
-/**
- * Where the apiserver honours `dryRun`: resource writes and their status/scale. Elsewhere
- * (exec, serviceaccounts/token, eviction…) a "dry run" may really act, so kubegate never
- * relies on one there: no unapproved dry run, no decode, no preview.
- */
-export function honoursDryRun(kr: { resource: string; subresource: string; verb: string }): boolean {
-  return (
-    kr.resource !== '' &&
-    ['', 'status', 'scale'].includes(kr.subresource) &&
-    ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(kr.verb)
-  );
-}
-
-/** A delete of one object or of a collection. */
-export function isDelete(kr: { verb: string }): boolean {
-  return kr.verb === 'delete' || kr.verb === 'deletecollection';
-}
-
-/** DeleteOptions a DELETE may carry in its query (a deletecollection's list options stay there). */
-export const DELETE_OPTION_PARAMS = [
-  'dryRun',
-  'gracePeriodSeconds',
-  'propagationPolicy',
-  'orphanDependents',
-  'ignoreStoreReadErrorWithClusterBreakingPotential',
-];
-
-/** The HTTP method of a proxy request, which the backend receives as is (bound into its approval). */
-export function proxyMethodOf(kr: { subresource: string; method?: string | undefined }): string | undefined {
-  return kr.subresource === 'proxy' ? kr.method : undefined;
 }
 
 export interface RawRequest {

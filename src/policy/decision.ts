@@ -1,9 +1,8 @@
-/** The four risk classes, lowest first. Only Rego decides which applies. */
-export const RISKS = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
-export type Risk = (typeof RISKS)[number];
+import { isRisk, type Risk } from '../wire/risk.js';
 
 /** The value of `kubegate/decision`, validated, plus the policy version that produced it. */
 export interface Decision {
+  /** Only Rego decides which risk class applies. */
   risk: Risk;
   reasons: string[];
   approvals: number;
@@ -29,8 +28,7 @@ export function validateDecision(raw: unknown, policy: string): Decision {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new PolicyError('policy returned no decision object');
   const d = raw as Record<string, unknown>;
-  if (!RISKS.includes(d.risk as Risk))
-    throw new PolicyError(`policy returned invalid risk ${JSON.stringify(d.risk)}`);
+  if (!isRisk(d.risk)) throw new PolicyError(`policy returned invalid risk ${JSON.stringify(d.risk)}`);
   if (!isStringArray(d.reasons))
     throw new PolicyError('policy decision: reasons must be an array of strings');
   if (
@@ -46,7 +44,7 @@ export function validateDecision(raw: unknown, policy: string): Decision {
   if (typeof d.dry_run_first !== 'boolean')
     throw new PolicyError('policy decision: dry_run_first must be a boolean');
   if (!isStringArray(d.deny)) throw new PolicyError('policy decision: deny must be an array of strings');
-  const risk = d.risk as Risk;
+  const risk: Risk = d.risk;
   // The contract's floor: nothing above LOW may pass without at least one approval, CRITICAL without two.
   const minApprovals = risk === 'LOW' ? 0 : risk === 'CRITICAL' ? 2 : 1;
   return {

@@ -1,4 +1,5 @@
-import type { Impersonation, KubeRequest } from '../kube/request.js';
+import type { KubeRequest } from '../kube/request.js';
+import type { Impersonation } from '../wire/impersonation.js';
 
 export interface UserInfo {
   username: string;

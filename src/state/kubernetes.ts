@@ -3,14 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type KubeResponse, kubeCall } from '../kube/client.js';
 import type { Upstream } from '../upstream.js';
-import type {
-  PendingRequest,
-  PendingStatus,
-  PruneRules,
-  Snapshot,
-  StateStore,
-  StoredApproval,
-} from './store.js';
+import type { PendingRequest, PendingStatus, Snapshot } from '../wire/request-view.js';
+import type { PruneRules, StateStore, StoredApproval } from './store.js';
 
 /**
  * The shared store for several replicas: every entity is a ConfigMap in

@@ -1,14 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  PendingRequest,
-  PendingStatus,
-  PruneRules,
-  Snapshot,
-  StateStore,
-  StoredApproval,
-} from './store.js';
+import type { PendingRequest, PendingStatus, Snapshot } from '../wire/request-view.js';
+import type { PruneRules, StateStore, StoredApproval } from './store.js';
 
 /** The embedded default store: one SQLite file (WAL, synchronous=FULL so a restart never reopens a replay). */
 export class SqliteStore implements StateStore {

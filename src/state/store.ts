@@ -1,59 +1,9 @@
-import { hasImpersonation, type Impersonation, proxyMethodOf } from '../kube/request.js';
+import { hasImpersonation, type Impersonation } from '../wire/impersonation.js';
+import type { PendingDetail, PendingRequest, PendingStatus, Snapshot } from '../wire/request-view.js';
+import { proxyMethodOf } from '../wire/verbs.js';
 
-/**
- * Everything kubegate must remember across restarts (and, with the Kubernetes
- * store, share across replicas): pending requests, approvals and used token ids,
- * successful dry runs, the freeze switch, rollback snapshots.
- */
-export type PendingStatus = 'pending' | 'approved' | 'rejected' | 'executed' | 'failed' | 'cancelled';
-
-export interface PendingRequest {
-  id: string;
-  fingerprint: string;
-  status: PendingStatus;
-  requester: string;
-  /** The requester's groups as the upstream reported them (used to preview the change as them). */
-  requesterGroups?: string[];
-  risk: string;
-  reasons: string[];
-  /** "default/deployments/api" — used to spot conflicting changes to the same object. */
-  target: string;
-  createdAt: number;
-  updatedAt: number;
-  /** The request as shown to approvers: parts of the fingerprint, parsed body, live object version. */
-  detail: PendingDetail;
-  message?: string;
-}
-
-export interface PendingDetail {
-  verb: string;
-  group: string;
-  version: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  path: string;
-  query: Record<string, string[]>;
-  contentType: string;
-  /** For a proxy request: its HTTP method, which the backend receives (part of the fingerprint). */
-  proxyMethod?: string;
-  /** The Impersonate-* headers the client sent, if any (part of the fingerprint). */
-  impersonate?: Impersonation;
-  /** The body as fingerprinted: the parsed JSON, or {contentType, sha256} for a binary body. */
-  body: unknown;
-  /** A binary body as the apiserver decoded it (display only). */
-  decoded?: unknown;
-  oldObject: unknown;
-  resourceVersion?: string;
-  override_required: boolean;
-  approvals_required: number;
-  dry_run_first: boolean;
-  policy: string;
-  /** Set on a rollback request: the request it undoes, and what the undo will do. */
-  rollbackOf?: string;
-  rollbackPlan?: { steps: string[]; effect: string };
-}
+// re-export for modules not yet moved to wire (src/gate.ts, src/rollback.ts, src/api.ts); import from ../wire/request-view.js
+export type { PendingDetail, PendingRequest, Snapshot } from '../wire/request-view.js';
 
 /** The detail approvers see for one request, from its parsed form, body, live object and decision. */
 export function pendingDetail(
@@ -113,17 +63,6 @@ export interface StoredApproval {
   revokedAt?: number;
 }
 
-export interface Snapshot {
-  requestId: string;
-  target: string;
-  /** The object before the change (null when it did not exist: a create). */
-  before: unknown;
-  detail: PendingDetail;
-  createdAt: number;
-  /** Set once the change ran successfully: only then can it be rolled back. */
-  executed?: boolean;
-}
-
 /**
  * What `prune` may delete: records that can no longer change a decision. Each bound is a
  * time in ms; kubegate computes them from the token lifetime and `state.retention_days`.
@@ -140,6 +79,11 @@ export interface PruneRules {
   recordsBefore: number;
 }
 
+/**
+ * Everything kubegate must remember across restarts (and, with the Kubernetes
+ * store, share across replicas): pending requests, approvals and used token ids,
+ * successful dry runs, the freeze switch, rollback snapshots.
+ */
 export interface StateStore {
   getPending(id: string): Promise<PendingRequest | undefined>;
   findPendingByFingerprint(fingerprint: string): Promise<PendingRequest | undefined>;

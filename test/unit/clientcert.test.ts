@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { certCallerOf, upstreamCredentials, useClientCertificate } from '../../src/clientcert.js';
+import { certCredentials, readCertCaller, tokenCredentials } from '../../src/clientcert.js';
 import { parseRequest } from '../../src/kube/request.js';
 import { StatusError } from '../../src/kube/status.js';
 
@@ -29,8 +29,12 @@ function fakeReq(cert: FakeCert | null, o: { authorized?: boolean; headers?: Rec
 
 const own = () => 'Bearer kubegate-own';
 
+/** The credentials kubegate sends upstream for this caller (authenticate.ts does the same). */
 function apply(req: IncomingMessage, ownAuth: () => string | undefined = own) {
-  useClientCertificate(req, parseRequest(req), ownAuth);
+  const cert = readCertCaller(req);
+  return cert
+    ? certCredentials(cert, parseRequest(req), req.headers, ownAuth)
+    : tokenCredentials(req.headers);
 }
 
 function refusal(req: IncomingMessage, ownAuth?: () => string | undefined): StatusError {
@@ -46,23 +50,20 @@ function refusal(req: IncomingMessage, ownAuth?: () => string | undefined): Stat
 describe('client certificates: verify, then act upstream by impersonation', () => {
   it('no certificate: the request is left exactly as it came (token callers)', () => {
     const req = fakeReq(null, { headers: { authorization: 'Bearer t', 'impersonate-user': 'x' } });
-    apply(req);
-    expect(req.headers.authorization).toBe('Bearer t');
-    expect(certCallerOf(req)).toBeUndefined();
-    expect(upstreamCredentials(req)).toEqual({ authorization: 'Bearer t', 'impersonate-user': 'x' });
+    expect(readCertCaller(req)).toBeUndefined();
+    expect(apply(req)).toEqual({ authorization: 'Bearer t', 'impersonate-user': 'x' });
   });
 
   it('a verified certificate: kubegate credentials + Impersonate-User/Group + the certificate in extras', () => {
     const req = fakeReq({ subject: { CN: 'carol', O: ['dev', 'team/ü'] } });
-    apply(req);
-    expect(upstreamCredentials(req)).toEqual({
+    expect(apply(req)).toEqual({
       authorization: 'Bearer kubegate-own',
       'impersonate-user': 'carol',
       'impersonate-group': ['dev', 'team/ü'],
       'impersonate-extra-kubegate.dev%2fclient-cert-subject': 'CN=carol,O=dev,O=team/%C3%BC',
       'impersonate-extra-kubegate.dev%2fclient-cert-sha256': 'abcdef',
     });
-    expect(certCallerOf(req)).toMatchObject({ username: 'carol', groups: ['dev', 'team/ü'] });
+    expect(readCertCaller(req)).toMatchObject({ username: 'carol', groups: ['dev', 'team/ü'] });
   });
 
   it('an unverified certificate (other CA, expired) is 401, never anonymous', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { displaceable } from '../../src/gate.js';
-import type { PendingRequest } from '../../src/state/store.js';
+import { displaceable } from '../../src/approval/displace.js';
+import type { PendingRequest } from '../../src/wire/request-view.js';
 
 const p = (id: string, requester: string, createdAt: number) =>
   ({ id, requester, createdAt }) as PendingRequest;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { honoursDryRun } from '../../src/kube/request.js';
+import { honoursDryRun } from '../../src/wire/verbs.js';
 
 describe('honoursDryRun: the one rule for where a dry run is trusted', () => {
   it('trusts resource writes and their status/scale, nothing that may act anyway', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type FingerprintParts, fingerprint } from '../../src/approval/fingerprint.js';
 import { verifyFingerprint } from '../../src/approvecli/verify.js';
 import { pendingDetail } from '../../src/state/store.js';
+import { type FingerprintParts, fingerprint } from '../../src/wire/fingerprint.js';
 
 const parts: FingerprintParts = {
   verb: 'patch',

@@ -1,4 +1,4 @@
-// approve-cli against kubegate's real approval API (src/api.ts, SQLite store, audit log):
+// approve-cli against kubegate's real approval API (src/api/, the approval service, SQLite store, audit log):
 // over plain http on loopback, and over https with KUBEGATE_CA.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -8,17 +8,19 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApi } from '../../../src/api.js';
-import { fingerprint } from '../../../src/approval/fingerprint.js';
-import { type ApproverJwks, generateApproverKey } from '../../../src/approval/keys.js';
+import { createApi } from '../../../src/api/app.js';
 import { Notifier } from '../../../src/approval/notifier.js';
+import { ApprovalService } from '../../../src/approval/service.js';
 import { runApproveCli } from '../../../src/approvecli/run.js';
 import { AuditLog } from '../../../src/audit/log.js';
+import { RequestAudit } from '../../../src/chain/audit.js';
 import { parseConfig } from '../../../src/config.js';
-import type { PolicyEngine } from '../../../src/policy/engine.js';
+import { createMetrics } from '../../../src/metrics.js';
 import { SqliteStore } from '../../../src/state/sqlite.js';
-import type { PendingRequest } from '../../../src/state/store.js';
 import type { Upstream } from '../../../src/upstream.js';
+import { type ApproverJwks, generateApproverKey } from '../../../src/wire/approver-key.js';
+import { fingerprint } from '../../../src/wire/fingerprint.js';
+import type { PendingRequest } from '../../../src/wire/request-view.js';
 import { detail, sink, tempDir } from './helpers.js';
 
 const CLUSTER = 'test-cluster';
@@ -64,15 +66,28 @@ function api() {
     },
     dir,
   );
-  return createApi({
+  const logger = pino({ level: 'silent' });
+  const requests = new RequestAudit(audit, createMetrics({ defaultMetrics: false }), logger, {
+    approvalDisabled: false,
+    reads: 'none',
+  });
+  const approvals = new ApprovalService({
     config,
     store,
-    audit,
-    jwks: () => jwks,
     notifier: new Notifier(),
-    logger: pino({ level: 'silent' }),
-    // rollbacks are not exercised here (they are end to end): these two are never called
-    policy: undefined as unknown as PolicyEngine,
+    audit: requests,
+    log: audit,
+    jwks: () => jwks,
+    logger,
+  });
+  return createApi({
+    store,
+    approvals,
+    log: audit,
+    audit: requests,
+    logger,
+    // rollbacks and previews are not exercised here (they are end to end): never called
+    handle: () => Promise.reject(new Error('not in this test')),
     upstream: { ownAuthorization: () => undefined } as unknown as Upstream,
     policyVersion: () => 'test',
   });

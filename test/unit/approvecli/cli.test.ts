@@ -3,9 +3,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateApproverKey } from '../../../src/approval/keys.js';
 import { runApproveCli } from '../../../src/approvecli/run.js';
 import type { HttpResponse } from '../../../src/approvecli/transport.js';
+import { generateApproverKey } from '../../../src/wire/approver-key.js';
 import { fakeTransport, NOW, sink, tempDir, view } from './helpers.js';
 
 let dir: string;

@@ -2,10 +2,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fingerprint } from '../../../src/approval/fingerprint.js';
 import type { HttpResponse, Transport } from '../../../src/approvecli/transport.js';
 import type { PendingView } from '../../../src/approvecli/types.js';
-import type { PendingDetail } from '../../../src/state/store.js';
+import { fingerprint } from '../../../src/wire/fingerprint.js';
+import type { PendingDetail } from '../../../src/wire/request-view.js';
 
 export const NOW = Date.parse('2026-11-25T12:00:00Z');
 

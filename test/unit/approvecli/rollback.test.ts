@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeChange } from '../../../src/approvecli/change.js';
 import { rollbackPlan } from '../../../src/approvecli/rollback.js';
-import type { PendingDetail } from '../../../src/state/store.js';
+import type { PendingDetail } from '../../../src/wire/request-view.js';
 import { detail } from './helpers.js';
 
 const plan = (over: Partial<PendingDetail>) => {

@@ -8,8 +8,9 @@ import { kubeCall } from '../../../src/kube/client.js';
 import { KubernetesStore } from '../../../src/state/kubernetes.js';
 import { pruneRules } from '../../../src/state/prune.js';
 import { SqliteStore } from '../../../src/state/sqlite.js';
-import type { PendingRequest, Snapshot, StateStore, StoredApproval } from '../../../src/state/store.js';
+import type { StateStore, StoredApproval } from '../../../src/state/store.js';
 import { loadUpstream, type Upstream } from '../../../src/upstream.js';
+import type { PendingRequest, Snapshot } from '../../../src/wire/request-view.js';
 
 /**
  * One behavioural contract, two stores: the embedded SQLite file and the

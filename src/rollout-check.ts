@@ -29,7 +29,7 @@ function settled(w: WorkloadStatus): boolean {
   );
 }
 
-export function needsValidation(group: string, resource: string): boolean {
+export function hasRollout(group: string, resource: string): boolean {
   return group === 'apps' && ROLLOUTS.has(resource);
 }
 
@@ -38,7 +38,7 @@ export function needsValidation(group: string, resource: string): boolean {
  * settle and returns a `validated` or `validation_failed` record with what was
  * observed against what was expected, and the command that undoes the change.
  */
-export async function validateRollout(
+export async function checkRollout(
   upstream: Upstream,
   credentials: Record<string, string | string[]>,
   objectPath: string,

@@ -1,0 +1,121 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { ApprovalService } from '../approval/service.js';
+import { ApprovalError } from '../approval/token.js';
+import type { AuditLog } from '../audit/log.js';
+import { kubeCall } from '../kube/client.js';
+import { StatusError } from '../kube/status.js';
+import type { Metrics } from '../metrics.js';
+import type { StateStore } from '../state/store.js';
+import type { Upstream } from '../upstream.js';
+import { approvalRoutes } from './actions.js';
+import type { PreviewDeps } from './preview.js';
+import { requestRoutes } from './requests.js';
+import type { RollbackDeps } from './rollbacks.js';
+
+export interface ApiDeps extends PreviewDeps, RollbackDeps {
+  store: StateStore;
+  approvals: ApprovalService;
+  log: AuditLog;
+  logger: Logger;
+  upstream: Upstream;
+  policyVersion: () => string;
+  metrics?: Metrics;
+}
+
+export type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** A Kubernetes-style Status for the API's own errors, so approve-cli prints one readable line. */
+export function fail(res: Response, code: number, reason: string, message: string): void {
+  res
+    .status(code)
+    .json({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason, code, message });
+}
+
+const ERROR_CODES: Record<ApprovalError['code'], [number, string]> = {
+  invalid: [401, 'Unauthorized'],
+  expired: [401, 'Unauthorized'],
+  replayed: [409, 'Conflict'],
+  'self-approval': [403, 'Forbidden'],
+  mismatch: [409, 'Conflict'],
+  'not-found': [404, 'NotFound'],
+  conflict: [409, 'Conflict'],
+};
+
+/** Wraps a handler: approval refusals and Status errors become a Status; refusals are on record. */
+export function route(log: AuditLog, h: Handler) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    h(req, res).catch((err: unknown) => {
+      if (err instanceof ApprovalError) {
+        const [code, reason] = ERROR_CODES[err.code];
+        void log
+          .append({ event: 'refused_action', status: 'refused', message: err.message, path: req.path })
+          .catch(() => undefined);
+        return fail(res, code, reason, err.message);
+      }
+      if (err instanceof StatusError) return fail(res, err.code, err.reason, err.message);
+      next(err);
+    });
+  };
+}
+
+export const bearer = (req: Request) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+
+/**
+ * kubegate's approval API under /kubegate/v1. Every call carries a token signed by a trusted
+ * approver key: reads with a short `read` token in the Authorization header, actions with a
+ * single-use action token in the body. Health and metrics need none.
+ */
+export function createApi(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '64kb' }));
+  healthRoutes(app, deps);
+  requestRoutes(app, deps);
+  approvalRoutes(app, deps);
+  app.use((_req: Request, res: Response) => fail(res, 404, 'NotFound', 'no such kubegate API path'));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; message?: string };
+    if (e.status && e.status < 500) return fail(res, e.status, 'BadRequest', e.message ?? 'bad request');
+    deps.logger.error({ err }, 'approval API error');
+    fail(res, 500, 'InternalError', 'kubegate internal error');
+  });
+  return app;
+}
+
+function healthRoutes(app: express.Express, deps: ApiDeps): void {
+  app.get('/kubegate/healthz', (_req, res) => {
+    res.type('text/plain').send('ok');
+  });
+  // Prometheus scrapes without an approver token: the metrics hold counts, never request content.
+  app.get('/kubegate/metrics', (_req, res, next) => {
+    if (!deps.metrics) return fail(res, 404, 'NotFound', 'metrics are not enabled');
+    deps.metrics
+      .render()
+      .then((text) => res.type(deps.metrics!.contentType).send(text))
+      .catch(next);
+  });
+  // Ready only with a loaded policy, a writable audit log and an upstream that answers (checked at most every 5 s).
+  let upstreamOk = { at: 0, ok: false };
+  const upstreamAnswers = async (): Promise<boolean> => {
+    if (Date.now() - upstreamOk.at < 5000) return upstreamOk.ok;
+    const auth = deps.upstream.ownAuthorization();
+    const r = await kubeCall(deps.upstream, {
+      path: '/readyz',
+      ...(auth ? { authorization: auth } : {}),
+      timeoutMs: 3000,
+    }).catch(() => undefined);
+    upstreamOk = { at: Date.now(), ok: r?.status === 200 };
+    return upstreamOk.ok;
+  };
+  app.get('/kubegate/readyz', (_req, res, next) => {
+    if (!deps.log.healthy) return fail(res, 503, 'ServiceUnavailable', 'audit log is not writable');
+    upstreamAnswers()
+      .then((ok) =>
+        ok
+          ? res.json({ ready: true, policy: deps.policyVersion() })
+          : fail(res, 503, 'ServiceUnavailable', 'the upstream API server does not answer'),
+      )
+      .catch(next);
+  });
+}

@@ -1,0 +1,294 @@
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/log.js';
+import type { RequestAudit } from '../chain/audit.js';
+import type { RequestFacts } from '../chain/context.js';
+import type { Config } from '../config.js';
+import { StatusError } from '../kube/status.js';
+import type { PendingRequest, StateStore, StoredApproval } from '../state/store.js';
+import type { ApprovalAction } from '../wire/approval-token.js';
+import type { ApproverJwks } from '../wire/approver-key.js';
+import { countApprovals, type Need, type Verdict } from './count.js';
+import { displaceable } from './displace.js';
+import type { HoldEvent, Notifier } from './notifier.js';
+import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
+
+export interface ApprovalDeps {
+  config: Config;
+  store: StateStore;
+  notifier: Notifier;
+  audit: RequestAudit;
+  /** For events that belong to no request (freeze). */
+  log: AuditLog;
+  jwks: () => ApproverJwks;
+  logger: Logger;
+}
+
+/** The audit facts of a pending request (for events that arrive without the request in flight). */
+export function factsOf(p: PendingRequest): RequestFacts {
+  const d = p.detail;
+  const res = d.subresource ? `${d.resource}/${d.subresource}` : d.resource;
+  return {
+    request_id: p.id,
+    action: `${d.verb} ${d.group ? `${d.group}/` : ''}${d.version} ${res}`.trim(),
+    resource: p.target,
+    user: p.requester,
+    risk: p.risk,
+    reasons: p.reasons,
+    policy: d.policy,
+    fingerprint: p.fingerprint,
+  };
+}
+
+/**
+ * The one approval service: every entry point (the `Kubegate-Approval` header, the approvals
+ * API, and whatever comes later) approves, rejects, revokes, freezes, holds, counts and spends
+ * through here, with one rule and one error for each case.
+ */
+export class ApprovalService {
+  constructor(private readonly d: ApprovalDeps) {}
+
+  /** Verifies an approver's token for one action (signature, audience, lifetime, action). */
+  async verify(token: unknown, action: ApprovalAction): Promise<VerifiedApproval> {
+    if (typeof token !== 'string' || !token) throw new ApprovalError('missing approver token', 'invalid');
+    const v = await verifyApproval(token, this.d.jwks(), {
+      audience: this.d.config.cluster_name,
+      maxTtlSeconds: this.d.config.execution.max_token_ttl_seconds,
+    });
+    if (v.action !== action)
+      throw new ApprovalError(`token is for "${v.action}", not "${action}"`, 'invalid');
+    return v;
+  }
+
+  /** The rules every approval meets, whichever way it arrives. */
+  private async admissible(v: VerifiedApproval, fingerprint: string, requester: string, id?: string) {
+    if (!v.fingerprints?.includes(fingerprint))
+      throw new ApprovalError('approval is for a different request', 'mismatch');
+    if (id && v.requestIds && !v.requestIds.includes(id))
+      throw new ApprovalError(
+        `fingerprint ${fingerprint} belongs to ${id}, not to ${v.requestIds.join(', ')}`,
+        'mismatch',
+      );
+    if (v.approver === requester)
+      throw new ApprovalError(
+        `${v.approver} requested ${id ?? 'this request'} and cannot approve it`,
+        'self-approval',
+      );
+    if (v.iat * 1000 <= (await this.d.store.withdrawnAt(fingerprint)))
+      throw new ApprovalError(
+        'this approval was signed before the request was rejected or revoked',
+        'conflict',
+      );
+  }
+
+  /** Stores one approval of one fingerprint (a plan token: one per fingerprint) and records it. */
+  private async keep(
+    v: VerifiedApproval,
+    fingerprint: string,
+    facts: RequestFacts,
+    extra: { via?: string; requestId?: string },
+  ) {
+    const stored: StoredApproval = {
+      jti: approvalJti(v.jti, v.fingerprints ?? [], fingerprint),
+      fingerprint,
+      approver: v.approver,
+      kid: v.kid,
+      override: !!v.override,
+      reason: v.reason ?? '',
+      exp: v.exp,
+      ...(extra.requestId ? { requestId: extra.requestId } : {}),
+      ...(v.resourceVersion && (v.fingerprints ?? []).length === 1
+        ? { resourceVersion: v.resourceVersion }
+        : {}),
+      ...(v.planId ? { planId: v.planId } : {}),
+    };
+    if (!(await this.d.store.addApproval(stored)))
+      throw new ApprovalError('approval token was already used (replay)', 'replayed');
+    await this.d.audit.record({ ...facts, ...(v.planId ? { plan_id: v.planId } : {}) }, 'approved', {
+      approver: v.approver,
+      status: 'approved',
+      override: !!v.override,
+      ...(v.reason ? { reason: v.reason } : {}),
+      ...(extra.via ? { via: extra.via } : {}),
+    });
+    this.d.notifier.notify(fingerprint, { kind: 'approved' });
+  }
+
+  /** An approval token sent to the approvals API: every fingerprint it names must be pending. */
+  async approve(token: unknown): Promise<{ approver: string; approved: PendingRequest[] }> {
+    const v = await this.verify(token, 'approve');
+    const targets: PendingRequest[] = [];
+    for (const fp of v.fingerprints ?? []) {
+      const p = await this.d.store.findPendingByFingerprint(fp);
+      if (!p || p.status !== 'pending')
+        throw new ApprovalError(
+          `no pending request has fingerprint ${fp} (already run, rejected, cancelled, or never held)`,
+          'not-found',
+        );
+      await this.admissible(v, fp, p.requester, p.id);
+      targets.push(p);
+    }
+    for (const p of targets) await this.keep(v, p.fingerprint, factsOf(p), { requestId: p.id });
+    this.d.logger.info({ approver: v.approver, requests: targets.map((t) => t.id) }, 'approved');
+    return { approver: v.approver, approved: targets };
+  }
+
+  /** Tokens sent with the request itself in `Kubegate-Approval` (refused: 403 and on record). */
+  async acceptWithRequest(tokens: string[], fingerprint: string, requester: string, facts: RequestFacts) {
+    for (const token of tokens) {
+      try {
+        const v = await this.verify(token, 'approve');
+        await this.admissible(v, fingerprint, requester);
+        await this.keep(v, fingerprint, facts, { via: 'header' });
+      } catch (err) {
+        if (!(err instanceof ApprovalError)) throw err;
+        await this.d.audit.record(facts, 'rejected', {
+          status: 'refused',
+          message: `approval refused: ${err.message}`,
+        });
+        throw new StatusError(403, 'Forbidden', `approval refused: ${err.message}`);
+      }
+    }
+  }
+
+  /** A single-use action token (reject, revoke) naming the request, and that request. */
+  private async actionOn(token: unknown, action: 'reject' | 'revoke', id: string) {
+    const v = await this.verify(token, action);
+    if (!v.requestIds?.includes(id)) throw new ApprovalError('token does not name this request', 'mismatch');
+    if (!(await this.d.store.useJti(v.jti, v.exp)))
+      throw new ApprovalError('token was already used (replay)', 'replayed');
+    const p = await this.d.store.getPending(id);
+    if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
+    return { v, p };
+  }
+
+  /** Withdraws every approval of a request, stored or still unsent. */
+  private async withdraw(fingerprint: string, now = Date.now()): Promise<number> {
+    const n = await this.d.store.revokeApprovals({ fingerprint }, now);
+    await this.d.store.markWithdrawn(fingerprint, now);
+    return n;
+  }
+
+  async reject(token: unknown, id: string): Promise<void> {
+    const { v, p } = await this.actionOn(token, 'reject', id);
+    const reason = v.reason ?? 'no reason given';
+    const message = `rejected by ${v.approver}: ${reason}`;
+    if (!(await this.d.store.transitionPending(id, ['pending'], 'rejected', message)))
+      throw new ApprovalError(`${id} is ${p.status}, not pending`, 'conflict');
+    await this.withdraw(p.fingerprint);
+    await this.d.audit.record(factsOf(p), 'rejected', { approver: v.approver, status: 'rejected', reason });
+    this.d.notifier.notify(p.fingerprint, { kind: 'rejected', message });
+  }
+
+  async revoke(token: unknown, id: string): Promise<number> {
+    const { v, p } = await this.actionOn(token, 'revoke', id);
+    const n = await this.withdraw(p.fingerprint);
+    await this.d.audit.record(factsOf(p), 'revoked', { approver: v.approver, status: 'revoked', revoked: n });
+    return n;
+  }
+
+  /** Cancels a pending (or approved, not yet run) request: displaced, or frozen. */
+  async cancel(p: PendingRequest, message: string, opts: { frozen?: boolean } = {}) {
+    const from: PendingRequest['status'][] = opts.frozen ? ['pending', 'approved'] : ['pending'];
+    if (!(await this.d.store.transitionPending(p.id, from, 'cancelled', message))) return false;
+    // a freeze withdraws what was approved; a displaced request may be sent again with its approvals
+    if (opts.frozen) await this.withdraw(p.fingerprint);
+    await this.d.audit.record(factsOf(p), 'cancelled', { status: 'refused', message });
+    this.d.notifier.notify(p.fingerprint, { kind: 'cancelled', message });
+    return true;
+  }
+
+  /** The emergency stop: on cancels everything pending; off lets changes through again. */
+  async freeze(token: unknown): Promise<{ on: boolean; by: string; cancelled: number }> {
+    const v = await this.verify(token, 'freeze');
+    if (typeof v.freeze !== 'boolean') throw new ApprovalError('freeze token must say on or off', 'invalid');
+    if (!(await this.d.store.useJti(v.jti, v.exp)))
+      throw new ApprovalError('token was already used (replay)', 'replayed');
+    await this.d.store.setFreeze({
+      on: v.freeze,
+      by: v.approver,
+      at: Date.now(),
+      ...(v.reason ? { reason: v.reason } : {}),
+    });
+    let cancelled = 0;
+    if (v.freeze)
+      for (const p of await this.d.store.listPending(['pending', 'approved']))
+        if (await this.cancel(p, `cancelled by emergency freeze (${v.approver})`, { frozen: true }))
+          cancelled++;
+    await this.d.log.append({
+      event: v.freeze ? 'freeze' : 'unfreeze',
+      approver: v.approver,
+      status: v.freeze ? 'frozen' : 'unfrozen',
+      cancelled,
+      ...(v.reason ? { reason: v.reason } : {}),
+    });
+    this.d.logger.warn(
+      { by: v.approver, on: v.freeze, cancelled },
+      v.freeze ? 'EMERGENCY FREEZE ON' : 'freeze off',
+    );
+    return { on: v.freeze, by: v.approver, cancelled };
+  }
+
+  /** Holds a request as pending; past the cap, displaces the flooder's oldest (its own first). */
+  async hold(p: PendingRequest): Promise<PendingRequest> {
+    const max = this.d.config.limits.max_held_requests;
+    const count = await this.d.store.countPending();
+    if (count >= max) {
+      const message = `displaced: more than ${max} requests were pending`;
+      const all = await this.d.store.listPending(['pending']);
+      for (const o of displaceable(all, p.requester, count - max + 1)) await this.cancel(o, message);
+    }
+    await this.d.store.putPending(p);
+    return p;
+  }
+
+  /** Whether the live approvals of a fingerprint are enough. */
+  async count(fingerprint: string, need: Need, requester: string, resourceVersion: string | undefined) {
+    const live = await this.d.store.approvalsFor(fingerprint, Date.now());
+    const verdict: Verdict = countApprovals(live, need, {
+      allowCritical: this.d.config.safety.allow_critical,
+      requester,
+      resourceVersion,
+    });
+    return { verdict, live };
+  }
+
+  /**
+   * Spends the approvals of one run: the pending request moves to approved (one winner), and
+   * every live approval is consumed — a second approval must not run the change again.
+   */
+  async spend(pending: PendingRequest | undefined, live: StoredApproval[]): Promise<void> {
+    if (pending && !(await this.d.store.transitionPending(pending.id, ['pending', 'approved'], 'approved')))
+      throw new StatusError(409, 'Conflict', `request ${pending.id} is no longer pending`);
+    if (
+      !(await this.d.store.consumeApprovals(
+        live.map((a) => a.jti),
+        Date.now(),
+      ))
+    )
+      throw new StatusError(
+        409,
+        'Conflict',
+        'the approval was used by another request at the same moment; run it again',
+      );
+  }
+
+  /** The outcome of a spent approval: executed or failed, or given back when nothing ran. */
+  async settle(
+    pending: PendingRequest | undefined,
+    jtis: string[],
+    outcome: 'executed' | 'failed' | 'give-back',
+    message: string,
+  ) {
+    if (outcome === 'give-back') {
+      await this.d.store.releaseApprovals(jtis);
+      if (pending) await this.d.store.transitionPending(pending.id, ['approved'], 'pending');
+      if (pending) this.d.notifier.notify(pending.fingerprint, { kind: 'approved' });
+      return;
+    }
+    if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
+  }
+
+  wait(fingerprint: string, ms: number, signal: AbortSignal): Promise<HoldEvent | 'timeout' | 'aborted'> {
+    return this.d.notifier.wait(fingerprint, ms, signal);
+  }
+}

@@ -1,0 +1,143 @@
+import type { ApprovalService } from '../approval/service.js';
+import type { Config } from '../config.js';
+import { resourceVersionOf } from '../kube/live.js';
+import { honoursDryRun } from '../kube/request.js';
+import { forbidden, StatusError } from '../kube/status.js';
+import type { Metrics } from '../metrics.js';
+import { type PendingRequest, pendingDetail, type StateStore } from '../state/store.js';
+import type { RequestAudit } from './audit.js';
+import { targetOf, type With } from './context.js';
+
+export interface ApproveDeps {
+  config: Config;
+  approvals: ApprovalService;
+  store: StateStore;
+  audit: RequestAudit;
+  metrics: Metrics;
+}
+
+type Decided = With<'caller' | 'body' | 'decided'>;
+type Approved = With<'caller' | 'body' | 'decided' | 'approved'>;
+
+/** How often a held request re-reads the store (approvals may arrive through another replica). */
+const POLL_MS = 1000;
+
+/**
+ * Lets a decided request through when it needs no approval, or when enough approvals exist;
+ * otherwise holds it as pending (up to `ctx.holdMs`) and answers with what is still needed.
+ */
+export async function approve(ctx: Decided, d: ApproveDeps): Promise<Approved> {
+  const { kr, decided } = ctx;
+  const ex = d.config.execution;
+  // A server-side dry run changes nothing: it runs without approval (and is how approvers preview).
+  const dryRun = kr.dryRun && kr.resourceRequest && honoursDryRun(kr);
+  // a rollback always needs another person's approval, whatever its risk
+  const free =
+    dryRun ||
+    (ctx.origin !== 'rollback' &&
+      ((decided.decision.risk === 'LOW' && ex.auto_approve_low_risk) || !d.config.safety.require_approval));
+  if (free) return Object.assign(ctx, { approved: {} });
+  if (
+    ex.require_dry_run &&
+    decided.decision.dry_run_first &&
+    !(await d.store.hasDryRun(decided.fingerprint))
+  ) {
+    await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message: 'dry run required first' });
+    throw forbidden(
+      `${decided.summary}: run the identical command with --dry-run=server first, then again for real (audit ${ctx.id})`,
+    );
+  }
+  const tokens = String(ctx.headers['kubegate-approval'] ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  await d.approvals.acceptWithRequest(tokens, decided.fingerprint, ctx.caller.user.username, ctx.facts);
+  return holdUntilApproved(ctx, d);
+}
+
+async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved> {
+  const { decided, caller } = ctx;
+  const decision =
+    ctx.origin === 'rollback'
+      ? { ...decided.decision, approvals: Math.max(1, decided.decision.approvals) }
+      : decided.decision;
+  let pending = await d.store.findPendingByFingerprint(decided.fingerprint);
+  let announced = false;
+  const deadline = Date.now() + ctx.holdMs;
+  for (;;) {
+    const { verdict, live } = await d.approvals.count(
+      decided.fingerprint,
+      decision,
+      caller.user.username,
+      resourceVersionOf(decided.live),
+    );
+    if (verdict.ok) {
+      await d.approvals.spend(pending, live);
+      if (pending) d.metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
+      if (pending) ctx.facts.request_id = pending.id;
+      const approvers = verdict.use.map((a) => a.approver);
+      return Object.assign(ctx, {
+        approved: { approvers, jtis: live.map((a) => a.jti), ...(pending ? { pending } : {}) },
+      });
+    }
+    pending ??= await d.approvals.hold(pendingOf(ctx, decision.approvals));
+    ctx.facts.request_id = pending.id;
+    if (!announced) {
+      await d.audit.record(ctx.facts, decision.override_required ? 'blocked' : 'held', {
+        status: 'pending',
+        body: ctx.body.object,
+        message: verdict.why,
+        ...(ctx.rollbackOf ? { rollback_of: ctx.rollbackOf } : {}),
+      });
+      announced = true;
+    }
+    const how = `approve-cli approve ${pending.id}${decision.override_required ? ' --override --reason TEXT (two different approvers)' : ''}`;
+    const instructions = `held for approval as ${pending.id}: ${decided.summary}; ${verdict.why}. Approve with \`${how}\`${ctx.origin === 'client' ? ', then run the same command again' : ''}`;
+    const details = { name: pending.id, kind: 'kubegate-request' };
+    if (decision.override_required && !d.config.safety.allow_critical && verdict.why.includes('override'))
+      throw forbidden(`blocked: ${instructions}`, details);
+    const left = deadline - Date.now();
+    if (left <= 0) throw forbidden(instructions, details);
+    await waitForNews(ctx, d, pending, Math.min(left, POLL_MS));
+  }
+}
+
+/** Waits for an approval, rejection or cancellation (here or, by polling, on another replica). */
+async function waitForNews(ctx: Decided, d: ApproveDeps, pending: PendingRequest, ms: number): Promise<void> {
+  d.metrics.held(1);
+  const ev = await d.approvals.wait(pending.fingerprint, ms, ctx.signal).finally(() => d.metrics.held(-1));
+  if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
+  const details = { name: pending.id, kind: 'kubegate-request' };
+  if (ev === 'timeout') {
+    const now = await d.store.getPending(pending.id);
+    if (now && (now.status === 'rejected' || now.status === 'cancelled'))
+      throw forbidden(`${now.status}: ${now.message ?? 'no reason given'} (request ${pending.id})`, details);
+    return; // re-check the approvals; past the deadline this gives the held answer
+  }
+  if (ev.kind === 'rejected' || ev.kind === 'cancelled')
+    throw forbidden(`${ev.kind}: ${ev.message} (request ${pending.id})`, details);
+}
+
+/** The pending request approvers see: the request, its body as decided, the live object, the decision. */
+function pendingOf(ctx: Decided, approvals: number): PendingRequest {
+  const { kr, body, decided, caller } = ctx;
+  const now = Date.now();
+  return {
+    id: ctx.facts.request_id,
+    fingerprint: decided.fingerprint,
+    status: 'pending',
+    requester: caller.user.username,
+    requesterGroups: caller.user.groups,
+    risk: decided.decision.risk,
+    reasons: decided.decision.reasons,
+    target: targetOf(kr, body.decoded ?? body.fingerprintBody),
+    createdAt: now,
+    updatedAt: now,
+    detail: {
+      ...pendingDetail(kr, body.fingerprintBody, decided.live, { ...decided.decision, approvals }),
+      ...(body.decoded !== undefined ? { decoded: body.decoded } : {}),
+      ...(ctx.rollbackOf ? { rollbackOf: ctx.rollbackOf } : {}),
+      ...(ctx.rollbackPlan ? { rollbackPlan: ctx.rollbackPlan } : {}),
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { NEEDS_DECODE, parseBody, YAML_TYPES } from '../kube/body.js';
+import { decodeViaDryRun } from '../kube/decode.js';
+import { DELETE_OPTION_PARAMS, isDelete, type KubeRequest } from '../kube/request.js';
+import { badRequest, StatusError } from '../kube/status.js';
+import type { Metrics } from '../metrics.js';
+import type { Upstream } from '../upstream.js';
+import type { RequestAudit } from './audit.js';
+import { countRefused } from './authenticate.js';
+import { type RequestContext, targetOf, type With } from './context.js';
+
+/** Body bytes held in memory at once, per caller and in all: past either, a clear 429. */
+export class BodyBudget {
+  private total = 0;
+  private readonly byCaller = new Map<string, number>();
+  constructor(
+    readonly maxTotal: number,
+    readonly maxPerCaller: number,
+  ) {}
+
+  take(caller: string, n: number): boolean {
+    const mine = this.byCaller.get(caller) ?? 0;
+    if (this.total + n > this.maxTotal || mine + n > this.maxPerCaller) return false;
+    this.total += n;
+    this.byCaller.set(caller, mine + n);
+    return true;
+  }
+
+  give(caller: string, n: number): void {
+    this.total -= n;
+    const left = (this.byCaller.get(caller) ?? 0) - n;
+    if (left > 0) this.byCaller.set(caller, left);
+    else this.byCaller.delete(caller);
+  }
+}
+
+export interface BodyDeps {
+  maxBodyBytes: number;
+  budget: BodyBudget;
+  upstream: Upstream;
+  audit: RequestAudit;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * Reads a change's body (bounded) and decodes it into what the policy decides on, the
+ * approver sees, the fingerprint covers and the upstream receives.
+ */
+export async function readAndDecode(
+  ctx: With<'caller' | 'req'>,
+  d: BodyDeps,
+): Promise<With<'caller' | 'body'>> {
+  const { kr } = ctx;
+  const raw = kr.upgrade ? Buffer.alloc(0) : await readBounded(ctx, d);
+  const parsed = kr.upgrade ? null : parseBody(kr, raw);
+  let object: unknown = parsed;
+  if (parsed === NEEDS_DECODE) {
+    const type = String(ctx.headers['content-type']);
+    try {
+      object = await decodeViaDryRun(d.upstream, ctx.caller.credentials, kr, raw, type, ctx.id);
+    } catch (err) {
+      // the apiserver refused the bytes (e.g. AlreadyExists): nothing is forwarded, but it is on record
+      await d.audit.record(ctx.facts, 'refused', { status: 'refused', message: (err as Error).message });
+      throw err;
+    }
+  }
+  applyDeleteOptionsDryRun(kr, object, raw.length);
+  ctx.facts.resource = targetOf(kr, object);
+  // A DELETE body goes upstream as the JSON DeleteOptions kubegate read, and a YAML body as the
+  // JSON kubegate read: the apiserver must not decode anything else from them than the gate did.
+  const reencode = raw.length > 0 && (isDelete(kr) || YAML_TYPES.has(kr.contentType));
+  const body = {
+    object,
+    forward: reencode ? Buffer.from(JSON.stringify(isDelete(kr) ? (object ?? {}) : object)) : raw,
+    ...(reencode && (isDelete(kr) || kr.contentType === 'application/yaml')
+      ? { contentType: 'application/json' }
+      : {}),
+    fingerprintBody:
+      parsed === NEEDS_DECODE
+        ? { contentType: kr.contentType, sha256: createHash('sha256').update(raw).digest('hex') }
+        : withoutDryRun(kr, object),
+    ...(parsed === NEEDS_DECODE ? { decoded: object } : {}),
+  };
+  return Object.assign(ctx, { body });
+}
+
+/** Reads the whole body within `limits.max_body_bytes` and the in-flight budget. */
+function readBounded(ctx: With<'caller' | 'req'>, d: BodyDeps): Promise<Buffer> {
+  const req = ctx.req;
+  const who = ctx.caller.user.username;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > d.maxBodyBytes) return Promise.reject(tooLarge(d.maxBodyBytes));
+  let held = 0;
+  const reserve = (n: number): boolean => {
+    if (!d.budget.take(who, n)) return false;
+    held += n;
+    return true;
+  };
+  ctx.releaseBody = () => {
+    d.budget.give(who, held);
+    held = 0;
+  };
+  if (declared > 0 && !reserve(declared)) return Promise.reject(overBudget(ctx, d));
+  return collect(
+    req,
+    d.maxBodyBytes,
+    (size) => size <= held || reserve(size - held),
+    () => overBudget(ctx, d),
+  );
+}
+
+function collect(
+  req: IncomingMessage,
+  max: number,
+  fits: (size: number) => boolean,
+  refuse: () => StatusError,
+  timeoutMs = 30_000,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (err: StatusError) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      reject(err);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > max) return stop(tooLarge(max));
+      if (!fits(size)) return stop(refuse());
+      chunks.push(c);
+    };
+    // a client that trickles its body must not pin a connection (and memory) forever
+    const timer = setTimeout(() => {
+      stop(new StatusError(408, 'Timeout', `request body not received within ${timeoutMs / 1000}s`));
+      req.destroy();
+    }, timeoutMs);
+    req.on('data', onData);
+    req.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks, size));
+    });
+    req.once('close', () => clearTimeout(timer));
+    req.once('error', (err) => stop(new StatusError(400, 'BadRequest', err.message)));
+    req.once('aborted', () => stop(new StatusError(400, 'BadRequest', 'client aborted the request body')));
+  });
+}
+
+const tooLarge = (max: number) =>
+  new StatusError(413, 'RequestEntityTooLarge', `request body larger than kubegate's limit of ${max} bytes`);
+
+function overBudget(ctx: RequestContext, d: BodyDeps): StatusError {
+  countRefused(d, 'over_budget', ctx);
+  return new StatusError(
+    429,
+    'TooManyRequests',
+    `too many request bodies in flight (kubegate holds at most ${d.budget.maxPerCaller} bytes per caller and ${d.budget.maxTotal} in all): retry when earlier requests have finished`,
+  );
+}
+
+/**
+ * A DELETE with a body is decided by its DeleteOptions: the apiserver then ignores the
+ * query entirely. So `?dryRun=All` with a body `{}` is a REAL delete, and a body with
+ * `dryRun: ["All"]` is a dry run (what kubectl sends). Anything ambiguous is refused.
+ */
+function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: number): void {
+  // Any body bytes at all (even `null`, `~` or a YAML comment) make the apiserver ignore the query.
+  if (!isDelete(kr) || bodyBytes === 0) return;
+  if (object !== null && object !== undefined && (typeof object !== 'object' || Array.isArray(object))) {
+    throw badRequest('a DELETE body must be DeleteOptions');
+  }
+  const dry = (object as { dryRun?: unknown } | null)?.dryRun;
+  const bodyDry = Array.isArray(dry) && dry.length === 1 && dry[0] === 'All';
+  if (dry !== undefined && dry !== null && !bodyDry && !(Array.isArray(dry) && dry.length === 0)) {
+    throw badRequest('DeleteOptions.dryRun must be ["All"] or absent');
+  }
+  // the approver must see the options that apply: with a body, those in the query do not
+  const ignored = DELETE_OPTION_PARAMS.filter((k) => kr.query[k] && !(k === 'dryRun' && bodyDry));
+  if (ignored.length) {
+    throw badRequest(
+      `${ignored.join(', ')} in the query ${ignored.length > 1 ? 'are' : 'is'} ignored by the API server when a DELETE has a body: put ${ignored.length > 1 ? 'them' : 'it'} in DeleteOptions`,
+    );
+  }
+  kr.dryRun = bodyDry;
+}
+
+/** The dry run and the real request share one fingerprint: drop DeleteOptions.dryRun from it. */
+function withoutDryRun(kr: KubeRequest, object: unknown): unknown {
+  if (!isDelete(kr) || !object || typeof object !== 'object') return object;
+  const { dryRun: _dryRun, ...rest } = object as Record<string, unknown>;
+  return rest;
+}

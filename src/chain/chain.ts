@@ -1,0 +1,98 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { hasImpersonation } from '../kube/request.js';
+import { type ApproveDeps, approve } from './approve.js';
+import type { Receipt, RequestAudit } from './audit.js';
+import { type AuthenticateDeps, authenticate } from './authenticate.js';
+import { type BodyDeps, readAndDecode } from './body.js';
+import type { RequestContext, With } from './context.js';
+import { type DecideDeps, decide, decideRead } from './decide.js';
+import type { Forwarder, Outcome } from './forward.js';
+import { type RecordDeps, recordOutcome, snapshotBefore } from './record.js';
+
+export type ChainDeps = AuthenticateDeps &
+  BodyDeps &
+  DecideDeps &
+  ApproveDeps &
+  RecordDeps & { audit: RequestAudit; forwarder: Forwarder; logger: Logger };
+
+/** Where a request's answer goes: the client's response, its upgraded socket, or back to kubegate. */
+export type Target =
+  | { kind: 'web'; res: ServerResponse }
+  | { kind: 'upgrade'; socket: Socket; head: Buffer }
+  | { kind: 'call' };
+
+const GONE: Outcome = { status: 0, error: 'client went away before forwarding' };
+
+/**
+ * The request path, in order, for every request that can reach the upstream: a client's HTTP
+ * request or upgrade (parsed by the listener), and the changes kubegate makes for approvers
+ * (rollbacks, previews), which arrive authenticated and with their body. Like the apiserver's
+ * DefaultBuildHandlerChain, this is the one place the order is written down.
+ */
+export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => Promise<Outcome> {
+  return async function handle(ctx, to) {
+    try {
+      const caller = ctx.caller ? (ctx as With<'caller'>) : await authenticate(ctx, d);
+      const read = readPass(caller, d);
+      if (read) return await forwardRead(read, caller, to, d);
+      const body = caller.body
+        ? (caller as With<'caller' | 'body'>)
+        : await readAndDecode(needReq(caller), d);
+      const decided = await decide(body, d);
+      const approved = await approve(decided, d);
+      await snapshotBefore(approved, d);
+      const receipt = await d.audit.writeAhead(approved);
+      const outcome = ctx.signal.aborted ? GONE : await forward(receipt, approved, to, d);
+      await recordOutcome(approved, outcome, d);
+      return outcome;
+    } finally {
+      ctx.releaseBody?.();
+    }
+  };
+}
+
+function forward(receipt: Receipt, ctx: With<'caller'>, to: Target, d: ChainDeps): Promise<Outcome> {
+  if (to.kind === 'call') {
+    if (!ctx.body) throw new Error('kubegate sends no change without a decided body');
+    return d.forwarder.call(receipt, ctx as With<'caller' | 'body'>);
+  }
+  if (to.kind === 'upgrade') return d.forwarder.upgrade(receipt, needReq(ctx), to.socket, to.head);
+  return d.forwarder.web(receipt, needReq(ctx), to.res);
+}
+
+/** Plain reads the policy calls LOW stream straight through: no body, no hold, no write-ahead. */
+function readPass(ctx: With<'caller'>, d: ChainDeps): Receipt | undefined {
+  if (ctx.kr.mutating || hasImpersonation(ctx.kr.impersonate) || ctx.origin !== 'client') return undefined;
+  try {
+    const decision = decideRead(ctx.kr, ctx.caller.user, d);
+    if (decision.risk !== 'LOW' || decision.deny.length > 0) return undefined;
+    ctx.facts.risk = 'LOW';
+    ctx.responseHeaders['kubegate-risk'] = 'LOW';
+  } catch (err) {
+    // reads fail open on a policy error (they change nothing), loudly
+    d.logger.error({ err: (err as Error).message, path: ctx.kr.path }, 'policy error on a read; forwarding');
+  }
+  return d.audit.passRead(ctx);
+}
+
+/** A read's answer, and with `audit.reads: metadata` one record of it (group-committed, not awaited). */
+async function forwardRead(
+  receipt: Receipt,
+  ctx: With<'caller'>,
+  to: Target,
+  d: ChainDeps,
+): Promise<Outcome> {
+  const outcome = await forward(receipt, ctx, to, d);
+  d.audit.later(ctx.facts, 'read', {
+    status: outcome.status >= 200 && outcome.status < 400 ? 'success' : 'failed',
+    http_status: outcome.status,
+  });
+  return outcome;
+}
+
+function needReq<T extends RequestContext>(ctx: T): T & { req: NonNullable<RequestContext['req']> } {
+  if (!ctx.req) throw new Error(`a ${ctx.origin} request has no client connection`);
+  return ctx as T & { req: NonNullable<RequestContext['req']> };
+}

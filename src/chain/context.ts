@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { describeRequest, type KubeRequest } from '../kube/request.js';
+import type { Decision } from '../policy/decision.js';
+import type { UserInfo } from '../policy/input.js';
+import type { PendingRequest, Snapshot } from '../state/store.js';
+
+/**
+ * Who sent a request through the chain: a client over the socket, or kubegate itself acting
+ * for an approver (a rollback, a preview dry run). Every origin takes the same stages.
+ */
+export type Origin = 'client' | 'rollback' | 'preview';
+
+/** The caller as the upstream knows them, and the headers that carry that identity upstream. */
+export interface Caller {
+  user: UserInfo;
+  /** Authorization and Impersonate-* headers sent upstream for this caller (and only these). */
+  credentials: Record<string, string | string[]>;
+}
+
+/** A mutation's body, read once and decoded once. */
+export interface RequestBody {
+  /** What the policy decides on and the approver sees. */
+  object: unknown;
+  /** The exact bytes that go upstream. */
+  forward: Buffer;
+  /** The content type sent upstream when kubegate re-encoded the body (YAML, DeleteOptions as JSON). */
+  contentType?: string;
+  /** What the fingerprint covers: the parsed body, or {contentType, sha256} of a binary one. */
+  fingerprintBody: unknown;
+  /** A binary body as the apiserver decoded it (display only). */
+  decoded?: unknown;
+}
+
+export interface Decided {
+  fingerprint: string;
+  decision: Decision;
+  /** The live object the change applies to (its parent, for subresources), or null. */
+  live: Record<string, unknown> | null;
+  /** "HIGH risk (reasons…)", for messages. */
+  summary: string;
+}
+
+/** What the approval stage let through: who approved, which approvals were spent. */
+export interface Approved {
+  approvers?: string[];
+  jtis?: string[];
+  pending?: PendingRequest;
+  snapshot?: Snapshot;
+}
+
+/** The fields every audit record of one request carries (the safety model's fields). */
+export interface RequestFacts {
+  request_id: string;
+  action: string;
+  resource: string;
+  user?: string;
+  risk?: string;
+  reasons?: string[];
+  policy?: string;
+  fingerprint?: string;
+  plan_id?: string;
+  policy_input?: unknown;
+}
+
+/** One request's state from the listener to the record: the only place stages leave results. */
+export interface RequestContext {
+  id: string;
+  started: number;
+  origin: Origin;
+  kr: KubeRequest;
+  /** The client's request (absent when kubegate itself is the sender). */
+  req?: IncomingMessage;
+  /** The client's headers ({} for kubegate's own requests). */
+  headers: IncomingHttpHeaders;
+  signal: AbortSignal;
+  /** How long the approval stage holds the request open waiting for approvals (0: answer at once). */
+  holdMs: number;
+  facts: RequestFacts;
+  /** Headers for the client's response (a Warning naming the risk and audit id). */
+  responseHeaders: Record<string, string>;
+  caller?: Caller;
+  body?: RequestBody;
+  decided?: Decided;
+  approved?: Approved;
+  /** Gives the body's bytes back to the in-flight budget. */
+  releaseBody?: () => void;
+  /** A rollback: the request it undoes. A preview: the held request it previews, and who asked. */
+  rollbackOf?: string;
+  previewOf?: { id: string; by: string };
+  /** A rollback's plan, shown to its approvers. */
+  rollbackPlan?: { steps: string[]; effect: string };
+}
+
+/** A context once the named stages have run. */
+export type With<K extends keyof RequestContext> = RequestContext & Required<Pick<RequestContext, K>>;
+
+export function newRequestId(now = new Date()): string {
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+  return `req-${day}-${randomBytes(5).toString('hex')}`;
+}
+
+/** "ns/resource/name" of the object a request changes (a create's name comes from its body). */
+export function targetOf(kr: KubeRequest, object?: unknown): string {
+  if (!kr.resourceRequest) return kr.path;
+  const created = (object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+  const name = kr.name || (kr.verb === 'create' && typeof created === 'string' ? created : '');
+  return [kr.namespace, kr.resource, name].filter(Boolean).join('/');
+}
+
+export function newContext(
+  init: Pick<RequestContext, 'origin' | 'kr' | 'headers' | 'signal' | 'holdMs'> &
+    Partial<Pick<RequestContext, 'req' | 'id'>>,
+): RequestContext {
+  const id = init.id ?? newRequestId();
+  return {
+    ...init,
+    id,
+    started: Date.now(),
+    facts: { request_id: id, action: describeRequest(init.kr), resource: targetOf(init.kr) },
+    responseHeaders: {},
+  };
+}

@@ -1,0 +1,115 @@
+import type { Logger } from 'pino';
+import { fingerprint } from '../approval/fingerprint.js';
+import type { Config } from '../config.js';
+import { fetchLive } from '../kube/live.js';
+import { describeRequest, type KubeRequest, proxyMethodOf } from '../kube/request.js';
+import { badRequest, forbidden } from '../kube/status.js';
+import { type Metrics, stopwatch } from '../metrics.js';
+import { type Decision, PolicyError } from '../policy/decision.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import { buildInput, type UserInfo } from '../policy/input.js';
+import type { StateStore } from '../state/store.js';
+import type { Upstream } from '../upstream.js';
+import type { RequestAudit } from './audit.js';
+import type { With } from './context.js';
+
+export interface DecideDeps {
+  config: Config;
+  policy: PolicyEngine;
+  store: StateStore;
+  upstream: Upstream;
+  audit: RequestAudit;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Verbs whose decision needs the live object the change applies to. */
+const NEEDS_LIVE = new Set(['update', 'patch', 'delete', 'connect', 'create']);
+
+export function policyConfig(c: Config): Record<string, unknown> {
+  return {
+    production_namespaces: c.safety.production_namespaces,
+    block_production: c.safety.block_production,
+  };
+}
+
+/** The policy's decision on a read, with no body and no live object (the read fast path). */
+export function decideRead(kr: KubeRequest, user: UserInfo, d: DecideDeps): Decision {
+  const elapsed = stopwatch();
+  const decision = d.policy.decide(buildInput(kr, user, null, null, policyConfig(d.config)));
+  d.metrics.policyEval(elapsed());
+  return decision;
+}
+
+/**
+ * Decides a request on its full body and the live object: fingerprint, policy (fail closed),
+ * then the freeze switch and the policy's deny, each refused with a durable record.
+ */
+export async function decide(
+  ctx: With<'caller' | 'body'>,
+  d: DecideDeps,
+): Promise<With<'caller' | 'body' | 'decided'>> {
+  const { kr, caller, body } = ctx;
+  const needsLive = kr.mutating && NEEDS_LIVE.has(kr.verb) && kr.name !== '';
+  const live = needsLive ? await fetchLive(d.upstream, kr, caller.credentials) : null;
+  let fp: string;
+  try {
+    fp = fingerprint({
+      ...kr,
+      user: caller.user.username,
+      body: body.fingerprintBody,
+      proxyMethod: proxyMethodOf(kr),
+    });
+  } catch {
+    throw badRequest('request body cannot be canonicalised (non-finite numbers?)');
+  }
+  ctx.facts.fingerprint = fp;
+  const input = buildInput(kr, caller.user, body.object, live, policyConfig(d.config));
+  let decision: Decision;
+  try {
+    const elapsed = stopwatch();
+    decision = d.policy.decide(input);
+    d.metrics.policyEval(elapsed());
+    if (ctx.rollbackOf)
+      decision = { ...decision, reasons: [`rollback of ${ctx.rollbackOf}`, ...decision.reasons] };
+  } catch (err) {
+    const why = err instanceof PolicyError ? err.message : 'policy evaluation failed';
+    await d.audit.record({ ...ctx.facts, reasons: [why], policy: d.policy.version }, 'blocked', {
+      status: 'refused',
+    });
+    throw forbidden(`kubegate refused ${describeRequest(kr)}: ${why} (fail closed; audit ${ctx.id})`);
+  }
+  Object.assign(ctx.facts, {
+    risk: decision.risk,
+    reasons: decision.reasons,
+    policy: decision.policy,
+    // what the policy saw (minus the live object), so `kubegate policy replay` can re-decide it
+    policy_input: { request: input.request, user: input.user, config: input.config },
+  });
+  const summary = `${decision.risk} risk (${decision.reasons.join('; ') || 'no reason given'})`;
+  const freeze = await d.store.getFreeze();
+  if (freeze.on) {
+    await d.audit.record(ctx.facts, 'blocked', {
+      status: 'refused',
+      message: `frozen by ${freeze.by}`,
+    });
+    throw forbidden(
+      `kubegate is frozen (emergency stop by ${freeze.by}${freeze.reason ? `: ${freeze.reason}` : ''}): no changes are forwarded; reads still work`,
+    );
+  }
+  if (decision.deny.length > 0) {
+    const message = decision.deny.join('; ');
+    await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message });
+    throw forbidden(`denied by policy: ${message} (${summary}; audit ${ctx.id})`);
+  }
+  ctx.responseHeaders.warning = warning(`kubegate: ${summary}; audit id ${ctx.id}`);
+  return Object.assign(ctx, { decided: { fingerprint: fp, decision, live, summary } });
+}
+
+/**
+ * A Warning header value (a quoted-string). Names from request bodies may hold any character;
+ * a header only ASCII, so anything else shows as "?" (valid object names are ASCII anyway).
+ */
+export function warning(text: string): string {
+  return `299 - "${text.replace(/[\r\n"\\]/g, ' ').replace(/[^\x20-\x7e]/g, '?')}"`;
+}

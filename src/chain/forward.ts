@@ -1,0 +1,263 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import type httpProxy from 'http-proxy';
+import { createProxyMiddleware } from 'http-proxy-middleware';
+import { StatusError, sendStatus } from '../kube/status.js';
+import type { Upstream } from '../upstream.js';
+import type { Receipt } from './audit.js';
+import type { RequestContext, With } from './context.js';
+
+/**
+ * Headers never forwarded: those of one hop (the client's `Connection` is dropped whole rather
+ * than honoured, so a client cannot nominate a header kubegate decided on or adds), the
+ * caller's credentials (sent as authenticated, see `Caller.credentials`), a client's Audit-ID
+ * (kubegate's request id goes instead) and approval tokens meant for kubegate.
+ */
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'authorization',
+  'audit-id',
+  'kubegate-approval',
+]);
+
+export interface Outcome {
+  /** The upstream's status (101 for a stream that opened); 0 when it never answered in full. */
+  status: number;
+  error?: string;
+  /** The JSON answer, for kubegate's own calls. */
+  body?: unknown;
+}
+
+export interface Forwarder {
+  /** Streams a client's request to the upstream and its answer back. */
+  web(receipt: Receipt, ctx: With<'caller' | 'req'>, res: ServerResponse): Promise<Outcome>;
+  /** Tunnels an upgrade (WebSocket or SPDY) once the upstream switched protocols. */
+  upgrade(receipt: Receipt, ctx: With<'caller' | 'req'>, socket: Socket, head: Buffer): Promise<Outcome>;
+  /** Sends a change kubegate makes itself (a rollback, a preview) and reads the JSON answer. */
+  call(receipt: Receipt, ctx: With<'caller' | 'body'>): Promise<Outcome>;
+}
+
+/** What goes upstream for one request: the client's headers minus the above, plus identity and Audit-ID. */
+function upstreamHeaders(receipt: Receipt, ctx: With<'caller'>, keepUpgrade: boolean): IncomingHttpHeaders {
+  if (!receipt.issued || receipt.requestId !== ctx.facts.request_id)
+    throw new Error('forwarding needs the receipt of this request');
+  if (receipt.kind === 'read' && ctx.kr.mutating) throw new Error('a change needs a write-ahead receipt');
+  const out: IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(ctx.headers)) {
+    if (k.startsWith('impersonate-')) continue;
+    if (NOT_FORWARDED.has(k) && !(keepUpgrade && (k === 'connection' || k === 'upgrade'))) continue;
+    out[k] = v;
+  }
+  if (ctx.body?.contentType) out['content-type'] = ctx.body.contentType;
+  return { ...out, ...ctx.caller.credentials, 'audit-id': receipt.requestId };
+}
+
+export function createForwarder(
+  upstream: Upstream,
+  onError: (err: Error, ctx: RequestContext) => void,
+): Forwarder {
+  let server: httpProxy | undefined;
+  const options = {
+    target: upstream.url.origin,
+    agent: upstream.agent,
+    changeOrigin: true,
+    secure: true,
+    xfwd: false,
+  };
+  const watches = new WeakSet<IncomingMessage>();
+  const contexts = new WeakMap<IncomingMessage, RequestContext>();
+  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    ...options,
+    ejectPlugins: true, // we answer errors ourselves, as Kubernetes Status objects
+    plugins: [
+      (s) => {
+        server = s as unknown as httpProxy;
+      },
+    ],
+    on: {
+      proxyRes(_proxyRes, req, res) {
+        // A quiet watch must still get its headers now, not with the first event:
+        // http-proxy sets them right after this hook, so flush on the next turn.
+        if (watches.has(req)) setImmediate(() => res.headersSent || res.flushHeaders());
+      },
+      proxyReq(proxyReq, req) {
+        // A decided body is sent as a fixed-length buffer, whatever framing the client used.
+        if (req.headers['content-length'] !== undefined) proxyReq.removeHeader('transfer-encoding');
+      },
+      error(err, req, resOrSocket) {
+        const ctx = contexts.get(req);
+        if (ctx) onError(err, ctx);
+        if ('writeHead' in resOrSocket)
+          sendStatus(
+            resOrSocket,
+            new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
+          );
+        else resOrSocket.destroy();
+      },
+    },
+  });
+
+  return {
+    web(receipt, ctx, res) {
+      const req = ctx.req;
+      req.headers = upstreamHeaders(receipt, ctx, false);
+      req.url = ctx.kr.path + ctx.kr.search;
+      contexts.set(req, ctx);
+      for (const [k, v] of Object.entries(ctx.responseHeaders)) res.setHeader(k, v);
+      const outcome = outcomeOf(res);
+      if (ctx.kr.verb === 'watch') watches.add(req);
+      const body = ctx.body?.forward;
+      if (!ctx.kr.mutating || !body)
+        proxy(req, res); // reads stream straight through
+      else {
+        // A change's body was read and decided on: forward exactly those bytes.
+        delete req.headers['transfer-encoding'];
+        req.headers['content-length'] = String(body.length);
+        server!.web(req, res, { ...options, buffer: Readable.from([body]) });
+      }
+      return outcome;
+    },
+    upgrade: (receipt, ctx, socket, head) =>
+      tunnel(upstream, upstreamHeaders(receipt, ctx, true), ctx, socket, head),
+    call: (receipt, ctx) => send(upstream, upstreamHeaders(receipt, ctx, false), ctx),
+  };
+}
+
+/** Resolves once the answer went out in full, or with status 0 when the connection closed first. */
+function outcomeOf(res: ServerResponse): Promise<Outcome> {
+  return new Promise((resolve) => {
+    res.once('finish', () => resolve({ status: res.statusCode }));
+    res.once('close', () => {
+      // closed before the answer was complete: the outcome is unknown, never "success"
+      if (!res.writableFinished)
+        resolve({ status: 0, error: 'connection closed before the upstream answer completed' });
+    });
+  });
+}
+
+/**
+ * http-proxy only tunnels GET WebSocket upgrades; kubectl also uses SPDY over POST, so kubegate
+ * opens the upstream upgrade itself and splices the two sockets once both sides agreed.
+ */
+function tunnel(
+  upstream: Upstream,
+  headers: IncomingHttpHeaders,
+  ctx: With<'caller' | 'req'>,
+  socket: Socket,
+  head: Buffer,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const up = https.request({
+      host: upstream.url.hostname,
+      port: upstream.url.port || 443,
+      method: ctx.kr.method,
+      path: ctx.kr.path + ctx.kr.search,
+      headers: { ...headers, host: upstream.url.host },
+      ...(upstream.ca ? { ca: upstream.ca } : {}),
+      agent: false, // an upgraded socket never goes back to a pool
+    });
+    up.on('error', (err) => {
+      resolve({ status: 0, error: err.message });
+      if (!socket.destroyed)
+        writeStatus(
+          socket,
+          new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
+        );
+    });
+    socket.on('error', () => up.destroy());
+    up.on('upgrade', (upRes, upSocket, upHead) => {
+      resolve({ status: 101 });
+      // client bytes go upstream only once the upstream switched protocols (never as a second request)
+      if (head.length) upSocket.write(head);
+      socket.write(rawHead(upRes));
+      if (upHead.length) socket.write(upHead);
+      upSocket.on('error', () => socket.destroy());
+      socket.on('close', () => upSocket.destroy());
+      upSocket.on('close', () => socket.destroy());
+      upSocket.pipe(socket).pipe(upSocket);
+    });
+    // The upstream refused to upgrade (e.g. no kubelet, forbidden): relay its answer unchanged.
+    up.on('response', (upRes) => {
+      resolve({ status: upRes.statusCode ?? 0 });
+      socket.write(rawHead(upRes, true));
+      upRes.pipe(socket);
+      upRes.on('end', () => up.destroy()); // no upgrade: this connection must carry nothing else
+    });
+    up.end();
+  });
+}
+
+/** kubegate's own change: the decided JSON body, the caller's credentials, a bounded JSON answer. */
+function send(
+  upstream: Upstream,
+  headers: IncomingHttpHeaders,
+  ctx: With<'caller' | 'body'>,
+): Promise<Outcome> {
+  const body = ctx.body.forward;
+  return new Promise((resolve) => {
+    const up = https.request(
+      {
+        host: upstream.url.hostname,
+        port: upstream.url.port || 443,
+        method: ctx.kr.method,
+        path: ctx.kr.path + ctx.kr.search,
+        headers: {
+          ...headers,
+          accept: 'application/json',
+          'content-type': ctx.body.contentType ?? ctx.kr.contentType,
+          'content-length': String(body.length),
+        },
+        agent: upstream.agent,
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: parseJson(Buffer.concat(chunks)) }));
+        res.on('error', (err) => resolve({ status: 0, error: err.message }));
+      },
+    );
+    up.on('timeout', () => up.destroy(new Error('upstream did not answer within 30s')));
+    up.on('error', (err) => resolve({ status: 0, error: err.message }));
+    up.end(body);
+  });
+}
+
+function parseJson(b: Buffer): unknown {
+  try {
+    return b.length ? JSON.parse(b.toString('utf8')) : null;
+  } catch {
+    return b.toString('utf8').slice(0, 1000);
+  }
+}
+
+/** A Status as a raw HTTP/1.1 answer on a socket (upgrades have no ServerResponse). */
+export function writeStatus(socket: Socket, err: StatusError): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify(err.toStatus());
+  socket.end(
+    `HTTP/1.1 ${err.code} ${err.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The status line and headers of an upstream response, as raw HTTP/1.1. */
+function rawHead(res: IncomingMessage, close = false): string {
+  let out = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
+  const raw = res.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    // the body is relayed decoded and delimited by closing the socket
+    if (close && (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding')) continue;
+    out += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  if (close) out += 'connection: close\r\n';
+  return `${out}\r\n`;
+}

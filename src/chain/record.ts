@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import type { ApprovalService } from '../approval/service.js';
+import type { Config } from '../config.js';
+import { fetchLive, objectPath } from '../kube/live.js';
+import type { Metrics } from '../metrics.js';
+import { checkRollout, hasRollout } from '../rollout-check.js';
+import { pendingDetail, type StateStore } from '../state/store.js';
+import type { Upstream } from '../upstream.js';
+import type { RequestAudit } from './audit.js';
+import type { With } from './context.js';
+import type { Outcome } from './forward.js';
+
+export interface RecordDeps {
+  config: Config;
+  audit: RequestAudit;
+  approvals: ApprovalService;
+  store: StateStore;
+  upstream: Upstream;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+type Approved = With<'caller' | 'body' | 'decided' | 'approved'>;
+
+/** Subresources whose upgrade opens a stream into a container: nothing runs unless it switched. */
+const STREAMS = new Set(['exec', 'attach', 'portforward']);
+
+/** Before an approved change goes upstream: the snapshot its rollback starts from. */
+export async function snapshotBefore(ctx: Approved, d: RecordDeps): Promise<void> {
+  if (!ctx.approved.approvers || ctx.kr.dryRun) return;
+  const snapshot = {
+    requestId: ctx.facts.request_id,
+    target: ctx.facts.resource,
+    before: ctx.decided.live,
+    detail: pendingDetail(ctx.kr, ctx.body.fingerprintBody, ctx.decided.live, ctx.decided.decision),
+    createdAt: Date.now(),
+    requester: ctx.caller.user.username,
+    risk: ctx.decided.decision.risk,
+  };
+  await d.store.putSnapshot(snapshot);
+  ctx.approved.snapshot = snapshot;
+}
+
+/** The upstream's answer: the outcome record, the approvals' fate, the snapshot, the rollout check. */
+export async function recordOutcome(ctx: Approved, o: Outcome, d: RecordDeps): Promise<void> {
+  const { kr, approved } = ctx;
+  d.metrics.upstream('write', (Date.now() - ctx.started) / 1000);
+  const ok = kr.upgrade ? o.status === 101 : o.status >= 200 && o.status < 300;
+  // An exec/attach/port-forward upgrade the upstream refused opened no stream: nothing ran, so
+  // the approval is not spent (kubectl retries a refused WebSocket exec over SPDY with the very
+  // same request). Never for proxy: the backend may have answered, i.e. acted, without a 101.
+  const giveBack = kr.upgrade && STREAMS.has(kr.subresource) && !ok && !!approved.jtis?.length;
+  d.audit.later(ctx.facts, ok ? 'executed' : 'failed', {
+    status: ok ? 'success' : 'failed',
+    http_status: o.status,
+    duration_seconds: (Date.now() - ctx.started) / 1000,
+    ...(o.error ? { message: o.error } : {}),
+    ...(kr.dryRun ? { dry_run: true } : {}),
+    ...(giveBack ? { approval_kept: true } : {}),
+  });
+  const outcome = giveBack ? 'give-back' : ok ? 'executed' : 'failed';
+  await d.approvals.settle(approved.pending, approved.jtis ?? [], outcome, `HTTP ${o.status}`);
+  if (!ok) return;
+  if (kr.dryRun) return d.store.recordDryRun(ctx.decided.fingerprint, Date.now());
+  await markExecuted(ctx, d);
+  checkRolloutLater(ctx, d);
+}
+
+/** Only a change that ran can be rolled back; the object after it tells what it changed. */
+async function markExecuted(ctx: Approved, d: RecordDeps): Promise<void> {
+  const snapshot = ctx.approved.snapshot;
+  if (!snapshot) return;
+  const created = (ctx.body.object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+  const name = ctx.kr.name || (typeof created === 'string' ? created : '');
+  const after = name ? await fetchLive(d.upstream, { ...ctx.kr, name }, ctx.caller.credentials) : null;
+  await d.store.putSnapshot({ ...snapshot, executed: true, after });
+}
+
+function checkRolloutLater(ctx: Approved, d: RecordDeps): void {
+  const seconds = d.config.execution.validate_rollout_seconds;
+  const path = objectPath(ctx.kr);
+  if (seconds <= 0 || !path || !hasRollout(ctx.kr.group, ctx.kr.resource)) return;
+  const { request_id, action, resource, user } = ctx.facts;
+  void checkRollout(d.upstream, ctx.caller.credentials, path, request_id, seconds * 1000)
+    .then((rec) => {
+      const { event, ...rest } = rec;
+      d.audit.later(
+        { request_id, action, resource, ...(user ? { user } : {}), risk: ctx.facts.risk },
+        event as 'validated',
+        rest,
+      );
+    })
+    .catch((err: Error) =>
+      d.logger.error({ err: err.message, request_id }, 'cannot record the rollout check'),
+    );
+}

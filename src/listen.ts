@@ -1,0 +1,163 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Target } from './chain/chain.js';
+import { newContext, type RequestContext } from './chain/context.js';
+import { writeStatus } from './chain/forward.js';
+import { parseRequest } from './kube/request.js';
+import { asStatusError, StatusError, sendStatus } from './kube/status.js';
+
+export interface ListenDeps {
+  /** clientCa: when set, callers may present a client certificate it issued (verified, never required). */
+  tls: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  handle: (ctx: RequestContext, to: Target) => Promise<unknown>;
+  /** kubegate's own API under /kubegate/ (approvals, health). */
+  api?: (req: IncomingMessage, res: ServerResponse) => void;
+  holdSeconds: number;
+  logger: Logger;
+  maxHeaderBytes?: number;
+}
+
+/**
+ * The listener: HTTPS in, one parsed request context per request or upgrade, handed to the
+ * chain; every refusal answered as a Kubernetes Status.
+ */
+export function createListener(deps: ListenDeps): https.Server {
+  const { logger } = deps;
+  const contextOf = (req: IncomingMessage, signal: AbortSignal) =>
+    newContext({
+      origin: 'client',
+      kr: parseRequest(req),
+      req,
+      headers: req.headers,
+      signal,
+      holdMs: deps.holdSeconds * 1000,
+    });
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (deps.api && (req.url === '/kubegate' || req.url?.startsWith('/kubegate/'))) return deps.api(req, res);
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    try {
+      await deps.handle(contextOf(req, abort.signal), { kind: 'web', res });
+    } catch (err) {
+      const se = asStatusError(err);
+      if (se.code >= 500) logger.error({ err }, 'request failed inside kubegate');
+      answerUnread(req, res, se);
+    }
+  }
+
+  async function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const abort = new AbortController();
+    socket.on('close', () => abort.abort());
+    socket.on('error', () => abort.abort());
+    try {
+      // An upgrade carries no body, and a client sends nothing before the 101: bytes that came
+      // early would reach the upstream as a second, undecided request.
+      if (
+        head.length > 0 ||
+        req.headers['transfer-encoding'] ||
+        Number(req.headers['content-length'] ?? 0) > 0
+      )
+        throw new StatusError(
+          400,
+          'BadRequest',
+          'an upgrade request must not carry a body or data before the upgrade',
+        );
+      await deps.handle(contextOf(req, abort.signal), { kind: 'upgrade', socket, head });
+    } catch (err) {
+      writeStatus(socket, asStatusError(err));
+    }
+  }
+
+  const server = https.createServer(
+    {
+      cert: deps.tls.cert,
+      key: deps.tls.key,
+      // A client certificate is asked for but optional: token callers send none. Verification is
+      // against the cluster's client CA only; an unverified one is refused per request (401).
+      ...(deps.tls.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: deps.tls.clientCa } : {}),
+      maxHeaderSize: deps.maxHeaderBytes ?? 64 * 1024,
+      // long watches and held requests are normal; only the header phase is bounded
+      requestTimeout: 0,
+      headersTimeout: 30_000,
+      keepAliveTimeout: 65_000,
+    },
+    (req, res) =>
+      void onRequest(req, res).catch((err: unknown) => {
+        // a bug must cost one request, never the process (and every held request with it)
+        logger.error({ err, method: req.method, url: req.url }, 'request handler failed');
+        if (!res.headersSent)
+          sendStatus(res, new StatusError(500, 'InternalError', 'kubegate failed on this request'));
+        else res.destroy();
+      }),
+  );
+  server.on(
+    'upgrade',
+    (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      void onUpgrade(req, socket, head).catch((err: unknown) => {
+        logger.error({ err, method: req.method, url: req.url }, 'upgrade handler failed');
+        socket.destroy();
+      }),
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerMalformed(err, socket));
+  server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+  // One identity per connection: no TLS 1.2 renegotiation (which could swap the client certificate).
+  server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
+  return server;
+}
+
+/**
+ * A refusal; when the body was not read (refused before it, e.g. an anonymous write), the
+ * connection closes after the answer and what the client still sends is dropped unread.
+ */
+function answerUnread(req: IncomingMessage, res: ServerResponse, err: StatusError): void {
+  if (req.readableEnded || res.headersSent) {
+    sendStatus(res, err);
+    return;
+  }
+  sendStatus(res, err, { connection: 'close' });
+  lingeringClose(req.socket);
+}
+
+/** Malformed HTTP (bad framing, oversized headers, smuggling attempts) is answered, never forwarded. */
+function answerMalformed(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const reason =
+    code === 431 ? 'request headers too large' : `malformed HTTP request (${err.code ?? err.message})`;
+  const body = JSON.stringify(new StatusError(code, 'BadRequest', reason).toStatus());
+  socket.write(
+    `HTTP/1.1 ${code} ${code === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  lingeringClose(socket);
+}
+
+/**
+ * Answer first, close later: a client still sending would get a reset instead of the answer
+ * if kubegate closed while its bytes were unread. So the socket closes once the client has been
+ * quiet for 200 ms (at most 3 s); what arrives meanwhile is read and dropped, never parsed or kept.
+ */
+function lingeringClose(socket: Socket): void {
+  let quiet: NodeJS.Timeout | undefined;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(quiet);
+    clearTimeout(cap);
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
+  const cap = setTimeout(close, 3000).unref();
+  const restartQuiet = () => {
+    if (closed) return; // still drained (never left unread), but no new timer
+    clearTimeout(quiet);
+    quiet = setTimeout(close, 200).unref();
+  };
+  socket.on('data', restartQuiet);
+  socket.resume();
+  restartQuiet();
+}

@@ -1,0 +1,152 @@
+import type { RequestAudit } from '../chain/audit.js';
+import type { Target } from '../chain/chain.js';
+import { newContext, type RequestContext } from '../chain/context.js';
+import type { Outcome } from '../chain/forward.js';
+import { buildResourceRequest } from '../kube/build.js';
+import { fetchLive } from '../kube/live.js';
+import { StatusError } from '../kube/status.js';
+import type { PendingRequest, Snapshot, StateStore } from '../state/store.js';
+import type { Upstream } from '../upstream.js';
+import { planUndo, UndoError, type UndoRequest } from './undo.js';
+
+export interface RollbackDeps {
+  handle: (ctx: RequestContext, to: Target) => Promise<Outcome>;
+  store: StateStore;
+  upstream: Upstream;
+  audit: RequestAudit;
+}
+
+type Obj = Record<string, unknown>;
+const asObj = (v: unknown): Obj | null =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
+
+/** The credentials a rollback runs with: kubegate's own, impersonating the approver who asked for it. */
+function asApprover(upstream: Upstream, approver: string): Record<string, string> {
+  const own = upstream.ownAuthorization();
+  if (!own)
+    throw new StatusError(
+      409,
+      'Conflict',
+      'kubegate has no credentials of its own to run a rollback (upstream token)',
+    );
+  return { authorization: own, 'impersonate-user': approver };
+}
+
+/** An undo as a request of kubegate's own, asked for by `approver`, through the same chain as any other. */
+function undoContext(
+  undo: UndoRequest,
+  approver: string,
+  upstream: Upstream,
+  o: { of: string; dryRun?: boolean },
+) {
+  const kr = buildResourceRequest({ ...undo, query: o.dryRun ? { dryRun: ['All'] } : {} });
+  const ctx = newContext({
+    origin: 'rollback',
+    kr,
+    headers: {},
+    signal: new AbortController().signal,
+    holdMs: 0,
+  });
+  // a DELETE with a body takes its dryRun from the body (the apiserver ignores the query then)
+  const sent = o.dryRun && undo.verb === 'delete' ? { ...asObj(undo.body), dryRun: ['All'] } : undo.body;
+  ctx.caller = {
+    user: { username: approver, uid: '', groups: [], extra: {} },
+    credentials: asApprover(upstream, approver),
+  };
+  ctx.body = { object: undo.body, forward: Buffer.from(JSON.stringify(sent)), fingerprintBody: undo.body };
+  ctx.facts.user = approver;
+  ctx.rollbackOf = o.of;
+  ctx.rollbackPlan = { steps: undo.steps, effect: undo.effect };
+  return ctx;
+}
+
+/** The undo of an executed change, planned against the object as it is now. */
+async function planFor(snap: Snapshot, approver: string, upstream: Upstream): Promise<UndoRequest> {
+  const d = snap.detail;
+  const created = asObj(snap.after)?.metadata as Obj | undefined;
+  const name = d.name || (typeof created?.name === 'string' ? created.name : '');
+  const object = buildResourceRequest({ ...d, verb: 'patch', subresource: '', name, contentType: '' });
+  const current = name ? await fetchLive(upstream, object, asApprover(upstream, approver)) : null;
+  try {
+    return planUndo({ ...d, name, before: asObj(snap.before), after: asObj(snap.after) }, current);
+  } catch (err) {
+    if (err instanceof UndoError) throw new StatusError(409, 'Conflict', err.message);
+    throw err;
+  }
+}
+
+/**
+ * Proposes the rollback of `originalId`, asked for by `approver`: planned, dry-run server-side as
+ * the approver, decided by the policy, and held for another approver. Returns the pending request.
+ */
+export async function proposeRollback(d: RollbackDeps, originalId: string, approver: string) {
+  const snap = await d.store.getSnapshot(originalId);
+  if (!snap)
+    throw new StatusError(
+      404,
+      'NotFound',
+      `no rollback snapshot for ${originalId} (only changes kubegate forwarded after approval have one)`,
+    );
+  // a create that failed (AlreadyExists) made nothing: "undoing" it would delete someone else's object
+  if (!snap.executed)
+    throw new StatusError(
+      409,
+      'Conflict',
+      `${originalId} did not run successfully (or its outcome is unknown): there is nothing to undo`,
+    );
+  const undo = await planFor(snap, approver, d.upstream);
+  const dry = await d.handle(undoContext(undo, approver, d.upstream, { of: originalId, dryRun: true }), {
+    kind: 'call',
+  });
+  if (dry.status < 200 || dry.status >= 300)
+    throw new StatusError(409, 'Conflict', `the rollback's server-side dry run failed: ${messageOf(dry)}`);
+  try {
+    await d.handle(undoContext(undo, approver, d.upstream, { of: originalId }), { kind: 'call' });
+  } catch (err) {
+    const id =
+      err instanceof StatusError && err.details?.kind === 'kubegate-request' ? err.details.name : undefined;
+    const p = id ? await d.store.getPending(id) : undefined;
+    if (p) return { pending: p, undo };
+    throw err;
+  }
+  throw new StatusError(500, 'InternalError', 'a rollback ran without being held for approval');
+}
+
+/** Runs a rollback once its approvals are in: the same chain, decided again against the object now. */
+export async function runApprovedRollback(d: RollbackDeps, p: PendingRequest): Promise<Outcome | undefined> {
+  const det = p.detail;
+  const undo = {
+    ...det,
+    body: det.body,
+    steps: det.rollbackPlan?.steps ?? [],
+    effect: det.rollbackPlan?.effect ?? '',
+  } as UndoRequest;
+  let outcome: Outcome;
+  try {
+    outcome = await d.handle(undoContext(undo, p.requester, d.upstream, { of: det.rollbackOf! }), {
+      kind: 'call',
+    });
+  } catch (err) {
+    if (err instanceof StatusError && err.details?.kind === 'kubegate-request') return undefined; // needs more approvals
+    throw err;
+  }
+  const snap = await d.store.getSnapshot(det.rollbackOf!);
+  if (outcome.status >= 200 && outcome.status < 300 && snap)
+    d.audit.later(
+      {
+        request_id: snap.requestId,
+        action: `${snap.detail.verb} ${snap.detail.path}`,
+        resource: snap.target,
+        ...(snap.requester ? { user: snap.requester } : {}),
+        ...(snap.risk ? { risk: snap.risk } : {}),
+      },
+      'rolled_back',
+      { status: 'success', rollback_request_id: p.id, asked_by: p.requester },
+    );
+  return outcome;
+}
+
+function messageOf(o: Outcome): string {
+  const m = (o.body as { message?: unknown } | null)?.message;
+  return typeof m === 'string' ? m : (o.error ?? `HTTP ${o.status}`);
+}

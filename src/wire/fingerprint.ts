@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { hasImpersonation, type Impersonation } from './impersonation.js';
+import { honoursDryRun } from './verbs.js';
+
+/** What identifies one request for approval: the same for its dry run and its real run. */
+export interface FingerprintParts {
+  verb: string;
+  group: string;
+  version: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  /**
+   * Query parameters, in order (exec's `command` words are a list). `dryRun` is left out where
+   * the apiserver honours it, so a dry run and the real request match; elsewhere a "dry run" is
+   * held like the real request and must not approve it.
+   */
+  query: Record<string, string[]>;
+  /** How the body is to be applied (merge vs strategic vs JSON patch differ on the same body). */
+  contentType: string;
+  /** For non-resource requests the path identifies the target. */
+  path: string;
+  user: string;
+  /** The parsed body (null when there is none). */
+  body: unknown;
+  /**
+   * The HTTP method of a `proxy` request, which the backend receives as is (an approved GET must
+   * not run as a DELETE). Other connect requests (exec, attach, port-forward) leave it out: kubectl
+   * retries the same exec as POST after a GET, and both mean the same.
+   */
+  proxyMethod?: string | undefined;
+  /** Impersonate-* headers the client sent: an approval for "agent" must not run "as admin". */
+  impersonate?: Impersonation | undefined;
+}
+
+/**
+ * SHA-256 over RFC 8785 canonical JSON of the request's parts. approve-cli
+ * recomputes it from what it shows the approver, so a signature covers exactly
+ * what was seen, and kubegate recomputes it on every retry.
+ */
+export function fingerprint(p: FingerprintParts): string {
+  const dropDryRun = honoursDryRun(p);
+  const query = Object.fromEntries(Object.entries(p.query).filter(([k]) => !(k === 'dryRun' && dropDryRun)));
+  const doc = {
+    verb: p.verb,
+    group: p.group,
+    version: p.version,
+    resource: p.resource,
+    subresource: p.subresource,
+    namespace: p.namespace,
+    name: p.name,
+    path: p.path,
+    contentType: p.contentType,
+    query,
+    user: p.user,
+    body: p.body ?? null,
+    ...(p.proxyMethod ? { method: p.proxyMethod } : {}),
+    ...(p.impersonate && hasImpersonation(p.impersonate) ? { impersonate: p.impersonate } : {}),
+  };
+  const canon = (canonicalize as unknown as (v: unknown) => string | undefined)(doc);
+  if (canon === undefined) throw new Error('request cannot be canonicalised');
+  return `sha256:${createHash('sha256').update(canon).digest('hex')}`;
+}
