@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Compiles policies/ to WebAssembly with the real OPA CLI into dist/policy/
 # (policy.wasm + data.json), the bundle kubegate loads and hot-reloads.
+# Usage: policy-build.sh [OUT_DIR] [SOURCE_DIR]   (defaults: dist/policy, policies)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 opa="${KUBEGATE_BIN:-${KUBEGATE_CACHE:-$HOME/.cache/kubegate}/bin}/opa"
 out="${1:-dist/policy}"
+src="${2:-policies}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-"$opa" build -t wasm -e kubegate/decision policies/ -o "$tmp/bundle.tar.gz" --ignore '*_test.rego'
+"$opa" build -t wasm -e kubegate/decision "$src" -o "$tmp/bundle.tar.gz" --ignore '*_test.rego'
 tar -xzf "$tmp/bundle.tar.gz" -C "$tmp" --no-same-owner 2>/dev/null
 test -f "$tmp/policy.wasm" && test -f "$tmp/data.json"
 mkdir -p "$out"

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
-import { hasImpersonation, type KubeRequest } from './kube/request.js';
+import type { KubeRequest } from './kube/request.js';
 import { StatusError } from './kube/status.js';
+import { hasImpersonation } from './wire/impersonation.js';
 
 /** Who a verified client certificate names, the way kube-apiserver reads it: CN user, each O a group. */
 export interface CertCaller {

@@ -45,63 +45,74 @@ export function stopwatch(): () => number {
   return () => Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+const OUTCOMES: readonly Outcome[] = ['forwarded', 'held', 'blocked', 'rejected', 'refused'];
+const VERB_CLASSES: readonly VerbClass[] = ['read', 'write'];
+const REFUSED_CALLERS: readonly RefusedCaller[] = ['anonymous', 'unverifiable', 'over_budget'];
+
+/** kubegate's own metrics, registered (and so rendered) in this order. */
+function registerKubegateMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    decisions: new Counter({
+      name: 'kubegate_decisions_total',
+      help: 'Gate decisions by risk class and outcome.',
+      labelNames: ['risk', 'outcome'] as const,
+      registers,
+    }),
+    held: new Gauge({
+      name: 'kubegate_held_requests',
+      help: 'Requests currently held open waiting for approval.',
+      registers,
+    }),
+    approval: new Histogram({
+      name: 'kubegate_approval_latency_seconds',
+      help: 'Time from a request being held to its approval.',
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14_400],
+      registers,
+    }),
+    policy: new Histogram({
+      name: 'kubegate_policy_eval_seconds',
+      help: 'Time of one policy (wasm) evaluation.',
+      buckets: [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2],
+      registers,
+    }),
+    upstream: new Histogram({
+      name: 'kubegate_upstream_latency_seconds',
+      help: 'Time of one upstream API server call until its response headers, by read or write.',
+      labelNames: ['verb_class'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    audit: new Histogram({
+      name: 'kubegate_audit_fsync_seconds',
+      help: 'Time of one durable audit append (group-committed fsync included).',
+      buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    refused: new Counter({
+      name: 'kubegate_refused_callers_total',
+      help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded.',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+  };
+}
+
+type KubegateMetrics = ReturnType<typeof registerKubegateMetrics>;
+
+/** Pre-creates the series a dashboard expects, so they read 0 rather than missing. */
+function zeroExpectedSeries({ decisions, upstream, refused }: KubegateMetrics): void {
+  for (const risk of RISKS) for (const outcome of OUTCOMES) decisions.inc({ risk, outcome }, 0);
+  for (const verb_class of VERB_CLASSES) upstream.zero({ verb_class });
+  for (const kind of REFUSED_CALLERS) refused.inc({ kind }, 0);
+}
+
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.labels) registry.setDefaultLabels(opts.labels);
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
-  const registers = [registry];
-
-  const decisions = new Counter({
-    name: 'kubegate_decisions_total',
-    help: 'Gate decisions by risk class and outcome.',
-    labelNames: ['risk', 'outcome'] as const,
-    registers,
-  });
-  const held = new Gauge({
-    name: 'kubegate_held_requests',
-    help: 'Requests currently held open waiting for approval.',
-    registers,
-  });
-  const approval = new Histogram({
-    name: 'kubegate_approval_latency_seconds',
-    help: 'Time from a request being held to its approval.',
-    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14_400],
-    registers,
-  });
-  const policy = new Histogram({
-    name: 'kubegate_policy_eval_seconds',
-    help: 'Time of one policy (wasm) evaluation.',
-    buckets: [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2],
-    registers,
-  });
-  const upstream = new Histogram({
-    name: 'kubegate_upstream_latency_seconds',
-    help: 'Time of one upstream API server call until its response headers, by read or write.',
-    labelNames: ['verb_class'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  });
-  const audit = new Histogram({
-    name: 'kubegate_audit_fsync_seconds',
-    help: 'Time of one durable audit append (group-committed fsync included).',
-    buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers,
-  });
-
-  const refused = new Counter({
-    name: 'kubegate_refused_callers_total',
-    help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded.',
-    labelNames: ['kind'] as const,
-    registers,
-  });
-
-  // Pre-create the series a dashboard expects, so they read 0 rather than missing.
-  for (const risk of RISKS)
-    for (const outcome of ['forwarded', 'held', 'blocked', 'rejected', 'refused'] as const)
-      decisions.inc({ risk, outcome }, 0);
-  upstream.zero({ verb_class: 'read' });
-  upstream.zero({ verb_class: 'write' });
-  for (const kind of ['anonymous', 'unverifiable', 'over_budget'] as const) refused.inc({ kind }, 0);
+  const m = registerKubegateMetrics(registry);
+  zeroExpectedSeries(m);
 
   const ok = (s: number) => Number.isFinite(s) && s >= 0;
   return {
@@ -109,25 +120,25 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     contentType: registry.contentType,
     decision(risk, outcome) {
       // the policy names the risk; anything else is folded into one series (bounded cardinality)
-      decisions.inc({ risk: isRisk(risk) ? risk : 'UNKNOWN', outcome });
+      m.decisions.inc({ risk: isRisk(risk) ? risk : 'UNKNOWN', outcome });
     },
     held(delta) {
-      held.inc(delta);
+      m.held.inc(delta);
     },
     approvalLatency(s) {
-      if (ok(s)) approval.observe(s);
+      if (ok(s)) m.approval.observe(s);
     },
     policyEval(s) {
-      if (ok(s)) policy.observe(s);
+      if (ok(s)) m.policy.observe(s);
     },
     upstream(kind, s) {
-      if (ok(s)) upstream.observe({ verb_class: kind }, s);
+      if (ok(s)) m.upstream.observe({ verb_class: kind }, s);
     },
     auditAppend(s) {
-      if (ok(s)) audit.observe(s);
+      if (ok(s)) m.audit.observe(s);
     },
     refusedCaller(kind) {
-      refused.inc({ kind });
+      m.refused.inc({ kind });
     },
     render: () => registry.metrics(),
   };

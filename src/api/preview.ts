@@ -3,9 +3,9 @@ import type { Target } from '../chain/chain.js';
 import { newContext, type RequestContext } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
 import { buildResourceRequest, type ResourceRequestParts } from '../kube/build.js';
-import { honoursDryRun } from '../kube/request.js';
-import type { PendingRequest } from '../state/store.js';
 import type { Upstream } from '../upstream.js';
+import type { PendingRequest } from '../wire/request-view.js';
+import { honoursDryRun } from '../wire/verbs.js';
 
 export interface PreviewDeps {
   handle: (ctx: RequestContext, to: Target) => Promise<Outcome>;

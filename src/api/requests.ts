@@ -1,6 +1,6 @@
 import type express from 'express';
 import { redact } from '../audit/redact.js';
-import type { PendingRequest } from '../state/store.js';
+import type { PendingRequest } from '../wire/request-view.js';
 import { type ApiDeps, bearer, fail, route } from './app.js';
 import { previewHeld } from './preview.js';
 

@@ -1,4 +1,4 @@
-import type { PendingRequest } from '../state/store.js';
+import type { PendingRequest } from '../wire/request-view.js';
 
 /**
  * The `n` pending requests to displace for `requester`'s new one: its own oldest first, then the

@@ -8,9 +8,6 @@ import {
 } from '../wire/approval-token.js';
 import type { ApproverJwks } from '../wire/approver-key.js';
 
-// re-export for modules not yet moved to wire (src/api.ts); import from ../wire/approval-token.js
-export type { ApprovalAction } from '../wire/approval-token.js';
-
 export interface VerifiedApproval extends ApprovalClaims {
   approver: string;
   kid: string;

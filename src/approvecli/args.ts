@@ -71,129 +71,142 @@ function nonEmpty(flag: string, v: string | undefined): string | undefined {
   return v;
 }
 
+/** The one request id a command takes, and nothing after it. */
+function soleId(cmd: string, positionals: string[]): string {
+  const [id, ...extra] = positionals;
+  noExtra(cmd, extra);
+  return requestId(cmd, id);
+}
+
+function parseKeygen(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { name: { type: 'string' }, out: { type: 'string' } },
+    allowPositionals: true,
+  });
+  noExtra('keygen', positionals);
+  if (!values.name) throw new UsageError('keygen needs --name NAME (the approver, e.g. alice)');
+  if (!values.out) throw new UsageError('keygen needs --out FILE (where to write the private key)');
+  return { cmd: 'keygen', name: values.name, out: values.out };
+}
+
+function parseList(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...REMOTE, ...OUTPUT },
+    allowPositionals: true,
+  });
+  noExtra('list', positionals);
+  return { cmd: 'list', remote: remote(values), output: output(values.output) };
+}
+
+function parseShow(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...REMOTE, ...OUTPUT },
+    allowPositionals: true,
+  });
+  const id = soleId('show', positionals);
+  return { cmd: 'show', remote: remote(values), id, output: output(values.output) };
+}
+
+/** approve's ids: at least one, each a request id, none twice, and several only with --plan. */
+function approveIds(positionals: string[], plan: boolean): string[] {
+  if (!positionals.length) requestId('approve', undefined);
+  const ids = positionals.map((id) => requestId('approve', id));
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new UsageError(`approve: ${dup} is named twice`);
+  if (ids.length > 1 && !plan) {
+    throw new UsageError(
+      `approve: ${ids.length} requests need --plan (one token then approves them together, as plan-YYYYMMDD-NNN)`,
+    );
+  }
+  return ids;
+}
+
+function parseApprove(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...REMOTE,
+      override: { type: 'boolean', default: false },
+      reason: { type: 'string' },
+      ttl: { type: 'string', default: DEFAULT_TTL },
+      plan: { type: 'boolean', default: false },
+      print: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  const ids = approveIds(positionals, values.plan);
+  const reason = nonEmpty('--reason', values.reason);
+  if (values.override && !reason)
+    throw new UsageError('approve --override needs --reason TEXT (it is audited)');
+  return {
+    cmd: 'approve',
+    remote: remote(values),
+    ids,
+    override: values.override,
+    ...(reason !== undefined ? { reason } : {}),
+    ttlSeconds: parseTtl(values.ttl),
+    plan: values.plan,
+    print: values.print,
+  };
+}
+
+function parseReject(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...REMOTE, reason: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const [id, ...extra] = positionals;
+  noExtra('reject', extra);
+  const reason = nonEmpty('--reason', values.reason);
+  if (!reason) throw new UsageError('reject needs --reason TEXT (the requester sees it)');
+  return { cmd: 'reject', remote: remote(values), id: requestId('reject', id), reason };
+}
+
+/** revoke ID and rollback ID: a request id and the remote options, nothing else. */
+function parseIdOnly(cmd: 'revoke' | 'rollback', args: string[]): Command {
+  const { values, positionals } = parseArgs({ args, options: REMOTE, allowPositionals: true });
+  const id = soleId(cmd, positionals);
+  return { cmd, remote: remote(values), id };
+}
+
+function parseFreeze(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...REMOTE, reason: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const [mode, ...extra] = positionals;
+  noExtra('freeze', extra);
+  if (mode !== 'on' && mode !== 'off' && mode !== 'status')
+    throw new UsageError('freeze needs on, off or status');
+  const reason = nonEmpty('--reason', values.reason);
+  if (mode === 'status' && reason !== undefined) throw new UsageError('freeze status takes no --reason');
+  return { cmd: 'freeze', remote: remote(values), mode, ...(reason !== undefined ? { reason } : {}) };
+}
+
+const HELP = new Set<string | undefined>([undefined, 'help', '-h', '--help']);
+
+/** Each command's parser, by its name (a Map: no inherited keys such as `constructor`). */
+const PARSERS = new Map<string, (args: string[]) => Command>([
+  ['keygen', parseKeygen],
+  ['list', parseList],
+  ['show', parseShow],
+  ['approve', parseApprove],
+  ['reject', parseReject],
+  ['revoke', (args) => parseIdOnly('revoke', args)],
+  ['freeze', parseFreeze],
+  ['rollback', (args) => parseIdOnly('rollback', args)],
+]);
+
 /** Turns argv (without node and the script) into one validated command; refuses bad combinations. */
 export function parseCommand(argv: string[]): Command {
   const [cmd, ...args] = argv;
-  switch (cmd) {
-    case undefined:
-    case 'help':
-    case '-h':
-    case '--help':
-      return { cmd: 'help' };
-
-    case 'keygen': {
-      const { values, positionals } = parseArgs({
-        args,
-        options: { name: { type: 'string' }, out: { type: 'string' } },
-        allowPositionals: true,
-      });
-      noExtra(cmd, positionals);
-      if (!values.name) throw new UsageError('keygen needs --name NAME (the approver, e.g. alice)');
-      if (!values.out) throw new UsageError('keygen needs --out FILE (where to write the private key)');
-      return { cmd, name: values.name, out: values.out };
-    }
-
-    case 'list': {
-      const { values, positionals } = parseArgs({
-        args,
-        options: { ...REMOTE, ...OUTPUT },
-        allowPositionals: true,
-      });
-      noExtra(cmd, positionals);
-      return { cmd, remote: remote(values), output: output(values.output) };
-    }
-
-    case 'show': {
-      const { values, positionals } = parseArgs({
-        args,
-        options: { ...REMOTE, ...OUTPUT },
-        allowPositionals: true,
-      });
-      const [id, ...extra] = positionals;
-      noExtra(cmd, extra);
-      return { cmd, remote: remote(values), id: requestId(cmd, id), output: output(values.output) };
-    }
-
-    case 'approve': {
-      const { values, positionals } = parseArgs({
-        args,
-        options: {
-          ...REMOTE,
-          override: { type: 'boolean', default: false },
-          reason: { type: 'string' },
-          ttl: { type: 'string', default: DEFAULT_TTL },
-          plan: { type: 'boolean', default: false },
-          print: { type: 'boolean', default: false },
-        },
-        allowPositionals: true,
-      });
-      if (!positionals.length) requestId(cmd, undefined);
-      const ids = positionals.map((id) => requestId(cmd, id));
-      const dup = ids.find((id, i) => ids.indexOf(id) !== i);
-      if (dup) throw new UsageError(`approve: ${dup} is named twice`);
-      if (ids.length > 1 && !values.plan) {
-        throw new UsageError(
-          `approve: ${ids.length} requests need --plan (one token then approves them together, as plan-YYYYMMDD-NNN)`,
-        );
-      }
-      const reason = nonEmpty('--reason', values.reason);
-      if (values.override && !reason)
-        throw new UsageError('approve --override needs --reason TEXT (it is audited)');
-      return {
-        cmd,
-        remote: remote(values),
-        ids,
-        override: values.override,
-        ...(reason !== undefined ? { reason } : {}),
-        ttlSeconds: parseTtl(values.ttl),
-        plan: values.plan,
-        print: values.print,
-      };
-    }
-
-    case 'reject': {
-      const { values, positionals } = parseArgs({
-        args,
-        options: { ...REMOTE, reason: { type: 'string' } },
-        allowPositionals: true,
-      });
-      const [id, ...extra] = positionals;
-      noExtra(cmd, extra);
-      const reason = nonEmpty('--reason', values.reason);
-      if (!reason) throw new UsageError('reject needs --reason TEXT (the requester sees it)');
-      return { cmd, remote: remote(values), id: requestId(cmd, id), reason };
-    }
-
-    case 'revoke': {
-      const { values, positionals } = parseArgs({ args, options: REMOTE, allowPositionals: true });
-      const [id, ...extra] = positionals;
-      noExtra(cmd, extra);
-      return { cmd, remote: remote(values), id: requestId(cmd, id) };
-    }
-
-    case 'freeze': {
-      const { values, positionals } = parseArgs({
-        args,
-        options: { ...REMOTE, reason: { type: 'string' } },
-        allowPositionals: true,
-      });
-      const [mode, ...extra] = positionals;
-      noExtra(cmd, extra);
-      if (mode !== 'on' && mode !== 'off' && mode !== 'status')
-        throw new UsageError('freeze needs on, off or status');
-      const reason = nonEmpty('--reason', values.reason);
-      if (mode === 'status' && reason !== undefined) throw new UsageError('freeze status takes no --reason');
-      return { cmd, remote: remote(values), mode, ...(reason !== undefined ? { reason } : {}) };
-    }
-
-    case 'rollback': {
-      const { values, positionals } = parseArgs({ args, options: REMOTE, allowPositionals: true });
-      const [id, ...extra] = positionals;
-      noExtra(cmd, extra);
-      return { cmd, remote: remote(values), id: requestId(cmd, id) };
-    }
-
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
-  }
+  if (HELP.has(cmd)) return { cmd: 'help' };
+  const parse = cmd === undefined ? undefined : PARSERS.get(cmd);
+  if (!parse) throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+  return parse(args);
 }

@@ -1,10 +1,11 @@
 import type { ApprovalService } from '../approval/service.js';
 import type { Config } from '../config.js';
 import { resourceVersionOf } from '../kube/live.js';
-import { honoursDryRun } from '../kube/request.js';
 import { forbidden, StatusError } from '../kube/status.js';
 import type { Metrics } from '../metrics.js';
-import { type PendingRequest, pendingDetail, type StateStore } from '../state/store.js';
+import { pendingDetail, type StateStore } from '../state/store.js';
+import type { PendingRequest } from '../wire/request-view.js';
+import { honoursDryRun } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { targetOf, type With } from './context.js';
 

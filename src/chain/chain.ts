@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { hasImpersonation } from '../kube/request.js';
+import { hasImpersonation } from '../wire/impersonation.js';
 import { type ApproveDeps, approve } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
 import { type AuthenticateDeps, authenticate } from './authenticate.js';

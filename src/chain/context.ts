@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { describeRequest, type KubeRequest } from '../kube/request.js';
 import type { Decision } from '../policy/decision.js';
 import type { UserInfo } from '../policy/input.js';
-import type { PendingRequest, Snapshot } from '../state/store.js';
+import type { PendingRequest, Snapshot } from '../wire/request-view.js';
 
 /**
  * Who sent a request through the chain: a client over the socket, or kubegate itself acting

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import { fingerprint } from '../approval/fingerprint.js';
 import type { Config } from '../config.js';
 import { fetchLive } from '../kube/live.js';
-import { describeRequest, type KubeRequest, proxyMethodOf } from '../kube/request.js';
+import { describeRequest, type KubeRequest } from '../kube/request.js';
 import { badRequest, forbidden } from '../kube/status.js';
 import { type Metrics, stopwatch } from '../metrics.js';
 import { type Decision, PolicyError } from '../policy/decision.js';
@@ -10,6 +9,8 @@ import type { PolicyEngine } from '../policy/engine.js';
 import { buildInput, type UserInfo } from '../policy/input.js';
 import type { StateStore } from '../state/store.js';
 import type { Upstream } from '../upstream.js';
+import { fingerprint } from '../wire/fingerprint.js';
+import { proxyMethodOf } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import type { With } from './context.js';
 

@@ -116,6 +116,153 @@ current-context: ${user}@local
   );
 }
 
+/** The group each static-token user belongs to (the token file's fourth column). */
+const GROUPS: Record<UserName, string> = {
+  admin: 'system:masters',
+  agent: 'kubegate:agents',
+  alice: 'kubegate:approvers',
+  bob: 'kubegate:approvers',
+  kubegate: 'kubegate:proxies',
+};
+
+/** Everything the apiserver is started with that is written before it starts. */
+interface ClusterFiles {
+  tokens: Record<UserName, string>;
+  tokenFile: string;
+  saKey: string;
+  clientCaFile: string;
+  carolCert: { cert: string; key: string };
+  auditPolicy: string;
+  auditLog: string;
+}
+
+/** One random bearer token per user, in the apiserver's static token file. */
+function writeTokenFile(pki: string): Pick<ClusterFiles, 'tokens' | 'tokenFile'> {
+  const tokens = Object.fromEntries(USERS.map((u) => [u, randomBytes(24).toString('hex')])) as Record<
+    UserName,
+    string
+  >;
+  const tokenFile = path.join(pki, 'tokens.csv');
+  writeFileSync(tokenFile, `${USERS.map((u) => `${tokens[u]},${u},uid-${u},"${GROUPS[u]}"`).join('\n')}\n`, {
+    mode: 0o600,
+  });
+  return { tokens, tokenFile };
+}
+
+/** The key service-account tokens are signed with (and checked against). */
+function writeServiceAccountKey(pki: string): string {
+  const saKey = path.join(pki, 'sa.key');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(saKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return saKey;
+}
+
+/** Client-certificate users, as real clusters have them: a client CA and one user, carol. */
+function makeClientCerts(pki: string): Pick<ClusterFiles, 'clientCaFile' | 'carolCert'> {
+  execFileSync(
+    'bash',
+    [path.join(repoRoot, 'certs', 'make-client-cert.sh'), pki, 'carol', 'carol', 'kubegate:developers'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const clientCaFile = path.join(pki, 'client-ca.crt');
+  const carolCert = { cert: path.join(pki, 'carol.crt'), key: path.join(pki, 'carol.key') };
+  return { clientCaFile, carolCert };
+}
+
+/** The apiserver's audit log shows who really acted (and as whom, when kubegate impersonates). */
+function writeAuditPolicy(pki: string, logDir: string): Pick<ClusterFiles, 'auditPolicy' | 'auditLog'> {
+  const auditPolicy = path.join(pki, 'audit-policy.yaml');
+  writeFileSync(
+    auditPolicy,
+    'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: None\n  verbs: [get, list, watch]\n- level: Metadata\n',
+  );
+  const auditLog = path.join(logDir, 'apiserver-audit.log');
+  return { auditPolicy, auditLog };
+}
+
+function writeClusterFiles(pki: string, logDir: string): ClusterFiles {
+  return {
+    ...writeTokenFile(pki),
+    saKey: writeServiceAccountKey(pki),
+    ...makeClientCerts(pki),
+    ...writeAuditPolicy(pki, logDir),
+  };
+}
+
+function etcdArgs(dataDir: string, etcdUrl: string, peerPort: number): string[] {
+  return [
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+    `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+    '--unsafe-no-fsync',
+    '--log-level=warn',
+  ];
+}
+
+function apiserverArgs(files: ClusterFiles, etcdUrl: string, apiPort: number, certDir: string): string[] {
+  return [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${certDir}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    '--service-account-issuer=https://kubernetes.default.svc',
+    `--service-account-key-file=${files.saKey}`,
+    `--service-account-signing-key-file=${files.saKey}`,
+    '--authorization-mode=RBAC',
+    `--token-auth-file=${files.tokenFile}`,
+    `--client-ca-file=${files.clientCaFile}`,
+    `--audit-policy-file=${files.auditPolicy}`,
+    `--audit-log-path=${files.auditLog}`,
+    '--endpoint-reconciler-type=none',
+    '--allow-privileged=true',
+    '--profiling=false',
+    '--v=0',
+  ];
+}
+
+function controllerManagerArgs(kubeconfig: string, saKey: string, caFile: string, port: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    `--service-account-private-key-file=${saKey}`,
+    `--root-ca-file=${caFile}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    '--v=0',
+  ];
+}
+
+/** Polls /readyz until it answers 200; throws if a process exits, or after 180s. */
+async function waitForApiserver(
+  url: string,
+  adminToken: string,
+  caFile: string,
+  procs: Proc[],
+  logDir: string,
+): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    failIfExited(procs, logDir);
+    try {
+      const r = await get(`${url}/readyz`, adminToken, readFileSync(caFile));
+      if (r.status === 200) return;
+    } catch {
+      // the serving cert is not written yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`kube-apiserver not ready after 180s; see ${logDir}/kube-apiserver.log`);
+}
+
 /**
  * Starts etcd, kube-apiserver (RBAC, static tokens, generated serving cert and
  * service-account key) and kube-controller-manager on free loopback ports.
@@ -128,43 +275,7 @@ export async function startControlPlane(
   const pki = path.join(dir, 'pki');
   mkdirSync(logDir, { recursive: true });
   mkdirSync(pki, { recursive: true, mode: 0o700 });
-
-  const tokens = Object.fromEntries(USERS.map((u) => [u, randomBytes(24).toString('hex')])) as Record<
-    UserName,
-    string
-  >;
-  const groups: Record<UserName, string> = {
-    admin: 'system:masters',
-    agent: 'kubegate:agents',
-    alice: 'kubegate:approvers',
-    bob: 'kubegate:approvers',
-    kubegate: 'kubegate:proxies',
-  };
-  const tokenFile = path.join(pki, 'tokens.csv');
-  writeFileSync(tokenFile, `${USERS.map((u) => `${tokens[u]},${u},uid-${u},"${groups[u]}"`).join('\n')}\n`, {
-    mode: 0o600,
-  });
-  const saKey = path.join(pki, 'sa.key');
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  writeFileSync(saKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-
-  // Client-certificate users, as real clusters have them: a client CA and one user, carol.
-  execFileSync(
-    'bash',
-    [path.join(repoRoot, 'certs', 'make-client-cert.sh'), pki, 'carol', 'carol', 'kubegate:developers'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const clientCaFile = path.join(pki, 'client-ca.crt');
-  const carolCert = { cert: path.join(pki, 'carol.crt'), key: path.join(pki, 'carol.key') };
-  // The apiserver's audit log shows who really acted (and as whom, when kubegate impersonates).
-  const auditPolicy = path.join(pki, 'audit-policy.yaml');
-  writeFileSync(
-    auditPolicy,
-    'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: None\n  verbs: [get, list, watch]\n- level: Metadata\n',
-  );
-  const auditLog = path.join(logDir, 'apiserver-audit.log');
+  const files = writeClusterFiles(pki, logDir);
 
   const [etcdPort, peerPort, apiPort, kcmPort] = await Promise.all([
     freePort(),
@@ -178,94 +289,23 @@ export async function startControlPlane(
   };
   try {
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    procs.push(
-      startProc(
-        'etcd',
-        binary('etcd'),
-        [
-          `--data-dir=${path.join(dir, 'etcd')}`,
-          `--listen-client-urls=${etcdUrl}`,
-          `--advertise-client-urls=${etcdUrl}`,
-          `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-          `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-          `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-          '--unsafe-no-fsync',
-          '--log-level=warn',
-        ],
-        logDir,
-      ),
-    );
+    const etcd = etcdArgs(path.join(dir, 'etcd'), etcdUrl, peerPort);
+    procs.push(startProc('etcd', binary('etcd'), etcd, logDir));
 
     const certDir = path.join(pki, 'apiserver');
-    procs.push(
-      startProc(
-        'kube-apiserver',
-        binary('kube-apiserver'),
-        [
-          `--etcd-servers=${etcdUrl}`,
-          '--bind-address=127.0.0.1',
-          '--advertise-address=127.0.0.1',
-          `--secure-port=${apiPort}`,
-          `--cert-dir=${certDir}`,
-          '--service-cluster-ip-range=10.96.0.0/16',
-          '--service-account-issuer=https://kubernetes.default.svc',
-          `--service-account-key-file=${saKey}`,
-          `--service-account-signing-key-file=${saKey}`,
-          '--authorization-mode=RBAC',
-          `--token-auth-file=${tokenFile}`,
-          `--client-ca-file=${clientCaFile}`,
-          `--audit-policy-file=${auditPolicy}`,
-          `--audit-log-path=${auditLog}`,
-          '--endpoint-reconciler-type=none',
-          '--allow-privileged=true',
-          '--profiling=false',
-          '--v=0',
-        ],
-        logDir,
-      ),
-    );
+    const apiserver = apiserverArgs(files, etcdUrl, apiPort, certDir);
+    procs.push(startProc('kube-apiserver', binary('kube-apiserver'), apiserver, logDir));
     const url = `https://127.0.0.1:${apiPort}`;
     const caFile = path.join(certDir, 'apiserver.crt');
-
-    const deadline = Date.now() + 180_000;
-    let ready = false;
-    while (Date.now() < deadline) {
-      failIfExited(procs, logDir);
-      try {
-        const r = await get(`${url}/readyz`, tokens.admin, readFileSync(caFile));
-        if (r.status === 200) {
-          ready = true;
-          break;
-        }
-      } catch {
-        // the serving cert is not written yet
-      }
-      await sleep(250);
-    }
-    if (!ready) throw new Error(`kube-apiserver not ready after 180s; see ${logDir}/kube-apiserver.log`);
+    await waitForApiserver(url, files.tokens.admin, caFile, procs, logDir);
 
     if (opts.controllerManager !== false) {
       const kcmKubeconfig = path.join(pki, 'kcm.kubeconfig');
-      writeKubeconfig(kcmKubeconfig, url, caFile, 'admin', tokens.admin);
-      procs.push(
-        startProc(
-          'kube-controller-manager',
-          binary('kube-controller-manager'),
-          [
-            `--kubeconfig=${kcmKubeconfig}`,
-            `--authentication-kubeconfig=${kcmKubeconfig}`,
-            `--authorization-kubeconfig=${kcmKubeconfig}`,
-            `--service-account-private-key-file=${saKey}`,
-            `--root-ca-file=${caFile}`,
-            '--leader-elect=false',
-            '--bind-address=127.0.0.1',
-            `--secure-port=${kcmPort}`,
-            '--v=0',
-          ],
-          logDir,
-        ),
-      );
+      writeKubeconfig(kcmKubeconfig, url, caFile, 'admin', files.tokens.admin);
+      const kcm = controllerManagerArgs(kcmKubeconfig, files.saKey, caFile, kcmPort);
+      procs.push(startProc('kube-controller-manager', binary('kube-controller-manager'), kcm, logDir));
     }
+    const { tokens, clientCaFile, carolCert, auditLog } = files;
     return { url, caFile, tokens, clientCaFile, carolCert, auditLog, dir, stop };
   } catch (err) {
     await stop();

@@ -78,6 +78,75 @@ async function bootstrapRbac(cp: ControlPlane): Promise<void> {
   upstream.agent.destroy();
 }
 
+/** kubegate's serving certificate and its CA (made once, kept across runs). */
+function ensureDevCerts(dir: string): string {
+  const certs = path.join(dir, 'certs');
+  if (!existsSync(path.join(certs, 'serving.crt'))) {
+    execFileSync('bash', [path.join(repoRoot, 'certs', 'make-dev-certs.sh'), certs], { stdio: 'ignore' });
+  }
+  return certs;
+}
+
+/** alice's and bob's approver keys, and the JWKS kubegate trusts them by (made once). */
+async function ensureApproverKeys(dir: string, keys: string): Promise<void> {
+  const jwks = path.join(dir, 'approvers.jwks.json');
+  if (existsSync(jwks)) return;
+  const pubs = [];
+  for (const name of ['alice', 'bob']) {
+    const { privateJwk, publicJwk } = await generateApproverKey(name);
+    writeFileSync(path.join(keys, `${name}.jwk`), `${JSON.stringify(privateJwk, null, 2)}\n`, {
+      mode: 0o600,
+    });
+    pubs.push(publicJwk);
+  }
+  writeJwksFile(jwks, pubs);
+}
+
+/** The audit log's signing key and its public half (made once). */
+function ensureAuditKey(keys: string): void {
+  const auditKey = path.join(keys, 'audit-key.pem');
+  if (existsSync(auditKey)) return;
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  writeFileSync(auditKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(path.join(keys, 'audit-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+}
+
+/** kubegate.yaml (paths relative to dir), with the caller's overrides merged over it. */
+function writeDevConfig(dir: string, opts: DevOptions, cp: ControlPlane): string {
+  const config = {
+    listen: { address: '127.0.0.1', port: opts.port },
+    tls: { cert: 'certs/serving.crt', key: 'certs/serving.key', client_ca: cp.clientCaFile },
+    upstream: { kubeconfig: 'upstream.kubeconfig' },
+    cluster_name: 'kubegate',
+    policy: { bundle: path.join(repoRoot, 'dist', 'policy') },
+    approvers: { jwks: 'approvers.jwks.json' },
+    audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem' },
+    state: { type: 'file', path: 'state/kubegate.db' },
+  };
+  deepMerge(config, opts.overrides ?? {});
+  const configFile = path.join(dir, 'kubegate.yaml');
+  writeFileSync(configFile, YAML.stringify(config));
+  return configFile;
+}
+
+/** Kubeconfigs for the users who go through kubegate. */
+function writeUserKubeconfigs(dir: string, url: string, ca: string, cp: ControlPlane): void {
+  writeKubeconfig(path.join(dir, 'kubeconfig'), url, ca, 'agent', cp.tokens.agent);
+  // approvers as Kubernetes users through kubegate too: what a self-approval attempt looks like
+  for (const u of ['alice', 'bob'] as const)
+    writeKubeconfig(path.join(dir, `${u}.kubeconfig`), url, ca, u, cp.tokens[u]);
+  // a client-certificate user through kubegate (kubegate verifies it and impersonates carol upstream)
+  writeKubeconfig(path.join(dir, 'carol.kubeconfig'), url, ca, 'carol', cp.carolCert);
+}
+
+/** The `env` file a shell sources to use this dev setup. */
+function writeEnvFile(dir: string, env: Record<string, string>): void {
+  writeFileSync(
+    path.join(dir, 'env'),
+    [...Object.entries(env).map(([k, v]) => `export ${k}=${v}`), ''].join('\n'),
+  );
+}
+
 /**
  * `kubegate dev`: a real local control plane with kubegate in front of it, and
  * every file a user needs to try it (kubeconfigs, approver keys, an env file).
@@ -91,30 +160,9 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
   const cp = await startControlPlane(path.join(dir, 'cluster'));
   try {
     await bootstrapRbac(cp);
-
-    const certs = path.join(dir, 'certs');
-    if (!existsSync(path.join(certs, 'serving.crt'))) {
-      execFileSync('bash', [path.join(repoRoot, 'certs', 'make-dev-certs.sh'), certs], { stdio: 'ignore' });
-    }
-
-    const jwks = path.join(dir, 'approvers.jwks.json');
-    if (!existsSync(jwks)) {
-      const pubs = [];
-      for (const name of ['alice', 'bob']) {
-        const { privateJwk, publicJwk } = await generateApproverKey(name);
-        writeFileSync(path.join(keys, `${name}.jwk`), `${JSON.stringify(privateJwk, null, 2)}\n`, {
-          mode: 0o600,
-        });
-        pubs.push(publicJwk);
-      }
-      writeJwksFile(jwks, pubs);
-    }
-    const auditKey = path.join(keys, 'audit-key.pem');
-    if (!existsSync(auditKey)) {
-      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      writeFileSync(auditKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-      writeFileSync(path.join(keys, 'audit-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
-    }
+    const certs = ensureDevCerts(dir);
+    await ensureApproverKeys(dir, keys);
+    ensureAuditKey(keys);
 
     const upstreamKubeconfig = path.join(dir, 'upstream.kubeconfig');
     writeKubeconfig(upstreamKubeconfig, cp.url, cp.caFile, 'kubegate', cp.tokens.kubegate);
@@ -123,45 +171,24 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
 
     const auditPath = path.join(dir, 'audit', 'actions-log.jsonl');
     mkdirSync(path.dirname(auditPath), { recursive: true });
-    const config = {
-      listen: { address: '127.0.0.1', port: opts.port },
-      tls: { cert: 'certs/serving.crt', key: 'certs/serving.key', client_ca: cp.clientCaFile },
-      upstream: { kubeconfig: 'upstream.kubeconfig' },
-      cluster_name: 'kubegate',
-      policy: { bundle: path.join(repoRoot, 'dist', 'policy') },
-      approvers: { jwks: 'approvers.jwks.json' },
-      audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem' },
-      state: { type: 'file', path: 'state/kubegate.db' },
-    };
-    deepMerge(config, opts.overrides ?? {});
-    const configFile = path.join(dir, 'kubegate.yaml');
-    writeFileSync(configFile, YAML.stringify(config));
+    const configFile = writeDevConfig(dir, opts, cp);
     mkdirSync(path.join(dir, 'state'), { recursive: true });
 
     const kubegate = await serve(loadConfig(configFile), logger);
     const url = `https://127.0.0.1:${kubegate.port}`;
     const ca = path.join(certs, 'ca.crt');
-    writeKubeconfig(path.join(dir, 'kubeconfig'), url, ca, 'agent', cp.tokens.agent);
-    // approvers as Kubernetes users through kubegate too: what a self-approval attempt looks like
-    for (const u of ['alice', 'bob'] as const)
-      writeKubeconfig(path.join(dir, `${u}.kubeconfig`), url, ca, u, cp.tokens[u]);
-    // a client-certificate user through kubegate (kubegate verifies it and impersonates carol upstream)
-    writeKubeconfig(path.join(dir, 'carol.kubeconfig'), url, ca, 'carol', cp.carolCert);
-    writeFileSync(
-      path.join(dir, 'env'),
-      [
-        `export KUBECONFIG=${path.join(dir, 'kubeconfig')}`,
-        `export KUBEGATE_URL=${url}`,
-        `export KUBEGATE_CA=${ca}`,
-        'export KUBEGATE_CLUSTER=kubegate',
-        `export KUBEGATE_METRICS_URL=${url}/kubegate/metrics`,
-        `export KUBEGATE_AUDIT=${auditPath}`,
-        `export KUBEGATE_ADMIN_KUBECONFIG=${adminKubeconfig}`,
-        `export KUBEGATE_CONFIG=${configFile}`,
-        `export KUBEGATE_APISERVER_AUDIT=${cp.auditLog}`,
-        '',
-      ].join('\n'),
-    );
+    writeUserKubeconfigs(dir, url, ca, cp);
+    writeEnvFile(dir, {
+      KUBECONFIG: path.join(dir, 'kubeconfig'),
+      KUBEGATE_URL: url,
+      KUBEGATE_CA: ca,
+      KUBEGATE_CLUSTER: 'kubegate',
+      KUBEGATE_METRICS_URL: `${url}/kubegate/metrics`,
+      KUBEGATE_AUDIT: auditPath,
+      KUBEGATE_ADMIN_KUBECONFIG: adminKubeconfig,
+      KUBEGATE_CONFIG: configFile,
+      KUBEGATE_APISERVER_AUDIT: cp.auditLog,
+    });
     return {
       controlPlane: cp,
       kubegate,

@@ -2,11 +2,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Impersonation } from '../wire/impersonation.js';
 import { badRequest, StatusError } from './status.js';
 
-// re-export for modules not yet moved to wire (src/gate.ts, src/api.ts, src/clientcert.ts);
-// import from ../wire/impersonation.js and ../wire/verbs.js
-export { hasImpersonation } from '../wire/impersonation.js';
-export { DELETE_OPTION_PARAMS, honoursDryRun, isDelete, proxyMethodOf } from '../wire/verbs.js';
-
 /**
  * One request as the Kubernetes API server understands it. Built once by
  * `parseRequest`; every later stage reads it and none re-parses the URL, so what

@@ -5,8 +5,9 @@ import type { Outcome } from '../chain/forward.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { fetchLive } from '../kube/live.js';
 import { StatusError } from '../kube/status.js';
-import type { PendingRequest, Snapshot, StateStore } from '../state/store.js';
+import type { StateStore } from '../state/store.js';
 import type { Upstream } from '../upstream.js';
+import type { PendingRequest, Snapshot } from '../wire/request-view.js';
 import { planUndo, UndoError, type UndoRequest } from './undo.js';
 
 export interface RollbackDeps {

@@ -2,9 +2,6 @@ import { hasImpersonation, type Impersonation } from '../wire/impersonation.js';
 import type { PendingDetail, PendingRequest, PendingStatus, Snapshot } from '../wire/request-view.js';
 import { proxyMethodOf } from '../wire/verbs.js';
 
-// re-export for modules not yet moved to wire (src/gate.ts, src/rollback.ts, src/api.ts); import from ../wire/request-view.js
-export type { PendingDetail, PendingRequest, Snapshot } from '../wire/request-view.js';
-
 /** The detail approvers see for one request, from its parsed form, body, live object and decision. */
 export function pendingDetail(
   kr: Pick<

@@ -1,0 +1,352 @@
+/**
+ * One write path (issue 13): rollbacks and previews go through the same stages as any request
+ * (decided, approved by someone else, written ahead, forwarded as someone, recorded); callers are
+ * identified before a body byte is read; every forward carries kubegate's request id as Audit-ID.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  approveCli,
+  freshNamespace,
+  kubectl,
+  type PendingItem,
+  requestIdIn,
+  startExtraKubegate,
+  waitForPending,
+} from '../e2e/helpers.js';
+import { auditRecords, devEnv, direct, gate, openTls, tokenOf } from './helpers.js';
+
+const admin = (args: string[]) => kubectl(args, { as: 'admin' });
+const records = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
+
+/** Runs an agent command and approves it (as alice) while it is held; returns the request id. */
+async function approvedRun(
+  args: string[],
+  target: string,
+  kubeconfig?: string,
+  url?: string,
+): Promise<string> {
+  const run = kubectl(args, kubeconfig ? { kubeconfig } : {});
+  const p = await waitPendingAt(target, url);
+  const a = await approveCli(['approve', p.id], 'alice', url);
+  expect(a.code, a.stderr).toBe(0);
+  const r = await run;
+  expect(r.code, r.stderr).toBe(0);
+  return p.id;
+}
+
+async function waitPendingAt(target: string, url?: string): Promise<PendingItem> {
+  if (!url) return waitForPending(target);
+  for (let i = 0; i < 100; i++) {
+    const r = await approveCli(['list', '-o', 'json'], 'alice', url);
+    const items = JSON.parse(r.stdout || '[]') as PendingItem[] | { items: PendingItem[] };
+    const hit = (Array.isArray(items) ? items : items.items).find(
+      (p) => p.target === target && p.status === 'pending',
+    );
+    if (hit) return hit;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`no pending request for ${target} at ${url}`);
+}
+
+function getJson(url: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca: readFileSync(devEnv().KUBEGATE_CA!) }, (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve(JSON.parse(body)));
+      })
+      .on('error', reject);
+  });
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
+});
+
+describe('a rollback is a request like any other', () => {
+  it('an approved rollback of a change the policy now denies is refused, and its records match any other request', async () => {
+    const bundle = mkdtempSync(path.join(os.tmpdir(), 'kg-bundle-'));
+    execFileSync('bash', ['scripts/policy-build.sh', bundle]);
+    const kg = await startExtraKubegate('rbdeny', {
+      policy: { bundle, watch: true },
+      execution: { hold_seconds: 10 },
+    });
+    cleanups.push(kg.stop);
+    const ns = await freshNamespace('rbdeny');
+    expect(
+      (await admin(['create', 'configmap', 'settings', '--from-literal=mode=blue', '-n', ns])).code,
+    ).toBe(0);
+    const id = await approvedRun(
+      ['patch', 'configmap', 'settings', '-n', ns, '-p', '{"data":{"mode":"green"}}'],
+      `${ns}/configmaps/settings`,
+      kg.kubeconfig,
+      kg.url,
+    );
+    const rb = await approveCli(['rollback', id], 'alice', kg.url);
+    expect(rb.code, rb.stderr).toBe(0);
+    const rollbackId = rb.stdout.trim();
+
+    // the policy changes while the rollback waits: alice may no longer change ConfigMaps
+    const before = (await getJson(`${kg.url}/kubegate/readyz`)).policy;
+    const src = mkdtempSync(path.join(os.tmpdir(), 'kg-policies-'));
+    cpSync('policies', src, { recursive: true });
+    writeFileSync(
+      path.join(src, 'zz_test_deny.rego'),
+      'package kubegate\n\ndeny contains "alice may not change configmaps" if {\n\tinput.user.username == "alice"\n\tinput.request.resource == "configmaps"\n}\n',
+    );
+    execFileSync('bash', ['scripts/policy-build.sh', bundle, src]);
+    for (let i = 0; i < 50 && (await getJson(`${kg.url}/kubegate/readyz`)).policy === before; i++)
+      await new Promise((r) => setTimeout(r, 200));
+    expect((await getJson(`${kg.url}/kubegate/readyz`)).policy).not.toBe(before);
+
+    const ok = await approveCli(['approve', rollbackId], 'bob', kg.url);
+    expect(ok.code).not.toBe(0);
+    expect(ok.stderr).toMatch(/denied by policy: alice may not change configmaps/);
+    expect(
+      (await admin(['get', 'configmap', 'settings', '-n', ns, '-o', 'jsonpath={.data.mode}'])).stdout,
+    ).toBe('green');
+    const mine = records(kg.auditFile).filter((r) => r.request_id === rollbackId);
+    expect(mine.some((r) => r.event === 'forwarded')).toBe(false);
+    const blocked = mine.find((r) => r.event === 'blocked');
+    const original = records(kg.auditFile).find((r) => r.request_id === id && r.event === 'forwarded');
+    // the same fields as the client's own change had, plus which change it undoes
+    for (const k of [
+      'action',
+      'resource',
+      'user',
+      'risk',
+      'reasons',
+      'policy',
+      'fingerprint',
+      'policy_input',
+    ])
+      expect(blocked, k).toHaveProperty(k);
+    for (const k of Object.keys(original!).filter(
+      (k) => !['body', 'approvers', 'status', 'dry_run'].includes(k),
+    ))
+      expect(blocked, k).toHaveProperty(k);
+    expect(blocked).toMatchObject({ user: 'alice', resource: `${ns}/configmaps/settings`, rollback_of: id });
+  });
+
+  it('undoing a scale restores the replicas only: a later, separately approved image change stays', async () => {
+    const ns = await freshNamespace('undo-fields');
+    expect(
+      (await admin(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns])).code,
+    ).toBe(0);
+    const target = `${ns}/deployments/web`;
+    const scaled = await approvedRun(['scale', 'deployment', 'web', '--replicas=3', '-n', ns], target);
+    await approvedRun(['set', 'image', 'deployment/web', 'nginx=nginx:1.27', '-n', ns], target);
+    const rb = await approveCli(['rollback', scaled]);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.stderr).toMatch(/spec.replicas 3 -> 1/);
+    const ok = await approveCli(['approve', rb.stdout.trim()], 'bob');
+    expect(ok.code, ok.stderr).toBe(0);
+    const spec = JSON.parse((await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'json'])).stdout).spec;
+    expect(spec.replicas).toBe(1);
+    expect(spec.template.spec.containers[0].image).toBe('nginx:1.27');
+  });
+
+  it('the rollback of a create never deletes a newer object that reused the name (uid precondition)', async () => {
+    const ns = await freshNamespace('undo-uid');
+    const id = await approvedRun(
+      ['create', 'configmap', 'reused', '--from-literal=v=1', '-n', ns],
+      `${ns}/configmaps/reused`,
+    );
+    const rb = await approveCli(['rollback', id]);
+    expect(rb.code, rb.stderr).toBe(0);
+    const rollbackId = rb.stdout.trim();
+    // meanwhile the object is deleted and a newer one takes its name
+    expect((await admin(['delete', 'configmap', 'reused', '-n', ns])).code).toBe(0);
+    expect((await admin(['create', 'configmap', 'reused', '--from-literal=v=2', '-n', ns])).code).toBe(0);
+    await approveCli(['approve', rollbackId], 'bob');
+    expect((await admin(['get', 'configmap', 'reused', '-n', ns, '-o', 'jsonpath={.data.v}'])).stdout).toBe(
+      '2',
+    );
+    const failed = auditRecords().find((r) => r.request_id === rollbackId && r.event === 'failed');
+    expect(failed?.http_status).toBe(409);
+    // and a new rollback is refused before anything is sent
+    const again = await approveCli(['rollback', id]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/re-created/);
+  });
+
+  it('a rollback runs upstream as the approver who asked for it (impersonated), with an Audit-ID', async () => {
+    const ns = await freshNamespace('undo-as');
+    expect((await admin(['create', 'configmap', 'c', '--from-literal=v=1', '-n', ns])).code).toBe(0);
+    const id = await approvedRun(
+      ['patch', 'configmap', 'c', '-n', ns, '-p', '{"data":{"v":"2"}}'],
+      `${ns}/configmaps/c`,
+    );
+    const rb = await approveCli(['rollback', id]);
+    expect(rb.code, rb.stderr).toBe(0);
+    const rollbackId = rb.stdout.trim();
+    expect((await approveCli(['approve', rollbackId], 'bob')).code).toBe(0);
+    expect((await admin(['get', 'configmap', 'c', '-n', ns, '-o', 'jsonpath={.data.v}'])).stdout).toBe('1');
+    const events = await apiserverEvents((e) => e.auditID === rollbackId && e.verb === 'patch');
+    expect(events.length).toBeGreaterThan(0);
+    expect(events[0].user.username).toBe('kubegate');
+    expect(events[0].impersonatedUser.username).toBe('alice');
+  });
+});
+
+/** The apiserver's own audit events (kubegate dev enables its audit log), polled briefly. */
+async function apiserverEvents(match: (e: any) => boolean): Promise<any[]> {
+  for (let i = 0; i < 25; i++) {
+    const found = readFileSync(devEnv().KUBEGATE_APISERVER_AUDIT!, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter(match);
+    if (found.length) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return [];
+}
+
+describe('previews, identity first, Audit-ID', () => {
+  it('approve-cli show leaves the preview dry run on record: who asked, which request', async () => {
+    const ns = await freshNamespace('preview');
+    expect((await admin(['create', 'configmap', 'p', '--from-literal=v=1', '-n', ns])).code).toBe(0);
+    const run = kubectl(['patch', 'configmap', 'p', '-n', ns, '-p', '{"data":{"v":"2"}}']);
+    const p = await waitForPending(`${ns}/configmaps/p`);
+    const show = await approveCli(['show', p.id]);
+    expect(show.code, show.stderr).toBe(0);
+    const previews = auditRecords().filter((r) => r.preview_of === p.id);
+    expect(previews.find((r) => r.event === 'forwarded')).toMatchObject({
+      asked_by: 'alice',
+      dry_run: true,
+      origin: 'preview',
+    });
+    expect(previews.some((r) => r.event === 'executed')).toBe(true);
+    await approveCli(['reject', p.id, '--reason', 'test done']);
+    expect((await run).code).not.toBe(0);
+    expect((await admin(['get', 'configmap', 'p', '-n', ns, '-o', 'jsonpath={.data.v}'])).stdout).toBe('1');
+  });
+
+  it('an anonymous 3 MiB write is refused with 401 before its body is read, and counted', async () => {
+    const s = await openTls();
+    let got = '';
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    s.write(
+      `POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nhost: kubegate\r\ncontent-type: application/json\r\ncontent-length: ${3 * 1024 * 1024}\r\n\r\n`,
+    );
+    s.write(Buffer.alloc(64 * 1024, 0x20));
+    // the answer comes while almost all of the body is still unsent: kubegate never waited for it
+    for (let i = 0; i < 50 && !got; i++) await new Promise((r) => setTimeout(r, 100));
+    s.destroy();
+    expect(got).toMatch(/^HTTP\/1\.1 401/);
+    expect(got).toMatch(/anonymous/);
+    const metrics = await new Promise<string>((resolve) =>
+      https.get(devEnv().KUBEGATE_METRICS_URL!, { ca: readFileSync(devEnv().KUBEGATE_CA!) }, (res) => {
+        let b = '';
+        res.on('data', (c) => {
+          b += c;
+        });
+        res.on('end', () => resolve(b));
+      }),
+    );
+    expect(
+      Number(/kubegate_refused_callers_total\{[^}]*kind="anonymous"[^}]*\} (\d+)/.exec(metrics)?.[1]),
+    ).toBeGreaterThan(0);
+  });
+
+  it('every forwarded request carries kubegate request id as Audit-ID; a client Audit-ID is not passed on', async () => {
+    const ns = await freshNamespace('auditid');
+    expect((await admin(['create', 'configmap', 'a', '--from-literal=v=1', '-n', ns])).code).toBe(0);
+    const id = await approvedRun(
+      ['patch', 'configmap', 'a', '-n', ns, '-p', '{"data":{"v":"2"}}'],
+      `${ns}/configmaps/a`,
+    );
+    const ours = await apiserverEvents((e) => e.auditID === id && e.verb === 'patch');
+    expect(ours.length).toBeGreaterThan(0);
+    const mine = `client-chosen-${Date.now()}`;
+    const r = await gate(`/api/v1/namespaces/${ns}/configmaps`, { headers: { 'audit-id': mine } });
+    expect(r.status).toBe(200);
+    expect(await apiserverEvents((e) => e.objectRef?.namespace === ns && e.verb === 'list')).not.toHaveLength(
+      0,
+    );
+    expect(await apiserverEvents((e) => e.auditID === mine)).toHaveLength(0);
+  });
+});
+
+describe('bodies in flight are bounded; reads on record when asked', () => {
+  it('past the per-caller body budget a write gets 429; audit.reads metadata records each read', async () => {
+    const kg = await startExtraKubegate('budget', {
+      limits: { max_body_bytes_per_caller: 1024 * 1024 },
+      audit: { reads: 'metadata' },
+    });
+    cleanups.push(kg.stop);
+    const url = new URL(kg.url);
+    const open = () =>
+      new Promise<tls.TLSSocket>((resolve) => {
+        const s = tls.connect(
+          {
+            host: url.hostname,
+            port: Number(url.port),
+            ca: readFileSync(devEnv().KUBEGATE_CA!),
+            servername: 'localhost',
+          },
+          () => resolve(s),
+        );
+      });
+    const head = `POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nhost: kubegate\r\nauthorization: Bearer ${tokenOf('agent')}\r\ncontent-type: application/json\r\ncontent-length: ${800 * 1024}\r\n\r\n`;
+    const first = await open();
+    first.write(head);
+    first.write('{"apiVersion":"v1",');
+    await new Promise((r) => setTimeout(r, 500)); // identified, its 800 KiB reserved, body still coming
+    const second = await open();
+    let got = '';
+    second.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+    });
+    second.write(head);
+    for (let i = 0; i < 50 && !got; i++) await new Promise((r) => setTimeout(r, 100));
+    first.destroy();
+    second.destroy();
+    expect(got).toMatch(/^HTTP\/1\.1 429/);
+    expect(got).toMatch(/bytes per caller/);
+
+    const read = await kubectl(['get', 'namespaces', 'default'], { kubeconfig: kg.kubeconfig });
+    expect(read.code, read.stderr).toBe(0);
+    const rec = records(kg.auditFile).find(
+      (r) => r.event === 'read' && r.action === 'get v1 namespaces default',
+    );
+    expect(rec).toMatchObject({ http_status: 200, resource: 'namespaces/default', risk: 'LOW' });
+    expect(rec?.user).toMatch(/agent/);
+  });
+
+  it('a held request answers with its id, the id in the audit log and as Audit-ID upstream', async () => {
+    const ns = await freshNamespace('held-id');
+    expect((await admin(['create', 'configmap', 'h', '--from-literal=v=1', '-n', ns])).code).toBe(0);
+    const r = await kubectl(['patch', 'configmap', 'h', '-n', ns, '-p', '{"data":{"v":"2"}}'], {
+      timeoutMs: 30_000,
+    });
+    expect(r.code).not.toBe(0);
+    const id = requestIdIn(r.stderr);
+    expect(auditRecords().some((x) => x.request_id === id && x.event === 'held')).toBe(true);
+    // nothing reached the apiserver for it
+    expect(
+      await apiserverEvents(
+        (e) => e.auditID === id && e.verb === 'patch' && !e.requestURI.includes('dryRun'),
+      ),
+    ).toHaveLength(0);
+    await approveCli(['reject', id, '--reason', 'test done']);
+    expect((await direct(`/api/v1/namespaces/${ns}/configmaps/h`)).json.data.v).toBe('1');
+  });
+});
