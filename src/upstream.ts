@@ -8,8 +8,10 @@ export interface Upstream {
   ca?: Buffer;
   agent: https.Agent;
   /**
-   * kubegate's OWN credentials (never used for proxied traffic): only for what kubegate does
-   * itself, such as running an approved rollback. Undefined when none are configured.
+   * kubegate's OWN credentials: never sent as a token caller's identity. kubegate uses them for
+   * its own state and health calls, and with Impersonate-* to act as someone else: a client-
+   * certificate caller, the approver who asked for a rollback, the requester of a previewed
+   * request. Undefined when none are configured.
    */
   ownAuthorization: () => string | undefined;
 }
