@@ -73,18 +73,7 @@ export function createListener(deps: ListenDeps): https.Server {
   }
 
   const server = https.createServer(
-    {
-      cert: deps.tls.cert,
-      key: deps.tls.key,
-      // A client certificate is asked for but optional: token callers send none. Verification is
-      // against the cluster's client CA only; an unverified one is refused per request (401).
-      ...(deps.tls.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: deps.tls.clientCa } : {}),
-      maxHeaderSize: deps.maxHeaderBytes ?? 64 * 1024,
-      // long watches and held requests are normal; only the header phase is bounded
-      requestTimeout: 0,
-      headersTimeout: 30_000,
-      keepAliveTimeout: 65_000,
-    },
+    serverOptions(deps),
     (req, res) =>
       void onRequest(req, res).catch((err: unknown) => {
         // a bug must cost one request, never the process (and every held request with it)
@@ -107,6 +96,21 @@ export function createListener(deps: ListenDeps): https.Server {
   // One identity per connection: no TLS 1.2 renegotiation (which could swap the client certificate).
   server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   return server;
+}
+
+function serverOptions(deps: ListenDeps): https.ServerOptions {
+  return {
+    cert: deps.tls.cert,
+    key: deps.tls.key,
+    // A client certificate is asked for but optional: token callers send none. Verification is
+    // against the cluster's client CA only; an unverified one is refused per request (401).
+    ...(deps.tls.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: deps.tls.clientCa } : {}),
+    maxHeaderSize: deps.maxHeaderBytes ?? 64 * 1024,
+    // long watches and held requests are normal; only the header phase is bounded
+    requestTimeout: 0,
+    headersTimeout: 30_000,
+    keepAliveTimeout: 65_000,
+  };
 }
 
 /**

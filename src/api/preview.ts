@@ -3,6 +3,7 @@ import type { Target } from '../chain/chain.js';
 import { newContext, type RequestContext } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
 import { buildResourceRequest, type ResourceRequestParts } from '../kube/build.js';
+import { StatusError } from '../kube/status.js';
 import type { Upstream } from '../upstream.js';
 import type { PendingRequest } from '../wire/request-view.js';
 import { honoursDryRun } from '../wire/verbs.js';
@@ -64,7 +65,14 @@ export async function previewHeld(d: PreviewDeps, p: PendingRequest, approver: s
   };
   ctx.facts.user = p.requester;
   ctx.previewOf = { id: p.id, by: approver };
-  const r = await d.handle(ctx, { kind: 'call' });
+  let r: Outcome;
+  try {
+    r = await d.handle(ctx, { kind: 'call' });
+  } catch (err) {
+    // refused before it was sent (frozen, denied, audit log down): say why instead of a preview
+    if (err instanceof StatusError) return { available: false, reason: err.message };
+    throw err;
+  }
   const ok = r.status >= 200 && r.status < 300;
   return {
     available: true,

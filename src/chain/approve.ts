@@ -8,6 +8,7 @@ import type { PendingRequest } from '../wire/request-view.js';
 import { honoursDryRun } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { targetOf, type With } from './context.js';
+import { warning } from './decide.js';
 
 export interface ApproveDeps {
   config: Config;
@@ -77,6 +78,9 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       if (pending) d.metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
       if (pending) ctx.facts.request_id = pending.id;
       const approvers = verdict.use.map((a) => a.approver);
+      ctx.responseHeaders.warning = warning(
+        `kubegate: ${decided.summary}, approved by ${approvers.join(', ')}; audit id ${ctx.facts.request_id}`,
+      );
       return Object.assign(ctx, {
         approved: { approvers, jtis: live.map((a) => a.jti), ...(pending ? { pending } : {}) },
       });

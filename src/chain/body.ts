@@ -55,8 +55,9 @@ export async function readAndDecode(
   d: BodyDeps,
 ): Promise<With<'caller' | 'body'>> {
   const { kr } = ctx;
-  const raw = kr.upgrade ? Buffer.alloc(0) : await readBounded(ctx, d);
-  const parsed = kr.upgrade ? null : parseBody(kr, raw);
+  // a read's body is never read (nor forwarded: reads stream), an upgrade carries none
+  const raw = kr.mutating && !kr.upgrade ? await readBounded(ctx, d) : Buffer.alloc(0);
+  const parsed = kr.mutating && !kr.upgrade ? parseBody(kr, raw) : null;
   let object: unknown = parsed;
   if (parsed === NEEDS_DECODE) {
     const type = String(ctx.headers['content-type']);

@@ -43,6 +43,18 @@ export async function snapshotBefore(ctx: Approved, d: RecordDeps): Promise<void
 
 /** The upstream's answer: the outcome record, the approvals' fate, the snapshot, the rollout check. */
 export async function recordOutcome(ctx: Approved, o: Outcome, d: RecordDeps): Promise<void> {
+  try {
+    await recordOrThrow(ctx, o, d);
+  } catch (err) {
+    // the answer went out already: a failure here is logged, never turned into a second answer
+    d.logger.error(
+      { err: (err as Error).message, request_id: ctx.facts.request_id },
+      'cannot record the outcome',
+    );
+  }
+}
+
+async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<void> {
   const { kr, approved } = ctx;
   d.metrics.upstream('write', (Date.now() - ctx.started) / 1000);
   const ok = kr.upgrade ? o.status === 101 : o.status >= 200 && o.status < 300;
@@ -61,7 +73,11 @@ export async function recordOutcome(ctx: Approved, o: Outcome, d: RecordDeps): P
   const outcome = giveBack ? 'give-back' : ok ? 'executed' : 'failed';
   await d.approvals.settle(approved.pending, approved.jtis ?? [], outcome, `HTTP ${o.status}`);
   if (!ok) return;
-  if (kr.dryRun) return d.store.recordDryRun(ctx.decided.fingerprint, Date.now());
+  // an approver's preview is not the requester's dry run: it must not satisfy `dry_run_first`
+  if (kr.dryRun) {
+    if (ctx.origin !== 'preview') await d.store.recordDryRun(ctx.decided.fingerprint, Date.now());
+    return;
+  }
   await markExecuted(ctx, d);
   checkRolloutLater(ctx, d);
 }

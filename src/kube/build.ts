@@ -1,4 +1,4 @@
-import type { KubeRequest } from './request.js';
+import { encodeSegment, type KubeRequest } from './request.js';
 
 /** The parts that name one resource request kubegate makes itself (a rollback, a preview). */
 export interface ResourceRequestParts {
@@ -20,7 +20,6 @@ const METHOD_OF = { create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELE
  * `victim?x=1` stays one segment of one object, never a query or another path.
  */
 export function buildResourceRequest(p: ResourceRequestParts): KubeRequest {
-  const seg = (s: string) => encodeURIComponent(s);
   const gv = p.group ? ['apis', p.group, p.version] : ['api', p.version];
   const ns = p.namespace ? ['namespaces', p.namespace] : [];
   const tail = [p.resource, p.name, p.subresource].filter(Boolean);
@@ -38,7 +37,7 @@ export function buildResourceRequest(p: ResourceRequestParts): KubeRequest {
     subresource: p.subresource,
     namespace: p.namespace,
     name: p.name,
-    path: `/${[...gv, ...ns, ...tail].map(seg).join('/')}`,
+    path: `/${[...gv, ...ns, ...tail].map(encodeSegment).join('/')}`,
     search: search ? `?${search}` : '',
     query,
     dryRun: query.dryRun?.[0] === 'All',

@@ -99,7 +99,7 @@ function canonicalQuery(query: Record<string, string[]>): string {
   return s ? `?${s}` : '';
 }
 
-function encodeSegment(seg: string): string {
+export function encodeSegment(seg: string): string {
   return encodeURIComponent(seg).replace(/%3A/g, ':').replace(/%40/g, '@');
 }
 
