@@ -380,7 +380,7 @@ export function report(r) {
     rows.push([`${a.connections} anonymous 3 MiB writes`, 'answers', '', codes(a), '', '', '']);
     rows.push([
       '',
-      'body KB sent before the answer: median | max',
+      'body KB sent before the answer or close: median | max',
       '',
       `${fmt(a.acceptedMedianKB, 0)} | ${fmt(a.acceptedMaxKB, 0)}`,
       '',
@@ -451,9 +451,9 @@ export function report(r) {
     ]);
     rows.push([
       '',
-      `kubegate RSS growth MB | GET max ms`,
+      'kubegate RSS growth MB (peak − RSS before the flood) | GET max ms',
       '',
-      `${fmt(u.rssGrowthMB, 1)} | ${fmt(u.readMaxMs, 0)}`,
+      `${fmt(u.rssGrowthMB, 1)} (${fmt(u.rssPeakMB - a.rssBaseMB, 1)}) | ${fmt(u.readMaxMs, 0)}`,
       '',
       '',
       '',

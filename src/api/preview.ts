@@ -63,8 +63,7 @@ export async function previewHeld(d: PreviewDeps, p: PendingRequest, approver: s
       ? { contentType: 'application/json' }
       : {}),
   };
-  ctx.facts.user = p.requester;
-  ctx.previewOf = { id: p.id, by: approver };
+  Object.assign(ctx.facts, { user: p.requester, origin: 'preview', preview_of: p.id, asked_by: approver });
   let r: Outcome;
   try {
     r = await d.handle(ctx, { kind: 'call' });

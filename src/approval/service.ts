@@ -37,6 +37,7 @@ export function factsOf(p: PendingRequest): RequestFacts {
     reasons: p.reasons,
     policy: d.policy,
     fingerprint: p.fingerprint,
+    ...(d.rollbackOf ? { origin: 'rollback' as const, rollback_of: d.rollbackOf } : {}),
   };
 }
 

@@ -92,7 +92,6 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
         status: 'pending',
         body: ctx.body.object,
         message: verdict.why,
-        ...(ctx.rollbackOf ? { rollback_of: ctx.rollbackOf } : {}),
       });
       announced = true;
     }

@@ -87,9 +87,6 @@ export class RequestAudit {
       status: 'pending',
       ...(ctx.approved?.approvers ? { approvers: ctx.approved.approvers } : {}),
       ...(ctx.kr.dryRun ? { dry_run: true } : {}),
-      ...(ctx.origin !== 'client' ? { origin: ctx.origin } : {}),
-      ...(ctx.rollbackOf ? { rollback_of: ctx.rollbackOf } : {}),
-      ...(ctx.previewOf ? { preview_of: ctx.previewOf.id, asked_by: ctx.previewOf.by } : {}),
       body: ctx.body?.object ?? null,
       ...extra,
     });

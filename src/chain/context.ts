@@ -61,6 +61,11 @@ export interface RequestFacts {
   fingerprint?: string;
   plan_id?: string;
   policy_input?: unknown;
+  /** Set on kubegate's own requests: a rollback names the change it undoes, a preview the held request and who asked. */
+  origin?: Origin;
+  rollback_of?: string;
+  preview_of?: string;
+  asked_by?: string;
 }
 
 /** One request's state from the listener to the record: the only place stages leave results. */
@@ -85,9 +90,8 @@ export interface RequestContext {
   approved?: Approved;
   /** Gives the body's bytes back to the in-flight budget. */
   releaseBody?: () => void;
-  /** A rollback: the request it undoes. A preview: the held request it previews, and who asked. */
+  /** A rollback: the request it undoes. */
   rollbackOf?: string;
-  previewOf?: { id: string; by: string };
   /** A rollback's plan, shown to its approvers. */
   rollbackPlan?: { steps: string[]; effect: string };
 }

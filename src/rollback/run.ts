@@ -38,7 +38,7 @@ function undoContext(
   undo: UndoRequest,
   approver: string,
   upstream: Upstream,
-  o: { of: string; dryRun?: boolean },
+  o: { of: string; dryRun?: boolean; id?: string },
 ) {
   const kr = buildResourceRequest({ ...undo, query: o.dryRun ? { dryRun: ['All'] } : {} });
   const ctx = newContext({
@@ -47,6 +47,7 @@ function undoContext(
     headers: {},
     signal: new AbortController().signal,
     holdMs: 0,
+    ...(o.id ? { id: o.id } : {}),
   });
   // a DELETE with a body takes its dryRun from the body (the apiserver ignores the query then)
   const sent = o.dryRun && undo.verb === 'delete' ? { ...asObj(undo.body), dryRun: ['All'] } : undo.body;
@@ -55,7 +56,7 @@ function undoContext(
     credentials: asApprover(upstream, approver),
   };
   ctx.body = { object: undo.body, forward: Buffer.from(JSON.stringify(sent)), fingerprintBody: undo.body };
-  ctx.facts.user = approver;
+  Object.assign(ctx.facts, { user: approver, origin: 'rollback', rollback_of: o.of });
   ctx.rollbackOf = o.of;
   ctx.rollbackPlan = { steps: undo.steps, effect: undo.effect };
   return ctx;
@@ -124,7 +125,7 @@ export async function runApprovedRollback(d: RollbackDeps, p: PendingRequest): P
   } as UndoRequest;
   let outcome: Outcome;
   try {
-    outcome = await d.handle(undoContext(undo, p.requester, d.upstream, { of: det.rollbackOf! }), {
+    outcome = await d.handle(undoContext(undo, p.requester, d.upstream, { of: det.rollbackOf!, id: p.id }), {
       kind: 'call',
     });
   } catch (err) {

@@ -19,7 +19,17 @@ import {
   startExtraKubegate,
   waitForPending,
 } from '../e2e/helpers.js';
-import { auditRecords, devEnv, direct, gate, openTls, tokenOf } from './helpers.js';
+import {
+  auditRecords,
+  devEnv,
+  direct,
+  gate,
+  openTls,
+  pendingList,
+  postApproval,
+  signToken,
+  tokenOf,
+} from './helpers.js';
 
 const admin = (args: string[]) => kubectl(args, { as: 'admin' });
 const records = (file: string) =>
@@ -172,7 +182,11 @@ describe('a rollback is a request like any other', () => {
     // meanwhile the object is deleted and a newer one takes its name
     expect((await admin(['delete', 'configmap', 'reused', '-n', ns])).code).toBe(0);
     expect((await admin(['create', 'configmap', 'reused', '--from-literal=v=2', '-n', ns])).code).toBe(0);
-    await approveCli(['approve', rollbackId], 'bob');
+    // approve-cli binds its approval to the object version it showed (that alone would stop it): an
+    // approval without that binding (a plan's, or a token made by hand) must still not reach the newer object
+    const held = (await pendingList()).find((p) => p.id === rollbackId);
+    const token = await signToken('bob', { fingerprints: [held.fingerprint], requestIds: [rollbackId] });
+    expect((await postApproval(token)).status).toBe(201);
     expect((await admin(['get', 'configmap', 'reused', '-n', ns, '-o', 'jsonpath={.data.v}'])).stdout).toBe(
       '2',
     );
@@ -275,12 +289,20 @@ describe('previews, identity first, Audit-ID', () => {
     );
     const ours = await apiserverEvents((e) => e.auditID === id && e.verb === 'patch');
     expect(ours.length).toBeGreaterThan(0);
+    // a LOW change (not held): its Warning names kubegate's id, which the apiserver logs, not the client's
     const mine = `client-chosen-${Date.now()}`;
-    const r = await gate(`/api/v1/namespaces/${ns}/configmaps`, { headers: { 'audit-id': mine } });
-    expect(r.status).toBe(200);
-    expect(await apiserverEvents((e) => e.objectRef?.namespace === ns && e.verb === 'list')).not.toHaveLength(
-      0,
-    );
+    const r = await gate('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      method: 'POST',
+      headers: { 'audit-id': mine },
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb: 'get', resource: 'pods', namespace: ns } },
+      },
+    });
+    expect(r.status).toBe(201);
+    const kubegateId = requestIdIn(String(r.headers.warning));
+    expect(await apiserverEvents((e) => e.auditID === kubegateId)).not.toHaveLength(0);
     expect(await apiserverEvents((e) => e.auditID === mine)).toHaveLength(0);
   });
 });
