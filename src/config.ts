@@ -25,6 +25,21 @@ const Sink = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** Who hears of a request waiting for approval, and of what becomes of it (src/notify/). */
+const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+const Notify = z
+  .strictObject({
+    /** Slack-compatible incoming webhook: one message per request waiting for approval. */
+    slack_webhook_url: HttpUrl.optional(),
+    /** Generic JSON events, signed (Kubegate-Signature) with the secret in webhook_secret_file. */
+    webhook_url: HttpUrl.optional(),
+    webhook_secret_file: z.string().min(1).optional(),
+  })
+  .superRefine((n, ctx) => {
+    if (n.webhook_url && !n.webhook_secret_file)
+      ctx.addIssue({ code: 'custom', path: ['webhook_secret_file'], message: 'required with webhook_url' });
+  });
+
 /** How long decided requests, dry runs and rollback snapshots are kept (rollback works this long). */
 const RetentionDays = z.number().min(1).max(3650).default(30);
 
@@ -65,6 +80,7 @@ export const ConfigSchema = z.strictObject({
     reads: z.enum(['none', 'metadata']).default('none'),
     sinks: z.array(Sink).default([]),
   }),
+  notify: Notify.optional(),
   state: z
     .discriminatedUnion('type', [
       z.strictObject({ type: z.literal('file'), path: z.string(), retention_days: RetentionDays }),
@@ -150,6 +166,7 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   if (c.upstream.ca) c.upstream.ca = abs(c.upstream.ca);
   if (c.upstream.token_file) c.upstream.token_file = abs(c.upstream.token_file);
   if (c.state?.type === 'file') c.state.path = abs(c.state.path);
+  if (c.notify?.webhook_secret_file) c.notify.webhook_secret_file = abs(c.notify.webhook_secret_file);
   if (c.upstream.url && c.upstream.kubeconfig)
     throw new ConfigError('upstream: give either url (+ ca) or kubeconfig, not both');
   return c;

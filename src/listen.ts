@@ -118,8 +118,9 @@ function serverOptions(deps: ListenDeps): https.ServerOptions {
  * connection closes after the answer and what the client still sends is dropped unread.
  */
 function answerUnread(req: IncomingMessage, res: ServerResponse, err: StatusError): void {
-  if (req.readableEnded || res.headersSent) {
+  if (req.complete || res.headersSent) {
     sendStatus(res, err);
+    req.resume();
     return;
   }
   sendStatus(res, err, { connection: 'close' });

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SinkStatus } from './audit/sink.js';
 import { isRisk, RISKS } from './wire/risk.js';
 
 /**
@@ -37,6 +38,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Labels put on every series, e.g. `{ replica: 'kubegate-0' }`. */
   labels?: Record<string, string>;
+  /** Audit and notification sinks, read on each scrape (delivered, failures, queued per sink). */
+  sinks?: () => SinkStatus[];
 }
 
 /** Starts a stopwatch; calling the result gives the seconds elapsed. */
@@ -107,12 +110,48 @@ function zeroExpectedSeries({ decisions, upstream, refused }: KubegateMetrics): 
   for (const kind of REFUSED_CALLERS) refused.inc({ kind }, 0);
 }
 
+/** Sink counters live in the sinks; these read them when scraped (nothing on the request path). */
+function registerSinkMetrics(registry: Registry, sinks: () => SinkStatus[]): void {
+  const registers = [registry];
+  const labelNames = ['sink'] as const;
+  new Counter({
+    name: 'kubegate_sink_delivered_total',
+    help: 'Audit records (or notifications) a sink delivered (webhooks: acknowledged with 2xx).',
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of sinks()) this.inc({ sink: s.name }, s.shipped);
+    },
+  });
+  new Counter({
+    name: 'kubegate_sink_failures_total',
+    help: 'Failed delivery attempts by sink (each is retried).',
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of sinks()) this.inc({ sink: s.name }, s.failures);
+    },
+  });
+  new Gauge({
+    name: 'kubegate_sink_queued',
+    help: 'Records waiting in memory for a sink.',
+    labelNames,
+    registers,
+    collect() {
+      for (const s of sinks()) this.set({ sink: s.name }, s.queued);
+    },
+  });
+}
+
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.labels) registry.setDefaultLabels(opts.labels);
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const m = registerKubegateMetrics(registry);
   zeroExpectedSeries(m);
+  if (opts.sinks) registerSinkMetrics(registry, opts.sinks);
 
   const ok = (s: number) => Number.isFinite(s) && s >= 0;
   return {

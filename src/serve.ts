@@ -18,6 +18,7 @@ import type { Config } from './config.js';
 import { Identifier } from './identify.js';
 import { createListener } from './listen.js';
 import { createMetrics } from './metrics.js';
+import { notifySinks } from './notify/sinks.js';
 import { PolicyEngine } from './policy/engine.js';
 import { KubernetesStore } from './state/kubernetes.js';
 import { pruneRules, schedulePruning } from './state/prune.js';
@@ -161,7 +162,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     ...(config.audit.key ? { signingKey: createPrivateKey(readFileSync(config.audit.key)) } : {}),
     checkpointEvery: config.audit.checkpoint_every,
     fsync: config.audit.fsync,
-    sinks: config.audit.sinks,
+    sinks: [...config.audit.sinks, ...notifySinks(config.notify)],
     replica: process.env.KUBEGATE_REPLICA ?? os.hostname(),
     logger,
   });
@@ -174,7 +175,10 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     () => pruneRules(Date.now(), config.execution.max_token_ttl_seconds, config.state?.retention_days ?? 30),
     logger,
   );
-  const metrics = createMetrics({ labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() } });
+  const metrics = createMetrics({
+    labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() },
+    sinks: () => audit.shippingStatus(),
+  });
   let jwks = loadJwks(config.approvers.jwks);
   const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks: () => jwks });
   await new Promise<void>((resolve, reject) => {

@@ -72,7 +72,7 @@ export class ApprovalService {
       );
     if (v.approver === requester)
       throw new ApprovalError(
-        `${v.approver} requested ${id ?? 'this request'} and cannot approve it`,
+        `${v.approver} cannot approve their own request${id ? ` ${id}` : ''}`,
         'self-approval',
       );
     if (v.iat * 1000 <= (await this.d.store.withdrawnAt(fingerprint)))

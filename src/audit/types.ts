@@ -72,6 +72,20 @@ export interface WebhookSinkConfig {
   timeoutMs?: number;
   /** Records held in memory before falling back to re-reading the file (default 10000). */
   maxQueue?: number;
+  /** One POST per record, shaped by this, instead of JSON arrays (notifications; not from kubegate.yaml). */
+  format?: RecordFormat;
+  /** Without a cursor, start after the records already in the file instead of at seq 1. */
+  fromEnd?: boolean;
+  /** How errors and logs name the destination (default: the URL; a Slack webhook URL is a credential). */
+  label?: string;
+}
+
+/** Turns one record into one request body (per-record webhooks such as notifications). */
+export interface RecordFormat {
+  /** The body for this record, or undefined to skip it (the cursor still moves past it). */
+  body(record: AuditRecord): string | undefined;
+  /** Extra headers for one POST, computed when it is sent (e.g. a signature with the time). */
+  headers?(body: string): Record<string, string>;
 }
 
 export type SinkConfig = StdoutSinkConfig | PinoSinkConfig | WebhookSinkConfig;

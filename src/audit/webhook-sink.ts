@@ -1,14 +1,17 @@
 // HTTP(S) webhook sink: POSTs JSON arrays of records, retries with capped exponential backoff,
 // and persists a cursor after each acknowledged batch. At-least-once: receivers dedupe on seq.
+// With a `format` (notifications) it POSTs one shaped body per record instead, skipping the
+// records the format leaves out, with the same cursor, retries and catch-up from the file.
 //
 // The audit file is the source of truth. The in-memory queue is only a shortcut: when it is
 // full (dead webhook) or after a restart, records are re-read from the file from the cursor on.
+import { access } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { parseRecord } from './check.js';
 import { cursorPath, readCursor, writeCursor } from './cursor.js';
 import { readLines } from './lines.js';
 import type { Sink, SinkStatus } from './sink.js';
-import type { AuditRecord, WebhookSinkConfig } from './types.js';
+import type { AuditRecord, RecordFormat, WebhookSinkConfig } from './types.js';
 
 const DEFAULTS = {
   batchSize: 100,
@@ -28,9 +31,15 @@ export interface WebhookSinkContext {
   closeTimeoutMs?: number;
 }
 
+type Settings = Required<Omit<WebhookSinkConfig, 'headers' | 'format' | 'fromEnd' | 'label'>> & {
+  headers: Record<string, string>;
+  label: string;
+  format: RecordFormat | undefined;
+};
+
 export class WebhookSink implements Sink {
   readonly name: string;
-  private readonly cfg: Required<Omit<WebhookSinkConfig, 'headers'>> & { headers: Record<string, string> };
+  private readonly cfg: Settings;
   private readonly cursorFile: string;
   private queue: AuditRecord[] = [];
   /** First seq not yet acknowledged (cursor + 1). */
@@ -47,6 +56,8 @@ export class WebhookSink implements Sink {
   private readonly abort = new AbortController();
   private readonly loop: Promise<void>;
   private shipped = 0;
+  /** Last seq of the batch in flight that went out (per-record formats), to keep after a failure. */
+  private sentThrough = 0;
   private failures = 0;
   private lastError: string | undefined;
 
@@ -65,6 +76,8 @@ export class WebhookSink implements Sink {
       timeoutMs: positive(cfg, 'timeoutMs'),
       maxQueue: positive(cfg, 'maxQueue'),
       headers: cfg.headers ?? {},
+      label: cfg.label ?? cfg.url,
+      format: cfg.format,
     };
     this.cursorFile = cursorPath(ctx.auditPath, cfg.name);
     this.nextSeq = cursor + 1;
@@ -80,7 +93,11 @@ export class WebhookSink implements Sink {
     } catch (err) {
       ctx.logger.warn({ err, sink: cfg.name }, 'unreadable audit shipping cursor; re-sending from seq 1');
     }
-    if (cursor > ctx.durableSeq) {
+    if (cfg.fromEnd && !(await exists(file))) {
+      // A new notification sink announces what happens from now on, not the whole history.
+      cursor = ctx.durableSeq;
+      await writeCursor(file, cursor);
+    } else if (cursor > ctx.durableSeq) {
       // The cursor belongs to another (older, replaced) file: start this one from the beginning.
       ctx.logger.warn(
         { sink: cfg.name, cursor, lastSeq: ctx.durableSeq },
@@ -133,15 +150,13 @@ export class WebhookSink implements Sink {
       try {
         batch = await this.nextBatch();
         if (!batch) continue;
-        await this.post(batch);
-        const last = batch[batch.length - 1]!.seq;
-        await writeCursor(this.cursorFile, last);
-        this.nextSeq = last + 1;
-        this.shipped += batch.length;
+        await this.send(batch);
+        await this.commit(batch[batch.length - 1]!.seq);
         this.lastError = undefined;
         backoff = this.cfg.minBackoffMs;
       } catch (err) {
         // Any failure (POST, cursor write, reading the file) is retried: the file keeps the records.
+        await this.keepPartial();
         this.failures++;
         this.lastError = describe(err);
         this.ctx.logger.warn(
@@ -151,7 +166,9 @@ export class WebhookSink implements Sink {
             retryInMs: backoff,
             fromSeq: batch?.[0]?.seq ?? this.nextSeq,
           },
-          'audit webhook delivery failed; will retry',
+          this.cfg.format
+            ? 'notification delivery failed; will retry'
+            : 'audit webhook delivery failed; will retry',
         );
         await this.sleep(backoff, false);
         backoff = Math.min(backoff * 2, this.cfg.maxBackoffMs);
@@ -216,17 +233,50 @@ export class WebhookSink implements Sink {
     return out;
   }
 
-  private async post(batch: AuditRecord[]): Promise<void> {
+  /** The batch as one JSON array, or with a format one POST per record it keeps, in seq order. */
+  private async send(batch: AuditRecord[]): Promise<void> {
+    const format = this.cfg.format;
+    if (!format) {
+      await this.post(JSON.stringify(batch), {});
+      this.shipped += batch.length;
+      return;
+    }
+    for (const r of batch) {
+      const body = format.body(r);
+      if (body !== undefined) {
+        await this.post(body, format.headers?.(body) ?? {});
+        this.shipped++;
+      }
+      this.sentThrough = r.seq;
+    }
+  }
+
+  private async commit(seq: number): Promise<void> {
+    await writeCursor(this.cursorFile, seq);
+    this.nextSeq = seq + 1;
+  }
+
+  /** After a failure mid-batch, records already POSTed one by one are not sent again. */
+  private async keepPartial(): Promise<void> {
+    if (!this.cfg.format || this.sentThrough < this.nextSeq) return;
+    try {
+      await this.commit(this.sentThrough);
+    } catch {
+      // The cursor stays behind: those records go again (at-least-once).
+    }
+  }
+
+  private async post(body: string, headers: Record<string, string>): Promise<void> {
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.timeoutMs)]);
     const res = await fetch(this.cfg.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...this.cfg.headers },
-      body: JSON.stringify(batch),
+      headers: { 'content-type': 'application/json', ...this.cfg.headers, ...headers },
+      body,
       signal,
     });
     // Drain the body so the connection can be reused.
     await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) throw new Error(`HTTP ${res.status} from ${this.cfg.url}`);
+    if (!res.ok) throw new Error(`HTTP ${res.status} from ${this.cfg.label}`);
   }
 
   /**
@@ -247,6 +297,15 @@ export class WebhookSink implements Sink {
       this.wakeOnClose = done;
       if (onOffer) this.wake = done;
     });
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
   }
 }
 

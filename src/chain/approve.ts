@@ -74,6 +74,8 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       resourceVersionOf(decided.live),
     );
     if (verdict.ok) {
+      // a client that left must not spend approvals on a run that will never happen
+      if (ctx.signal.aborted) throw new StatusError(499 as number, 'Timeout', 'client went away while held');
       await d.approvals.spend(pending, live);
       if (pending) d.metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
       if (pending) ctx.facts.request_id = pending.id;

@@ -23,7 +23,7 @@ export type Target =
   | { kind: 'upgrade'; socket: Socket; head: Buffer }
   | { kind: 'call' };
 
-const GONE: Outcome = { status: 0, error: 'client went away before forwarding' };
+const GONE: Outcome = { status: 0, error: 'client went away before forwarding', notSent: true };
 
 /**
  * The request path, in order, for every request that can reach the upstream: a client's HTTP

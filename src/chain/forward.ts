@@ -34,6 +34,8 @@ export interface Outcome {
   error?: string;
   /** The JSON answer, for kubegate's own calls. */
   body?: unknown;
+  /** Nothing went upstream (the client left after the write-ahead record): approvals are given back. */
+  notSent?: boolean;
 }
 
 export interface Forwarder {

@@ -58,10 +58,12 @@ async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<
   const { kr, approved } = ctx;
   d.metrics.upstream('write', (Date.now() - ctx.started) / 1000);
   const ok = kr.upgrade ? o.status === 101 : o.status >= 200 && o.status < 300;
-  // An exec/attach/port-forward upgrade the upstream refused opened no stream: nothing ran, so
-  // the approval is not spent (kubectl retries a refused WebSocket exec over SPDY with the very
-  // same request). Never for proxy: the backend may have answered, i.e. acted, without a 101.
-  const giveBack = kr.upgrade && STREAMS.has(kr.subresource) && !ok && !!approved.jtis?.length;
+  // A request never sent ran nothing, and neither did an exec/attach/port-forward upgrade the
+  // upstream refused (no stream opened): their approvals are not spent (kubectl retries a refused
+  // WebSocket exec over SPDY with the very same request). Never for proxy: the backend may have
+  // answered, i.e. acted, without a 101.
+  const giveBack =
+    !!approved.jtis?.length && (!!o.notSent || (kr.upgrade && STREAMS.has(kr.subresource) && !ok));
   d.audit.later(ctx.facts, ok ? 'executed' : 'failed', {
     status: ok ? 'success' : 'failed',
     http_status: o.status,

@@ -84,7 +84,10 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         `kubegate dev ready at https://127.0.0.1:${dev.kubegate.port} (upstream ${dev.controlPlane.url})\n` +
           `  source ${dir}/env   # KUBECONFIG (agent via kubegate), KUBEGATE_URL, KUBEGATE_CA, KUBEGATE_AUDIT\n` +
-          `  kubectl --kubeconfig ${dir}/admin.kubeconfig ...   # admin, straight to the apiserver\n`,
+          `  kubectl --kubeconfig ${dir}/admin.kubeconfig ...   # admin, straight to the apiserver\n` +
+          (dev.notifySecretFile
+            ? `  notify webhook secret (verify Kubegate-Signature with it): ${dev.notifySecretFile}\n`
+            : ''),
       );
       return -1;
     }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -23,6 +23,8 @@ export interface DevOptions {
 export interface DevHandle {
   controlPlane: ControlPlane;
   kubegate: Running;
+  /** The notify webhook's signing secret, when dev made one (notify.webhook_url without a file). */
+  notifySecretFile?: string;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,32 @@ function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>)
 }
 
 /** RBAC for the local cluster: the agent gets cluster-admin (the worst case kubegate must contain). */
+/** What a dev approver may undo as themself: workload and config changes; Secrets stay unreadable. */
+const APPROVER_UNDO = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'ClusterRole',
+  metadata: { name: 'kubegate-approver-undo' },
+  rules: [
+    {
+      apiGroups: [''],
+      resources: ['configmaps', 'services'],
+      verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+    },
+    {
+      apiGroups: ['apps'],
+      resources: [
+        'deployments',
+        'deployments/scale',
+        'statefulsets',
+        'statefulsets/scale',
+        'daemonsets',
+        'replicasets',
+      ],
+      verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+    },
+  ],
+};
+
 async function bootstrapRbac(cp: ControlPlane): Promise<void> {
   const upstream = loadUpstream({ url: cp.url, caFile: cp.caFile });
   const auth = `Bearer ${cp.tokens.admin}`;
@@ -53,9 +81,19 @@ async function bootstrapRbac(cp: ControlPlane): Promise<void> {
     // carol (client certificate) may change namespaced objects, as a developer would
     { name: 'kubegate-developers-edit', role: 'edit', group: 'kubegate:developers' },
     // a rollback runs as the approver who asked for it (impersonated, by the approver's name):
-    // their own RBAC bounds what it may undo
-    { name: 'kubegate-approvers-undo', role: 'edit', users: ['alice', 'bob'] },
+    // their own RBAC bounds what it may undo (workloads and config, never Secrets)
+    { name: 'kubegate-approvers-undo', role: APPROVER_UNDO.metadata.name, users: ['alice', 'bob'] },
   ];
+  const role = await kubeCall(upstream, {
+    method: 'POST',
+    path: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+    authorization: auth,
+    body: APPROVER_UNDO,
+  });
+  if (role.status !== 201 && role.status !== 409)
+    throw new Error(
+      `creating ${APPROVER_UNDO.metadata.name}: HTTP ${role.status} ${JSON.stringify(role.body)}`,
+    );
   for (const b of bindings) {
     const r = await kubeCall(upstream, {
       method: 'POST',
@@ -111,8 +149,26 @@ function ensureAuditKey(keys: string): void {
   writeFileSync(path.join(keys, 'audit-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
 }
 
+/**
+ * `--set notify.webhook_url=URL` alone: a signing secret made once in the dev dir, so the webhook
+ * works at once and the receiver has something to verify with. Returns its path when it made or
+ * used one.
+ */
+export function ensureNotifySecret(dir: string, config: Record<string, unknown>): string | undefined {
+  const notify = config.notify as Record<string, unknown> | undefined;
+  if (!notify?.webhook_url || notify.webhook_secret_file) return undefined;
+  const file = path.join(dir, 'keys', 'notify-webhook.secret');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  notify.webhook_secret_file = file;
+  return file;
+}
+
 /** kubegate.yaml (paths relative to dir), with the caller's overrides merged over it. */
-function writeDevConfig(dir: string, opts: DevOptions, cp: ControlPlane): string {
+function writeDevConfig(
+  dir: string,
+  opts: DevOptions,
+  cp: ControlPlane,
+): { configFile: string; notifySecretFile: string | undefined } {
   const config = {
     listen: { address: '127.0.0.1', port: opts.port },
     tls: { cert: 'certs/serving.crt', key: 'certs/serving.key', client_ca: cp.clientCaFile },
@@ -124,9 +180,10 @@ function writeDevConfig(dir: string, opts: DevOptions, cp: ControlPlane): string
     state: { type: 'file', path: 'state/kubegate.db' },
   };
   deepMerge(config, opts.overrides ?? {});
+  const notifySecretFile = ensureNotifySecret(dir, config);
   const configFile = path.join(dir, 'kubegate.yaml');
   writeFileSync(configFile, YAML.stringify(config));
-  return configFile;
+  return { configFile, notifySecretFile };
 }
 
 /** Kubeconfigs for the users who go through kubegate. */
@@ -171,7 +228,7 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
 
     const auditPath = path.join(dir, 'audit', 'actions-log.jsonl');
     mkdirSync(path.dirname(auditPath), { recursive: true });
-    const configFile = writeDevConfig(dir, opts, cp);
+    const { configFile, notifySecretFile } = writeDevConfig(dir, opts, cp);
     mkdirSync(path.join(dir, 'state'), { recursive: true });
 
     const kubegate = await serve(loadConfig(configFile), logger);
@@ -192,6 +249,7 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
     return {
       controlPlane: cp,
       kubegate,
+      ...(notifySecretFile && { notifySecretFile }),
       async stop() {
         await kubegate.close();
         await cp.stop();
