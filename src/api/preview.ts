@@ -3,9 +3,11 @@ import type { Target } from '../chain/chain.js';
 import { newContext, type RequestContext } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
 import { buildResourceRequest, type ResourceRequestParts } from '../kube/build.js';
+import { kubeCall } from '../kube/client.js';
 import { StatusError } from '../kube/status.js';
 import type { Upstream } from '../upstream.js';
-import type { PendingRequest } from '../wire/request-view.js';
+import type { Preview } from '../wire/preview.js';
+import type { PendingDetail, PendingRequest } from '../wire/request-view.js';
 import { honoursDryRun } from '../wire/verbs.js';
 
 export interface PreviewDeps {
@@ -15,54 +17,63 @@ export interface PreviewDeps {
 
 const PREVIEWABLE = new Set(['create', 'update', 'patch', 'delete']);
 
-/** Why a held request has no preview, or undefined when it has one. */
-function unavailable(p: PendingRequest, own: string | undefined): string | undefined {
-  const d = p.detail;
-  if (!own) return 'kubegate has no credentials of its own';
-  if (!PREVIEWABLE.has(d.verb) || !honoursDryRun(d)) return `no dry run for ${d.verb}`;
-  if (d.decoded !== undefined) return `no dry run for ${d.verb} with a binary body`;
-  return undefined;
+type Credentials = Record<string, string | string[]>;
+
+/** kubegate's own credentials, impersonating the requester (and their groups): their RBAC applies. */
+function asRequester(p: PendingRequest, own: string): Credentials {
+  const groups = (p.requesterGroups ?? []).filter((g) => g !== 'system:authenticated');
+  return {
+    authorization: own,
+    'impersonate-user': p.requester,
+    ...(groups.length ? { 'impersonate-group': groups } : {}),
+  };
 }
 
 /**
- * A server-side dry run of a held request as its requester (kubegate's credentials with
- * Impersonate-User/Group), asked for by an approver: it goes through the chain like any request,
- * so it is decided, recorded (who asked, which request) and forwarded with an Audit-ID.
+ * The apiserver's view of a held request, as its requester, asked for by an approver: a
+ * server-side dry run through the chain (decided, recorded with who asked, sent with an
+ * Audit-ID), the live subresource a scale/status change is compared with, and for a Namespace
+ * delete what it contains.
  */
-export async function previewHeld(d: PreviewDeps, p: PendingRequest, approver: string) {
-  const own = d.upstream.ownAuthorization();
-  const why = unavailable(p, own);
-  if (why) return { available: false, reason: why };
+export async function previewHeld(d: PreviewDeps, p: PendingRequest, approver: string): Promise<Preview> {
   const det = p.detail;
-  const query = Object.fromEntries(Object.entries(det.query).filter(([k]) => k !== 'dryRun'));
-  const parts = { ...det, query: { ...query, dryRun: ['All'] } } as ResourceRequestParts;
-  const kr = buildResourceRequest(parts);
-  const ctx = newContext({
-    origin: 'preview',
-    kr,
-    headers: {},
-    signal: new AbortController().signal,
-    holdMs: 0,
-  });
-  const groups = (p.requesterGroups ?? []).filter((g) => g !== 'system:authenticated');
-  ctx.caller = {
-    user: { username: p.requester, uid: '', groups: p.requesterGroups ?? [], extra: {} },
-    credentials: {
-      authorization: own!,
-      'impersonate-user': p.requester,
-      ...(groups.length ? { 'impersonate-group': groups } : {}),
-    },
+  const own = d.upstream.ownAuthorization();
+  if (!own) return { available: false, reason: 'kubegate has no credentials of its own' };
+  if (!PREVIEWABLE.has(det.verb) || !honoursDryRun(det))
+    return { available: false, reason: `the API server offers no dry run for ${det.verb} here` };
+  const creds = asRequester(p, own);
+  const result = det.decoded !== undefined ? fromDecode(p) : await dryRun(d, p, approver, creds);
+  const live = ['scale', 'status'].includes(det.subresource)
+    ? await read(d.upstream, det.path, creds)
+    : undefined;
+  const contents =
+    det.verb === 'delete' && det.resource === 'namespaces' && !det.group
+      ? await namespaceContents(d.upstream, det.name, creds)
+      : undefined;
+  return {
+    ...result,
+    ...(live !== undefined ? { live: redact(live, p.target) } : {}),
+    ...(contents ? { contents } : {}),
   };
-  // A DELETE with a body takes its options from the body alone: the dry run must be in the body.
-  const sent = det.verb === 'delete' ? { ...(det.body as object | null), dryRun: ['All'] } : det.body;
-  ctx.body = {
-    object: det.body,
-    forward: Buffer.from(JSON.stringify(sent ?? {})),
-    fingerprintBody: det.body,
-    ...(det.contentType === 'application/yaml' || !det.contentType
-      ? { contentType: 'application/json' }
-      : {}),
+}
+
+/** A binary (protobuf/CBOR) body was read by a dry run as the requester when it arrived: that is the result. */
+function fromDecode(p: PendingRequest): Preview {
+  return {
+    available: true,
+    status: 200,
+    object: redact(p.detail.decoded, p.target),
+    source: 'the server-side dry run kubegate ran as the requester to read the request body',
   };
+}
+
+async function dryRun(
+  d: PreviewDeps,
+  p: PendingRequest,
+  approver: string,
+  creds: Credentials,
+): Promise<Preview> {
+  const ctx = previewContext(p, creds);
   Object.assign(ctx.facts, { user: p.requester, origin: 'preview', preview_of: p.id, asked_by: approver });
   let r: Outcome;
   try {
@@ -80,4 +91,64 @@ export async function previewHeld(d: PreviewDeps, p: PendingRequest, approver: s
       ? { object: redact(r.body, p.target) }
       : { message: (r.body as { message?: string } | null)?.message ?? r.error ?? `HTTP ${r.status}` }),
   };
+}
+
+/** The held request again, with dryRun=All, as a request of kubegate's own for its requester. */
+function previewContext(p: PendingRequest, credentials: Credentials): RequestContext {
+  const det: PendingDetail = p.detail;
+  const query = Object.fromEntries(Object.entries(det.query).filter(([k]) => k !== 'dryRun'));
+  const kr = buildResourceRequest({ ...det, query: { ...query, dryRun: ['All'] } } as ResourceRequestParts);
+  const signal = new AbortController().signal;
+  const ctx = newContext({ origin: 'preview', kr, headers: {}, signal, holdMs: 0 });
+  ctx.caller = {
+    user: { username: p.requester, uid: '', groups: p.requesterGroups ?? [], extra: {} },
+    credentials,
+  };
+  // A DELETE with a body takes its options from the body alone: the dry run must be in the body.
+  const sent = det.verb === 'delete' ? { ...(det.body as object | null), dryRun: ['All'] } : det.body;
+  ctx.body = {
+    object: det.body,
+    forward: Buffer.from(JSON.stringify(sent ?? {})),
+    fingerprintBody: det.body,
+    ...(det.contentType === 'application/yaml' || !det.contentType
+      ? { contentType: 'application/json' }
+      : {}),
+  };
+  return ctx;
+}
+
+async function read(upstream: Upstream, path: string, headers: Credentials): Promise<unknown> {
+  const r = await kubeCall(upstream, { path, headers }).catch(() => undefined);
+  return r?.status === 200 ? r.body : undefined;
+}
+
+/** What a Namespace delete takes with it, counted kind by kind as the requester can see it. */
+const NAMESPACED = [
+  ['pods', '/api/v1'],
+  ['services', '/api/v1'],
+  ['configmaps', '/api/v1'],
+  ['secrets', '/api/v1'],
+  ['persistentvolumeclaims', '/api/v1'],
+  ['deployments', '/apis/apps/v1'],
+  ['statefulsets', '/apis/apps/v1'],
+  ['daemonsets', '/apis/apps/v1'],
+  ['jobs', '/apis/batch/v1'],
+  ['cronjobs', '/apis/batch/v1'],
+] as const;
+
+async function namespaceContents(upstream: Upstream, ns: string, headers: Credentials) {
+  const out: Record<string, number | string> = {};
+  for (const [resource, gv] of NAMESPACED) {
+    const path = `${gv}/namespaces/${encodeURIComponent(ns)}/${resource}?limit=1`;
+    const r = await kubeCall<{ items?: unknown[]; metadata?: { remainingItemCount?: number } }>(upstream, {
+      path,
+      headers,
+    }).catch(() => undefined);
+    if (r?.status !== 200) out[resource] = 'not readable';
+    else {
+      const n = (r.body.items?.length ?? 0) + (r.body.metadata?.remainingItemCount ?? 0);
+      if (n > 0) out[resource] = n;
+    }
+  }
+  return out;
 }

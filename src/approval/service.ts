@@ -110,6 +110,7 @@ export class ApprovalService {
       status: 'approved',
       override: !!v.override,
       ...(v.reason ? { reason: v.reason } : {}),
+      ...(v.blind ? { blind: true } : {}),
       ...(extra.via ? { via: extra.via } : {}),
     });
     this.d.notifier.notify(fingerprint, { kind: 'approved' });

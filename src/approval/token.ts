@@ -114,6 +114,8 @@ export async function verifyApproval(
   ) {
     throw new ApprovalError('approval token: fingerprints must be strings', 'invalid');
   }
+  if (claims.blind !== undefined && typeof claims.blind !== 'boolean')
+    throw new ApprovalError('approval token: blind must be true or false', 'invalid');
   if (claims.action === 'approve' && !claims.fingerprints?.length)
     throw new ApprovalError('approval names no request', 'invalid');
   if (claims.override && !(typeof claims.reason === 'string' && claims.reason.trim())) {

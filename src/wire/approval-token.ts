@@ -31,6 +31,8 @@ export interface ApprovalClaims {
   freeze?: boolean;
   /** revoke: the approval token ids withdrawn. */
   revokes?: string[];
+  /** approve: the approver saw that part of the change could not be shown, and approves anyway. */
+  blind?: boolean;
 }
 
 /** Asymmetric algorithms only: no `none`, no HMAC (a shared secret would let kubegate sign). */
