@@ -21,6 +21,8 @@ export interface ApprovalInput {
   override: boolean;
   reason?: string;
   planId?: string;
+  /** Part of what is approved could not be shown, and the approver said --blind. */
+  blind?: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export function approvalClaims(input: ApprovalInput): ApprovalClaims {
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
     ...(only?.detail.resourceVersion ? { resourceVersion: only.detail.resourceVersion } : {}),
     ...(input.planId ? { planId: input.planId } : {}),
+    ...(input.blind ? { blind: true } : {}),
   };
 }
 

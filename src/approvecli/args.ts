@@ -26,6 +26,8 @@ export type Command =
       ttlSeconds: number;
       plan: boolean;
       print: boolean;
+      /** --blind: approve even what cannot be shown (the token says so). */
+      blind?: true;
     }
   | { cmd: 'reject'; remote: RemoteOptions; id: string; reason: string }
   | { cmd: 'revoke'; remote: RemoteOptions; id: string }
@@ -124,19 +126,18 @@ function approveIds(positionals: string[], plan: boolean): string[] {
   return ids;
 }
 
+const APPROVE_OPTIONS = {
+  ...REMOTE,
+  override: { type: 'boolean', default: false },
+  reason: { type: 'string' },
+  ttl: { type: 'string', default: DEFAULT_TTL },
+  plan: { type: 'boolean', default: false },
+  print: { type: 'boolean', default: false },
+  blind: { type: 'boolean', default: false },
+} as const;
+
 function parseApprove(args: string[]): Command {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...REMOTE,
-      override: { type: 'boolean', default: false },
-      reason: { type: 'string' },
-      ttl: { type: 'string', default: DEFAULT_TTL },
-      plan: { type: 'boolean', default: false },
-      print: { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseArgs({ args, options: APPROVE_OPTIONS, allowPositionals: true });
   const ids = approveIds(positionals, values.plan);
   const reason = nonEmpty('--reason', values.reason);
   if (values.override && !reason)
@@ -150,6 +151,7 @@ function parseApprove(args: string[]): Command {
     ttlSeconds: parseTtl(values.ttl),
     plan: values.plan,
     print: values.print,
+    ...(values.blind ? { blind: true as const } : {}),
   };
 }
 
@@ -189,6 +191,8 @@ function parseFreeze(args: string[]): Command {
 }
 
 const HELP = new Set<string | undefined>([undefined, 'help', '-h', '--help']);
+/** `approve-cli approve --help` shows the usage too (parseArgs would call --help unknown). */
+const asksForHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
 
 /** Each command's parser, by its name (a Map: no inherited keys such as `constructor`). */
 const PARSERS = new Map<string, (args: string[]) => Command>([
@@ -205,7 +209,7 @@ const PARSERS = new Map<string, (args: string[]) => Command>([
 /** Turns argv (without node and the script) into one validated command; refuses bad combinations. */
 export function parseCommand(argv: string[]): Command {
   const [cmd, ...args] = argv;
-  if (HELP.has(cmd)) return { cmd: 'help' };
+  if (HELP.has(cmd) || asksForHelp(args)) return { cmd: 'help' };
   const parse = cmd === undefined ? undefined : PARSERS.get(cmd);
   if (!parse) throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
   return parse(args);

@@ -1,9 +1,19 @@
 import YAML from 'yaml';
 import type { PendingDetail } from '../wire/request-view.js';
 import { DELETE_OPTION_PARAMS } from '../wire/verbs.js';
-import { describeAction, kubectlResource, objectRef } from './describe.js';
+import {
+  type BinaryBody,
+  createdName,
+  describeAction,
+  formatQuery,
+  isBinaryBody,
+  kubectlResource,
+  objectRef,
+  shownBody,
+} from './describe.js';
 import { type Change, diffValues, mergePatchChanges, renderChange } from './diff.js';
 import { jsonPatchView } from './jsonpatch.js';
+import { notableFields } from './summary.js';
 import { formatValue, getIn, isObj } from './values.js';
 
 /** What a held request would change, ready to print, plus the field changes the rollback plan undoes. */
@@ -42,6 +52,7 @@ function fieldLines(changes: Change[]): string[] {
 
 /** Shows any held request as a change to the live object: a diff, a body, or what goes away. */
 export function describeChange(d: PendingDetail): ChangeSet {
+  if (isBinaryBody(d)) return binaryBodyChange(d);
   if (d.verb === 'create') return createChange(d);
   if (d.verb === 'delete') return deleteChange(d);
   if (d.verb === 'deletecollection') return deleteCollectionChange(d);
@@ -57,13 +68,43 @@ export function describeChange(d: PendingDetail): ChangeSet {
 }
 
 function createChange(d: PendingDetail): ChangeSet {
-  const md = getIn(d.body, ['metadata']);
-  const name = isObj(md) && typeof md.name === 'string' ? md.name : d.name;
-  const generated = isObj(md) && typeof md.generateName === 'string' ? md.generateName : undefined;
-  const what = d.subresource
-    ? `creates ${d.resource}/${d.subresource} for ${objectRef(d)}`
-    : `creates ${kubectlResource(d)} ${name ? objectRef(d, name) : `${objectRef(d, `${generated ?? ''}*`)} (generated name)`}`;
-  return { title: what, lines: yamlLines(d.body), changes: [], notes: [] };
+  return { title: createTitle(d), lines: yamlLines(d.body), changes: [], notes: [] };
+}
+
+/** "creates deployments.apps default/web", or "default/web-* (generated name)" when the apiserver names it. */
+function createTitle(d: PendingDetail): string {
+  if (d.subresource) return `creates ${d.resource}/${d.subresource} for ${objectRef(d)}`;
+  const name = createdName(d);
+  if (name) return `creates ${kubectlResource(d)} ${objectRef(d, name)}`;
+  const generate = getIn(shownBody(d), ['metadata', 'generateName']);
+  return `creates ${kubectlResource(d)} ${objectRef(d, `${typeof generate === 'string' ? generate : ''}*`)} (generated name)`;
+}
+
+/**
+ * A binary (protobuf, CBOR) body is shown as the apiserver decoded it, like a JSON one; a create
+ * by what matters in the object (every field: `show -o json`). Without a decode it cannot be shown.
+ */
+function binaryBodyChange(d: PendingDetail & { body: BinaryBody }): ChangeSet {
+  const note = `the body is ${d.contentType} (sha256 ${d.body.sha256}); shown as the apiserver decoded it in a dry run as the requester`;
+  if (d.decoded === undefined) {
+    return {
+      title: `${d.verb} of ${kubectlResource(d)} ${objectRef(d, d.name || '*')}: the body CANNOT BE SHOWN`,
+      lines: [`the ${d.contentType} body (sha256 ${d.body.sha256}) came without a decoded form`],
+      changes: [],
+      notes: [],
+    };
+  }
+  if (d.verb !== 'create' || d.subresource) {
+    const change = describeChange({ ...d, body: d.decoded });
+    return { ...change, notes: [note, ...change.notes] };
+  }
+  const kind = getIn(d.decoded, ['kind']);
+  return {
+    title: `${createTitle(d)}${typeof kind === 'string' ? ` (a ${kind})` : ''}`,
+    lines: notableFields(d.decoded),
+    changes: [],
+    notes: [note, 'every field of it: approve-cli show ID -o json (detail.decoded)'],
+  };
 }
 
 function deleteChange(d: PendingDetail): ChangeSet {
@@ -120,12 +161,16 @@ function deleteCollectionChange(d: PendingDetail): ChangeSet {
   return { title: `deletes every ${kubectlResource(d)} ${scope}`, lines, changes: [], notes: [] };
 }
 
+/** exec, attach, port-forward, proxy: no dry run exists, so the request is shown whole. */
 function connectChange(d: PendingDetail): ChangeSet {
   const lines: string[] = [];
+  if (d.subresource === 'proxy') lines.push(`${d.proxyMethod ?? 'GET/POST'} ${d.path}`);
   for (const k of ['container', 'command', 'stdin', 'stdout', 'tty', 'ports']) {
     const v = d.query[k];
     if (v?.length) lines.push(`${k}: ${k === 'command' ? formatValue(v) : v.join(', ')}`);
   }
+  if (d.subresource === 'proxy' && Object.keys(d.query).length) lines.push(`query: ${formatQuery(d.query)}`);
+  if (d.body != null) lines.push('body:', ...yamlLines(d.body).map((l) => `  ${l}`));
   if (!lines.length) lines.push('(no parameters)');
   return {
     title: `${d.subresource || 'connect'} into ${d.resource} ${objectRef(d)}`,

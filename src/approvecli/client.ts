@@ -1,12 +1,13 @@
 import { type ApprovalClaims, signApproval } from '../wire/approval-token.js';
 import type { ApproverKeyFile } from '../wire/approver-key.js';
+import type { Preview } from '../wire/preview.js';
 import { ApiStatusError } from './errors.js';
-import type { DryRunView } from './render.js';
 import type { Transport } from './transport.js';
 import {
   asFreeze,
   asPendingList,
   asPendingView,
+  asPreview,
   type FreezeState,
   type PendingList,
   type PendingView,
@@ -90,9 +91,9 @@ export class KubegateClient {
     return asPendingView(await this.read(`/kubegate/v1/requests/${encodeURIComponent(id)}`));
   }
 
-  /** The apiserver's dry run of a held request; never fatal for `show`. */
-  async dryRun(id: string): Promise<DryRunView> {
-    return (await this.read(`/kubegate/v1/requests/${encodeURIComponent(id)}/dryrun`)) as DryRunView;
+  /** The apiserver's view of a held request: its dry run, the live subresource, a Namespace's contents. */
+  async dryRun(id: string): Promise<Preview> {
+    return asPreview(await this.read(`/kubegate/v1/requests/${encodeURIComponent(id)}/dryrun`));
   }
 
   async approve(token: string): Promise<{ approved: string[]; approver: string }> {

@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { generateApproverKey } from '../wire/approver-key.js';
+import type { Preview } from '../wire/preview.js';
 import { approvalClaims, newPlanId, progressLine } from './approve.js';
 import type { Command } from './args.js';
+import { type BlindRequest, blindRefusal, blindSpots, hasNoDryRun, spotLine } from './blind.js';
 import type { KubegateClient, Signer } from './client.js';
 import { CliError } from './errors.js';
 import { freezeLine, renderList, renderShow, summaryLine } from './render.js';
@@ -67,23 +69,36 @@ async function fetchVerified(
   return { view, fingerprint: verifyFingerprint(view, id) };
 }
 
+/**
+ * The apiserver's view of a request (kubegate's preview). A failed call is a preview that is not
+ * available; a connect request (exec, proxy...) has none to fetch.
+ */
+async function fetchPreview(ctx: CommandContext, view: PendingView): Promise<Preview | undefined> {
+  if (hasNoDryRun(view.detail)) return undefined;
+  return ctx.client
+    .dryRun(view.id)
+    .catch(
+      (err: Error): Preview => ({ available: false, reason: `kubegate did not send it: ${err.message}` }),
+    );
+}
+
 export async function show(cmd: Remote<'show'>, ctx: CommandContext): Promise<number> {
   const { view, fingerprint } = await fetchVerified(ctx, cmd.id);
   if (cmd.output === 'json') {
     ctx.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
     return 0;
   }
-  // the preview is a help, not a gate: an older kubegate or a failed call just leaves it out
-  const dry = await ctx.client
-    .dryRun(cmd.id)
-    .catch((err: Error) => ({ available: false, reason: err.message }));
-  ctx.stdout.write(renderShow(view, ctx.now(), fingerprint, dry));
+  const preview = await fetchPreview(ctx, view);
+  ctx.stdout.write(renderShow(view, ctx.now(), fingerprint, preview));
   return 0;
 }
 
-export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Promise<number> {
-  const requests = [];
-  for (const id of cmd.ids) requests.push(await fetchVerified(ctx, id));
+type Verified = { view: PendingView; fingerprint: string };
+
+/** Each request, verified, pending and not the approver's own: nothing is signed otherwise. */
+async function fetchApprovable(ids: string[], ctx: CommandContext): Promise<Verified[]> {
+  const requests: Verified[] = [];
+  for (const id of ids) requests.push(await fetchVerified(ctx, id));
   for (const { view } of requests) {
     if (view.status !== 'pending')
       throw new CliError(`${view.id} is ${view.status}, not pending: nothing to approve`);
@@ -93,8 +108,38 @@ export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Prom
       );
     }
   }
+  return requests;
+}
+
+/**
+ * What of each request cannot be shown (fetching its preview as `show` does). Refuses unless the
+ * approver said --blind; returns what is approved blind.
+ */
+async function blindParts(
+  requests: Verified[],
+  cmd: Remote<'approve'>,
+  ctx: CommandContext,
+): Promise<BlindRequest[]> {
+  const blind: BlindRequest[] = [];
+  for (const { view } of requests) {
+    const spots = blindSpots(view.detail, await fetchPreview(ctx, view));
+    if (spots.length) blind.push({ id: view.id, spots });
+  }
+  if (blind.length && !cmd.blind) throw new CliError(blindRefusal(blind));
+  return blind;
+}
+
+/** The lines an approver reads on stderr before the token is signed. */
+function announce(
+  requests: Verified[],
+  blind: BlindRequest[],
+  cmd: Remote<'approve'>,
+  ctx: CommandContext,
+): void {
   for (const { view } of requests) {
     ctx.stderr.write(`approving ${summaryLine(view)}\n`);
+    for (const s of blind.find((b) => b.id === view.id)?.spots ?? [])
+      ctx.stderr.write(`note: approving BLIND (--blind): ${view.id}: ${spotLine(s)}\n`);
     if (view.detail.override_required && !cmd.override) {
       ctx.stderr.write(
         `note: ${view.id} needs an override; this approval carries none (add --override --reason TEXT)\n`,
@@ -103,12 +148,21 @@ export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Prom
     if (view.conflicts.length)
       ctx.stderr.write(`note: ${view.id} conflicts with ${view.conflicts.join(', ')} (same object)\n`);
   }
+  if (cmd.blind && !blind.length)
+    ctx.stderr.write('note: --blind: everything could be shown, so the approval is not marked blind\n');
+}
+
+export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Promise<number> {
+  const requests = await fetchApprovable(cmd.ids, ctx);
+  const blind = await blindParts(requests, cmd, ctx);
+  announce(requests, blind, cmd, ctx);
   const planId = cmd.plan ? newPlanId(new Date(ctx.now()), ctx.random) : undefined;
   const claims = approvalClaims({
     requests,
     override: cmd.override,
     ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
     ...(planId ? { planId } : {}),
+    blind: blind.length > 0,
   });
   const token = await ctx.signer.sign(claims, cmd.ttlSeconds);
   if (cmd.print) {
@@ -118,6 +172,17 @@ export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Prom
     );
     return 0;
   }
+  return send(token, requests, cmd, planId, ctx);
+}
+
+/** Posts the token and says where each request stands; kubegate must confirm every one. */
+async function send(
+  token: string,
+  requests: Verified[],
+  cmd: Remote<'approve'>,
+  planId: string | undefined,
+  ctx: CommandContext,
+): Promise<number> {
   const res = await ctx.client.approve(token);
   const done = new Set(Array.isArray(res?.approved) ? res.approved : []);
   for (const { view } of requests) {

@@ -1,7 +1,9 @@
+import type { Preview } from '../wire/preview.js';
 import type { PendingDetail } from '../wire/request-view.js';
+import { type BlindSpot, blindSpots } from './blind.js';
 import { describeChange } from './change.js';
-import { describeAction, formatQuery, httpMethod } from './describe.js';
-import { diffValues, renderChange } from './diff.js';
+import { describeAction, formatQuery, httpMethod, isBinaryBody } from './describe.js';
+import { dryRunLines } from './dryrun.js';
 import { rollbackPlan } from './rollback.js';
 import type { FreezeState, PendingList, PendingView } from './types.js';
 
@@ -66,6 +68,10 @@ function requestLines(d: PendingDetail): string[] {
   const q = formatQuery(d.query);
   if (q) lines.push(`  query:        ${q}`);
   if (d.contentType) lines.push(`  content type: ${d.contentType}`);
+  if (isBinaryBody(d)) {
+    const shown = d.decoded !== undefined ? 'decoded below' : 'NOT DECODED: it cannot be shown';
+    lines.push(`  body:         binary, sha256 ${d.body.sha256} (${shown})`);
+  }
   if (d.impersonate) {
     const i = d.impersonate;
     const as = [
@@ -80,34 +86,18 @@ function requestLines(d: PendingDetail): string[] {
   return lines;
 }
 
-/** Everything an approver needs to decide: who, what, why, the diff, the way back. `fingerprint` is the verified one. */
-/** The apiserver's own preview of a held request (kubegate runs it as the requester with dryRun=All). */
-export interface DryRunView {
-  available: boolean;
-  reason?: string;
-  status?: number;
-  object?: unknown;
-  message?: string;
-}
-
-/** Fields the apiserver sets on every write: noise in a preview diff. */
-const VOLATILE = /^metadata\.(resourceVersion|generation|managedFields|creationTimestamp|uid)|^status\./;
-
-function dryRunLines(d: PendingDetail, dry: DryRunView | undefined): string[] {
-  if (!dry) return [];
-  if (!dry.available) return ['', `server-side dry run: not available (${dry.reason ?? 'unknown'})`];
-  if (dry.status === undefined || dry.status >= 300) {
-    return ['', `server-side dry run: the apiserver REFUSED it (HTTP ${dry.status}): ${dry.message ?? ''}`];
-  }
-  const changes = diffValues(d.oldObject ?? null, dry.object ?? null).filter((c) => !VOLATILE.test(c.path));
+/** What of the request cannot be shown, in capitals: approving it needs --blind. */
+function blindLines(spots: BlindSpot[]): string[] {
+  if (!spots.length) return [];
   return [
     '',
-    `server-side dry run (as the requester): HTTP ${dry.status}; live object -> result:`,
-    ...(changes.length ? changes.map((c) => `  ${renderChange(c)}`) : ['  (no change to the object)']),
+    'CANNOT BE SHOWN (approve refuses it without --blind):',
+    ...spots.map((s) => `  - ${s.what}: ${s.why}`),
   ];
 }
 
-export function renderShow(p: PendingView, now: number, fingerprint: string, dry?: DryRunView): string {
+/** Everything an approver needs to decide: who, what, why, the diff, the way back. `fingerprint` is the verified one. */
+export function renderShow(p: PendingView, now: number, fingerprint: string, preview?: Preview): string {
   const d = p.detail;
   const out: string[] = [];
   out.push(`${p.id}   ${p.status}, ${age(now - p.createdAt)} old`);
@@ -141,7 +131,8 @@ export function renderShow(p: PendingView, now: number, fingerprint: string, dry
   const change = describeChange(d);
   out.push('', `change: ${change.title}`, ...change.lines.map((l) => `  ${l}`));
   for (const n of change.notes) out.push(`  note: ${n}`);
-  out.push(...dryRunLines(d, dry));
+  out.push(...dryRunLines(d, preview));
+  out.push(...blindLines(blindSpots(d, preview)));
   out.push('', 'rollback plan:', ...rollbackPlan(p.id, d, change).map((l) => `  ${l}`));
   return `${out.join('\n')}\n`;
 }

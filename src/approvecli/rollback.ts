@@ -1,7 +1,7 @@
 import type { PendingDetail } from '../wire/request-view.js';
 import type { ChangeSet } from './change.js';
 import { deleteOptions } from './change.js';
-import { kubectlResource, kubectlTarget, objectRef } from './describe.js';
+import { createdName, kubectlResource, kubectlTarget, objectRef } from './describe.js';
 import { formatValue, getIn, isObj } from './values.js';
 
 /**
@@ -22,8 +22,7 @@ export function rollbackPlan(requestId: string, d: PendingDetail, change: Change
         ];
       }
       if (d.subresource) return [`no automatic rollback for the ${d.subresource} subresource`];
-      const md = getIn(d.body, ['metadata']);
-      const name = isObj(md) && typeof md.name === 'string' ? md.name : d.name;
+      const name = createdName(d);
       if (name)
         return [`delete the created object: kubectl delete ${kubectlResource(d)} ${kubectlTarget(d, name)}`];
       return [
@@ -58,6 +57,10 @@ export function rollbackPlan(requestId: string, d: PendingDetail, change: Change
     case 'deletecollection':
       return ['no per-object snapshot: re-create the deleted objects from their manifests (or backups)'];
     case 'connect':
+      if (d.subresource === 'proxy')
+        return [
+          'cannot be undone: the backend acts on the request directly; check it above before approving',
+        ];
       return [
         'cannot be undone: commands run inside the container directly; check the command above before approving',
       ];

@@ -12,7 +12,7 @@ Usage:
   approve-cli keygen --name NAME --out FILE      make an approver key (prints the public JWK)
   approve-cli list [-o json]                     held requests (and the freeze switch)
   approve-cli show ID [-o json]                  who, what, why, the diff, the rollback plan
-  approve-cli approve ID [--override --reason TEXT] [--ttl 10m] [--print]
+  approve-cli approve ID [--override --reason TEXT] [--ttl 10m] [--print] [--blind]
   approve-cli approve ID ID... --plan [...]      approve several requests as one plan
   approve-cli reject ID --reason TEXT
   approve-cli revoke ID                          withdraw unused approvals of a request
@@ -27,6 +27,10 @@ Options for commands that talk to kubegate:
   approve --ttl    how long the approval stays valid: 30s, 10m, 1h (default ${DEFAULT_TTL})
   approve --print  print the token instead of sending it (the requester passes it
                    in a Kubegate-Approval header)
+  approve --blind  approve although part of the change cannot be shown (no server-side
+                   dry run, a refused one, a body without its decoded form: \`show\` says
+                   what and why); without it such a request is refused. The token says
+                   blind: true, and kubegate records it
 
 Environment:
   KUBEGATE_URL      https://HOST:PORT of kubegate (http:// only for a loopback test server)

@@ -1,3 +1,4 @@
+import type { Preview } from '../wire/preview.js';
 import type { PendingDetail, PendingRequest, Snapshot } from '../wire/request-view.js';
 import { CliError } from './errors.js';
 
@@ -104,4 +105,17 @@ export function asPendingList(v: unknown): PendingList {
     items: v.items.map((it, i) => asPendingItem(it, `items[${i}]`)),
     freeze: asFreeze(v.freeze ?? { on: false }),
   };
+}
+
+/** A preview: whether there is one, and its fields of the types they must have. */
+export function asPreview(v: unknown): Preview {
+  if (!isObj(v) || typeof v.available !== 'boolean') bad('the preview has no "available"');
+  for (const k of ['reason', 'message', 'source'])
+    if (v[k] !== undefined && typeof v[k] !== 'string') bad(`preview.${k} is not a string`);
+  if (v.status !== undefined && typeof v.status !== 'number') bad('preview.status is not a number');
+  const counts =
+    v.contents === undefined ? {} : isObj(v.contents) ? v.contents : bad('preview.contents is not an object');
+  for (const [k, n] of Object.entries(counts))
+    if (typeof n !== 'number' && typeof n !== 'string') bad(`preview.contents.${k} is not a count`);
+  return v as unknown as Preview;
 }

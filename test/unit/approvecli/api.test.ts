@@ -1,7 +1,7 @@
 // approve-cli against kubegate's real approval API (src/api/, the approval service, SQLite store, audit log):
 // over plain http on loopback, and over https with KUBEGATE_CA.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +21,7 @@ import type { Upstream } from '../../../src/upstream.js';
 import { type ApproverJwks, generateApproverKey } from '../../../src/wire/approver-key.js';
 import { fingerprint } from '../../../src/wire/fingerprint.js';
 import type { PendingRequest } from '../../../src/wire/request-view.js';
-import { detail, sink, tempDir } from './helpers.js';
+import { detail, patchPreview, sink, tempDir } from './helpers.js';
 
 const CLUSTER = 'test-cluster';
 const REQUESTER = 'system:serviceaccount:agents:clawd';
@@ -86,9 +86,10 @@ function api() {
     log: audit,
     audit: requests,
     logger,
-    // rollbacks and previews are not exercised here (they are end to end): never called
-    handle: () => Promise.reject(new Error('not in this test')),
-    upstream: { ownAuthorization: () => undefined } as unknown as Upstream,
+    // approve fetches a preview first: the apiserver's dry run answers with the patched object
+    // (rollbacks and the previews' own paths are end to end)
+    handle: async () => ({ status: 200, body: patchPreview.object }),
+    upstream: { ownAuthorization: () => 'Bearer kubegate' } as unknown as Upstream,
     policyVersion: () => 'test',
   });
 }
@@ -228,6 +229,29 @@ describe('approve-cli against the approval API over loopback http', () => {
     expect((await as('bob')('list')).stdout).toMatch(/^\*\*\* FROZEN/);
     expect((await as('bob')('freeze', 'off')).code).toBe(0);
     expect((await as('bob')('freeze', 'status')).stdout).toBe('freeze: off\n');
+  });
+
+  it('a request kubegate cannot preview is approved only --blind, and the audit log says blind', async () => {
+    await hold('req-9', {
+      verb: 'deletecollection',
+      name: '',
+      body: null,
+      query: { labelSelector: ['app=api'] },
+    });
+    const show = await as('alice')('show', 'req-9');
+    expect(show.stdout).toContain(
+      '  - the result of the change (server-side dry run): not available: the API server offers no dry run for deletecollection here',
+    );
+    const refused = await as('alice')('approve', 'req-9');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^approve-cli: req-9 cannot be approved without --blind: /);
+    const blind = await as('alice')('approve', 'req-9', '--blind');
+    expect(blind.code, blind.stderr).toBe(0);
+    const records = readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.filter((r) => r.event === 'approved')).toMatchObject([{ approver: 'alice', blind: true }]);
   });
 
   it('a key kubegate does not know, or the wrong audience, is refused by kubegate', async () => {

@@ -65,6 +65,12 @@ describe('parseCommand: approve', () => {
     expect(() => parseCommand(['approve', 'req-1', '--ttl', 'soon'])).toThrow(/--ttl/);
   });
 
+  it('--blind is set only when given; --help after a command asks for the usage', () => {
+    expect(parseCommand(['approve', 'req-1', '--blind'])).toMatchObject({ cmd: 'approve', blind: true });
+    expect(parseCommand(['approve', 'req-1'])).not.toHaveProperty('blind');
+    expect(parseCommand(['approve', '--help'])).toEqual({ cmd: 'help' });
+  });
+
   it('refuses no id, a repeated id, an id that is not one, and unknown flags', () => {
     expect(() => parseCommand(['approve'])).toThrow(/needs a request id/);
     expect(() => parseCommand(['approve', 'req-1', 'req-1', '--plan'])).toThrow(/named twice/);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runApproveCli } from '../../../src/approvecli/run.js';
 import type { HttpResponse } from '../../../src/approvecli/transport.js';
 import { generateApproverKey } from '../../../src/wire/approver-key.js';
-import { fakeTransport, NOW, sink, tempDir, view } from './helpers.js';
+import { dryRunRoute, fakeTransport, NOW, patchPreview, sink, tempDir, view } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -43,6 +43,9 @@ async function run(
 
 const ID = 'req-20261125-0007';
 const GET = `GET /kubegate/v1/requests/${ID}`;
+/** approve fetches the preview before it signs: the held patch's dry run. */
+const PREVIEW = { [dryRunRoute(ID)]: ok(patchPreview) };
+const posts = <C extends { method: string }>(calls: C[]) => calls.filter((c) => c.method === 'POST');
 
 describe('the fingerprint check', () => {
   // kubegate (or something between) shows one change but reports the fingerprint of another
@@ -106,6 +109,7 @@ describe('approve', () => {
     const v = view();
     const r = await run(['approve', ID, '--ttl', '5m', '--cluster', 'prod-eu'], {
       [GET]: ok(v),
+      ...PREVIEW,
       'POST /kubegate/v1/approvals': { status: 201, body: { approved: [ID], approver: 'alice' } },
     });
     expect(r.code).toBe(0);
@@ -113,7 +117,7 @@ describe('approve', () => {
       `approving ${ID}: HIGH patch apps/v1 deployments production/api by system:serviceaccount:agents:clawd (change in a production namespace)`,
     );
     expect(r.stdout).toBe(`approved ${ID} (1 of 1 approvals; run the command again)\n`);
-    const token = (r.calls[1]!.body as { token: string }).token;
+    const token = (posts(r.calls)[0]!.body as { token: string }).token;
     const claims = decodeJwt(token);
     expect(claims.aud).toBe('prod-eu');
     expect(claims.exp! - claims.iat!).toBe(300);
@@ -127,9 +131,9 @@ describe('approve', () => {
   });
 
   it('--print prints the token and posts nothing', async () => {
-    const r = await run(['approve', ID, '--print'], { [GET]: ok(view()) });
+    const r = await run(['approve', ID, '--print'], { [GET]: ok(view()), ...PREVIEW });
     expect(r.code).toBe(0);
-    expect(r.calls).toHaveLength(1);
+    expect(posts(r.calls)).toEqual([]);
     expect(decodeJwt(r.stdout.trim()).kubegate).toMatchObject({ action: 'approve', requestIds: [ID] });
     expect(r.stderr).toMatch(/Kubegate-Approval header/);
   });
@@ -142,6 +146,8 @@ describe('approve', () => {
       {
         [GET]: ok(a),
         'GET /kubegate/v1/requests/req-2': ok(b),
+        ...PREVIEW,
+        [dryRunRoute('req-2')]: ok(patchPreview),
       },
     );
     expect(r.code).toBe(0);
@@ -169,6 +175,7 @@ describe('approve', () => {
   it('notes a missing override on a request that needs one', async () => {
     const r = await run(['approve', ID, '--print'], {
       [GET]: ok(view({ detail: { override_required: true } })),
+      ...PREVIEW,
     });
     expect(r.stderr).toMatch(/needs an override; this approval carries none/);
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { HttpResponse, Transport } from '../../../src/approvecli/transport.js';
 import type { PendingView } from '../../../src/approvecli/types.js';
 import { fingerprint } from '../../../src/wire/fingerprint.js';
+import type { Preview } from '../../../src/wire/preview.js';
 import type { PendingDetail } from '../../../src/wire/request-view.js';
 
 export const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -50,6 +51,16 @@ export const liveDeployment = {
   },
   status: { replicas: 1 },
 };
+
+/** The preview kubegate sends for the default held patch: a dry run that leaves the Deployment at 3 replicas. */
+export const patchPreview: Preview = {
+  available: true,
+  status: 200,
+  object: { ...liveDeployment, spec: { ...liveDeployment.spec, replicas: 3 } },
+};
+
+/** The fake transport's key for a request's preview. */
+export const dryRunRoute = (id: string) => `GET /kubegate/v1/requests/${id}/dryrun`;
 
 export function detail(over: Partial<PendingDetail> = {}): PendingDetail {
   return {
