@@ -119,6 +119,7 @@ function wire(config: Config, p: Parts): https.Server {
     audit,
     metrics,
     policyVersion: () => p.policy.version,
+    holdSeconds: config.execution.hold_seconds,
   });
   return createListener({
     tls: {

@@ -20,6 +20,8 @@ export interface ApiDeps extends PreviewDeps, RollbackDeps {
   logger: Logger;
   upstream: Upstream;
   policyVersion: () => string;
+  /** execution.hold_seconds: how long a request is held open before its requester must re-run it. */
+  holdSeconds: number;
   metrics?: Metrics;
 }
 

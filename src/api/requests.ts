@@ -1,5 +1,8 @@
 import type express from 'express';
+import type { Response } from 'express';
 import { redact } from '../audit/redact.js';
+import { buildResourceRequest } from '../kube/build.js';
+import { fetchLive, resourceVersionOf } from '../kube/live.js';
 import type { PendingRequest } from '../wire/request-view.js';
 import { type ApiDeps, bearer, fail, route } from './app.js';
 import { previewHeld } from './preview.js';
@@ -31,6 +34,31 @@ function withConflicts(all: PendingRequest[]): (PendingRequest & { conflicts: st
   }));
 }
 
+/**
+ * A pending request as the object is NOW: when the live object moved since it was held, approvers
+ * see (and approve-cli binds its approval to) the current version, and `moved` says from which.
+ */
+async function withLive(deps: ApiDeps, p: PendingRequest): Promise<PendingRequest & { moved?: object }> {
+  const d = p.detail;
+  const own = deps.upstream.ownAuthorization();
+  if (p.status !== 'pending' || !own || !d.name || !['update', 'patch', 'delete', 'create'].includes(d.verb))
+    return p;
+  const kr = buildResourceRequest({ ...d, verb: 'patch', subresource: '', query: {}, contentType: '' });
+  const groups = (p.requesterGroups ?? []).filter((g) => g !== 'system:authenticated');
+  const live = await fetchLive(deps.upstream, kr, {
+    authorization: own,
+    'impersonate-user': p.requester,
+    ...(groups.length ? { 'impersonate-group': groups } : {}),
+  }).catch(() => null);
+  const now = resourceVersionOf(live);
+  if (!now || now === d.resourceVersion) return p;
+  return {
+    ...p,
+    detail: { ...d, oldObject: live, resourceVersion: now },
+    moved: { heldAt: d.resourceVersion ?? null, now, heldObject: redact(d.oldObject, p.target) },
+  };
+}
+
 /** Reading held requests: the list, one request with its approvals and snapshot, its preview. */
 export function requestRoutes(app: express.Express, deps: ApiDeps): void {
   const { store, approvals, log } = deps;
@@ -41,6 +69,8 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
       res.json({
         items: withConflicts(await store.listPending()).map(forApprovers),
         freeze: await store.getFreeze(),
+        // a pending request older than this is no longer held open: its requester re-runs it after approval
+        hold_seconds: deps.holdSeconds,
       });
     }),
   );
@@ -54,7 +84,7 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
       const live = await store.approvalsFor(p.fingerprint, Date.now());
       const snapshot = await store.getSnapshot(p.id);
       res.json({
-        ...forApprovers(withConflicts([p, ...others.filter((o) => o.id !== p.id)])[0]!),
+        ...forApprovers(withConflicts([await withLive(deps, p), ...others.filter((o) => o.id !== p.id)])[0]!),
         approvals: live.map((a) => ({
           approver: a.approver,
           override: a.override,
@@ -78,4 +108,29 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
       res.json(await previewHeld(deps, p, v.approver));
     }),
   );
+  app.get(
+    '/kubegate/v1/watch',
+    route(log, async (req, res) => {
+      const v = await approvals.verify(bearer(req), 'read');
+      streamChanges(deps, res, v.exp * 1000);
+    }),
+  );
+}
+
+/**
+ * A live view for approvers (server-sent events): one `request` event per change of a pending
+ * request here, so a client re-reads what changed instead of polling the whole list. The stream
+ * ends when the read token that opened it expires.
+ */
+function streamChanges(deps: ApiDeps, res: Response, until: number): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+  res.write(': watching pending requests\n\n');
+  const off = deps.approvals.onChange((c) => res.write(`event: request\ndata: ${JSON.stringify(c)}\n\n`));
+  const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+  const expire = setTimeout(() => res.end('event: expired\ndata: {}\n\n'), Math.max(0, until - Date.now()));
+  res.on('close', () => {
+    off();
+    clearInterval(ping);
+    clearTimeout(expire);
+  });
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { RequestAudit } from '../chain/audit.js';
@@ -24,6 +25,20 @@ export interface ApprovalDeps {
   logger: Logger;
 }
 
+export interface RequestChange {
+  id: string;
+  what:
+    | 'held'
+    | 'approved'
+    | 'rejected'
+    | 'revoked'
+    | 'cancelled'
+    | 'running'
+    | 'executed'
+    | 'failed'
+    | 'waiting';
+}
+
 /** The audit facts of a pending request (for events that arrive without the request in flight). */
 export function factsOf(p: PendingRequest): RequestFacts {
   const d = p.detail;
@@ -47,7 +62,21 @@ export function factsOf(p: PendingRequest): RequestFacts {
  * through here, with one rule and one error for each case.
  */
 export class ApprovalService {
-  constructor(private readonly d: ApprovalDeps) {}
+  private readonly changes = new EventEmitter();
+
+  constructor(private readonly d: ApprovalDeps) {
+    this.changes.setMaxListeners(0);
+  }
+
+  /** Called with a request id whenever its state or approvals change here (for live views). */
+  onChange(listener: (change: RequestChange) => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
+  }
+
+  private changed(id: string | undefined, what: RequestChange['what']): void {
+    if (id) this.changes.emit('change', { id, what });
+  }
 
   /** Verifies an approver's token for one action (signature, audience, lifetime, action). */
   async verify(token: unknown, action: ApprovalAction): Promise<VerifiedApproval> {
@@ -75,7 +104,7 @@ export class ApprovalService {
         `${v.approver} cannot approve their own request${id ? ` ${id}` : ''}`,
         'self-approval',
       );
-    if (v.iat * 1000 <= (await this.d.store.withdrawnAt(fingerprint)))
+    if ((v.signedAt ?? v.iat * 1000) <= (await this.d.store.withdrawnAt(fingerprint)))
       throw new ApprovalError(
         'this approval was signed before the request was rejected or revoked',
         'conflict',
@@ -114,6 +143,10 @@ export class ApprovalService {
       ...(extra.via ? { via: extra.via } : {}),
     });
     this.d.notifier.notify(fingerprint, { kind: 'approved' });
+    this.changed(
+      extra.requestId ?? (await this.d.store.findPendingByFingerprint(fingerprint))?.id,
+      'approved',
+    );
   }
 
   /** An approval token sent to the approvals API: every fingerprint it names must be pending. */
@@ -180,12 +213,14 @@ export class ApprovalService {
     await this.withdraw(p.fingerprint);
     await this.d.audit.record(factsOf(p), 'rejected', { approver: v.approver, status: 'rejected', reason });
     this.d.notifier.notify(p.fingerprint, { kind: 'rejected', message });
+    this.changed(id, 'rejected');
   }
 
   async revoke(token: unknown, id: string): Promise<number> {
     const { v, p } = await this.actionOn(token, 'revoke', id);
     const n = await this.withdraw(p.fingerprint);
     await this.d.audit.record(factsOf(p), 'revoked', { approver: v.approver, status: 'revoked', revoked: n });
+    this.changed(id, 'revoked');
     return n;
   }
 
@@ -197,6 +232,7 @@ export class ApprovalService {
     if (opts.frozen) await this.withdraw(p.fingerprint);
     await this.d.audit.record(factsOf(p), 'cancelled', { status: 'refused', message });
     this.d.notifier.notify(p.fingerprint, { kind: 'cancelled', message });
+    this.changed(p.id, 'cancelled');
     return true;
   }
 
@@ -241,6 +277,7 @@ export class ApprovalService {
       for (const o of displaceable(all, p.requester, count - max + 1)) await this.cancel(o, message);
     }
     await this.d.store.putPending(p);
+    this.changed(p.id, 'held');
     return p;
   }
 
@@ -273,6 +310,7 @@ export class ApprovalService {
         'Conflict',
         'the approval was used by another request at the same moment; run it again',
       );
+    this.changed(pending?.id, 'running');
   }
 
   /** The outcome of a spent approval: executed or failed, or given back when nothing ran. */
@@ -286,9 +324,11 @@ export class ApprovalService {
       await this.d.store.releaseApprovals(jtis);
       if (pending) await this.d.store.transitionPending(pending.id, ['approved'], 'pending');
       if (pending) this.d.notifier.notify(pending.fingerprint, { kind: 'approved' });
+      this.changed(pending?.id, 'waiting');
       return;
     }
     if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
+    this.changed(pending?.id, outcome);
   }
 
   wait(fingerprint: string, ms: number, signal: AbortSignal): Promise<HoldEvent | 'timeout' | 'aborted'> {

@@ -114,6 +114,14 @@ export async function verifyApproval(
   ) {
     throw new ApprovalError('approval token: fingerprints must be strings', 'invalid');
   }
+  if (
+    claims.signedAt !== undefined &&
+    !(typeof claims.signedAt === 'number' && Math.abs(claims.signedAt - iat * 1000) < 1000 + skew * 1000)
+  )
+    throw new ApprovalError(
+      'approval token: signedAt must be the signing time in ms (within iat)',
+      'invalid',
+    );
   if (claims.blind !== undefined && typeof claims.blind !== 'boolean')
     throw new ApprovalError('approval token: blind must be true or false', 'invalid');
   if (claims.action === 'approve' && !claims.fingerprints?.length)

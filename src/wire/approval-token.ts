@@ -33,6 +33,11 @@ export interface ApprovalClaims {
   revokes?: string[];
   /** approve: the approver saw that part of the change could not be shown, and approves anyway. */
   blind?: boolean;
+  /**
+   * When it was signed, in ms (iat has whole seconds): an approval signed just after a reject or
+   * revoke in the same second is not mistaken for one signed before it.
+   */
+  signedAt?: number;
 }
 
 /** Asymmetric algorithms only: no `none`, no HMAC (a shared secret would let kubegate sign). */
