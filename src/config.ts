@@ -128,6 +128,17 @@ export const ConfigSchema = z.strictObject({
         .positive()
         .default(256 * 1024 * 1024),
       max_held_requests: z.number().int().positive().default(1000),
+      /** What held requests may keep (their bodies and live objects), per requester and in all. */
+      max_held_bytes_per_caller: z
+        .number()
+        .int()
+        .positive()
+        .default(32 * 1024 * 1024),
+      max_held_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(512 * 1024 * 1024),
       identity_cache_seconds: z.number().min(0).default(10),
     })
     .prefault({}),

@@ -37,6 +37,7 @@ export class Identifier {
   async identify(
     credentials: Record<string, string | string[]>,
     certUser?: { username: string; sha256: string },
+    auditId?: string,
   ): Promise<UserInfo> {
     const authorization = credentials.authorization;
     if (typeof authorization !== 'string' || !authorization) return ANONYMOUS;
@@ -55,7 +56,11 @@ export class Identifier {
       res = await kubeCall<SelfSubjectReview>(this.upstream, {
         method: 'POST',
         path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-        ...(certUser ? { headers: credentials } : { authorization }),
+        // kubegate's request id, so the apiserver's audit event of the review matches kubegate's record
+        headers: {
+          ...(certUser ? credentials : { authorization }),
+          ...(auditId ? { 'audit-id': auditId } : {}),
+        },
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
       });
     } catch (err) {

@@ -136,6 +136,8 @@ function wire(config: Config, p: Parts): https.Server {
 
 /** Starts kubegate from a validated config: the `kubegate serve` main job. */
 export async function serve(config: Config, logger: Logger = pino({ name: 'kubegate' })): Promise<Running> {
+  // what kubegate writes (audit log, state with rollback snapshots, cursors) is for its own user only
+  process.umask(0o077);
   const upstream = loadUpstream({
     ...(config.upstream.kubeconfig ? { kubeconfig: config.upstream.kubeconfig } : {}),
     ...(config.upstream.context ? { context: config.upstream.context } : {}),

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { redact } from '../audit/redact.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { fetchLive, resourceVersionOf } from '../kube/live.js';
-import type { PendingRequest } from '../wire/request-view.js';
+import type { PendingDetail, PendingRequest } from '../wire/request-view.js';
 import { type ApiDeps, bearer, fail, route } from './app.js';
 import { previewHeld } from './preview.js';
 
@@ -13,15 +13,24 @@ import { previewHeld } from './preview.js';
  * fingerprint approve-cli recomputes covers it.
  */
 function forApprovers<T extends PendingRequest>(p: T): T {
-  const d = p.detail;
+  return { ...p, detail: redactDetail(p.detail, p.target) };
+}
+
+function redactDetail(d: PendingDetail, target: string): PendingDetail {
   return {
-    ...p,
-    detail: {
-      ...d,
-      oldObject: redact(d.oldObject, p.target),
-      ...(d.decoded !== undefined ? { decoded: redact(d.decoded, p.target) } : {}),
-    },
+    ...d,
+    oldObject: redact(d.oldObject, target),
+    ...(d.decoded !== undefined ? { decoded: redact(d.decoded, target) } : {}),
   };
+}
+
+/**
+ * The list names each request without its body, live object or decoded body (`show` has them):
+ * a list of many large held requests must stay small for every approver.
+ */
+function listed(p: PendingRequest & { conflicts: string[] }) {
+  const { body: _b, oldObject: _o, decoded: _d, ...rest } = p.detail;
+  return { ...p, detail: rest };
 }
 
 /** Marks pending requests that target the same object: only one of them may run. */
@@ -67,7 +76,7 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
     route(log, async (req, res) => {
       await approvals.verify(bearer(req), 'read');
       res.json({
-        items: withConflicts(await store.listPending()).map(forApprovers),
+        items: withConflicts(await store.listPending()).map(listed),
         freeze: await store.getFreeze(),
         // a pending request older than this is no longer held open: its requester re-runs it after approval
         hold_seconds: deps.holdSeconds,
@@ -95,6 +104,7 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
           ...snapshot,
           before: redact(snapshot.before, snapshot.target),
           after: redact(snapshot.after, snapshot.target),
+          detail: redactDetail(snapshot.detail, snapshot.target),
         },
       });
     }),

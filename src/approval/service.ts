@@ -10,7 +10,7 @@ import type { ApprovalAction } from '../wire/approval-token.js';
 import type { ApproverJwks } from '../wire/approver-key.js';
 import type { PendingRequest } from '../wire/request-view.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
-import { displaceable } from './displace.js';
+import { displaceable, overBytes } from './displace.js';
 import type { HoldEvent, Notifier } from './notifier.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
 
@@ -24,6 +24,9 @@ export interface ApprovalDeps {
   jwks: () => ApproverJwks;
   logger: Logger;
 }
+
+/** A held request above this size makes kubegate check the byte shares of held requests. */
+const LARGE_HELD_BYTES = 64 * 1024;
 
 export interface RequestChange {
   id: string;
@@ -268,17 +271,33 @@ export class ApprovalService {
   }
 
   /** Holds a request as pending; past the cap, displaces the flooder's oldest (its own first). */
-  async hold(p: PendingRequest): Promise<PendingRequest> {
-    const max = this.d.config.limits.max_held_requests;
+  async hold(incoming: PendingRequest): Promise<PendingRequest> {
+    const lim = this.d.config.limits;
+    const p = { ...incoming, bytes: Buffer.byteLength(JSON.stringify(incoming.detail)) };
     const count = await this.d.store.countPending();
-    if (count >= max) {
-      const message = `displaced: more than ${max} requests were pending`;
+    if (count >= lim.max_held_requests) {
+      const message = `displaced: more than ${lim.max_held_requests} requests were pending`;
       const all = await this.d.store.listPending(['pending']);
-      for (const o of displaceable(all, p.requester, count - max + 1)) await this.cancel(o, message);
+      for (const o of displaceable(all, p.requester, count - lim.max_held_requests + 1))
+        await this.cancel(o, message);
     }
+    // Small requests are bounded by the count above (1000 × a few KiB); only a large one makes the
+    // byte shares worth reading every pending request for.
+    if (p.bytes > LARGE_HELD_BYTES) await this.makeRoomFor(p);
     await this.d.store.putPending(p);
     this.changed(p.id, 'held');
     return p;
+  }
+
+  private async makeRoomFor(p: PendingRequest): Promise<void> {
+    const lim = this.d.config.limits;
+    const max = { perCaller: lim.max_held_bytes_per_caller, total: lim.max_held_bytes };
+    const all = await this.d.store.listPending(['pending']);
+    for (const o of overBytes(all, p, max))
+      await this.cancel(
+        o,
+        `displaced: held requests may keep at most ${max.perCaller} bytes per requester and ${max.total} in all`,
+      );
   }
 
   /** Whether the live approvals of a fingerprint are enough. */

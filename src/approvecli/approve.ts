@@ -46,6 +46,15 @@ export function approvalClaims(input: ApprovalInput): ApprovalClaims {
   };
 }
 
+/**
+ * What this approver's approval does to one given before: counts once, or — when the object moved
+ * since the request was held — replaces it (an earlier one may be bound to an older version).
+ */
+function againNote(view: PendingView, approver: string): string {
+  if (!view.moved) return ` [${approver} had already approved it: counts once]`;
+  return ` [replaces ${approver}'s earlier approval, which may be for an older version: this one is for resourceVersion ${view.moved.now}]`;
+}
+
 /** "approved req-… (1 of 2 approvals; …)": where the request stands once this approval counts. */
 export function progressLine(view: PendingView, approver: string, override: boolean): string {
   const before = new Set(view.approvals.map((a) => a.approver));
@@ -58,5 +67,8 @@ export function progressLine(view: PendingView, approver: string, override: bool
   if (n < m) needs.push(`needs ${m - n} more from ${m - n > 1 ? 'other approvers' : 'another approver'}`);
   if (overrideMissing) needs.push('and an approval with --override --reason');
   const state = needs.length ? needs.join(' ') : 'run the command again';
-  return `approved ${view.id} (${n} of ${m} approvals; ${state})${again ? ` [${approver} had already approved it: counts once]` : ''}`;
+  // others' approvals from before the move are counted above, but kubegate may not count them
+  const othersMayLapse = view.moved && [...before].some((a) => a !== approver);
+  const lapse = othersMayLapse ? '; approvals signed before the object moved may no longer count' : '';
+  return `approved ${view.id} (${n} of ${m} approvals; ${state}${lapse})${again ? againNote(view, approver) : ''}`;
 }

@@ -16,6 +16,7 @@ export type Command =
   | { cmd: 'help' }
   | { cmd: 'keygen'; name: string; out: string }
   | { cmd: 'list'; remote: RemoteOptions; output: Output }
+  | { cmd: 'watch'; remote: RemoteOptions }
   | { cmd: 'show'; remote: RemoteOptions; id: string; output: Output }
   | {
       cmd: 'approve';
@@ -100,6 +101,12 @@ function parseList(args: string[]): Command {
   });
   noExtra('list', positionals);
   return { cmd: 'list', remote: remote(values), output: output(values.output) };
+}
+
+function parseWatch(args: string[]): Command {
+  const { values, positionals } = parseArgs({ args, options: REMOTE, allowPositionals: true });
+  noExtra('watch', positionals);
+  return { cmd: 'watch', remote: remote(values) };
 }
 
 function parseShow(args: string[]): Command {
@@ -198,6 +205,7 @@ const asksForHelp = (args: string[]) => args.includes('--help') || args.includes
 const PARSERS = new Map<string, (args: string[]) => Command>([
   ['keygen', parseKeygen],
   ['list', parseList],
+  ['watch', parseWatch],
   ['show', parseShow],
   ['approve', parseApprove],
   ['reject', parseReject],

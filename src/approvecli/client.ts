@@ -1,7 +1,8 @@
 import { type ApprovalClaims, signApproval } from '../wire/approval-token.js';
 import type { ApproverKeyFile } from '../wire/approver-key.js';
 import type { Preview } from '../wire/preview.js';
-import { ApiStatusError } from './errors.js';
+import { ApiStatusError, CliError } from './errors.js';
+import { readEvents, type SseEvent } from './sse.js';
 import type { Transport } from './transport.js';
 import {
   asFreeze,
@@ -24,8 +25,15 @@ export interface Signer {
   sign(claims: ApprovalClaims, ttlSeconds: number): Promise<string>;
 }
 
+/**
+ * An approval carries signedAt (ms) so kubegate can tell it from a reject or revoke in the same
+ * second. It is read from the clock that sets `iat`, right before signing: kubegate refuses a
+ * signedAt more than a second from iat.
+ */
 export function keySigner(key: ApproverKeyFile, audience: string): Signer {
-  return { approver: key.name, sign: (claims, ttl) => signApproval(key, audience, claims, ttl) };
+  const stamped = (c: ApprovalClaims): ApprovalClaims =>
+    c.action === 'approve' ? { ...c, signedAt: Date.now() } : c;
+  return { approver: key.name, sign: (claims, ttl) => signApproval(key, audience, stamped(claims), ttl) };
 }
 
 /** A non-2xx answer as one readable error: a Status's message, else the HTTP code and text. */
@@ -41,6 +49,20 @@ function statusError(status: number, body: unknown): ApiStatusError {
   }
   const text = typeof body === 'string' ? body.trim().slice(0, 200) : '';
   return new ApiStatusError(status, '', `kubegate answered HTTP ${status}${text ? `: ${text}` : ''}`);
+}
+
+/** The body of a refused stream, parsed as JSON when it is (a Status), for statusError. */
+async function errorBody(body: AsyncIterable<Buffer | string>): Promise<unknown> {
+  let text = '';
+  for await (const c of body) {
+    text += typeof c === 'string' ? c : c.toString('utf8');
+    if (text.length > 64 * 1024) break;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** kubegate's approval API (src/api.ts), one method per endpoint. */
@@ -81,6 +103,22 @@ export class KubegateClient {
   /** POST of a single-use action token in the body. */
   private async act(path: string, token: string): Promise<unknown> {
     return this.send('POST', path, {}, { token });
+  }
+
+  /**
+   * Opens GET /kubegate/v1/watch with a fresh read token: the events until the stream ends (when
+   * the token expires, kubegate sends `expired` and closes it) or `signal` aborts.
+   */
+  async watch(signal: AbortSignal): Promise<AsyncGenerator<SseEvent>> {
+    if (!this.transport.stream) throw new CliError('this connection to kubegate cannot stream (watch)');
+    const token = await this.signer.sign({ action: 'read' }, READ_TTL_SECONDS);
+    const res = await this.transport.stream(
+      '/kubegate/v1/watch',
+      { authorization: `Bearer ${token}` },
+      signal,
+    );
+    if (res.status < 200 || res.status >= 300) throw statusError(res.status, await errorBody(res.body));
+    return readEvents(res.body);
   }
 
   async list(): Promise<PendingList> {

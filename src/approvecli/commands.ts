@@ -6,6 +6,7 @@ import type { Command } from './args.js';
 import { type BlindRequest, blindRefusal, blindSpots, hasNoDryRun, spotLine } from './blind.js';
 import type { KubegateClient, Signer } from './client.js';
 import { CliError } from './errors.js';
+import { movedNote } from './moved.js';
 import { freezeLine, renderList, renderShow, summaryLine } from './render.js';
 import type { PendingView } from './types.js';
 import { verifyFingerprint } from './verify.js';
@@ -22,6 +23,8 @@ export interface CommandContext {
   signer: Signer;
   now: () => number;
   random: () => number;
+  /** Ends a long-running command (watch) as Ctrl-C does; tests pass their own. */
+  signal?: AbortSignal;
 }
 
 type Remote<C extends Command['cmd']> = Extract<Command, { cmd: C }>;
@@ -147,6 +150,8 @@ function announce(
     }
     if (view.conflicts.length)
       ctx.stderr.write(`note: ${view.id} conflicts with ${view.conflicts.join(', ')} (same object)\n`);
+    const moved = movedNote(view);
+    if (moved) ctx.stderr.write(`${moved}\n`);
   }
   if (cmd.blind && !blind.length)
     ctx.stderr.write('note: --blind: everything could be shown, so the approval is not marked blind\n');

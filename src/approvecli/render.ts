@@ -4,7 +4,9 @@ import { type BlindSpot, blindSpots } from './blind.js';
 import { describeChange } from './change.js';
 import { describeAction, formatQuery, httpMethod, isBinaryBody } from './describe.js';
 import { dryRunLines } from './dryrun.js';
+import { movedLines } from './moved.js';
 import { rollbackPlan } from './rollback.js';
+import { withoutSecretValues } from './secret-values.js';
 import type { FreezeState, PendingList, PendingView } from './types.js';
 
 /** kubectl-style age: 45s, 12m, 5h, 3d. */
@@ -96,6 +98,39 @@ function blindLines(spots: BlindSpot[]): string[] {
   ];
 }
 
+function liveVersion(p: PendingView): string {
+  const rv = p.detail.resourceVersion;
+  if (!rv) return '(none read)';
+  return p.moved
+    ? `resourceVersion ${rv} (MOVED since held at ${p.moved.heldAt ?? '(none)'})`
+    : `resourceVersion ${rv}`;
+}
+
+/** Who approved so far, against what the request needs; approvals of an older version may not count. */
+function approvalLines(p: PendingView, now: number): string[] {
+  const d = p.detail;
+  const out: string[] = [];
+  const approvers = [...new Set(p.approvals.map((a) => a.approver))];
+  const overrides = p.approvals.filter((a) => a.override);
+  out.push(
+    `approvals:   ${approvers.length} of ${d.approvals_required} present` +
+      `${d.approvals_required > 1 ? ' (from different approvers)' : ''}` +
+      `${d.override_required ? `; override REQUIRED (${overrides.length ? 'present' : 'none yet'})` : ''}` +
+      `${p.moved && approvers.length ? '; the object MOVED since: they may not count (see the note)' : ''}`,
+  );
+  for (const a of p.approvals) {
+    const left = typeof a.exp === 'number' ? `, expires in ${age(a.exp * 1000 - now)}` : '';
+    out.push(
+      `  - ${a.approver}${a.override ? ` OVERRIDE: ${a.reason}` : a.reason ? ` (${a.reason})` : ''}${left}`,
+    );
+  }
+  if (p.moved && p.approvals.length)
+    out.push(
+      `  note: approvals signed before the object moved may no longer count: each is bound to the resourceVersion its approver saw (now ${p.moved.now})`,
+    );
+  return out;
+}
+
 /** Everything an approver needs to decide: who, what, why, the diff, the way back. `fingerprint` is the verified one. */
 export function renderShow(p: PendingView, now: number, fingerprint: string, preview?: Preview): string {
   const d = p.detail;
@@ -108,27 +143,16 @@ export function renderShow(p: PendingView, now: number, fingerprint: string, pre
   out.push('request:', ...requestLines(d));
   out.push(`fingerprint: ${fingerprint} (recomputed here: matches)`);
 
-  const approvers = [...new Set(p.approvals.map((a) => a.approver))];
-  const overrides = p.approvals.filter((a) => a.override);
-  out.push(
-    `approvals:   ${approvers.length} of ${d.approvals_required} present` +
-      `${d.approvals_required > 1 ? ' (from different approvers)' : ''}` +
-      `${d.override_required ? `; override REQUIRED (${overrides.length ? 'present' : 'none yet'})` : ''}`,
-  );
-  for (const a of p.approvals) {
-    const left = typeof a.exp === 'number' ? `, expires in ${age(a.exp * 1000 - now)}` : '';
-    out.push(
-      `  - ${a.approver}${a.override ? ` OVERRIDE: ${a.reason}` : a.reason ? ` (${a.reason})` : ''}${left}`,
-    );
-  }
+  out.push(...approvalLines(p, now));
   out.push(
     `conflicts:   ${p.conflicts.length ? `${p.conflicts.join(', ')} (same object; only one of them can run)` : 'none'}`,
   );
-  out.push(`live object: ${d.resourceVersion ? `resourceVersion ${d.resourceVersion}` : '(none read)'}`);
+  out.push(`live object: ${liveVersion(p)}`);
   if (d.policy) out.push(`policy:      ${d.policy}`);
   if (p.message) out.push(`message:     ${p.message}`);
+  out.push(...movedLines(p));
 
-  const change = describeChange(d);
+  const change = describeChange(withoutSecretValues(d));
   out.push('', `change: ${change.title}`, ...change.lines.map((l) => `  ${l}`));
   for (const n of change.notes) out.push(`  note: ${n}`);
   out.push(...dryRunLines(d, preview));

@@ -5,12 +5,14 @@ import * as commands from './commands.js';
 import { DEFAULT_CLUSTER, type Endpoint, type Env, loadApproverKey, resolveRemote } from './env.js';
 import { ApiStatusError, CliError, FingerprintMismatchError, UsageError } from './errors.js';
 import { nodeTransport, type Transport } from './transport.js';
+import { watch } from './watch.js';
 
 export const USAGE = `approve-cli — inspect, approve and reject changes held by kubegate
 
 Usage:
   approve-cli keygen --name NAME --out FILE      make an approver key (prints the public JWK)
   approve-cli list [-o json]                     held requests (and the freeze switch)
+  approve-cli watch                              the list, printed again on every change (Ctrl-C stops)
   approve-cli show ID [-o json]                  who, what, why, the diff, the rollback plan
   approve-cli approve ID [--override --reason TEXT] [--ttl 10m] [--print] [--blind]
   approve-cli approve ID ID... --plan [...]      approve several requests as one plan
@@ -49,6 +51,8 @@ export interface CliDeps {
   random?: () => number;
   /** Test seam: how to reach kubegate (default node:https with KUBEGATE_CA). */
   transport?: (endpoint: Endpoint) => Transport;
+  /** Test seam: stops `watch` as Ctrl-C does. */
+  signal?: AbortSignal;
 }
 
 async function remoteContext(
@@ -66,6 +70,7 @@ async function remoteContext(
     signer,
     now: deps.now ?? Date.now,
     random: deps.random ?? Math.random,
+    ...(deps.signal ? { signal: deps.signal } : {}),
   };
 }
 
@@ -80,6 +85,8 @@ async function dispatch(cmd: Command, deps: CliDeps): Promise<number> {
       return commands.rollback(cmd, await remoteContext(cmd, deps));
     case 'list':
       return commands.list(cmd, await remoteContext(cmd, deps));
+    case 'watch':
+      return watch(await remoteContext(cmd, deps));
     case 'show':
       return commands.show(cmd, await remoteContext(cmd, deps));
     case 'approve':

@@ -13,8 +13,20 @@ export interface ApprovalSummary {
   exp: number;
 }
 
+/**
+ * Set by GET /kubegate/v1/requests/ID when the live object changed since the request was held:
+ * `detail.oldObject` and `detail.resourceVersion` are then the object now, and this says from what.
+ */
+export interface Moved {
+  /** The resourceVersion when the request was held (null when none was read then). */
+  heldAt: string | null;
+  now: string;
+  /** The object as it was when the request was held (redacted like oldObject). */
+  heldObject: unknown;
+}
+
 /** GET /kubegate/v1/requests/ID. */
-export type PendingView = PendingItem & { approvals: ApprovalSummary[]; snapshot?: Snapshot };
+export type PendingView = PendingItem & { approvals: ApprovalSummary[]; snapshot?: Snapshot; moved?: Moved };
 
 export interface FreezeState {
   on: boolean;
@@ -84,6 +96,14 @@ export function asPendingItem(v: unknown, at = 'request'): PendingItem {
   };
 }
 
+function movedOf(v: unknown): Moved | undefined {
+  if (v === undefined) return undefined;
+  if (!isObj(v)) bad('request.moved is not an object');
+  if (v.heldAt !== null && typeof v.heldAt !== 'string') bad('request.moved.heldAt is not a string');
+  str(v, 'now', 'request.moved');
+  return v as unknown as Moved;
+}
+
 export function asPendingView(v: unknown): PendingView {
   const item = asPendingItem(v);
   const approvals = (v as Obj).approvals ?? [];
@@ -91,7 +111,13 @@ export function asPendingView(v: unknown): PendingView {
   for (const [i, a] of approvals.entries()) {
     if (!isObj(a) || typeof a.approver !== 'string') bad(`request.approvals[${i}] has no approver`);
   }
-  return { ...(v as Obj), ...item, approvals: approvals as ApprovalSummary[] } as PendingView;
+  const moved = movedOf((v as Obj).moved);
+  return {
+    ...(v as Obj),
+    ...item,
+    approvals: approvals as ApprovalSummary[],
+    ...(moved ? { moved } : {}),
+  } as PendingView;
 }
 
 export function asFreeze(v: unknown): FreezeState {

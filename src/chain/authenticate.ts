@@ -26,7 +26,7 @@ export async function authenticate(ctx: RequestContext, d: AuthenticateDeps): Pr
     : tokenCredentials(ctx.headers);
   let user: typeof ANONYMOUS;
   try {
-    user = await d.identifier.identify(credentials, cert);
+    user = await d.identifier.identify(credentials, cert, ctx.id);
   } catch (err) {
     if (err instanceof StatusError && err.code === 401) countRefused(d, 'unverifiable', ctx);
     throw err;

@@ -3,7 +3,7 @@ import type { Target } from '../chain/chain.js';
 import { newContext, type RequestContext } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
 import { buildResourceRequest } from '../kube/build.js';
-import { fetchLive } from '../kube/live.js';
+import { kubeCall } from '../kube/client.js';
 import { StatusError } from '../kube/status.js';
 import type { StateStore } from '../state/store.js';
 import type { Upstream } from '../upstream.js';
@@ -62,13 +62,29 @@ function undoContext(
   return ctx;
 }
 
+/** The object as the approver can read it now: null when it does not exist; refused when they may not read it. */
+async function readAsApprover(
+  upstream: Upstream,
+  d: Snapshot['detail'],
+  approver: string,
+): Promise<Obj | null> {
+  const kr = buildResourceRequest({ ...d, verb: 'patch', subresource: '', query: {}, contentType: '' });
+  const r = await kubeCall<Obj>(upstream, { path: kr.path, headers: asApprover(upstream, approver) });
+  if (r.status === 200 && r.body && typeof r.body === 'object') return r.body;
+  if (r.status === 404) return null;
+  throw new StatusError(
+    409,
+    'Conflict',
+    `${approver} cannot read ${d.resource} ${d.namespace ? `${d.namespace}/` : ''}${d.name} (HTTP ${r.status}): a rollback runs as the approver who asks for it, with their RBAC`,
+  );
+}
+
 /** The undo of an executed change, planned against the object as it is now. */
 async function planFor(snap: Snapshot, approver: string, upstream: Upstream): Promise<UndoRequest> {
   const d = snap.detail;
   const created = asObj(snap.after)?.metadata as Obj | undefined;
   const name = d.name || (typeof created?.name === 'string' ? created.name : '');
-  const object = buildResourceRequest({ ...d, verb: 'patch', subresource: '', name, contentType: '' });
-  const current = name ? await fetchLive(upstream, object, asApprover(upstream, approver)) : null;
+  const current = name ? await readAsApprover(upstream, { ...d, name }, approver) : null;
   try {
     return planUndo({ ...d, name, before: asObj(snap.before), after: asObj(snap.after) }, current);
   } catch (err) {

@@ -20,6 +20,8 @@ export interface PendingRequest {
   target: string;
   createdAt: number;
   updatedAt: number;
+  /** Bytes kubegate keeps for it (its detail as stored): held requests are bounded by these. */
+  bytes?: number;
   /** The request as shown to approvers: parts of the fingerprint, parsed body, live object version. */
   detail: PendingDetail;
   message?: string;

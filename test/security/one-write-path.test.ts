@@ -123,7 +123,8 @@ describe('a rollback is a request like any other', () => {
       await new Promise((r) => setTimeout(r, 200));
     expect((await getJson(`${kg.url}/kubegate/readyz`)).policy).not.toBe(before);
 
-    const ok = await approveCli(['approve', rollbackId], 'bob', kg.url);
+    // the preview already shows the refusal; --blind makes bob approve anyway, so the run itself is tested
+    const ok = await approveCli(['approve', rollbackId, '--blind'], 'bob', kg.url);
     expect(ok.code).not.toBe(0);
     expect(ok.stderr).toMatch(/denied by policy: alice may not change configmaps/);
     expect(
@@ -370,5 +371,88 @@ describe('bodies in flight are bounded; reads on record when asked', () => {
     ).toHaveLength(0);
     await approveCli(['reject', id, '--reason', 'test done']);
     expect((await direct(`/api/v1/namespaces/${ns}/configmaps/h`)).json.data.v).toBe('1');
+  });
+});
+
+describe('findings of the fifth independent bypass round', () => {
+  it('Secret values reach no approver: not in the request view, not in the snapshot, not in show; the state file is private', async () => {
+    const ns = await freshNamespace('leak');
+    const value = `S3cr3t-${Date.now()}`;
+    expect(
+      (await admin(['create', 'secret', 'generic', 'db', `--from-literal=password=${value}`, '-n', ns])).code,
+    ).toBe(0);
+    const p = `/api/v1/namespaces/${ns}/secrets/db`;
+    const patch = {
+      method: 'PATCH',
+      body: { metadata: { labels: { touch: 'me' } } },
+      contentType: 'application/merge-patch+json',
+    };
+    expect((await gate(p, { ...patch, timeoutMs: 1500 })).timedOut || true).toBe(true);
+    const held = (await pendingList()).filter((x) => x.target === `${ns}/secrets/db`).pop();
+    for (const who of ['alice', 'bob'] as const)
+      expect(
+        (
+          await postApproval(
+            await signToken(who, {
+              fingerprints: [held.fingerprint],
+              requestIds: [held.id],
+              override: true,
+              reason: 'test',
+            }),
+          )
+        ).status,
+      ).toBe(201);
+    expect((await gate(p, patch)).status).toBe(200);
+    const read = await signToken('alice', { action: 'read', exp: 60 });
+    const view = await gate(`/kubegate/v1/requests/${held.id}`, { as: null, token: read });
+    expect(view.status).toBe(200);
+    expect(view.body).not.toContain(Buffer.from(value).toString('base64'));
+    expect(view.body).not.toContain(value);
+    // a held change that sets a Secret value: approve-cli prints the key, never the value
+    const run = gate(p, {
+      method: 'PATCH',
+      body: { stringData: { password: 'next-value-42' } },
+      contentType: 'application/merge-patch+json',
+      timeoutMs: 1500,
+    });
+    await run;
+    const next = (await pendingList())
+      .filter((x) => x.target === `${ns}/secrets/db` && x.id !== held.id)
+      .pop();
+    const show = await approveCli(['show', next.id]);
+    expect(show.stdout).toMatch(/password/);
+    expect(show.stdout).not.toMatch(/next-value-42/);
+    const { statSync } = await import('node:fs');
+    const state = path.join(path.dirname(path.dirname(devEnv().KUBEGATE_AUDIT!)), 'state');
+    for (const f of ['kubegate.db', 'kubegate.db-wal'])
+      expect(statSync(path.join(state, f)).mode & 0o077, f).toBe(0);
+  });
+
+  it('held requests keep bounded bytes per requester (the oldest large one is displaced); the list carries no bodies', async () => {
+    const kg = await startExtraKubegate('heldbytes', {
+      limits: { max_held_bytes_per_caller: 2 * 1024 * 1024 },
+      execution: { hold_seconds: 1 },
+    });
+    cleanups.push(kg.stop);
+    const ns = await freshNamespace('heldbytes');
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kg-big-')), 'v');
+    writeFileSync(file, 'x'.repeat(900 * 1024));
+    for (const name of ['big1', 'big2', 'big3']) {
+      const r = await kubectl(['create', 'configmap', name, `--from-file=v=${file}`, '-n', ns], {
+        kubeconfig: kg.kubeconfig,
+      });
+      expect(r.code).not.toBe(0); // held
+    }
+    const list = await approveCli(['list', '-o', 'json'], 'alice', kg.url);
+    expect(list.stdout.length).toBeLessThan(100 * 1024);
+    const items = JSON.parse(list.stdout) as PendingItem[];
+    const mine = items.filter((p) => p.target.startsWith(`${ns}/configmaps/big`));
+    expect(mine.find((p) => p.target.endsWith('big1'))?.status).toBe('cancelled');
+    expect(
+      mine
+        .filter((p) => p.status === 'pending')
+        .map((p) => p.target)
+        .sort(),
+    ).toEqual([`${ns}/configmaps/big2`, `${ns}/configmaps/big3`]);
   });
 });

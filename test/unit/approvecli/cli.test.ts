@@ -127,7 +127,11 @@ describe('approve', () => {
       requestIds: [ID],
       risk: 'HIGH',
       resourceVersion: '4242',
+      signedAt: expect.any(Number),
     });
+    // signedAt is the signing time in ms, from the clock that set iat (kubegate allows a second)
+    const signedAt = (claims.kubegate as { signedAt: number }).signedAt;
+    expect(Math.abs(signedAt - claims.iat! * 1000)).toBeLessThan(1000);
   });
 
   it('--print prints the token and posts nothing', async () => {
@@ -159,6 +163,7 @@ describe('approve', () => {
       override: true,
       reason: 'incident 7',
       planId: 'plan-20261125-123',
+      signedAt: expect.any(Number),
     });
   });
 
@@ -256,6 +261,7 @@ describe('errors are one readable line', () => {
     for (const word of [
       'keygen',
       'list',
+      'watch',
       'show',
       'approve',
       'reject',
