@@ -36,6 +36,17 @@ export function freezeLine(f: FreezeState): string {
   return `freeze: ON${f.by ? ` by ${f.by}` : ''}${since}${f.reason ? ` (${f.reason})` : ''}`;
 }
 
+/** A pending request no longer held open waits for approval, then for its requester to run it again. */
+function statusOf(
+  p: { status: string; createdAt: number },
+  holdSeconds: number | undefined,
+  now: number,
+): string {
+  if (p.status !== 'pending' || holdSeconds === undefined || now - p.createdAt <= holdSeconds * 1000)
+    return p.status;
+  return 'pending (re-run after approval)';
+}
+
 export function renderList(list: PendingList, now: number): string {
   const out: string[] = [];
   if (list.freeze.on)
@@ -52,7 +63,7 @@ export function renderList(list: PendingList, now: number): string {
       p.requester,
       p.risk,
       describeAction(p.detail),
-      p.status,
+      statusOf(p, list.holdSeconds, now),
       p.conflicts.length ? p.conflicts.join(',') : '-',
     ]);
   }

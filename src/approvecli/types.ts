@@ -38,6 +38,8 @@ export interface FreezeState {
 export interface PendingList {
   items: PendingItem[];
   freeze: FreezeState;
+  /** How long kubegate holds a request open; an older pending one is re-run by its requester after approval. */
+  holdSeconds?: number;
 }
 
 // What comes over the wire is checked before it is shown or signed: a malformed
@@ -130,6 +132,7 @@ export function asPendingList(v: unknown): PendingList {
   return {
     items: v.items.map((it, i) => asPendingItem(it, `items[${i}]`)),
     freeze: asFreeze(v.freeze ?? { on: false }),
+    ...(typeof v.hold_seconds === 'number' ? { holdSeconds: v.hold_seconds } : {}),
   };
 }
 

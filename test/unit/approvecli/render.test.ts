@@ -5,6 +5,14 @@ import { age, renderList, renderShow } from '../../../src/approvecli/render.js';
 import { NOW, view } from './helpers.js';
 
 describe('renderList', () => {
+  it('says when a pending request is no longer held open: its requester re-runs it after approval', () => {
+    const fresh = { ...view({ id: 'req-new', createdAt: NOW - 5_000 }), conflicts: [] };
+    const old = { ...view({ id: 'req-old', createdAt: NOW - 120_000 }), conflicts: [] };
+    const text = renderList({ items: [fresh, old], freeze: { on: false }, holdSeconds: 30 }, NOW);
+    expect(text).toMatch(/req-new .*\bpending\s*-?\s*$/m);
+    expect(text).toMatch(/req-old .*pending \(re-run after approval\)/);
+  });
+
   it('is a table with conflicts, and a banner when frozen', () => {
     const a = { ...view(), conflicts: ['req-2'] };
     const b = {
