@@ -47,9 +47,11 @@ export async function previewHeld(d: PreviewDeps, p: PendingRequest, approver: s
     ? await read(d.upstream, det.path, creds)
     : undefined;
   const contents =
-    det.verb === 'delete' && det.resource === 'namespaces' && !det.group
-      ? await namespaceContents(d.upstream, det.name, creds)
-      : undefined;
+    det.verb !== 'delete'
+      ? undefined
+      : det.resource === 'namespaces' && !det.group
+        ? await namespaceContents(d.upstream, det.name, creds)
+        : await cascadeContents(d.upstream, det, creds);
   return {
     ...result,
     ...(live !== undefined ? { live: redact(live, p.target) } : {}),
@@ -149,6 +151,41 @@ async function namespaceContents(upstream: Upstream, ns: string, headers: Creden
       const n = (r.body.items?.length ?? 0) + (r.body.metadata?.remainingItemCount ?? 0);
       if (n > 0) out[resource] = n;
     }
+  }
+  return out;
+}
+
+/** Workloads whose delete (unless orphaning) takes the pods it selects with it. */
+const CASCADES: Record<string, string[]> = {
+  'apps/deployments': ['replicasets', 'pods'],
+  'apps/statefulsets': ['pods'],
+  'apps/daemonsets': ['pods'],
+  'apps/replicasets': ['pods'],
+  'batch/jobs': ['pods'],
+};
+
+/** What a cascading delete of a workload takes with it: what its label selector matches now. */
+async function cascadeContents(upstream: Upstream, det: PendingDetail, headers: Credentials) {
+  const kinds = CASCADES[`${det.group}/${det.resource}`];
+  if (
+    !kinds ||
+    /Orphan/.test(JSON.stringify(det.body ?? '')) ||
+    det.query.propagationPolicy?.[0] === 'Orphan'
+  )
+    return undefined;
+  const selector = (
+    det.oldObject as { spec?: { selector?: { matchLabels?: Record<string, string> } } } | null
+  )?.spec?.selector?.matchLabels;
+  if (!selector || !Object.keys(selector).length) return undefined;
+  const labels = Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const out: Record<string, number | string> = {};
+  for (const kind of kinds) {
+    const gv = kind === 'replicasets' ? '/apis/apps/v1' : '/api/v1';
+    const path = `${gv}/namespaces/${encodeURIComponent(det.namespace)}/${kind}?labelSelector=${encodeURIComponent(labels)}`;
+    const r = await kubeCall<{ items?: unknown[] }>(upstream, { path, headers }).catch(() => undefined);
+    out[kind] = r?.status === 200 ? (r.body.items?.length ?? 0) : 'not readable';
   }
   return out;
 }

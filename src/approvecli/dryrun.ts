@@ -98,7 +98,16 @@ function deleteResultLines(d: PendingDetail, p: Preview): string[] {
   const pending = getIn(p.object, ['metadata', 'deletionTimestamp']);
   if (pending !== undefined && isObj(p.object) && p.object.kind !== 'Status')
     lines.push('(marked for deletion: it goes once its finalizers are done)');
-  return isNamespaceDelete(d) ? [...lines, ...namespaceContentLines(d.name, p)] : lines;
+  if (isNamespaceDelete(d)) return [...lines, ...namespaceContentLines(d.name, p)];
+  return p.contents ? [...lines, ...cascadeLines(p.contents)] : lines;
+}
+
+/** A workload's delete cascades to what its selector matches (unless orphaning). */
+function cascadeLines(contents: Record<string, number | string>): string[] {
+  return [
+    'and what it owns, deleted with it (what its label selector matches now, as the requester sees it):',
+    ...Object.entries(contents).map(([kind, n]) => `  ${kind}: ${n}`),
+  ];
 }
 
 function namespaceContentLines(ns: string, p: Preview): string[] {

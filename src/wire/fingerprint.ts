@@ -36,13 +36,22 @@ export interface FingerprintParts {
 }
 
 /**
+ * Query parameters that change how the apiserver answers, never what it stores (kubectl's
+ * `--request-timeout` sends `timeout`): re-running an approved command with another timeout is the
+ * same request. Only for resource writes (see honoursDryRun): a proxied backend may read them otherwise.
+ */
+const NOT_WHAT_IS_STORED = new Set(['timeout', 'pretty']);
+
+/**
  * SHA-256 over RFC 8785 canonical JSON of the request's parts. approve-cli
  * recomputes it from what it shows the approver, so a signature covers exactly
  * what was seen, and kubegate recomputes it on every retry.
  */
 export function fingerprint(p: FingerprintParts): string {
   const dropDryRun = honoursDryRun(p);
-  const query = Object.fromEntries(Object.entries(p.query).filter(([k]) => !(k === 'dryRun' && dropDryRun)));
+  const query = Object.fromEntries(
+    Object.entries(p.query).filter(([k]) => !(dropDryRun && (k === 'dryRun' || NOT_WHAT_IS_STORED.has(k)))),
+  );
   const doc = {
     verb: p.verb,
     group: p.group,

@@ -76,3 +76,31 @@ describe('fingerprint: what an approval is bound to', () => {
     ).toThrow();
   });
 });
+
+describe('what the apiserver stores, not how it answers', () => {
+  const base = {
+    verb: 'patch',
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    subresource: 'scale',
+    namespace: 'default',
+    name: 'web',
+    path: '/apis/apps/v1/namespaces/default/deployments/web/scale',
+    contentType: 'application/merge-patch+json',
+    user: 'agent',
+    body: { spec: { replicas: 3 } },
+  };
+  it('a write with another --request-timeout or pretty is the same request', () => {
+    const plain = fingerprint({ ...base, query: {} });
+    expect(fingerprint({ ...base, query: { timeout: ['30s'] } })).toBe(plain);
+    expect(fingerprint({ ...base, query: { pretty: ['true'], timeout: ['5m'] } })).toBe(plain);
+    expect(fingerprint({ ...base, query: { fieldManager: ['x'] } })).not.toBe(plain);
+  });
+  it('a proxied request keeps them: the backend may read them', () => {
+    const proxy = { ...base, verb: 'connect', subresource: 'proxy', proxyMethod: 'GET', body: null };
+    expect(fingerprint({ ...proxy, query: { timeout: ['1s'] } })).not.toBe(
+      fingerprint({ ...proxy, query: {} }),
+    );
+  });
+});

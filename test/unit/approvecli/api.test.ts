@@ -91,7 +91,7 @@ function api() {
     handle: async () => ({ status: 200, body: patchPreview.object }),
     upstream: { ownAuthorization: () => 'Bearer kubegate' } as unknown as Upstream,
     policyVersion: () => 'test',
-    holdSeconds: 30,
+    holdSeconds: 600,
   });
 }
 
