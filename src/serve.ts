@@ -134,10 +134,7 @@ function wire(config: Config, p: Parts): https.Server {
   });
 }
 
-/** Starts kubegate from a validated config: the `kubegate serve` main job. */
-export async function serve(config: Config, logger: Logger = pino({ name: 'kubegate' })): Promise<Running> {
-  // what kubegate writes (audit log, state with rollback snapshots, cursors) is for its own user only
-  process.umask(0o077);
+function upstreamOf(config: Config): Upstream {
   const upstream = loadUpstream({
     ...(config.upstream.kubeconfig ? { kubeconfig: config.upstream.kubeconfig } : {}),
     ...(config.upstream.context ? { context: config.upstream.context } : {}),
@@ -145,22 +142,25 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     ...(config.upstream.ca ? { caFile: config.upstream.ca } : {}),
     ...(config.upstream.token_file ? { tokenFile: config.upstream.token_file } : {}),
   });
-  if (config.tls.client_ca && !upstream.ownAuthorization()) {
+  if (config.tls.client_ca && !upstream.ownAuthorization())
     throw new Error(
       'tls.client_ca needs kubegate credentials of its own upstream (it impersonates certificate users)',
     );
-  }
-  if (!config.safety.require_approval) {
+  return upstream;
+}
+
+function warnAboutSwitches(config: Config, logger: Logger): void {
+  if (!config.safety.require_approval)
     logger.warn('safety.require_approval is false: changes are forwarded WITHOUT approval (not recommended)');
-  }
-  if (config.safety.allow_critical) {
+  if (config.safety.allow_critical)
     logger.warn(
       'safety.allow_critical is true: CRITICAL changes need no per-request override (still two approvers)',
     );
-  }
-  const policy = await PolicyEngine.load(config.policy.bundle, logger);
-  if (config.policy.watch) policy.watch();
-  const audit = await AuditLog.open({
+}
+
+/** The audit log, with its sinks: shippers and approvers' notifications. */
+function openAuditLog(config: Config, logger: Logger): Promise<AuditLog> {
+  return AuditLog.open({
     path: config.audit.path,
     ...(config.audit.key ? { signingKey: createPrivateKey(readFileSync(config.audit.key)) } : {}),
     checkpointEvery: config.audit.checkpoint_every,
@@ -169,6 +169,17 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     replica: process.env.KUBEGATE_REPLICA ?? os.hostname(),
     logger,
   });
+}
+
+/** Starts kubegate from a validated config: the `kubegate serve` main job. */
+export async function serve(config: Config, logger: Logger = pino({ name: 'kubegate' })): Promise<Running> {
+  // what kubegate writes (audit log, state with rollback snapshots, cursors) is for its own user only
+  process.umask(0o077);
+  const upstream = upstreamOf(config);
+  warnAboutSwitches(config, logger);
+  const policy = await PolicyEngine.load(config.policy.bundle, logger);
+  if (config.policy.watch) policy.watch();
+  const audit = await openAuditLog(config, logger);
   const interrupted = await markInterrupted(audit);
   if (interrupted.length)
     logger.warn({ requests: interrupted }, 'changes forwarded before a crash have no recorded outcome');

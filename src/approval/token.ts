@@ -88,32 +88,38 @@ export async function verifyApproval(
     throw new ApprovalError(`token subject ${payload.sub} does not own key ${kid}`, 'invalid');
   const iat = payload.iat!;
   const exp = payload.exp!;
-  const now = Math.floor(Date.now() / 1000);
   const skew = opts.clockToleranceSeconds ?? 30;
-  // iat in the future would let a token outlive the TTL cap; measure the life from now as well
+  checkLifetime(iat, exp, opts.maxTtlSeconds, skew);
+  const claims = checkClaims(payload[APPROVAL_CLAIM], iat, skew);
+  return { ...claims, approver: owner, kid, jti: String(payload.jti), iat, exp, token };
+}
+
+/** A short life measured from now and from iat: iat in the future would let a token outlive the cap. */
+function checkLifetime(iat: number, exp: number, maxTtlSeconds: number, skew: number): void {
+  const now = Math.floor(Date.now() / 1000);
   if (iat > now + skew) throw new ApprovalError('approval token issued in the future', 'invalid');
-  if (exp - now > opts.maxTtlSeconds + skew) {
+  if (exp - now > maxTtlSeconds + skew)
     throw new ApprovalError(
-      `approval token expires in ${exp - now}s; kubegate accepts at most ${opts.maxTtlSeconds}s`,
+      `approval token expires in ${exp - now}s; kubegate accepts at most ${maxTtlSeconds}s`,
       'invalid',
     );
-  }
-  if (exp - iat > opts.maxTtlSeconds) {
+  if (exp - iat > maxTtlSeconds)
     throw new ApprovalError(
-      `approval token lives ${exp - iat}s; kubegate accepts at most ${opts.maxTtlSeconds}s`,
+      `approval token lives ${exp - iat}s; kubegate accepts at most ${maxTtlSeconds}s`,
       'invalid',
     );
-  }
-  const claims = payload[APPROVAL_CLAIM] as ApprovalClaims | undefined;
-  if (!claims || typeof claims !== 'object' || !isApprovalAction(claims.action)) {
+}
+
+/** The kubegate claim: an action, and each optional field of the type it must have. */
+function checkClaims(raw: unknown, iat: number, skew: number): ApprovalClaims {
+  const claims = raw as ApprovalClaims | undefined;
+  if (!claims || typeof claims !== 'object' || !isApprovalAction(claims.action))
     throw new ApprovalError('approval token has no kubegate action', 'invalid');
-  }
   if (
     claims.fingerprints !== undefined &&
     !(Array.isArray(claims.fingerprints) && claims.fingerprints.every((f) => typeof f === 'string'))
-  ) {
+  )
     throw new ApprovalError('approval token: fingerprints must be strings', 'invalid');
-  }
   if (
     claims.signedAt !== undefined &&
     !(typeof claims.signedAt === 'number' && Math.abs(claims.signedAt - iat * 1000) < 1000 + skew * 1000)
@@ -126,10 +132,9 @@ export async function verifyApproval(
     throw new ApprovalError('approval token: blind must be true or false', 'invalid');
   if (claims.action === 'approve' && !claims.fingerprints?.length)
     throw new ApprovalError('approval names no request', 'invalid');
-  if (claims.override && !(typeof claims.reason === 'string' && claims.reason.trim())) {
+  if (claims.override && !(typeof claims.reason === 'string' && claims.reason.trim()))
     throw new ApprovalError('an override needs a reason', 'invalid');
-  }
-  return { ...claims, approver: owner, kid, jti: String(payload.jti), iat, exp, token };
+  return claims;
 }
 
 /**
