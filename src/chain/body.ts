@@ -3,11 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { NEEDS_DECODE, parseBody, YAML_TYPES } from '../kube/body.js';
 import { decodeViaDryRun } from '../kube/decode.js';
-import type { KubeRequest } from '../kube/request.js';
+import { canonicalQuery, type KubeRequest } from '../kube/request.js';
 import { badRequest, StatusError } from '../kube/status.js';
 import type { Metrics } from '../metrics.js';
 import type { Upstream } from '../upstream.js';
-import { DELETE_OPTION_PARAMS, isDelete } from '../wire/verbs.js';
+import { DELETE_OPTION_PARAMS, honoursDryRun, isDelete } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { countRefused } from './authenticate.js';
 import { type RequestContext, targetOf, type With } from './context.js';
@@ -70,6 +70,7 @@ export async function readAndDecode(
     }
   }
   applyDeleteOptionsDryRun(kr, object, raw.length);
+  dropAnswerOnlyParams(kr);
   ctx.facts.resource = targetOf(kr, object);
   // A DELETE body goes upstream as the JSON DeleteOptions kubegate read, and a YAML body as the
   // JSON kubegate read: the apiserver must not decode anything else from them than the gate did.
@@ -187,6 +188,19 @@ function applyDeleteOptionsDryRun(kr: KubeRequest, object: unknown, bodyBytes: n
     );
   }
   kr.dryRun = bodyDry;
+}
+
+/**
+ * `timeout` and `pretty` shape the apiserver's answer, not what it stores, so the fingerprint
+ * leaves them out of a resource write; kubegate then does not forward them either: a requester's
+ * `?timeout=1ms` could otherwise commit an approved change while the apiserver answers 504 (the
+ * record would say failed, and no rollback would be offered), or make every preview time out.
+ */
+function dropAnswerOnlyParams(kr: KubeRequest): void {
+  if (!honoursDryRun(kr) || !(kr.query.timeout || kr.query.pretty)) return;
+  const { timeout: _t, pretty: _p, ...rest } = kr.query;
+  kr.query = rest;
+  kr.search = canonicalQuery(rest);
 }
 
 /** The dry run and the real request share one fingerprint: drop DeleteOptions.dryRun from it. */

@@ -64,7 +64,8 @@ async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<
   // answered, i.e. acted, without a 101.
   const giveBack =
     !!approved.jtis?.length && (!!o.notSent || (kr.upgrade && STREAMS.has(kr.subresource) && !ok));
-  d.audit.later(ctx.facts, ok ? 'executed' : 'failed', {
+  // durable before anything else is said about the outcome (the client has its answer already)
+  await d.audit.record(ctx.facts, ok ? 'executed' : 'failed', {
     status: ok ? 'success' : 'failed',
     http_status: o.status,
     duration_seconds: (Date.now() - ctx.started) / 1000,

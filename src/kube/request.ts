@@ -92,7 +92,7 @@ export function parseQuery(rawQuery: string): Record<string, string[]> {
   return out;
 }
 
-function canonicalQuery(query: Record<string, string[]>): string {
+export function canonicalQuery(query: Record<string, string[]>): string {
   const params = new URLSearchParams();
   for (const [k, vs] of Object.entries(query)) for (const v of vs) params.append(k, v);
   const s = params.toString();

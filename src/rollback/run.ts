@@ -150,7 +150,7 @@ export async function runApprovedRollback(d: RollbackDeps, p: PendingRequest): P
   }
   const snap = await d.store.getSnapshot(det.rollbackOf!);
   if (outcome.status >= 200 && outcome.status < 300 && snap)
-    d.audit.later(
+    await d.audit.record(
       {
         request_id: snap.requestId,
         action: `${snap.detail.verb} ${snap.detail.path}`,

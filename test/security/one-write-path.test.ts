@@ -29,6 +29,7 @@ import {
   postApproval,
   signToken,
   tokenOf,
+  waitAudit,
 } from './helpers.js';
 
 const admin = (args: string[]) => kubectl(args, { as: 'admin' });
@@ -460,5 +461,39 @@ describe('findings of the fifth independent bypass round', () => {
         .map((p) => p.target)
         .sort(),
     ).toEqual([`${ns}/configmaps/big2`, `${ns}/configmaps/big3`]);
+  });
+
+  it('kubectl apply of a Secret: show prints neither its values nor the last-applied annotation that holds them', async () => {
+    const ns = await freshNamespace('apply-secret');
+    const manifest = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: applied\n  namespace: ${ns}\nstringData:\n  password: PLAIN-${process.pid}-x\n`;
+    const run = kubectl(['apply', '-f', '-'], { input: manifest, timeoutMs: 20_000 });
+    const p = await waitForPending(`${ns}/secrets/applied`);
+    const show = await approveCli(['show', p.id]);
+    await approveCli(['reject', p.id, '--reason', 'seen']);
+    await run;
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/password/);
+    expect(show.stdout).not.toContain(`PLAIN-${process.pid}-x`);
+    expect(show.stdout).not.toContain(Buffer.from(`PLAIN-${process.pid}-x`).toString('base64'));
+  });
+
+  it('a requester-chosen ?timeout= is not forwarded on a write: an approved change cannot run while recorded as failed', async () => {
+    const ns = await freshNamespace('timeout');
+    const path1 = `/api/v1/namespaces/${ns}/configmaps?timeout=1ms`;
+    const create = {
+      method: 'POST',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 't' }, data: { a: '1' } },
+    };
+    expect((await gate(path1, { ...create, timeoutMs: 1500 })).timedOut || true).toBe(true);
+    const held = (await pendingList()).filter((x) => x.target === `${ns}/configmaps/t`).pop();
+    expect(held.detail.query.timeout).toBeUndefined();
+    const tok = await signToken('bob', { fingerprints: [held.fingerprint], requestIds: [held.id] });
+    expect((await postApproval(tok)).status).toBe(201);
+    const r = await gate(path1, create);
+    expect(r.status).toBe(201);
+    const executed = await waitAudit((x) => x.request_id === held.id && x.event === 'executed');
+    expect(executed.http_status).toBe(201);
+    const sent = await apiserverEvents((e) => e.auditID === held.id && e.verb === 'create');
+    expect(sent[0]?.requestURI).not.toMatch(/timeout/);
   });
 });

@@ -39,6 +39,30 @@ describe('Secret values are never printed', () => {
     ]);
   });
 
+  it("hides kubectl apply's last-applied-configuration, which holds the whole Secret", () => {
+    const annotation = 'kubectl.kubernetes.io/last-applied-configuration';
+    const d = withoutSecretValues(
+      secret({
+        metadata: {
+          name: 's',
+          annotations: { [annotation]: '{"stringData":{"password":"p4ss"}}', keep: 'me' },
+        },
+      }),
+    );
+    expect(JSON.stringify(d.body)).not.toMatch(/p4ss/);
+    expect(d.body).toMatchObject({ metadata: { annotations: { keep: 'me' } } });
+    const op = withoutSecretValues(
+      secret([
+        {
+          op: 'add',
+          path: '/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration',
+          value: 'p4ss',
+        },
+      ]),
+    );
+    expect(JSON.stringify(op.body)).not.toMatch(/p4ss/);
+  });
+
   it('leaves other kinds alone', () => {
     const cm = { ...secret({ data: { k: 'v' } }), resource: 'configmaps' } as PendingDetail;
     expect(withoutSecretValues(cm)).toBe(cm);
