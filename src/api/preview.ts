@@ -2,6 +2,7 @@ import { redact } from '../audit/redact.js';
 import type { Target } from '../chain/chain.js';
 import { newContext, type RequestContext } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
+import { actAs } from '../kube/act-as.js';
 import { buildResourceRequest, type ResourceRequestParts } from '../kube/build.js';
 import { kubeCall } from '../kube/client.js';
 import { StatusError } from '../kube/status.js';
@@ -20,13 +21,8 @@ const PREVIEWABLE = new Set(['create', 'update', 'patch', 'delete']);
 type Credentials = Record<string, string | string[]>;
 
 /** kubegate's own credentials, impersonating the requester (and their groups): their RBAC applies. */
-function asRequester(p: PendingRequest, own: string): Credentials {
-  const groups = (p.requesterGroups ?? []).filter((g) => g !== 'system:authenticated');
-  return {
-    authorization: own,
-    'impersonate-user': p.requester,
-    ...(groups.length ? { 'impersonate-group': groups } : {}),
-  };
+export function asRequester(p: PendingRequest, own: string): Credentials {
+  return actAs(own, p.requester, p.requesterGroups ?? []);
 }
 
 /**

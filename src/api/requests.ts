@@ -5,7 +5,7 @@ import { buildResourceRequest } from '../kube/build.js';
 import { fetchLive, resourceVersionOf } from '../kube/live.js';
 import type { PendingDetail, PendingRequest } from '../wire/request-view.js';
 import { type ApiDeps, bearer, fail, route } from './app.js';
-import { previewHeld } from './preview.js';
+import { asRequester, previewHeld } from './preview.js';
 
 /**
  * What approvers may see: the live object and a decoded body are redacted like the audit log
@@ -53,12 +53,7 @@ async function withLive(deps: ApiDeps, p: PendingRequest): Promise<PendingReques
   if (p.status !== 'pending' || !own || !d.name || !['update', 'patch', 'delete', 'create'].includes(d.verb))
     return p;
   const kr = buildResourceRequest({ ...d, verb: 'patch', subresource: '', query: {}, contentType: '' });
-  const groups = (p.requesterGroups ?? []).filter((g) => g !== 'system:authenticated');
-  const live = await fetchLive(deps.upstream, kr, {
-    authorization: own,
-    'impersonate-user': p.requester,
-    ...(groups.length ? { 'impersonate-group': groups } : {}),
-  }).catch(() => null);
+  const live = await fetchLive(deps.upstream, kr, asRequester(p, own)).catch(() => null);
   const now = resourceVersionOf(live);
   if (!now || now === d.resourceVersion) return p;
   return {

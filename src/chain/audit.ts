@@ -41,16 +41,12 @@ const issuer = Symbol('receipt');
  * takes one as its first argument, so nothing reaches the upstream undecided.
  */
 export class Receipt {
-  readonly #brand = issuer;
   constructor(
     token: symbol,
     readonly requestId: string,
     readonly kind: 'write-ahead' | 'read',
   ) {
     if (token !== issuer) throw new Error('a Receipt is issued by the audit stage only');
-  }
-  get issued(): boolean {
-    return this.#brand === issuer;
   }
 }
 

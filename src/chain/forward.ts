@@ -6,7 +6,7 @@ import type httpProxy from 'http-proxy';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { StatusError, sendStatus } from '../kube/status.js';
 import type { Upstream } from '../upstream.js';
-import type { Receipt } from './audit.js';
+import { Receipt } from './audit.js';
 import type { RequestContext, With } from './context.js';
 
 /**
@@ -49,7 +49,8 @@ export interface Forwarder {
 
 /** What goes upstream for one request: the client's headers minus the above, plus identity and Audit-ID. */
 function upstreamHeaders(receipt: Receipt, ctx: With<'caller'>, keepUpgrade: boolean): IncomingHttpHeaders {
-  if (!receipt.issued || receipt.requestId !== ctx.facts.request_id)
+  // a Receipt can only be constructed by the audit stage; a look-alike object is not one
+  if (!(receipt instanceof Receipt) || receipt.requestId !== ctx.facts.request_id)
     throw new Error('forwarding needs the receipt of this request');
   if (receipt.kind === 'read' && ctx.kr.mutating) throw new Error('a change needs a write-ahead receipt');
   const out: IncomingHttpHeaders = {};

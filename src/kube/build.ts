@@ -1,19 +1,11 @@
+import { methodOfVerb } from '../wire/verbs.js';
 import { encodeSegment, type KubeRequest } from './request.js';
 
 /** The parts that name one resource request kubegate makes itself (a rollback, a preview). */
-export interface ResourceRequestParts {
-  verb: 'create' | 'update' | 'patch' | 'delete';
-  group: string;
-  version: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  query?: Record<string, string[]>;
-  contentType: string;
-}
-
-const METHOD_OF = { create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE' } as const;
+export type ResourceRequestParts = Pick<
+  KubeRequest,
+  'group' | 'version' | 'resource' | 'subresource' | 'namespace' | 'name' | 'contentType'
+> & { verb: 'create' | 'update' | 'patch' | 'delete'; query?: Record<string, string[]> };
 
 /**
  * A KubeRequest built from its parts, each path segment percent-encoded: a name such as
@@ -28,7 +20,7 @@ export function buildResourceRequest(p: ResourceRequestParts): KubeRequest {
   for (const [k, vs] of Object.entries(query)) for (const v of vs) params.append(k, v);
   const search = params.toString();
   return {
-    method: METHOD_OF[p.verb],
+    method: methodOfVerb(p.verb)!,
     verb: p.verb,
     resourceRequest: true,
     group: p.group,

@@ -2,6 +2,7 @@ import type { RequestAudit } from '../chain/audit.js';
 import type { Target } from '../chain/chain.js';
 import { newContext, type RequestContext } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
+import { actAs } from '../kube/act-as.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { kubeCall } from '../kube/client.js';
 import { StatusError } from '../kube/status.js';
@@ -22,7 +23,7 @@ const asObj = (v: unknown): Obj | null =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
 
 /** The credentials a rollback runs with: kubegate's own, impersonating the approver who asked for it. */
-function asApprover(upstream: Upstream, approver: string): Record<string, string> {
+function asApprover(upstream: Upstream, approver: string): Record<string, string | string[]> {
   const own = upstream.ownAuthorization();
   if (!own)
     throw new StatusError(
@@ -30,7 +31,7 @@ function asApprover(upstream: Upstream, approver: string): Record<string, string
       'Conflict',
       'kubegate has no credentials of its own to run a rollback (upstream token)',
     );
-  return { authorization: own, 'impersonate-user': approver };
+  return actAs(own, approver);
 }
 
 /** An undo as a request of kubegate's own, asked for by `approver`, through the same chain as any other. */

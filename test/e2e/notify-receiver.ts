@@ -2,6 +2,7 @@
 // Kubegate-Signature as the README shows, and can go down and come back on the same port.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { WebhookEvent } from '../../src/notify/webhook-event.js';
 
 /** README's verification: HMAC-SHA256 over "<t>.<raw body>", and no older than maxAgeSeconds. */
 export function verify(
@@ -25,19 +26,8 @@ export interface Received<T> {
   verified: boolean;
 }
 
-export interface NotifyEvent {
-  event: string;
-  request_id: string;
-  risk?: string;
-  user?: string;
-  action?: string;
-  resource?: string;
-  reasons?: string[];
-  approver?: string;
-  approvers?: string[];
-  timestamp: string;
-  seq: number;
-}
+/** The JSON event kubegate sends (its own type: the test checks what it promises). */
+export type NotifyEvent = WebhookEvent;
 
 export interface SlackMessage {
   text: string;
