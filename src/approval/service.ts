@@ -9,6 +9,7 @@ import type { StateStore, StoredApproval } from '../state/store.js';
 import type { ApprovalAction } from '../wire/approval-token.js';
 import type { ApproverJwks } from '../wire/approver-key.js';
 import type { PendingRequest } from '../wire/request-view.js';
+import { PasskeyApproval } from '../passkey/approval.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
 import type { HoldEvent, Notifier } from './notifier.js';
@@ -59,6 +60,11 @@ export function factsOf(p: PendingRequest): RequestFacts {
   };
 }
 
+/** A console approval's record carries its passkey assertion, re-checked by `audit verify`. */
+function signedWith(v: VerifiedApproval): Record<string, unknown> {
+  return v.passkey ? { via: 'console', passkey: v.passkey } : {};
+}
+
 /**
  * The one approval service: every entry point (the `Kubegate-Approval` header, the approvals
  * API, and whatever comes later) approves, rejects, revokes, freezes, holds, counts and spends
@@ -83,13 +89,29 @@ export class ApprovalService {
 
   /** Verifies an approver's token for one action (signature, audience, lifetime, action). */
   async verify(token: unknown, action: ApprovalAction): Promise<VerifiedApproval> {
+    const v = token instanceof PasskeyApproval ? this.passkeyApproval(token) : await this.jws(token);
+    if (v.action !== action)
+      throw new ApprovalError(`token is for "${v.action}", not "${action}"`, 'invalid');
+    return v;
+  }
+
+  private jws(token: unknown): Promise<VerifiedApproval> {
     if (typeof token !== 'string' || !token) throw new ApprovalError('missing approver token', 'invalid');
-    const v = await verifyApproval(token, this.d.jwks(), {
+    return verifyApproval(token, this.d.jwks(), {
       audience: this.d.config.cluster_name,
       maxTtlSeconds: this.d.config.execution.max_token_ttl_seconds,
     });
-    if (v.action !== action)
-      throw new ApprovalError(`token is for "${v.action}", not "${action}"`, 'invalid');
+  }
+
+  /** A passkey approval (its assertion already verified): the same audience, life and approver list. */
+  private passkeyApproval(p: PasskeyApproval): VerifiedApproval {
+    const v = p.verified;
+    if (v.passkey?.claims.aud !== this.d.config.cluster_name)
+      throw new ApprovalError('passkey approval is for another cluster', 'invalid');
+    if (v.exp - v.iat > this.d.config.execution.max_token_ttl_seconds || v.exp * 1000 < Date.now())
+      throw new ApprovalError('passkey approval expired', 'expired');
+    if (!this.d.jwks().keys.some((k) => k.name === v.approver))
+      throw new ApprovalError(`${v.approver} is not an approver`, 'invalid');
     return v;
   }
 
@@ -144,6 +166,7 @@ export class ApprovalService {
       ...(v.reason ? { reason: v.reason } : {}),
       ...(v.blind ? { blind: true } : {}),
       ...(extra.via ? { via: extra.via } : {}),
+      ...signedWith(v),
     });
     this.d.notifier.notify(fingerprint, { kind: 'approved' });
     this.changed(
@@ -214,7 +237,12 @@ export class ApprovalService {
     if (!(await this.d.store.transitionPending(id, ['pending'], 'rejected', message)))
       throw new ApprovalError(`${id} is ${p.status}, not pending`, 'conflict');
     await this.withdraw(p.fingerprint);
-    await this.d.audit.record(factsOf(p), 'rejected', { approver: v.approver, status: 'rejected', reason });
+    await this.d.audit.record(factsOf(p), 'rejected', {
+      approver: v.approver,
+      status: 'rejected',
+      reason,
+      ...signedWith(v),
+    });
     this.d.notifier.notify(p.fingerprint, { kind: 'rejected', message });
     this.changed(id, 'rejected');
   }
@@ -222,7 +250,12 @@ export class ApprovalService {
   async revoke(token: unknown, id: string): Promise<number> {
     const { v, p } = await this.actionOn(token, 'revoke', id);
     const n = await this.withdraw(p.fingerprint);
-    await this.d.audit.record(factsOf(p), 'revoked', { approver: v.approver, status: 'revoked', revoked: n });
+    await this.d.audit.record(factsOf(p), 'revoked', {
+      approver: v.approver,
+      status: 'revoked',
+      revoked: n,
+      ...signedWith(v),
+    });
     this.changed(id, 'revoked');
     return n;
   }
@@ -262,6 +295,7 @@ export class ApprovalService {
       status: v.freeze ? 'frozen' : 'unfrozen',
       cancelled,
       ...(v.reason ? { reason: v.reason } : {}),
+      ...signedWith(v),
     });
     this.d.logger.warn(
       { by: v.approver, on: v.freeze, cancelled },

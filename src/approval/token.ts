@@ -7,6 +7,7 @@ import {
   isApprovalAction,
 } from '../wire/approval-token.js';
 import type { ApproverJwks } from '../wire/approver-key.js';
+import type { PasskeyEvidence } from '../passkey/claims.js';
 
 export interface VerifiedApproval extends ApprovalClaims {
   approver: string;
@@ -15,6 +16,8 @@ export interface VerifiedApproval extends ApprovalClaims {
   iat: number;
   exp: number;
   token: string;
+  /** Signed in the console with a passkey: the assertion, kept in the audit record. */
+  passkey?: PasskeyEvidence;
 }
 
 /** Typed refusals, so the API and the gate can answer each with a precise Status. */

@@ -86,6 +86,7 @@ export function describeVerify(file: string, r: VerifyResult, keys: KeyObject[] 
   if (r.ok) {
     const range = r.records > 0 ? ` (seq 1..${r.lastSeq})` : '';
     out.push(`${file}: OK: ${r.records} records${range}, ${r.checkpoints} checkpoints`);
+    if (r.passkeyAssertions) out.push(`  ${r.passkeyAssertions} passkey assertions re-checked`);
   } else {
     out.push(
       `${file}: FAILED at seq ${r.firstBadSeq}: ${r.reason} (${r.records} records before it verified)`,

@@ -1,6 +1,7 @@
 // `kubegate audit verify`: re-derives the chain of one file and checks checkpoint signatures.
 import type { KeyObject } from 'node:crypto';
 import { ChainChecker } from './check.js';
+import { PasskeyAuditCheck } from '../passkey/offline.js';
 import { readLines } from './lines.js';
 
 export interface VerifyResult {
@@ -20,6 +21,8 @@ export interface VerifyResult {
   signaturesVerified: boolean;
   /** Bytes after the last newline: an unfinished write (crash); not a record, not a failure. */
   tornBytes: number;
+  /** Passkey assertions re-checked against the passkeys enrolled in the log. */
+  passkeyAssertions: number;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function verifyAuditFile(
 ): Promise<VerifyResult> {
   const keys = publicKey === undefined ? undefined : Array.isArray(publicKey) ? publicKey : [publicKey];
   const checker = new ChainChecker(keys);
+  const passkeys = new PasskeyAuditCheck();
   let bad: { seq: number; reason: string } | undefined;
   let tornBytes = 0;
   for await (const line of readLines(path)) {
@@ -44,6 +48,11 @@ export async function verifyAuditFile(
     const result = checker.check(line.text);
     if (!result.ok) {
       bad = result;
+      break;
+    }
+    const passkeyBad = await passkeys.check(result.record);
+    if (passkeyBad) {
+      bad = { seq: result.record.seq, reason: passkeyBad };
       break;
     }
   }
@@ -58,5 +67,6 @@ export async function verifyAuditFile(
     lastHash: checker.lastHash,
     signaturesVerified: checker.signaturesVerified,
     tornBytes,
+    passkeyAssertions: passkeys.checked,
   };
 }
