@@ -142,6 +142,14 @@ export const ConfigSchema = z.strictObject({
       identity_cache_seconds: z.number().min(0).default(10),
     })
     .prefault({}),
+  /** The approval console (/kubegate/ui/): its public URL is the passkeys' origin and RP id. */
+  console: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Default https://localhost:<port>: a passkey needs a host name, not an IP address. */
+      url: z.url({ protocol: /^https$/ }).optional(),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -15,10 +15,13 @@ import { BodyBudget } from './chain/body.js';
 import { createChain } from './chain/chain.js';
 import { createForwarder } from './chain/forward.js';
 import type { Config } from './config.js';
+import type { ConsoleOptions } from './console/deps.js';
 import { Identifier } from './identify.js';
 import { createListener } from './listen.js';
 import { createMetrics } from './metrics.js';
 import { notifySinks } from './notify/sinks.js';
+import { PasskeyStore, passkeysFileFor } from './passkey/store.js';
+import { type RelyingParty, relyingParty } from './passkey/webauthn.js';
 import { PolicyEngine } from './policy/engine.js';
 import { KubernetesStore } from './state/kubernetes.js';
 import { pruneRules, schedulePruning } from './state/prune.js';
@@ -72,6 +75,21 @@ interface Parts {
   logger: Logger;
   metrics: ReturnType<typeof createMetrics>;
   jwks: () => ApproverJwks;
+  /** The console's origin (its port is known once the listener listens). */
+  consoleRp: () => RelyingParty;
+}
+
+/** The approval console's options, or none when it is switched off. */
+function consoleOf(config: Config, p: Parts): ConsoleOptions | undefined {
+  if (!config.console.enabled) return undefined;
+  return {
+    passkeys: new PasskeyStore(passkeysFileFor(config.approvers.jwks)),
+    rp: p.consoleRp,
+    cluster: config.cluster_name,
+    jwks: p.jwks,
+    auditPath: config.audit.path,
+    maxTtlSeconds: config.execution.max_token_ttl_seconds,
+  };
 }
 
 /** The request chain, the approval service and the API, wired to one listener. */
@@ -91,6 +109,7 @@ function wire(config: Config, p: Parts): https.Server {
     logger,
   });
   const limits = config.limits;
+  const ui = consoleOf(config, p);
   const handle = createChain({
     config,
     policy: p.policy,
@@ -120,6 +139,7 @@ function wire(config: Config, p: Parts): https.Server {
     metrics,
     policyVersion: () => p.policy.version,
     holdSeconds: config.execution.hold_seconds,
+    ...(ui ? { console: ui } : {}),
   });
   return createListener({
     tls: {
@@ -194,12 +214,18 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     sinks: () => audit.shippingStatus(),
   });
   let jwks = loadJwks(config.approvers.jwks);
-  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks: () => jwks });
+  let rp = relyingParty(config.console.url ?? 'https://localhost');
+  const server = wire(config, {
+    ...{ policy, log: audit, store, upstream, logger, metrics },
+    jwks: () => jwks,
+    consoleRp: () => rp,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  if (!config.console.url) rp = relyingParty(`https://localhost:${port}`);
   logger.info(
     { address: config.listen.address, port, upstream: upstream.url.origin, policy: policy.version },
     'kubegate listening',

@@ -3,24 +3,26 @@ import { runApprovedRollback } from '../rollback/run.js';
 import { type ApiDeps, route } from './app.js';
 import { rollbackRoutes } from './rollbacks.js';
 
+/** An approval (a token, or a passkey approval from the console); approved rollbacks run at once. */
+export async function approveAndRun(deps: ApiDeps, token: unknown) {
+  const { approver, approved } = await deps.approvals.approve(token);
+  // a rollback has no waiting client: once its approvals are in, kubegate runs it through the chain
+  const rollbacks = [];
+  for (const p of approved)
+    if (p.detail.rollbackOf) {
+      const o = await runApprovedRollback(deps, p);
+      if (o) rollbacks.push({ id: p.id, http_status: o.status, ...(o.error ? { message: o.error } : {}) });
+    }
+  return { approved: approved.map((t) => t.id), approver, ...(rollbacks.length ? { rollbacks } : {}) };
+}
+
 /** Approver actions, each a single-use signed token handed to the approval service. */
 export function approvalRoutes(app: express.Express, deps: ApiDeps): void {
   const { approvals, store, log } = deps;
   app.post(
     '/kubegate/v1/approvals',
     route(log, async (req, res) => {
-      const { approver, approved } = await approvals.approve(req.body?.token);
-      // a rollback has no waiting client: once its approvals are in, kubegate runs it through the chain
-      const rollbacks = [];
-      for (const p of approved)
-        if (p.detail.rollbackOf) {
-          const o = await runApprovedRollback(deps, p);
-          if (o)
-            rollbacks.push({ id: p.id, http_status: o.status, ...(o.error ? { message: o.error } : {}) });
-        }
-      res
-        .status(201)
-        .json({ approved: approved.map((t) => t.id), approver, ...(rollbacks.length ? { rollbacks } : {}) });
+      res.status(201).json(await approveAndRun(deps, req.body?.token));
     }),
   );
   app.post(

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { ApprovalService } from '../approval/service.js';
 import { ApprovalError } from '../approval/token.js';
 import type { AuditLog } from '../audit/log.js';
+import { consoleRoutes } from '../console/app.js';
+import type { ConsoleOptions } from '../console/deps.js';
 import { kubeCall } from '../kube/client.js';
 import { StatusError } from '../kube/status.js';
 import type { Metrics } from '../metrics.js';
@@ -23,6 +25,8 @@ export interface ApiDeps extends PreviewDeps, RollbackDeps {
   /** execution.hold_seconds: how long a request is held open before its requester must re-run it. */
   holdSeconds: number;
   metrics?: Metrics;
+  /** The approval console under /kubegate/ui/ (passkeys). */
+  console?: ConsoleOptions;
 }
 
 export type Handler = (req: Request, res: Response) => Promise<void>;
@@ -75,6 +79,7 @@ export function createApi(deps: ApiDeps): express.Express {
   healthRoutes(app, deps);
   requestRoutes(app, deps);
   approvalRoutes(app, deps);
+  if (deps.console) consoleRoutes(app, { ...deps, console: deps.console });
   app.use((_req: Request, res: Response) => fail(res, 404, 'NotFound', 'no such kubegate API path'));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { status?: number; message?: string };

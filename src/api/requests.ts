@@ -63,6 +63,41 @@ async function withLive(deps: ApiDeps, p: PendingRequest): Promise<PendingReques
   };
 }
 
+/** The list of held requests as approvers read it (the API and the console). */
+export async function listView(deps: ApiDeps) {
+  return {
+    items: withConflicts(await deps.store.listPending()).map(listed),
+    freeze: await deps.store.getFreeze(),
+    // a pending request older than this is no longer held open: its requester re-runs it after approval
+    hold_seconds: deps.holdSeconds,
+  };
+}
+
+/** One request as approvers read it: live object, approvals so far, rollback snapshot. */
+export async function showView(deps: ApiDeps, id: string) {
+  const { store } = deps;
+  const p = await store.getPending(id);
+  if (!p) return undefined;
+  const others = await store.listPending();
+  const live = await store.approvalsFor(p.fingerprint, Date.now());
+  const snapshot = await store.getSnapshot(p.id);
+  return {
+    ...forApprovers(withConflicts([await withLive(deps, p), ...others.filter((o) => o.id !== p.id)])[0]!),
+    approvals: live.map((a) => ({
+      approver: a.approver,
+      override: a.override,
+      reason: a.reason,
+      exp: a.exp,
+    })),
+    snapshot: snapshot && {
+      ...snapshot,
+      before: redact(snapshot.before, snapshot.target),
+      after: redact(snapshot.after, snapshot.target),
+      detail: redactDetail(snapshot.detail, snapshot.target),
+    },
+  };
+}
+
 /** Reading held requests: the list, one request with its approvals and snapshot, its preview. */
 export function requestRoutes(app: express.Express, deps: ApiDeps): void {
   const { store, approvals, log } = deps;
@@ -70,38 +105,16 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
     '/kubegate/v1/requests',
     route(log, async (req, res) => {
       await approvals.verify(bearer(req), 'read');
-      res.json({
-        items: withConflicts(await store.listPending()).map(listed),
-        freeze: await store.getFreeze(),
-        // a pending request older than this is no longer held open: its requester re-runs it after approval
-        hold_seconds: deps.holdSeconds,
-      });
+      res.json(await listView(deps));
     }),
   );
   app.get(
     '/kubegate/v1/requests/:id',
     route(log, async (req, res) => {
       await approvals.verify(bearer(req), 'read');
-      const p = await store.getPending(String(req.params.id));
-      if (!p) return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
-      const others = await store.listPending();
-      const live = await store.approvalsFor(p.fingerprint, Date.now());
-      const snapshot = await store.getSnapshot(p.id);
-      res.json({
-        ...forApprovers(withConflicts([await withLive(deps, p), ...others.filter((o) => o.id !== p.id)])[0]!),
-        approvals: live.map((a) => ({
-          approver: a.approver,
-          override: a.override,
-          reason: a.reason,
-          exp: a.exp,
-        })),
-        snapshot: snapshot && {
-          ...snapshot,
-          before: redact(snapshot.before, snapshot.target),
-          after: redact(snapshot.after, snapshot.target),
-          detail: redactDetail(snapshot.detail, snapshot.target),
-        },
-      });
+      const view = await showView(deps, String(req.params.id));
+      if (!view) return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
+      res.json(view);
     }),
   );
   app.get(
@@ -127,7 +140,7 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
  * request here, so a client re-reads what changed instead of polling the whole list. The stream
  * ends when the read token that opened it expires.
  */
-function streamChanges(deps: ApiDeps, res: Response, until: number): void {
+export function streamChanges(deps: ApiDeps, res: Response, until: number): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
   res.write(': watching pending requests\n\n');
   const off = deps.approvals.onChange((c) => res.write(`event: request\ndata: ${JSON.stringify(c)}\n\n`));

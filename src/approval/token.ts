@@ -1,4 +1,5 @@
 import { errors, importJWK, type JWTPayload, jwtVerify } from 'jose';
+import type { PasskeyEvidence } from '../passkey/claims.js';
 import {
   APPROVAL_ALGORITHMS,
   APPROVAL_CLAIM,
@@ -7,7 +8,6 @@ import {
   isApprovalAction,
 } from '../wire/approval-token.js';
 import type { ApproverJwks } from '../wire/approver-key.js';
-import type { PasskeyEvidence } from '../passkey/claims.js';
 
 export interface VerifiedApproval extends ApprovalClaims {
   approver: string;

@@ -33,7 +33,8 @@ export type Command =
   | { cmd: 'reject'; remote: RemoteOptions; id: string; reason: string }
   | { cmd: 'revoke'; remote: RemoteOptions; id: string }
   | { cmd: 'freeze'; remote: RemoteOptions; mode: 'on' | 'off' | 'status'; reason?: string }
-  | { cmd: 'rollback'; remote: RemoteOptions; id: string };
+  | { cmd: 'rollback'; remote: RemoteOptions; id: string }
+  | { cmd: 'passkey-enroll'; remote: RemoteOptions; ttlSeconds: number };
 
 export const DEFAULT_TTL = '10m';
 
@@ -197,6 +198,21 @@ function parseFreeze(args: string[]): Command {
   return { cmd: 'freeze', remote: remote(values), mode, ...(reason !== undefined ? { reason } : {}) };
 }
 
+/** `passkey enroll [--ttl 10m]`: a one-time link to enrol a passkey in the console. */
+function parsePasskey(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...REMOTE, ttl: { type: 'string', default: '10m' } },
+    allowPositionals: true,
+  });
+  const [sub, ...extra] = positionals;
+  if (sub !== 'enroll') throw new UsageError('passkey needs enroll');
+  noExtra('passkey enroll', extra);
+  const ttlSeconds = parseTtl(values.ttl);
+  if (ttlSeconds > 600) throw new UsageError('passkey enroll: --ttl is at most 10m');
+  return { cmd: 'passkey-enroll', remote: remote(values), ttlSeconds };
+}
+
 const HELP = new Set<string | undefined>([undefined, 'help', '-h', '--help']);
 /** `approve-cli approve --help` shows the usage too (parseArgs would call --help unknown). */
 const asksForHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
@@ -212,6 +228,7 @@ const PARSERS = new Map<string, (args: string[]) => Command>([
   ['revoke', (args) => parseIdOnly('revoke', args)],
   ['freeze', parseFreeze],
   ['rollback', (args) => parseIdOnly('rollback', args)],
+  ['passkey', parsePasskey],
 ]);
 
 /** Turns argv (without node and the script) into one validated command; refuses bad combinations. */

@@ -37,7 +37,7 @@ export function freezeLine(f: FreezeState): string {
 }
 
 /** A pending request no longer held open waits for approval, then for its requester to run it again. */
-function statusOf(
+export function statusOf(
   p: { status: string; createdAt: number },
   holdSeconds: number | undefined,
   now: number,

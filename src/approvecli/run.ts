@@ -4,6 +4,7 @@ import type { CommandContext, Output } from './commands.js';
 import * as commands from './commands.js';
 import { DEFAULT_CLUSTER, type Endpoint, type Env, loadApproverKey, resolveRemote } from './env.js';
 import { ApiStatusError, CliError, FingerprintMismatchError, UsageError } from './errors.js';
+import { passkeyEnroll } from './passkey.js';
 import { nodeTransport, type Transport } from './transport.js';
 import { watch } from './watch.js';
 
@@ -21,6 +22,7 @@ Usage:
   approve-cli freeze on|off [--reason TEXT]      emergency stop for every change
   approve-cli freeze status
   approve-cli rollback ID                        undo an executed change: a new request, held for approval
+  approve-cli passkey enroll [--ttl 10m]         a one-time link to enrol a passkey in the browser console
 
 Options for commands that talk to kubegate:
   --key FILE       your private approver key (default: $APPROVE_KEY)
@@ -39,6 +41,7 @@ Environment:
   KUBEGATE_CA       PEM file of the CA that signed kubegate's certificate
   APPROVE_KEY       private approver key file (JWK), as --key
   KUBEGATE_CLUSTER  as --cluster
+  KUBEGATE_CONSOLE_URL  the console's https://HOST:PORT for passkey links (default: KUBEGATE_URL)
 
 Every call is signed with your key: kubegate must list its public half in its approvers JWKS.
 `;
@@ -97,6 +100,8 @@ async function dispatch(cmd: Command, deps: CliDeps): Promise<number> {
       return commands.revoke(cmd, await remoteContext(cmd, deps));
     case 'freeze':
       return commands.freeze(cmd, await remoteContext(cmd, deps));
+    case 'passkey-enroll':
+      return passkeyEnroll(cmd, deps);
   }
 }
 

@@ -1,7 +1,7 @@
 // `kubegate audit verify`: re-derives the chain of one file and checks checkpoint signatures.
 import type { KeyObject } from 'node:crypto';
-import { ChainChecker } from './check.js';
 import { PasskeyAuditCheck } from '../passkey/offline.js';
+import { ChainChecker } from './check.js';
 import { readLines } from './lines.js';
 
 export interface VerifyResult {

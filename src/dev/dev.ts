@@ -238,6 +238,8 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
     writeEnvFile(dir, {
       KUBECONFIG: path.join(dir, 'kubeconfig'),
       KUBEGATE_URL: url,
+      // a passkey's origin needs a host name: the console is opened as localhost, not 127.0.0.1
+      KUBEGATE_CONSOLE_URL: `https://localhost:${kubegate.port}`,
       KUBEGATE_CA: ca,
       KUBEGATE_CLUSTER: 'kubegate',
       KUBEGATE_METRICS_URL: `${url}/kubegate/metrics`,

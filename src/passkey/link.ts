@@ -9,7 +9,11 @@ const ENROL_TYPE = 'kubegate-enrol+jwt';
 const ENROL_CLAIM = 'kubegate_enrol';
 
 /** `approve-cli passkey enroll`: a one-time enrolment token signed with the approver's key. */
-export async function signEnrolment(key: ApproverKeyFile, audience: string, ttlSeconds: number): Promise<string> {
+export async function signEnrolment(
+  key: ApproverKeyFile,
+  audience: string,
+  ttlSeconds: number,
+): Promise<string> {
   const alg = key.kty === 'EC' ? 'ES256' : 'EdDSA';
   return new SignJWT({ [ENROL_CLAIM]: true })
     .setProtectedHeader({ alg, kid: key.kid, typ: ENROL_TYPE })
@@ -56,10 +60,12 @@ export async function verifyEnrolment(
       ...(opts.ignoreExpiry ? { currentDate: new Date(((await expOf(token)) - 1) * 1000) } : {}),
     },
   );
-  const owner = byKid.get(protectedHeader.kid!)!.name;
-  if (payload.sub !== owner || payload[ENROL_CLAIM] !== true) throw new Error('not an enrolment link for its signer');
+  const kid = String(protectedHeader.kid);
+  const owner = byKid.get(kid)?.name;
+  if (payload.sub !== owner || payload[ENROL_CLAIM] !== true)
+    throw new Error('not an enrolment link for its signer');
   if (payload.exp! - payload.iat! > ENROL_TTL_SECONDS) throw new Error('enrolment link lives too long');
-  return { approver: owner, kid: protectedHeader.kid!, jti: String(payload.jti), exp: payload.exp! };
+  return { approver: String(owner), kid, jti: String(payload.jti), exp: payload.exp! };
 }
 
 async function expOf(token: string): Promise<number> {

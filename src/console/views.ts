@@ -1,0 +1,93 @@
+import { previewHeld } from '../api/preview.js';
+import { listView, showView } from '../api/requests.js';
+import { hasNoDryRun } from '../approvecli/blind.js';
+import { describeAction } from '../approvecli/describe.js';
+import { age, freezeLine, renderShow, statusOf } from '../approvecli/render.js';
+import { asPendingView, type PendingView } from '../approvecli/types.js';
+import { verifyFingerprint } from '../approvecli/verify.js';
+import { readLines } from '../audit/lines.js';
+import type { Preview } from '../wire/preview.js';
+import type { PendingDetail } from '../wire/request-view.js';
+import type { ConsoleDeps } from './deps.js';
+
+const OPEN = new Set(['pending', 'approved']);
+
+/** The console's list: open requests newest first, recent decisions, the freeze — in the CLI's words. */
+export async function consoleList(deps: ConsoleDeps) {
+  const list = await listView(deps);
+  const now = Date.now();
+  const row = (p: (typeof list.items)[number]) => ({
+    id: p.id,
+    age: age(now - p.createdAt),
+    requester: p.requester,
+    risk: p.risk,
+    action: describeAction(p.detail as PendingDetail),
+    target: p.target,
+    status: statusOf(p, list.hold_seconds, now),
+    conflicts: p.conflicts,
+    message: p.message ?? '',
+  });
+  const newest = [...list.items].sort((a, b) => b.createdAt - a.createdAt);
+  return {
+    pending: newest.filter((p) => OPEN.has(p.status)).map(row),
+    recent: [...list.items]
+      .filter((p) => !OPEN.has(p.status))
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+      .slice(0, 20)
+      .map(row),
+    freeze: { ...list.freeze, line: freezeLine(list.freeze) },
+  };
+}
+
+/** A request as approve-cli reads it (fingerprint recomputed), with the preview `show` fetches. */
+export async function verifiedView(
+  deps: ConsoleDeps,
+  id: string,
+  approver: string,
+): Promise<{ view: PendingView; fingerprint: string; preview?: Preview } | undefined> {
+  const raw = await showView(deps, id);
+  if (!raw) return undefined;
+  const view = asPendingView(JSON.parse(JSON.stringify(raw)));
+  const fingerprint = verifyFingerprint(view, id);
+  if (hasNoDryRun(view.detail) || raw.status !== 'pending') return { view, fingerprint };
+  const p = await deps.store.getPending(id);
+  const preview = p
+    ? await previewHeld(deps, p, approver).catch(
+        (err: Error): Preview => ({ available: false, reason: `kubegate did not send it: ${err.message}` }),
+      )
+    : undefined;
+  return { view, fingerprint, ...(preview ? { preview } : {}) };
+}
+
+/** The request page: `approve-cli show` text, the parts the buttons need, and the audit timeline. */
+export async function consoleShow(deps: ConsoleDeps, id: string, approver: string) {
+  const v = await verifiedView(deps, id, approver);
+  if (!v) return undefined;
+  const { view } = v;
+  return {
+    id: view.id,
+    status: view.status,
+    risk: view.risk,
+    requester: view.requester,
+    action: describeAction(view.detail),
+    target: view.target,
+    override_required: view.detail.override_required,
+    approvals_required: view.detail.approvals_required,
+    approvals: view.approvals,
+    show: renderShow(view, Date.now(), v.fingerprint, v.preview),
+    timeline: await timeline(deps.console.auditPath, id),
+  };
+}
+
+/** The request's audit records, oldest first (the audit log is already redacted). */
+async function timeline(auditPath: string, id: string) {
+  const out: Record<string, unknown>[] = [];
+  for await (const line of readLines(auditPath)) {
+    if (!line.complete || !line.text.includes(id)) continue;
+    const r = JSON.parse(line.text) as Record<string, unknown>;
+    if (r.request_id !== id) continue;
+    const { seq, timestamp, event, status, approver, reason, message, via } = r;
+    out.push({ seq, timestamp, event, status, approver, reason, message, via });
+  }
+  return out;
+}
