@@ -7,5 +7,6 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm ci --no-audit --no-fund
 fi
 bash test/cluster/build.sh
+bash scripts/browser.sh
 npm run --silent build
 bash scripts/policy-build.sh

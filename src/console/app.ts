@@ -16,7 +16,8 @@ const assetsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 /** The static files, read once: the console script and style, and SimpleWebAuthn's browser bundle. */
 function loadAssets(): Map<string, { type: string; body: Buffer }> {
   const require = createRequire(import.meta.url);
-  const browserPkg = path.dirname(require.resolve('@simplewebauthn/browser/package.json'));
+  // the package exports no package.json: its main module sits one folder below the root
+  const browserPkg = path.resolve(path.dirname(require.resolve('@simplewebauthn/browser')), '..');
   return new Map([
     ['console.js', { type: 'text/javascript', body: readFileSync(path.join(assetsDir, 'console.js')) }],
     ['console.css', { type: 'text/css', body: readFileSync(path.join(assetsDir, 'console.css')) }],
