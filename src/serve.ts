@@ -178,6 +178,12 @@ function warnAboutSwitches(config: Config, logger: Logger): void {
     );
 }
 
+/** Where notifications link to: the console's URL, when it is known before the listener starts. */
+function consoleLink(config: Config): string | undefined {
+  if (!config.console.enabled) return undefined;
+  return config.console.url ?? (config.listen.port ? `https://localhost:${config.listen.port}` : undefined);
+}
+
 /** The audit log, with its sinks: shippers and approvers' notifications. */
 function openAuditLog(config: Config, logger: Logger): Promise<AuditLog> {
   return AuditLog.open({
@@ -185,7 +191,7 @@ function openAuditLog(config: Config, logger: Logger): Promise<AuditLog> {
     ...(config.audit.key ? { signingKey: createPrivateKey(readFileSync(config.audit.key)) } : {}),
     checkpointEvery: config.audit.checkpoint_every,
     fsync: config.audit.fsync,
-    sinks: [...config.audit.sinks, ...notifySinks(config.notify)],
+    sinks: [...config.audit.sinks, ...notifySinks(config.notify, consoleLink(config))],
     replica: process.env.KUBEGATE_REPLICA ?? os.hostname(),
     logger,
   });
@@ -215,11 +221,8 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   });
   let jwks = loadJwks(config.approvers.jwks);
   let rp = relyingParty(config.console.url ?? 'https://localhost');
-  const server = wire(config, {
-    ...{ policy, log: audit, store, upstream, logger, metrics },
-    jwks: () => jwks,
-    consoleRp: () => rp,
-  });
+  const parts = { policy, log: audit, store, upstream, logger, metrics };
+  const server = wire(config, { ...parts, jwks: () => jwks, consoleRp: () => rp });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.listen.port, config.listen.address, () => resolve());

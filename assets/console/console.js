@@ -198,10 +198,10 @@ async function requestPage() {
   main().replaceChildren(
     el('h1', {}, `${r.id} `, el('span', { class: `risk risk-${r.risk}` }, r.risk), ` ${r.status}`),
     el('p', { id: 'summary' }, `${r.requester}: ${r.action}`),
-    el('section', { 'aria-label': 'actions', class: 'actions' }, actions(r)),
-    el('pre', { id: 'signing', class: 'signing', 'aria-live': 'polite' }),
     el('h2', {}, 'Request (as approve-cli show prints it)'),
     el('pre', { id: 'show', tabindex: '0' }, r.show),
+    el('section', { 'aria-label': 'actions', class: 'actions' }, actions(r)),
+    el('pre', { id: 'signing', class: 'signing', 'aria-live': 'polite' }),
     el('h2', {}, 'Audit timeline'),
     table(['SEQ', 'TIME', 'EVENT', 'STATUS', 'APPROVER', 'MESSAGE'], r.timeline.map((t) =>
       el('tr', {}, [t.seq, t.timestamp, t.event, t.status, t.approver, t.reason || t.message || t.via].map((c) => el('td', {}, c === undefined ? '' : String(c)))))),

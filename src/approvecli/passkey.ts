@@ -1,4 +1,4 @@
-import { signEnrolment } from '../passkey/link.js';
+import { signEnrolment } from '../wire/enrol-link.js';
 import type { Command } from './args.js';
 import type { Output } from './commands.js';
 import { type Env, loadApproverKey, resolveRemote } from './env.js';

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type express from 'express';
 import type { Request } from 'express';
-import { verifyEnrolment } from '../passkey/link.js';
 import { ENROLLED_EVENT } from '../passkey/offline.js';
 import {
   assertionOptions,
@@ -10,6 +9,7 @@ import {
   verifyAssertion,
   verifyRegistration,
 } from '../passkey/webauthn.js';
+import { verifyEnrolment } from '../wire/enrol-link.js';
 import type { ConsoleDeps } from './deps.js';
 import { consoleRoute, fromConsole } from './guard.js';
 import type { Sessions } from './session.js';

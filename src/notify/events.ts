@@ -40,3 +40,8 @@ export function texts(r: AuditRecord, key: string): string[] | undefined {
   const v = r[key];
   return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
 }
+
+/** The link target for notifications: the request's page in the approval console. */
+export function requestPage(consoleUrl: string, id: string): string {
+  return `${new URL(consoleUrl).origin}/kubegate/ui/requests/${encodeURIComponent(id)}`;
+}

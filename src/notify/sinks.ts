@@ -28,14 +28,15 @@ const TIMING = {
 /** Sink names cannot clash with audit.sinks names ([a-z0-9-]+): they contain a dot. */
 export const NOTIFY_SINK_NAMES = { webhook: 'notify.webhook', slack: 'notify.slack' } as const;
 
-export function notifySinks(cfg: NotifyConfig | undefined): WebhookSinkConfig[] {
+/** `consoleUrl`: the approval console's origin; notifications then link to the request's page. */
+export function notifySinks(cfg: NotifyConfig | undefined, consoleUrl?: string): WebhookSinkConfig[] {
   const sinks: WebhookSinkConfig[] = [];
   if (cfg?.webhook_url) {
     const secret = readSecret(cfg.webhook_secret_file);
-    sinks.push(sink(NOTIFY_SINK_NAMES.webhook, cfg.webhook_url, signedEvents(secret)));
+    sinks.push(sink(NOTIFY_SINK_NAMES.webhook, cfg.webhook_url, signedEvents(secret, consoleUrl)));
   }
   if (cfg?.slack_webhook_url) {
-    sinks.push(sink(NOTIFY_SINK_NAMES.slack, cfg.slack_webhook_url, slackMessages));
+    sinks.push(sink(NOTIFY_SINK_NAMES.slack, cfg.slack_webhook_url, slackMessages(consoleUrl)));
   }
   return sinks;
 }
@@ -45,17 +46,17 @@ function sink(name: string, url: string, format: RecordFormat): WebhookSinkConfi
   return { type: 'webhook', name, url, label: name, format, ...TIMING };
 }
 
-const slackMessages: RecordFormat = {
+const slackMessages = (consoleUrl?: string): RecordFormat => ({
   body(r) {
-    const m = slackMessage(r);
+    const m = slackMessage(r, consoleUrl);
     return m && JSON.stringify(m);
   },
-};
+});
 
-function signedEvents(secret: string): RecordFormat {
+function signedEvents(secret: string, consoleUrl?: string): RecordFormat {
   return {
     body(r) {
-      const e = webhookEvent(r);
+      const e = webhookEvent(r, consoleUrl);
       return e && JSON.stringify(e);
     },
     // Signed when sent (not when the record was written): a late delivery is not a stale one.

@@ -3,7 +3,7 @@
 // show only that. Deliberately no buttons: an approval is a token signed with the approver's own
 // key by approve-cli; a button in chat would let anyone in the channel approve without one.
 import type { AuditRecord } from '../audit/types.js';
-import { text, texts, waitsForApproval } from './events.js';
+import { requestPage, text, texts, waitsForApproval } from './events.js';
 
 interface TextObject {
   type: 'plain_text' | 'mrkdwn';
@@ -33,7 +33,7 @@ interface Held {
   timestamp: string;
 }
 
-function held(r: AuditRecord, id: string): Held {
+function held(r: AuditRecord, id: string, consoleUrl?: string): Held {
   const risk = text(r, 'risk') ?? 'UNKNOWN';
   const approve = `approve-cli approve ${id}${risk === 'CRITICAL' ? ' --override --reason TEXT' : ''}`;
   return {
@@ -43,17 +43,21 @@ function held(r: AuditRecord, id: string): Held {
     action: text(r, 'action') ?? '',
     target: text(r, 'resource') ?? '',
     reasons: texts(r, 'reasons') ?? [],
-    commands: [`approve-cli show ${id}`, approve],
+    commands: [
+      `approve-cli show ${id}`,
+      approve,
+      ...(consoleUrl ? [`or in the console: ${requestPage(consoleUrl, id)}`] : []),
+    ],
     seq: r.seq,
     timestamp: r.timestamp,
   };
 }
 
 /** The message for a record, or undefined when nobody needs to be asked. */
-export function slackMessage(r: AuditRecord): SlackMessage | undefined {
+export function slackMessage(r: AuditRecord, consoleUrl?: string): SlackMessage | undefined {
   const id = text(r, 'request_id');
   if (!waitsForApproval(r) || id === undefined) return undefined;
-  const h = held(r, id);
+  const h = held(r, id, consoleUrl);
   return { text: plainText(h), blocks: blocks(h) };
 }
 

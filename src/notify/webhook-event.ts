@@ -1,7 +1,7 @@
 // The generic webhook's JSON event: an allow-list of fields copied from the audit record. Never
 // the record itself: bodies, policy input and anything added to records later stay in the log.
 import type { AuditRecord } from '../audit/types.js';
-import { isWebhookEvent, text, texts } from './events.js';
+import { isWebhookEvent, requestPage, text, texts } from './events.js';
 
 export interface WebhookEvent {
   event: string;
@@ -21,13 +21,15 @@ export interface WebhookEvent {
   /** Audit seq: receivers dedupe on (replica, seq); delivery is at-least-once. */
   seq: number;
   replica?: string;
+  /** The request's page in the approval console. */
+  url?: string;
 }
 
 const STRING_FIELDS = ['risk', 'user', 'action', 'resource', 'approver', 'replica'] as const;
 const LIST_FIELDS = ['reasons', 'approvers'] as const;
 
 /** The event for a record, or undefined when the webhook does not get this record. */
-export function webhookEvent(r: AuditRecord): WebhookEvent | undefined {
+export function webhookEvent(r: AuditRecord, consoleUrl?: string): WebhookEvent | undefined {
   const id = text(r, 'request_id');
   if (!isWebhookEvent(r) || id === undefined) return undefined;
   const out: WebhookEvent = { event: r.event, request_id: id, timestamp: r.timestamp, seq: r.seq };
@@ -40,5 +42,6 @@ export function webhookEvent(r: AuditRecord): WebhookEvent | undefined {
     if (v !== undefined) out[k] = [...v];
   }
   if (r.dry_run === true) out.dry_run = true;
+  if (consoleUrl) out.url = requestPage(consoleUrl, id);
   return out;
 }

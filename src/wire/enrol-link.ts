@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
-import { APPROVAL_ALGORITHMS, APPROVAL_ISSUER } from '../wire/approval-token.js';
-import type { ApproverJwks, ApproverKeyFile } from '../wire/approver-key.js';
+import { APPROVAL_ALGORITHMS, APPROVAL_ISSUER } from './approval-token.js';
+import type { ApproverJwks, ApproverKeyFile } from './approver-key.js';
 
 /** An enrolment link lives this long at most: it is used at once, in the approver's own browser. */
 export const ENROL_TTL_SECONDS = 600;
