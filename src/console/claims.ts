@@ -14,6 +14,8 @@ export interface ActionAsk {
   reason?: unknown;
   on?: unknown;
   blind?: unknown;
+  /** approve: the fingerprint of the request as the approver's page showed it. */
+  fingerprint?: unknown;
 }
 
 /** A passkey approval lives two minutes at most (and never longer than a token may). */
@@ -64,6 +66,8 @@ async function approveClaims(deps: ConsoleDeps, approver: string, ask: ActionAsk
   const v = await verifiedView(deps, id, approver);
   if (!v) throw new ApprovalError(`no request ${id}`, 'not-found');
   const { view, fingerprint } = v;
+  if (ask.fingerprint !== fingerprint)
+    throw new ApprovalError(`${id} changed since your page showed it: reload and look again`, 'mismatch');
   if (view.status !== 'pending')
     throw new ApprovalError(`${id} is ${view.status}, not pending: nothing to approve`, 'conflict');
   if (view.requester === approver)

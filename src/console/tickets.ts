@@ -15,7 +15,8 @@ export class Tickets<T> {
   put(challenge: string, data: T): string {
     const now = Date.now();
     for (const [k, t] of this.byId) if (t.exp < now) this.byId.delete(k);
-    if (this.byId.size > 10_000) throw new Error('too many unfinished passkey ceremonies');
+    // bounded: past the cap the oldest unfinished ceremony goes (a Map iterates in insertion order)
+    if (this.byId.size >= 10_000) this.byId.delete(this.byId.keys().next().value!);
     const id = randomBytes(18).toString('base64url');
     this.byId.set(id, { challenge, exp: now + this.ttlMs, data });
     return id;

@@ -66,6 +66,7 @@ export async function consoleShow(deps: ConsoleDeps, id: string, approver: strin
   const { view } = v;
   return {
     id: view.id,
+    fingerprint: v.fingerprint,
     status: view.status,
     risk: view.risk,
     requester: view.requester,

@@ -55,6 +55,14 @@ async function approveIn(a: Approver, id: string, opts: { override?: string } = 
   await waitStatus(a.page, /^(approved|refused)/);
 }
 
+/** The fingerprint of a request as the console's page gets it. */
+function shownFingerprint(a: Approver, id: string): Promise<string> {
+  return a.page.evaluate(async (i) => {
+    const res = await fetch(`/kubegate/ui/api/requests/${i}`);
+    return String(((await res.json()) as { fingerprint: string }).fingerprint);
+  }, id);
+}
+
 let browser: Browser;
 let alice: Approver;
 let bob: Approver;
@@ -201,7 +209,11 @@ describe('the approval console in a real browser, with passkeys', () => {
     expect(await alice.page.locator('#status').textContent()).toBe(`approved ${idA}`);
     expect(sent?.response).toBeTruthy();
 
-    const challengeB = await inPage(alice, '/kubegate/ui/api/challenge', { action: 'approve', id: idB });
+    const challengeB = await inPage(alice, '/kubegate/ui/api/challenge', {
+      action: 'approve',
+      id: idB,
+      fingerprint: await shownFingerprint(alice, idB),
+    });
     expect(challengeB.status).toBe(200);
     const forB = await inPage(alice, '/kubegate/ui/api/act', {
       ticket: challengeB.body.ticket,
@@ -219,7 +231,14 @@ describe('the approval console in a real browser, with passkeys', () => {
   it('the session cookie alone approves nothing; cross-site calls are refused; the cookie is locked down', async () => {
     const ns = await deployment('ui-cookie');
     const id = requestIdIn((await kubectl(['scale', 'deployment', 'web', '--replicas=5', '-n', ns])).stderr);
-    const c = await inPage(alice, '/kubegate/ui/api/challenge', { action: 'approve', id });
+    const fingerprint = await shownFingerprint(alice, id);
+    const stale = await inPage(alice, '/kubegate/ui/api/challenge', {
+      action: 'approve',
+      id,
+      fingerprint: 'sha256:0',
+    });
+    expect(stale.status).toBe(409);
+    const c = await inPage(alice, '/kubegate/ui/api/challenge', { action: 'approve', id, fingerprint });
     expect(c.status).toBe(200);
     const noAssertion = await inPage(alice, '/kubegate/ui/api/act', { ticket: c.body.ticket });
     expect(noAssertion.status).toBe(401);
