@@ -160,7 +160,7 @@ async function homePage() {
     el('pre', { id: 'signing', class: 'signing', 'aria-live': 'polite' }),
     freezeForm(list.freeze),
     el('h2', {}, 'Recent decisions'),
-    list.recent.length ? table(HEAD, list.recent.map(requestRow)) : el('p', {}, 'none yet'),
+    list.recent.length ? el('div', { id: 'recent' }, table(HEAD, list.recent.map(requestRow))) : el('p', {}, 'none yet'),
   );
 }
 

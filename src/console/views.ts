@@ -7,10 +7,11 @@ import { asPendingView, type PendingView } from '../approvecli/types.js';
 import { verifyFingerprint } from '../approvecli/verify.js';
 import { readLines } from '../audit/lines.js';
 import type { Preview } from '../wire/preview.js';
-import type { PendingDetail } from '../wire/request-view.js';
+import type { PendingDetail, PendingStatus } from '../wire/request-view.js';
 import type { ConsoleDeps } from './deps.js';
 
 const OPEN = new Set(['pending', 'approved']);
+const DECIDED: PendingStatus[] = ['executed', 'failed', 'rejected', 'cancelled'];
 
 /** The console's list: open requests newest first, recent decisions, the freeze — in the CLI's words. */
 export async function consoleList(deps: ConsoleDeps) {
@@ -30,11 +31,10 @@ export async function consoleList(deps: ConsoleDeps) {
   const newest = [...list.items].sort((a, b) => b.createdAt - a.createdAt);
   return {
     pending: newest.filter((p) => OPEN.has(p.status)).map(row),
-    recent: [...list.items]
-      .filter((p) => !OPEN.has(p.status))
+    recent: (await deps.store.listPending(DECIDED))
       .sort((a, b) => b.updatedAt - a.updatedAt)
       .slice(0, 20)
-      .map(row),
+      .map((p) => row({ ...p, conflicts: [] })),
     freeze: { ...list.freeze, line: freezeLine(list.freeze) },
   };
 }

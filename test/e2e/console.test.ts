@@ -64,6 +64,8 @@ function shownFingerprint(a: Approver, id: string): Promise<string> {
 }
 
 let browser: Browser;
+/** The scale request alice approved in the first story. */
+let scaled = '';
 let alice: Approver;
 let bob: Approver;
 
@@ -101,6 +103,7 @@ describe('the approval console in a real browser, with passkeys', () => {
     expect(await waitStatus(alice.page, /^approved /)).toBe(`approved ${id}`);
     const r = await run;
     expect(r.code, r.stderr).toBe(0);
+    scaled = id;
     expect(await replicas(ns)).toBe('3');
 
     const approved = auditRecords().find((x) => x.request_id === id && x.event === 'approved');
@@ -265,6 +268,44 @@ describe('the approval console in a real browser, with passkeys', () => {
     ).toEqual(expect.arrayContaining(['alice', 'bob']));
   });
 
+  it('rejects with a reason, proposes a rollback, and switches the freeze on and off, each with a passkey', async () => {
+    const ns = await deployment('ui-reject');
+    const id = requestIdIn((await kubectl(['scale', 'deployment', 'web', '--replicas=6', '-n', ns])).stderr);
+    await bob.page.goto(`${consoleUrl()}/kubegate/ui/requests/${id}`);
+    await bob.page.locator('#reject-reason').fill('not today');
+    await bob.page.getByRole('button', { name: 'Reject with passkey' }).click();
+    expect(await waitStatus(bob.page, /^(rejected|refused)/)).toBe(`rejected ${id}: not today`);
+    const rejected = auditRecords().find((x) => x.request_id === id && x.event === 'rejected');
+    expect(rejected).toMatchObject({ approver: 'bob', reason: 'not today', via: 'console' });
+
+    await bob.page.goto(`${consoleUrl()}/kubegate/ui/requests/${scaled}`);
+    await bob.page.getByRole('button', { name: 'Propose rollback' }).click();
+    expect(await waitStatus(bob.page, /^(rollback|refused)/)).toMatch(
+      new RegExp(`^rollback of ${scaled} is held for approval as req-`),
+    );
+
+    await alice.page.goto(`${consoleUrl()}/kubegate/ui/`);
+    await alice.page.locator('#freeze-reason').fill('incident 42');
+    await alice.page.getByRole('button', { name: 'Freeze: refuse every change' }).click();
+    expect(await waitStatus(alice.page, /^(freeze|refused)/)).toMatch(
+      /^freeze ON: kubegate now refuses every change/,
+    );
+    expect((await kubectl(['scale', 'deployment', 'web', '--replicas=2', '-n', ns])).stderr).toMatch(
+      /kubegate is frozen \(emergency stop by alice: incident 42\)/,
+    );
+    await alice.page.getByRole('button', { name: 'Unfreeze' }).click();
+    expect(await waitStatus(alice.page, /^freeze off/)).toBe(
+      'freeze off: changes go through the policy again',
+    );
+    const freezes = auditRecords().filter((x) => x.event === 'freeze' || x.event === 'unfreeze');
+    expect(freezes.map((x) => [x.event, x.approver, x.via])).toEqual([
+      ['freeze', 'alice', 'console'],
+      ['unfreeze', 'alice', 'console'],
+    ]);
+    const ok = await auditVerify(devEnv().KUBEGATE_AUDIT!);
+    expect(ok.code, ok.out).toBe(0);
+  });
+
   it('loads nothing from another host, under a strict CSP; a used enrolment link is refused; fits a phone', async () => {
     const origin = consoleUrl();
     expect(alice.requested.length).toBeGreaterThan(5);
@@ -285,6 +326,8 @@ describe('the approval console in a real browser, with passkeys', () => {
     await alice.page.setViewportSize({ width: 390, height: 844 });
     await alice.page.goto(`${origin}/kubegate/ui/`);
     await alice.page.locator('h1', { hasText: 'Pending requests' }).waitFor();
+    // recent decisions: the change alice approved ran
+    expect(await alice.page.locator('#recent tr', { hasText: scaled }).textContent()).toMatch(/executed/);
     const overflow = await alice.page.evaluate(
       () => document.documentElement.scrollWidth - window.innerWidth,
     );

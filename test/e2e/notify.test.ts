@@ -104,9 +104,12 @@ describe('notifications', () => {
         'risk',
         'seq',
         'timestamp',
+        'url',
         'user',
       ].sort(),
     );
+    // the link target: the request's page in the approval console
+    expect(held.body.url).toBe(`https://localhost:${new URL(kg.url).port}/kubegate/ui/requests/${id}`);
 
     await vi.waitFor(() => expect(rx.slack.some((m) => m.body.text.includes(id))).toBe(true), {
       timeout: 1000,
@@ -115,6 +118,7 @@ describe('notifications', () => {
     expect(slack).toHaveLength(1);
     expect(slack[0]!.at - Date.parse(held.body.timestamp)).toBeLessThan(1000);
     expect(JSON.stringify(slack[0]!.body.blocks)).toContain(`approve-cli approve ${id}`);
+    expect(slack[0]!.body.text).toContain(`/kubegate/ui/requests/${id}`);
 
     const ok = await approveCli(['approve', id], 'alice', kg.url);
     expect(ok.code, ok.stderr).toBe(0);
