@@ -171,6 +171,54 @@ export class ApprovalService {
     return { approver: v.approver, approved: targets };
   }
 
+  /**
+   * One approval of a whole plan: a token naming the plan and exactly its steps' fingerprints,
+   * in order. Stored once per step, bound to the plan; the plan service records it.
+   */
+  async approvePlan(
+    token: unknown,
+    plan: { id: string; requester: string; fingerprints: string[]; proposedBy?: string },
+  ): Promise<VerifiedApproval> {
+    const v = await this.verify(token, 'approve');
+    if (v.planId !== plan.id)
+      throw new ApprovalError(
+        `approval is for ${v.planId ?? 'a single request'}, not for plan ${plan.id}`,
+        'mismatch',
+      );
+    const fps = v.fingerprints ?? [];
+    if (fps.length !== plan.fingerprints.length || fps.some((f, i) => f !== plan.fingerprints[i]))
+      throw new ApprovalError(`approval is for other steps than plan ${plan.id} holds now`, 'mismatch');
+    if (plan.proposedBy === v.approver)
+      throw new ApprovalError(
+        `${v.approver} proposed ${plan.id} and cannot also approve it`,
+        'self-approval',
+      );
+    for (const fp of fps) await this.admissible(v, fp, plan.requester, plan.id);
+    for (const fp of fps) {
+      const stored: StoredApproval = {
+        jti: approvalJti(v.jti, fps, fp),
+        fingerprint: fp,
+        approver: v.approver,
+        kid: v.kid,
+        override: !!v.override,
+        reason: v.reason ?? '',
+        exp: v.exp,
+        planId: plan.id,
+        boundToPlan: plan.id,
+      };
+      if (!(await this.d.store.addApproval(stored)))
+        throw new ApprovalError('approval token was already used (replay)', 'replayed');
+    }
+    this.changed(plan.id, 'approved');
+    return v;
+  }
+
+  /** Withdraws the approvals of a plan's steps (rejected or cancelled before it ran). */
+  async withdrawPlan(fingerprints: string[]): Promise<void> {
+    const now = Date.now();
+    for (const fp of fingerprints) await this.withdraw(fp, now);
+  }
+
   /** Tokens sent with the request itself in `Kubegate-Approval` (refused: 403 and on record). */
   async acceptWithRequest(tokens: string[], fingerprint: string, requester: string, facts: RequestFacts) {
     for (const token of tokens) {
@@ -300,9 +348,20 @@ export class ApprovalService {
       );
   }
 
-  /** Whether the live approvals of a fingerprint are enough. */
-  async count(fingerprint: string, need: Need, requester: string, resourceVersion: string | undefined) {
-    const live = await this.d.store.approvalsFor(fingerprint, Date.now());
+  /**
+   * Whether the live approvals of a fingerprint are enough. An approval given to a plan's step
+   * counts only when that plan runs the step (`plan`): the same request sent on its own, out of
+   * the plan's order and checks, was not what the approvers approved.
+   */
+  async count(
+    fingerprint: string,
+    need: Need,
+    requester: string,
+    resourceVersion: string | undefined,
+    plan?: string,
+  ) {
+    const all = await this.d.store.approvalsFor(fingerprint, Date.now());
+    const live = all.filter((a) => !a.boundToPlan || a.boundToPlan === plan);
     const verdict: Verdict = countApprovals(live, need, {
       allowCritical: this.d.config.safety.allow_critical,
       requester,

@@ -16,6 +16,9 @@ Usage:
   kubegate audit tail FILE [-f] [-n N]
   kubegate policy eval --input FILE [--bundle DIR]
   kubegate policy replay --audit FILE --bundle DIR
+  kubegate plan submit|status|run|stop|example ...   plans: see \`kubegate plan --help\`
+  kubegate requests [-o json]            your own requests and what became of them
+  kubegate mcp [--kubeconfig FILE]       an MCP server (stdio) for AI agents, speaking through kubegate
 `;
 
 /** `--set a.b=VALUE` (VALUE as JSON, else a string) into a nested override object. */
@@ -98,6 +101,15 @@ async function main(argv: string[]): Promise<number> {
     case 'policy': {
       const { runPolicyCommand } = await import('../policy/cli.js');
       return runPolicyCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
+    case 'plan':
+    case 'requests': {
+      const { runPlanCommand } = await import('../plan/cli.js');
+      return runPlanCommand(rest, { stdout: process.stdout, stderr: process.stderr }, cmd === 'requests');
+    }
+    case 'mcp': {
+      const { runMcpServer } = await import('../mcp/server.js');
+      return runMcpServer(rest);
     }
     case undefined:
     case 'help':
