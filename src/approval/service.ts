@@ -300,10 +300,12 @@ export class ApprovalService {
       ...(v.reason ? { reason: v.reason } : {}),
     });
     let cancelled = 0;
-    if (v.freeze)
+    if (v.freeze) {
       for (const p of await this.d.store.listPending(['pending', 'approved']))
         if (await this.cancel(p, `cancelled by emergency freeze (${v.approver})`, { frozen: true }))
           cancelled++;
+      cancelled += await this.freezePlans(v.approver);
+    }
     await this.d.log.append({
       event: v.freeze ? 'freeze' : 'unfreeze',
       approver: v.approver,
@@ -316,6 +318,30 @@ export class ApprovalService {
       v.freeze ? 'EMERGENCY FREEZE ON' : 'freeze off',
     );
     return { on: v.freeze, by: v.approver, cancelled };
+  }
+
+  /** A freeze cancels held plans (their approvals withdrawn) and stops running ones after their current step. */
+  private async freezePlans(by: string): Promise<number> {
+    let n = 0;
+    for (const plan of await this.d.store.listPlans()) {
+      const at = Date.now();
+      const after = await this.d.store.updatePlan(plan.id, (p) => {
+        if (p.status === 'running' && !p.stopRequested)
+          return { ...p, stopRequested: { by: `emergency freeze (${by})`, at }, updatedAt: at };
+        if (p.status !== 'pending' && p.status !== 'approved') return undefined;
+        return { ...p, status: 'cancelled', message: `cancelled by emergency freeze (${by})`, updatedAt: at };
+      });
+      if (after?.status !== 'cancelled' || after.updatedAt !== at) continue;
+      await this.withdrawPlan(after.steps.map((st) => st.fingerprint));
+      await this.d.log.append({
+        event: 'plan_finished',
+        plan_id: after.id,
+        status: 'cancelled',
+        message: after.message,
+      });
+      n++;
+    }
+    return n;
   }
 
   /** Holds a request as pending; past the cap, displaces the flooder's oldest (its own first). */

@@ -25,6 +25,9 @@ export interface PlanDeps {
 
 type Obj = Record<string, unknown>;
 
+/** Plans one requester may have waiting at once (held plans cost store space and approvers' attention). */
+const MAX_OPEN_PLANS = 20;
+
 /** The request of a step as it goes through the chain: the real one, or its server-side dry run. */
 export function stepContext(req: StepRequest, caller: Caller, plan: string, index: number, dryRun: boolean) {
   const kr = buildResourceRequest({ ...req, query: dryRun ? { ...req.query, dryRun: ['All'] } : req.query });
@@ -190,6 +193,15 @@ export async function submitPlan(
   built?: StepRequest[],
 ): Promise<PlanView> {
   const now = Date.now();
+  const open = (await d.store.listPlans()).filter(
+    (p) => p.requester === caller.user.username && ['submitting', 'pending', 'approved'].includes(p.status),
+  );
+  if (open.length >= MAX_OPEN_PLANS)
+    throw new StatusError(
+      429,
+      'TooManyRequests',
+      `${caller.user.username} has ${open.length} plans waiting (${open.map((p) => p.id).join(', ')}): run, stop or wait for them first`,
+    );
   const plan = await reserve(d.store, {
     id: '',
     title: doc.title,

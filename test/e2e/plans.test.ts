@@ -318,6 +318,66 @@ describe('plans: proposed, approved whole, run step by step', () => {
   });
 });
 
+describe('plans: the same rules as requests', () => {
+  it('a plan with a CRITICAL step needs the override and two different approvers; approve-cli list shows it', async () => {
+    const ns = await freshNamespace('plancrit');
+    const role = {
+      apply: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'reader', namespace: ns },
+        rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }],
+      },
+    };
+    const id = await submit({
+      title: 'a role and its config',
+      why: 'test',
+      steps: [cm(ns, 'cfg', { a: 'b' }), role],
+    });
+    const listed = await approveCli(['list']);
+    expect(listed.stdout).toMatch(new RegExp(`${id}\\s+pending\\s+CRITICAL`));
+    const shown = await approveCli(['show', id]);
+    expect(shown.stdout).toMatch(/needs: +2 approvals from different approvers, with an override/);
+    expect((await approveCli(['approve', id])).code).toBe(0);
+    const early = await kubegate(['plan', 'run', id]);
+    expect(early.code).not.toBe(0);
+    expect(early.stderr).toMatch(/CRITICAL needs an override/);
+    const twice = await approveCli(['approve', id, '--override', '--reason', 'again']);
+    expect(twice.code).toBe(0);
+    expect((await kubegate(['plan', 'run', id])).stderr).toMatch(
+      /needs 2 approvals from different approvers/,
+    );
+    expect(
+      (await approveCli(['approve', id, '--override', '--reason', 'reviewed the role'], 'bob')).code,
+    ).toBe(0);
+    const run = await kubegate(['plan', 'run', id]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect((await admin(['get', 'role', 'reader', '-n', ns])).code).toBe(0);
+  });
+
+  it('monitoring after the run records a regression with the rollback command', async () => {
+    const ns = await freshNamespace('planmon');
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'watched' };
+    const id = await submit({
+      title: 'watched config',
+      why: 'test',
+      monitor: '20s',
+      steps: [cm(ns, 'watched', { a: 'b' })],
+      checks: [{ exists: ref }],
+    });
+    expect((await approveCli(['approve', id])).code).toBe(0);
+    expect((await kubegate(['plan', 'run', id])).code).toBe(0);
+    expect((await admin(['delete', 'configmap', 'watched', '-n', ns])).code).toBe(0);
+    let regression: Record<string, unknown> | undefined;
+    for (let i = 0; i < 30 && !regression; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      regression = planRecords(id).find((r) => r.event === 'monitor_regression');
+    }
+    expect(regression?.rollback).toBe(`approve-cli rollback ${id}`);
+    expect(JSON.stringify(regression?.checks)).toContain('does not exist');
+  });
+});
+
 describe("the requester's side", () => {
   it('a rejected request: the reason reaches the re-run at once, `kubegate requests` shows it, the API answers the requester', async () => {
     const ns = await deployment('mine');
