@@ -27,6 +27,7 @@ export class ApprovalError extends Error {
       | 'expired'
       | 'replayed'
       | 'self-approval'
+      | 'out-of-scope'
       | 'mismatch'
       | 'not-found'
       | 'conflict',

@@ -12,6 +12,7 @@ import type { Upstream } from '../upstream.js';
 import { fingerprint } from '../wire/fingerprint.js';
 import { proxyMethodOf } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
+import { noteAuditMode } from './audit-mode.js';
 import type { With } from './context.js';
 
 export interface DecideDeps {
@@ -39,6 +40,7 @@ export function decideRead(kr: KubeRequest, user: UserInfo, d: DecideDeps): Deci
   const elapsed = stopwatch();
   const decision = d.policy.decide(buildInput(kr, user, null, null, policyConfig(d.config)));
   d.metrics.policyEval(elapsed());
+  noteAuditMode(decision, d.config, d.metrics);
   return decision;
 }
 
@@ -87,6 +89,7 @@ export async function decide(
     // what the policy saw (minus the live object), so `kubegate policy replay` can re-decide it
     policy_input: { request: input.request, user: input.user, config: input.config },
   });
+  noteAuditMode(decision, d.config, d.metrics, ctx.facts);
   const summary = `${decision.risk} risk (${decision.reasons.join('; ') || 'no reason given'})`;
   const freeze = await d.store.getFreeze();
   if (freeze.on) {

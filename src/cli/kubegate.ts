@@ -116,7 +116,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`kubegate: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // a fatal start is a fatal exit: whatever it opened (watchers, timers, the audit log) must not keep it alive
+    process.stderr.write(`kubegate: ${err instanceof Error ? err.message : String(err)}\n`, () =>
+      process.exit(1),
+    );
   },
 );
