@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { asksForHelp, parseArgsMessage } from '../cli/parse-args-message.js';
 import { auditKeyId } from './chain.js';
 import { exportRange } from './export.js';
 import { loadAuditPublicKey } from './keys.js';
@@ -30,6 +31,10 @@ class UsageError extends Error {
 
 export async function runAuditCommand(argv: string[], io: AuditCommandIO): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && asksForHelp(rest)) {
+    await write(io.stdout, AUDIT_USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       case 'verify':
@@ -49,7 +54,7 @@ export async function runAuditCommand(argv: string[], io: AuditCommandIO): Promi
     }
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    await write(io.stderr, `kubegate audit: ${(err as Error).message}\n${usage ? AUDIT_USAGE : ''}`);
+    await write(io.stderr, `kubegate audit: ${parseArgsMessage(err)}\n${usage ? AUDIT_USAGE : ''}`);
     return 2;
   }
 }

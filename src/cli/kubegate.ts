@@ -4,6 +4,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { startDev } from '../dev/dev.js';
 import { serve } from '../serve.js';
+import { asksForHelp, parseArgsMessage } from './parse-args-message.js';
 
 const USAGE = `kubegate — a safety gate in front of the Kubernetes API server
 
@@ -14,8 +15,9 @@ Usage:
   kubegate audit verify FILE... [--key PUB]
   kubegate audit export FILE --since TIME [--until TIME]
   kubegate audit tail FILE [-f] [-n N]
-  kubegate policy eval --input FILE [--bundle DIR]
-  kubegate policy replay --audit FILE --bundle DIR
+  kubegate policy eval --input FILE [--policy DIR]
+  kubegate policy replay --audit FILE [--policy DIR]   (DIR: a bundle or a folder of Rego files)
+Every command and subcommand takes --help.
 `;
 
 /** `--set a.b=VALUE` (VALUE as JSON, else a string) into a nested override object. */
@@ -58,6 +60,10 @@ function onSignals(stop: () => Promise<void>): void {
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const logger = pino({ name: 'kubegate', level: process.env.KUBEGATE_LOG_LEVEL ?? 'info' });
+  if ((cmd === 'serve' || cmd === 'dev') && asksForHelp(rest)) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   switch (cmd) {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
@@ -116,9 +122,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
+    const message = parseArgsMessage(err);
     // a fatal start is a fatal exit: whatever it opened (watchers, timers, the audit log) must not keep it alive
-    process.stderr.write(`kubegate: ${err instanceof Error ? err.message : String(err)}\n`, () =>
-      process.exit(1),
-    );
+    process.stderr.write(`kubegate: ${message}\n`, () => process.exit(1));
   },
 );

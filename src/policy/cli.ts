@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { parseArgsMessage } from '../cli/parse-args-message.js';
 import { PolicyEngine } from './engine.js';
 import { checkInput, completeInput, InputError } from './eval-input.js';
 import { replay, replaySummary } from './replay.js';
@@ -102,7 +103,7 @@ export async function runPolicyCommand(argv: string[], io: Io): Promise<number> 
     if (sub === 'eval') return await evalCommand(rest, io);
     if (sub === 'replay') return await replayCommand(rest, io);
   } catch (err) {
-    io.stderr.write(`kubegate policy ${sub}: ${(err as Error).message}\n`);
+    io.stderr.write(`kubegate policy ${sub}: ${parseArgsMessage(err)}\n`);
     return err instanceof InputError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   }
   return usage(io, USAGE, sub === '--help' || sub === '-h' || sub === 'help');
