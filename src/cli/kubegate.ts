@@ -13,8 +13,8 @@ Usage:
   kubegate dev [--dir DIR] [--port N] [--set key.path=VALUE]...
                                          local control plane + kubegate in front of it (demo, tests)
   kubegate audit verify FILE... [--key PUB]
-  kubegate audit export FILE --since TIME [--until TIME]
-  kubegate audit tail FILE [-f] [-n N]
+  kubegate audit export FILE --since TIME [--until TIME] [-o json|table]
+  kubegate audit tail FILE [-f] [-n N] [-o json|table]
   kubegate policy eval --input FILE [--policy DIR]
   kubegate policy replay --audit FILE [--policy DIR]   (DIR: a bundle or a folder of Rego files)
 Every command and subcommand takes --help.
@@ -116,6 +116,12 @@ async function main(argv: string[]): Promise<number> {
       return 2;
   }
 }
+
+// `kubegate audit export | head`: a reader that stops early is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
