@@ -85,12 +85,15 @@ export class Approvers {
       this.logger.info({ file: this.file, ...change }, 'approvers reloaded');
   }
 
-  /** Watches the file's directory (an editor or `mv` replaces the file, which a file watch loses). */
+  /**
+   * Watches the file's directory: an editor or `mv` replaces the file (a file watch would lose
+   * it), and a mounted Secret changes by swapping its `..data` link, not the file's name.
+   */
   watch(): void {
     process.on('SIGHUP', this.onHup);
     const base = path.basename(this.file);
     this.watcher = watch(path.dirname(this.file), (_event, name) => {
-      if (name !== null && name !== base) return;
+      if (name !== null && name !== base && !name.startsWith('..')) return;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.reload(), 150);
     });

@@ -13,6 +13,7 @@ import { fingerprint } from '../wire/fingerprint.js';
 import { proxyMethodOf } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { noteAuditMode } from './audit-mode.js';
+import { canIWarning } from './can-i.js';
 import type { With } from './context.js';
 
 export interface DecideDeps {
@@ -106,8 +107,18 @@ export async function decide(
     await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message });
     throw forbidden(`denied by policy: ${message} (${summary}; audit ${ctx.id})`);
   }
-  ctx.responseHeaders.warning = warning(`kubegate: ${summary}; audit id ${ctx.id}`);
+  ctx.responseHeaders.warning = warning(`kubegate: ${summary}; audit id ${ctx.id}`) + canIHint(ctx, d);
   return Object.assign(ctx, { decided: { fingerprint: fp, decision, live, summary } });
+}
+
+/** `kubectl auth can-i` through kubegate: a second Warning when kubegate would hold that verb. */
+function canIHint(ctx: With<'caller' | 'body'>, d: DecideDeps): string {
+  try {
+    const w = canIWarning(ctx.kr, ctx.body.object, ctx.caller.user, d.policy, policyConfig(d.config));
+    return w ? `, ${w}` : '';
+  } catch {
+    return ''; // a hint must never cost the request: a policy error only loses the hint
+  }
 }
 
 /**

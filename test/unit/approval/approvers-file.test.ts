@@ -81,3 +81,25 @@ describe('the approvers file', () => {
     expect(a.jwks.keys.map((k) => k.name)).toEqual(['alice', 'bob']);
   });
 });
+
+describe('the approvers file mounted from a Secret', () => {
+  it('reloads when the kubelet swaps the ..data link', async () => {
+    const { symlinkSync, mkdirSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kg-secret-'));
+    for (const v of ['v1', 'v2']) mkdirSync(path.join(dir, `..${v}`));
+    writeFileSync(path.join(dir, '..v1', 'approvers.jwks.json'), JSON.stringify({ keys: [key('alice')] }));
+    writeFileSync(
+      path.join(dir, '..v2', 'approvers.jwks.json'),
+      JSON.stringify({ keys: [key('alice'), key('bob')] }),
+    );
+    symlinkSync('..v1', path.join(dir, '..data'));
+    symlinkSync('..data/approvers.jwks.json', path.join(dir, 'approvers.jwks.json'));
+    const a = Approvers.open(path.join(dir, 'approvers.jwks.json'), capture().logger);
+    open.push(a);
+    a.watch();
+    // the kubelet's atomic writer: a new link, renamed over ..data
+    symlinkSync('..v2', path.join(dir, '..data_tmp'));
+    renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+    await expect.poll(() => a.jwks.keys.length, { timeout: 3000 }).toBe(2);
+  });
+});
