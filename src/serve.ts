@@ -7,6 +7,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApi } from './api/app.js';
 import { requesterIdentity } from './api/requester.js';
+import { Approvers } from './approval/approvers-file.js';
 import { Notifier } from './approval/notifier.js';
 import { ApprovalService } from './approval/service.js';
 import { markInterrupted } from './audit/interrupted.js';
@@ -16,6 +17,7 @@ import { BodyBudget } from './chain/body.js';
 import { createChain } from './chain/chain.js';
 import { createForwarder } from './chain/forward.js';
 import type { Config } from './config.js';
+import { checkConfigFiles, listenError } from './config-files.js';
 import { Identifier } from './identify.js';
 import { createListener } from './listen.js';
 import { createMetrics } from './metrics.js';
@@ -52,17 +54,6 @@ async function openStore(config: Config, upstream: Upstream): Promise<StateStore
       ? config.state.path
       : path.join(path.dirname(config.audit.path), 'kubegate-state.db'),
   );
-}
-
-function loadJwks(file: string): ApproverJwks {
-  const j = JSON.parse(readFileSync(file, 'utf8')) as ApproverJwks;
-  if (
-    !Array.isArray(j.keys) ||
-    j.keys.some((k) => typeof k.kid !== 'string' || typeof k.name !== 'string' || 'd' in k)
-  ) {
-    throw new Error(`${file}: every key needs kid and name, and no private parts`);
-  }
-  return j;
 }
 
 interface Parts {
@@ -184,6 +175,7 @@ function openAuditLog(config: Config, logger: Logger): Promise<AuditLog> {
 export async function serve(config: Config, logger: Logger = pino({ name: 'kubegate' })): Promise<Running> {
   // what kubegate writes (audit log, state with rollback snapshots, cursors) is for its own user only
   process.umask(0o077);
+  checkConfigFiles(config);
   const upstream = upstreamOf(config);
   warnAboutSwitches(config, logger);
   const policy = await PolicyEngine.load(config.policy.bundle, logger);
@@ -202,10 +194,19 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() },
     sinks: () => audit.shippingStatus(),
   });
-  let jwks = loadJwks(config.approvers.jwks);
-  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks: () => jwks });
+  const approvers = Approvers.open(config.approvers.jwks, logger);
+  approvers.watch();
+  const server = wire(config, {
+    policy,
+    log: audit,
+    store,
+    upstream,
+    logger,
+    metrics,
+    jwks: () => approvers.jwks,
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(config, err)));
     server.listen(config.listen.port, config.listen.address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -213,14 +214,6 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     { address: config.listen.address, port, upstream: upstream.url.origin, policy: policy.version },
     'kubegate listening',
   );
-  const reloadJwks = () => {
-    try {
-      jwks = loadJwks(config.approvers.jwks);
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'approver JWKS not reloaded');
-    }
-  };
-  process.on('SIGHUP', reloadJwks);
   return {
     server,
     port,
@@ -231,7 +224,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
       const grace = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(grace);
-      process.off('SIGHUP', reloadJwks);
+      approvers.close();
       stopPruning();
       policy.close();
       await audit.close();

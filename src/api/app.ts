@@ -45,6 +45,7 @@ const ERROR_CODES: Record<ApprovalError['code'], [number, string]> = {
   expired: [401, 'Unauthorized'],
   replayed: [409, 'Conflict'],
   'self-approval': [403, 'Forbidden'],
+  'out-of-scope': [403, 'Forbidden'],
   mismatch: [409, 'Conflict'],
   'not-found': [404, 'NotFound'],
   conflict: [409, 'Conflict'],

@@ -110,6 +110,7 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
           reason: a.reason,
           exp: a.exp,
         })),
+        ...(p.detail.approvals_from?.length ? { groups_needed: approvals.groupsNeeded(p, live) } : {}),
         snapshot: snapshot && {
           ...snapshot,
           before: redact(snapshot.before, snapshot.target),

@@ -11,6 +11,7 @@ import type { ApproverJwks } from '../wire/approver-key.js';
 import type { PendingRequest } from '../wire/request-view.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
+import { coverGroups, groupsOf, refuseOutOfScope } from './groups.js';
 import type { HoldEvent, Notifier } from './notifier.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
 
@@ -94,7 +95,14 @@ export class ApprovalService {
   }
 
   /** The rules every approval meets, whichever way it arrives. */
-  private async admissible(v: VerifiedApproval, fingerprint: string, requester: string, id?: string) {
+  private async admissible(
+    v: VerifiedApproval,
+    fingerprint: string,
+    requester: string,
+    id?: string,
+    groups: string[] = [],
+  ) {
+    refuseOutOfScope(this.d.jwks(), v.approver, groups, id);
     if (!v.fingerprints?.includes(fingerprint))
       throw new ApprovalError('approval is for a different request', 'mismatch');
     if (id && v.requestIds && !v.requestIds.includes(id))
@@ -163,7 +171,7 @@ export class ApprovalService {
           `no pending request has fingerprint ${fp} (already run, rejected, cancelled, or never held)`,
           'not-found',
         );
-      await this.admissible(v, fp, p.requester, p.id);
+      await this.admissible(v, fp, p.requester, p.id, p.detail.approvals_from);
       targets.push(p);
     }
     for (const p of targets) await this.keep(v, p.fingerprint, factsOf(p), { requestId: p.id });
@@ -177,7 +185,7 @@ export class ApprovalService {
    */
   async approvePlan(
     token: unknown,
-    plan: { id: string; requester: string; fingerprints: string[]; proposedBy?: string },
+    plan: { id: string; requester: string; fingerprints: string[]; proposedBy?: string; groups?: string[] },
   ): Promise<VerifiedApproval> {
     const v = await this.verify(token, 'approve');
     if (v.planId !== plan.id)
@@ -193,7 +201,7 @@ export class ApprovalService {
         `${v.approver} proposed ${plan.id} and cannot also approve it`,
         'self-approval',
       );
-    for (const fp of fps) await this.admissible(v, fp, plan.requester, plan.id);
+    for (const fp of fps) await this.admissible(v, fp, plan.requester, plan.id, plan.groups);
     for (const fp of fps) {
       const stored: StoredApproval = {
         jti: approvalJti(v.jti, fps, fp),
@@ -220,11 +228,17 @@ export class ApprovalService {
   }
 
   /** Tokens sent with the request itself in `Kubegate-Approval` (refused: 403 and on record). */
-  async acceptWithRequest(tokens: string[], fingerprint: string, requester: string, facts: RequestFacts) {
+  async acceptWithRequest(
+    tokens: string[],
+    fingerprint: string,
+    requester: string,
+    facts: RequestFacts,
+    groups: string[] = [],
+  ) {
     for (const token of tokens) {
       try {
         const v = await this.verify(token, 'approve');
-        await this.admissible(v, fingerprint, requester);
+        await this.admissible(v, fingerprint, requester, undefined, groups);
         await this.keep(v, fingerprint, facts, { via: 'header' });
       } catch (err) {
         if (!(err instanceof ApprovalError)) throw err;
@@ -392,6 +406,7 @@ export class ApprovalService {
       allowCritical: this.d.config.safety.allow_critical,
       requester,
       resourceVersion,
+      groupsOf: (approver) => groupsOf(this.d.jwks(), approver),
     });
     return { verdict, live };
   }
@@ -433,6 +448,14 @@ export class ApprovalService {
     }
     if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
     this.changed(pending?.id, outcome);
+  }
+
+  /** The approver groups a request still needs, given its live approvals (for `show`). */
+  groupsNeeded(p: PendingRequest, live: StoredApproval[]): string[] {
+    const groups = p.detail.approvals_from ?? [];
+    if (!groups.length) return [];
+    const approvers = [...new Set(live.filter((a) => a.approver !== p.requester).map((a) => a.approver))];
+    return coverGroups(approvers, groups, (a) => groupsOf(this.d.jwks(), a)).missing;
   }
 
   wait(fingerprint: string, ms: number, signal: AbortSignal): Promise<HoldEvent | 'timeout' | 'aborted'> {

@@ -52,7 +52,9 @@ export async function keygen(
   out.stdout.write(`${JSON.stringify(publicJwk, null, 2)}\n`);
   out.stderr.write(
     `wrote ${cmd.name}'s private key to ${cmd.out} (mode 0600; keep it secret). ` +
-      'Add the public key above to the "keys" list of kubegate\'s approvers JWKS file (approvers.jwks), then send kubegate SIGHUP or restart it.\n',
+      'Add the public key above to the "keys" list of the file kubegate\'s config names in approvers.jwks ' +
+      '(approvers.jwks.json in `kubegate dev` and deploy/), with "groups": [...] for approver scopes. ' +
+      'kubegate reloads that file when it changes and logs who was added.\n',
   );
   return 0;
 }

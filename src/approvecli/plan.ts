@@ -65,6 +65,8 @@ export function renderPlanShow(p: PlanView & { needs?: string }, fingerprints: s
     `risk:        ${p.risk} (the riskiest step)`,
     `needs:       ${p.approvals_required} approval${p.approvals_required === 1 ? '' : 's'}${p.override_required ? ' from different approvers, with an override (a step is CRITICAL)' : ''}${p.needs ? ` — now: ${p.needs}` : ''}`,
   ];
+  if (p.approvals_from?.length)
+    out.push(`groups:      one approver from each of ${p.approvals_from.join(', ')}`);
   if (p.estimate) out.push(`estimate:    ${p.estimate}`);
   if (p.monitorSeconds) out.push(`monitor:     ${p.monitorSeconds}s after the run`);
   if (p.rollbackOf)

@@ -1,3 +1,4 @@
+import { parseArgsMessage } from '../wire/parse-args-message.js';
 import { type Command, DEFAULT_TTL, parseCommand } from './args.js';
 import { KubegateClient, keySigner } from './client.js';
 import type { CommandContext, Output } from './commands.js';
@@ -119,7 +120,7 @@ export async function runApproveCli(argv: string[], deps: CliDeps): Promise<numb
   } catch (err) {
     const e = err as Error & { code?: unknown };
     if (err instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'))) {
-      deps.stderr.write(`approve-cli: ${e.message}\nRun \`approve-cli help\` for usage.\n`);
+      deps.stderr.write(`approve-cli: ${parseArgsMessage(e)}\nRun \`approve-cli help\` for usage.\n`);
       return 2;
     }
     if (err instanceof FingerprintMismatchError) {

@@ -27,7 +27,13 @@ export interface Moved {
 }
 
 /** GET /kubegate/v1/requests/ID. */
-export type PendingView = PendingItem & { approvals: ApprovalSummary[]; snapshot?: Snapshot; moved?: Moved };
+export type PendingView = PendingItem & {
+  approvals: ApprovalSummary[];
+  snapshot?: Snapshot;
+  moved?: Moved;
+  /** Approver groups (of `detail.approvals_from`) no approval covers yet. */
+  groups_needed?: string[];
+};
 
 export interface FreezeState {
   on: boolean;
@@ -115,6 +121,9 @@ export function asPendingView(v: unknown): PendingView {
     if (!isObj(a) || typeof a.approver !== 'string') bad(`request.approvals[${i}] has no approver`);
   }
   const moved = movedOf((v as Obj).moved);
+  const needed = (v as Obj).groups_needed;
+  if (needed !== undefined && (!Array.isArray(needed) || needed.some((g) => typeof g !== 'string')))
+    bad('request.groups_needed is not a list of group names');
   return {
     ...(v as Obj),
     ...item,

@@ -53,7 +53,13 @@ export async function approve(ctx: Decided, d: ApproveDeps): Promise<Approved> {
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
-  await d.approvals.acceptWithRequest(tokens, decided.fingerprint, ctx.caller.user.username, ctx.facts);
+  await d.approvals.acceptWithRequest(
+    tokens,
+    decided.fingerprint,
+    ctx.caller.user.username,
+    ctx.facts,
+    decided.decision.approvals_from,
+  );
   return holdUntilApproved(ctx, d);
 }
 
@@ -102,8 +108,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       });
       announced = true;
     }
-    const how = `approve-cli approve ${pending.id}${decision.override_required ? ' --override --reason TEXT (two different approvers)' : ''}`;
-    const instructions = `held for approval as ${pending.id}: ${decided.summary}; ${verdict.why}. Approve with \`${how}\`${ctx.origin === 'client' ? ', then run the same command again' : ''}`;
+    const instructions = `held for approval as ${pending.id}: ${decided.summary}; ${verdict.why}. ${howToApprove(pending.id, decision)}${ctx.origin === 'client' ? ', then run the same command again' : ''}`;
     const details = { name: pending.id, kind: 'kubegate-request' };
     if (decision.override_required && !d.config.safety.allow_critical && verdict.why.includes('override'))
       throw forbidden(`blocked: ${instructions}`, details);
@@ -126,6 +131,17 @@ async function refuseIfJustRejected(ctx: Decided, d: ApproveDeps): Promise<void>
     `${was.message ?? 'rejected'} (request ${was.id}); the same request is refused until ${again} UTC: change it, or ask the approver`,
     { name: was.id, kind: 'kubegate-request' },
   );
+}
+
+/** The command an approver runs, copyable as is, and who must run it. */
+function howToApprove(id: string, decision: Decided['decided']['decision']): string {
+  const cmd = `approve-cli approve ${id}${decision.override_required ? " --override --reason 'why this is needed'" : ''}`;
+  const who = decision.approvals_from.length
+    ? ` (one approver from each group: ${decision.approvals_from.join(', ')})`
+    : decision.override_required
+      ? ' (two different approvers)'
+      : '';
+  return `Approve with \`${cmd}\`${who}`;
 }
 
 /** Waits for an approval, rejection or cancellation (here or, by polling, on another replica). */

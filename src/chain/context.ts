@@ -64,6 +64,10 @@ export interface RequestFacts {
   /** A plan's step number (1-based). */
   plan_step?: number;
   policy_input?: unknown;
+  /** Set when rules in audit mode would have raised the risk: to what, which rules, and whether it would have been held. */
+  would_risk?: string;
+  would_hold?: boolean;
+  audit_rules?: string[];
   /** Set on kubegate's own requests: a rollback names the change it undoes, a preview the held request and who asked. */
   origin?: Origin;
   rollback_of?: string;

@@ -69,10 +69,16 @@ export async function runPlanCommand(argv: string[], io: Out, requestsOnly = fal
     io.stdout.write(PLAN_USAGE);
     return sub === undefined && !values.help ? 2 : 0;
   }
-  if (sub === 'example') return void io.stdout.write(EXAMPLE_PLAN), 0;
+  if (sub === 'example') {
+    io.stdout.write(EXAMPLE_PLAN);
+    return 0;
+  }
   const client = RequesterClient.fromKubeconfig(values.kubeconfig, values.context);
   const json = values.output === 'json';
-  const show = (p: Shown) => io.stdout.write(json ? `${JSON.stringify(p, null, 2)}\n` : renderPlan(p));
+  const show = (p: Shown) => {
+    io.stdout.write(json ? `${JSON.stringify(p, null, 2)}\n` : renderPlan(p));
+    return 0;
+  };
   const needId = () => {
     if (!id) throw new Error(`kubegate plan ${sub} needs a plan id (kubegate plan status lists yours)`);
     return encodeURIComponent(id);
@@ -82,11 +88,10 @@ export async function runPlanCommand(argv: string[], io: Out, requestsOnly = fal
       const body = values.file
         ? { manifests: readFileSync(values.file, 'utf8'), title: values.title ?? `apply ${values.file}` }
         : { plan: parsePlan(readFileSync(positionals[1] ?? '/dev/stdin', 'utf8')) };
-      show(await client.ok<Shown>('POST', '/kubegate/v1/my/plans', body));
-      return 0;
+      return show(await client.ok<Shown>('POST', '/kubegate/v1/my/plans', body));
     }
     case 'status': {
-      if (id) return show(await client.ok<Shown>('GET', `/kubegate/v1/my/plans/${needId()}`)), 0;
+      if (id) return show(await client.ok<Shown>('GET', `/kubegate/v1/my/plans/${needId()}`));
       const { items } = await client.ok<{ items: Shown[] }>('GET', '/kubegate/v1/my/plans');
       if (json) io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
       else
@@ -100,7 +105,7 @@ export async function runPlanCommand(argv: string[], io: Out, requestsOnly = fal
       return values.detach ? 0 : follow(client, p.id, io);
     }
     case 'stop':
-      return show(await client.ok<Shown>('POST', `/kubegate/v1/my/plans/${needId()}/stop`)), 0;
+      return show(await client.ok<Shown>('POST', `/kubegate/v1/my/plans/${needId()}/stop`));
     case 'requests': {
       const { items } = await client.ok<{ items: PendingRequest[] }>('GET', '/kubegate/v1/my/requests');
       io.stdout.write(

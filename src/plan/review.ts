@@ -30,6 +30,7 @@ export async function approvePlan(d: RunDeps, id: string, token: unknown): Promi
     requester: plan.requester,
     fingerprints: planFingerprints(plan),
     ...(plan.proposedBy ? { proposedBy: plan.proposedBy } : {}),
+    groups: plan.approvals_from ?? [],
   });
   await recordPlan(d.log, plan, 'plan_approved', {
     approver: v.approver,

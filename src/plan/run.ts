@@ -21,8 +21,13 @@ const WORKLOADS = new Set(['deployments', 'statefulsets', 'daemonsets', 'replica
 
 /** Whether every step has the approvals the whole plan needs (bound to this plan, still live). */
 export async function planApproved(d: RunDeps, plan: PlanView): Promise<{ ok: boolean; why: string }> {
-  const need = { approvals: plan.approvals_required, override_required: plan.override_required };
-  if (need.approvals === 0 && !need.override_required) return { ok: true, why: '' };
+  const need = {
+    approvals: plan.approvals_required,
+    override_required: plan.override_required,
+    approvals_from: plan.approvals_from ?? [],
+  };
+  if (need.approvals === 0 && !need.override_required && !need.approvals_from.length)
+    return { ok: true, why: '' };
   for (const s of plan.steps) {
     const { verdict } = await d.approvals.count(s.fingerprint, need, plan.requester, undefined, plan.id);
     if (!verdict.ok) return { ok: false, why: verdict.why };

@@ -167,6 +167,7 @@ function planNeeds(steps: PlanStep[]) {
     reasons: steps.flatMap((s) => s.reasons.map((r) => `step ${s.index}: ${r}`)),
     approvals_required: Math.max(...steps.map((s) => s.detail.approvals_required)),
     override_required: steps.some((s) => s.detail.override_required),
+    approvals_from: [...new Set(steps.flatMap((s) => s.detail.approvals_from ?? []))].sort(),
   };
 }
 
@@ -226,7 +227,7 @@ export async function submitPlan(
   try {
     const steps = await decideSteps(d, sourcesOf(doc, built), caller, plan.id);
     const needs = planNeeds(steps);
-    const free = needs.approvals_required === 0 && !needs.override_required;
+    const free = needs.approvals_required === 0 && !needs.override_required && !needs.approvals_from.length;
     const held: PlanView = {
       ...plan,
       ...needs,

@@ -20,7 +20,13 @@ export function pendingDetail(
   > & { method?: string; impersonate?: Impersonation },
   body: unknown,
   oldObject: unknown,
-  decision: { override_required: boolean; approvals: number; dry_run_first: boolean; policy: string },
+  decision: {
+    override_required: boolean;
+    approvals: number;
+    dry_run_first: boolean;
+    policy: string;
+    approvals_from?: string[];
+  },
 ): PendingDetail {
   const rv = (oldObject as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
   return {
@@ -41,6 +47,7 @@ export function pendingDetail(
     ...(typeof rv === 'string' ? { resourceVersion: rv } : {}),
     override_required: decision.override_required,
     approvals_required: decision.approvals,
+    ...(decision.approvals_from?.length ? { approvals_from: decision.approvals_from } : {}),
     dry_run_first: decision.dry_run_first,
     policy: decision.policy,
   };

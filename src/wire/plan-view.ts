@@ -88,6 +88,8 @@ export interface PlanView {
   reasons: string[];
   approvals_required: number;
   override_required: boolean;
+  /** Approver groups the plan needs one approver from each of (every step's, together). */
+  approvals_from?: string[];
   status: PlanStatus;
   createdAt: number;
   updatedAt: number;
