@@ -280,7 +280,9 @@ describe('plans: proposed, approved whole, run step by step', () => {
         },
         (res) => {
           let text = '';
-          res.on('data', (c) => (text += c));
+          res.on('data', (c) => {
+            text += c;
+          });
           res.on('end', () => resolve({ code: res.statusCode ?? 0, text }));
         },
       );
