@@ -160,9 +160,19 @@ export class ApprovalService {
     );
   }
 
+  /** A kubegate plan's approval counts for that plan's run only: never as a request's approval. */
+  private async notAPlanToken(v: VerifiedApproval): Promise<void> {
+    if (v.planId && (await this.d.store.getPlan(v.planId)))
+      throw new ApprovalError(
+        `this approval is for plan ${v.planId}: it counts only when that plan runs`,
+        'mismatch',
+      );
+  }
+
   /** An approval token sent to the approvals API: every fingerprint it names must be pending. */
   async approve(token: unknown): Promise<{ approver: string; approved: PendingRequest[] }> {
     const v = await this.verify(token, 'approve');
+    await this.notAPlanToken(v);
     const targets: PendingRequest[] = [];
     for (const fp of v.fingerprints ?? []) {
       const p = await this.d.store.findPendingByFingerprint(fp);
@@ -238,6 +248,7 @@ export class ApprovalService {
     for (const token of tokens) {
       try {
         const v = await this.verify(token, 'approve');
+        await this.notAPlanToken(v);
         await this.admissible(v, fingerprint, requester, undefined, groups);
         await this.keep(v, fingerprint, facts, { via: 'header' });
       } catch (err) {

@@ -1,4 +1,5 @@
 import type { PlanView } from '../wire/plan-view.js';
+import { printable } from '../wire/printable.js';
 
 /** What a plan still needs, or what to do next, in the words the CLIs use. */
 export function nextStep(p: PlanView & { needs?: string }): string {
@@ -32,7 +33,7 @@ export function renderPlan(p: PlanView & { needs?: string }): string {
       `  approved by ${p.approvals.map((a) => `${a.approver}${a.override ? ' (override)' : ''}`).join(', ')}`,
     );
   lines.push(`  ${nextStep(p)}`);
-  return `${lines.join('\n')}\n`;
+  return `${printable(lines.join('\n'), true)}\n`;
 }
 
 export const EXAMPLE_PLAN = `# A kubegate plan: proposed before anything runs, approved whole, run step by step.

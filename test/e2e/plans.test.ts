@@ -247,6 +247,31 @@ describe('plans: proposed, approved whole, run step by step', () => {
     );
   });
 
+  it('regression (bypass round 7): a plan keeping too many bytes of objects for approvers is refused early', async () => {
+    const ns = await freshNamespace('planbig');
+    const big = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'big', namespace: ns },
+      data: { blob: 'x'.repeat(900_000) },
+    };
+    const made = await kubectl(['create', '-f', '-'], { as: 'admin', input: JSON.stringify(big) });
+    expect(made.code, made.stderr).toBe(0);
+    const steps = [1, 2, 3, 4, 5].map((n) => ({
+      patch: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: ns,
+        name: 'big',
+        type: 'merge',
+        patch: { data: { [`k${n}`]: 'v' } },
+      },
+    }));
+    const r = await kubegate(['plan', 'submit', planFile({ title: 'amplify', why: 'test', steps })]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/more than 2097152 bytes of objects for its approvers: split it/);
+  });
+
   it('a step whose object changed since approval (drift) stops the run before it', async () => {
     const ns = await deployment('plandrift');
     const id = await submit({ title: 'scale', why: 'test', steps: [{ scale: { ...dep(ns), replicas: 2 } }] });
@@ -391,6 +416,16 @@ describe("the requester's side", () => {
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('rejected by alice: not during the freeze window');
     expect(Date.now() - t0).toBeLessThan(5000);
+    // regression (bypass round 7): the rejected change cannot come back at once as a plan either
+    const asPlan = await kubegate([
+      'plan',
+      'submit',
+      planFile({ title: 'again', why: 'w', steps: [{ scale: { ...dep(ns), replicas: 5 } }] }),
+    ]);
+    expect(asPlan.code).not.toBe(0);
+    expect(asPlan.stderr).toMatch(
+      new RegExp(`step 1 .*it is the request ${id} that was just rejected by alice`),
+    );
     const mine = await kubegate(['requests']);
     expect(mine.code, mine.stderr).toBe(0);
     expect(mine.stdout).toMatch(new RegExp(`${id}\\s+rejected .*not during the freeze window`));

@@ -137,4 +137,29 @@ describe('ApprovalService.approvePlan', () => {
     expect((await store.getPlan(plan.id))?.status).toBe('cancelled');
     expect((await svc.count(FPS[0]!, need, 'agent', undefined, plan.id)).verdict.ok).toBe(false);
   });
+
+  it("a plan's token is refused as a request's approval (API or Kubegate-Approval header)", async () => {
+    const now = Date.now();
+    await store.createPlan({
+      id: plan.id,
+      title: 't',
+      why: 'w',
+      requester: 'agent',
+      risk: 'MEDIUM',
+      reasons: [],
+      approvals_required: 1,
+      override_required: false,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+      steps: [],
+      checks: [],
+      approvals: [],
+    });
+    await expect(svc.approve(await sign('alice', {}))).rejects.toThrow(/counts only when that plan runs/);
+    const facts = { request_id: 'req-1', action: 'patch', resource: 'x' };
+    await expect(svc.acceptWithRequest([await sign('alice', {})], FPS[0]!, 'agent', facts)).rejects.toThrow(
+      /counts only when that plan runs/,
+    );
+  });
 });
