@@ -135,7 +135,9 @@ export async function proposePlanRollback(d: RunDeps, id: string, token: unknown
   };
   const doc: PlanDoc = {
     title: `rollback of ${id}: ${plan.title}`.slice(0, 200),
-    why: `undo what ${id} ran (asked for by ${v.approver})`,
+    why: plan.rollback
+      ? `the rollback steps ${plan.requester} wrote into ${id}, as written (asked for by ${v.approver}): check them as a change of their own`
+      : `undo what ${id} ran (asked for by ${v.approver})`,
     steps: (plan.rollback as PlanDoc['steps'] | undefined) ?? [],
     checks: [],
   };
