@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApi } from './api/app.js';
+import { requesterIdentity } from './api/requester.js';
+import { Approvers } from './approval/approvers-file.js';
 import { Notifier } from './approval/notifier.js';
 import { ApprovalService } from './approval/service.js';
 import { markInterrupted } from './audit/interrupted.js';
@@ -16,6 +18,7 @@ import { createChain } from './chain/chain.js';
 import { createForwarder } from './chain/forward.js';
 import type { Config } from './config.js';
 import type { ConsoleOptions } from './console/deps.js';
+import { checkConfigFiles, listenError } from './config-files.js';
 import { Identifier } from './identify.js';
 import { createListener } from './listen.js';
 import { createMetrics } from './metrics.js';
@@ -56,17 +59,6 @@ async function openStore(config: Config, upstream: Upstream): Promise<StateStore
   );
 }
 
-function loadJwks(file: string): ApproverJwks {
-  const j = JSON.parse(readFileSync(file, 'utf8')) as ApproverJwks;
-  if (
-    !Array.isArray(j.keys) ||
-    j.keys.some((k) => typeof k.kid !== 'string' || typeof k.name !== 'string' || 'd' in k)
-  ) {
-    throw new Error(`${file}: every key needs kid and name, and no private parts`);
-  }
-  return j;
-}
-
 interface Parts {
   policy: PolicyEngine;
   log: AuditLog;
@@ -93,6 +85,9 @@ function consoleOf(config: Config, p: Parts): ConsoleOptions | undefined {
 }
 
 /** The request chain, the approval service and the API, wired to one listener. */
+/** How long a plan step's checks may take to pass before the run stops. */
+const PLAN_STEP_TIMEOUT_MS = 120_000;
+
 function wire(config: Config, p: Parts): https.Server {
   const { upstream, logger, metrics } = p;
   const audit = new RequestAudit(p.log, metrics, logger, {
@@ -110,18 +105,21 @@ function wire(config: Config, p: Parts): https.Server {
   });
   const limits = config.limits;
   const ui = consoleOf(config, p);
+  const who = {
+    identifier: new Identifier(upstream, limits.identity_cache_seconds * 1000),
+    clientCertificates: !!config.tls.client_ca,
+    ownAuthorization: upstream.ownAuthorization,
+    metrics,
+    logger,
+  };
   const handle = createChain({
+    ...who,
     config,
     policy: p.policy,
     store: p.store,
     upstream,
     audit,
     approvals,
-    metrics,
-    logger,
-    identifier: new Identifier(upstream, limits.identity_cache_seconds * 1000),
-    clientCertificates: !!config.tls.client_ca,
-    ownAuthorization: upstream.ownAuthorization,
     maxBodyBytes: limits.max_body_bytes,
     budget: new BodyBudget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
     forwarder: createForwarder(upstream, (err, ctx) =>
@@ -139,6 +137,8 @@ function wire(config: Config, p: Parts): https.Server {
     metrics,
     policyVersion: () => p.policy.version,
     holdSeconds: config.execution.hold_seconds,
+    identify: requesterIdentity(who),
+    stepTimeoutMs: PLAN_STEP_TIMEOUT_MS,
     ...(ui ? { console: ui } : {}),
   });
   return createListener({
@@ -201,6 +201,7 @@ function openAuditLog(config: Config, logger: Logger): Promise<AuditLog> {
 export async function serve(config: Config, logger: Logger = pino({ name: 'kubegate' })): Promise<Running> {
   // what kubegate writes (audit log, state with rollback snapshots, cursors) is for its own user only
   process.umask(0o077);
+  checkConfigFiles(config);
   const upstream = upstreamOf(config);
   warnAboutSwitches(config, logger);
   const policy = await PolicyEngine.load(config.policy.bundle, logger);
@@ -219,12 +220,13 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() },
     sinks: () => audit.shippingStatus(),
   });
-  let jwks = loadJwks(config.approvers.jwks);
+  const approvers = Approvers.open(config.approvers.jwks, logger);
+  approvers.watch();
   let rp = relyingParty(config.console.url ?? 'https://localhost');
   const parts = { policy, log: audit, store, upstream, logger, metrics };
-  const server = wire(config, { ...parts, jwks: () => jwks, consoleRp: () => rp });
+  const server = wire(config, { ...parts, jwks: () => approvers.jwks, consoleRp: () => rp });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(config, err)));
     server.listen(config.listen.port, config.listen.address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -233,14 +235,6 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     { address: config.listen.address, port, upstream: upstream.url.origin, policy: policy.version },
     'kubegate listening',
   );
-  const reloadJwks = () => {
-    try {
-      jwks = loadJwks(config.approvers.jwks);
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'approver JWKS not reloaded');
-    }
-  };
-  process.on('SIGHUP', reloadJwks);
   return {
     server,
     port,
@@ -251,7 +245,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
       const grace = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(grace);
-      process.off('SIGHUP', reloadJwks);
+      approvers.close();
       stopPruning();
       policy.close();
       await audit.close();

@@ -1,5 +1,6 @@
 import type express from 'express';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { ApprovalError } from '../approval/token.js';
 import { redact } from '../audit/redact.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { fetchLive, resourceVersionOf } from '../kube/live.js';
@@ -89,6 +90,7 @@ export async function showView(deps: ApiDeps, id: string) {
       reason: a.reason,
       exp: a.exp,
     })),
+    ...(p.detail.approvals_from?.length ? { groups_needed: deps.approvals.groupsNeeded(p, live) } : {}),
     snapshot: snapshot && {
       ...snapshot,
       before: redact(snapshot.before, snapshot.target),
@@ -96,6 +98,19 @@ export async function showView(deps: ApiDeps, id: string) {
       detail: redactDetail(snapshot.detail, snapshot.target),
     },
   };
+}
+
+/** An approver's read token or, failing that, the requester's own kube credentials (their requests only). */
+async function readerOf(deps: ApiDeps, req: Request): Promise<{ approver?: string; requester?: string }> {
+  try {
+    return { approver: (await deps.approvals.verify(bearer(req), 'read')).approver };
+  } catch (err) {
+    if (!(err instanceof ApprovalError)) throw err;
+    const caller = await deps.identify(req).catch(() => {
+      throw err;
+    });
+    return { requester: caller.user.username };
+  }
 }
 
 /** Reading held requests: the list, one request with its approvals and snapshot, its preview. */
@@ -111,10 +126,12 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
   app.get(
     '/kubegate/v1/requests/:id',
     route(log, async (req, res) => {
-      await approvals.verify(bearer(req), 'read');
+      const reader = await readerOf(deps, req);
       const view = await showView(deps, String(req.params.id));
-      if (!view) return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
-      res.json(view);
+      if (!view || (reader.requester && reader.requester !== view.requester))
+        return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
+      // a requester learns nothing of other requesters' requests, not even their ids
+      res.json(reader.requester ? { ...view, conflicts: [] } : view);
     }),
   );
   app.get(

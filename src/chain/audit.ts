@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuditInput, AuditLog } from '../audit/log.js';
+import { slimRecord } from '../audit/slim.js';
 import { StatusError } from '../kube/status.js';
 import { type Metrics, type Outcome, stopwatch } from '../metrics.js';
 import type { RequestContext, RequestFacts } from './context.js';
@@ -110,7 +111,7 @@ export class RequestAudit {
       ...(this.opts.approvalDisabled && event !== 'read' ? { approval_disabled: true } : {}),
       ...facts,
       event,
-      ...extra,
+      ...slimRecord(extra),
     };
   }
 }

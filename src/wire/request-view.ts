@@ -50,6 +50,8 @@ export interface PendingDetail {
   resourceVersion?: string;
   override_required: boolean;
   approvals_required: number;
+  /** Approver groups the policy named: one distinct approver from each. */
+  approvals_from?: string[];
   dry_run_first: boolean;
   policy: string;
   /** Set on a rollback request: the request it undoes, and what the undo will do. */
