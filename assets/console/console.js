@@ -192,9 +192,23 @@ function actions(r) {
   return out;
 }
 
+/** What the approver typed or ticked survives a live re-render of the page. */
+function keepInputs() {
+  const kept = [...document.querySelectorAll('main input')].map((i) => [i.id, i.value, i.checked]);
+  return () => {
+    for (const [id, value, checked] of kept) {
+      const i = document.getElementById(id);
+      if (!i) continue;
+      i.value = value;
+      i.checked = checked;
+    }
+  };
+}
+
 async function requestPage() {
   const id = decodeURIComponent(location.pathname.split('/').pop());
   const r = await api(`/requests/${encodeURIComponent(id)}`);
+  const restore = keepInputs();
   main().replaceChildren(
     el('h1', {}, `${r.id} `, el('span', { class: `risk risk-${r.risk}` }, r.risk), ` ${r.status}`),
     el('p', { id: 'summary' }, `${r.requester}: ${r.action}`),
@@ -206,6 +220,7 @@ async function requestPage() {
     table(['SEQ', 'TIME', 'EVENT', 'STATUS', 'APPROVER', 'MESSAGE'], r.timeline.map((t) =>
       el('tr', {}, [t.seq, t.timestamp, t.event, t.status, t.approver, t.reason || t.message || t.via].map((c) => el('td', {}, c === undefined ? '' : String(c)))))),
   );
+  restore();
 }
 
 let render = async () => {};

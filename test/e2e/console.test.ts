@@ -97,7 +97,6 @@ describe('the approval console in a real browser, with passkeys', () => {
     await show.waitFor();
     expect(await show.textContent()).toMatch(/replicas/);
     expect(await show.textContent()).toMatch(/1\s*(→|->)\s*3/);
-    await alice.page.screenshot({ path: path.join(artifacts, 'console-request.png'), fullPage: true });
     const id = String(await alice.page.locator('h1').textContent()).split(' ')[0]!;
     await alice.page.getByRole('button', { name: 'Approve with passkey' }).click();
     expect(await waitStatus(alice.page, /^approved /)).toBe(`approved ${id}`);
@@ -105,6 +104,8 @@ describe('the approval console in a real browser, with passkeys', () => {
     expect(r.code, r.stderr).toBe(0);
     scaled = id;
     expect(await replicas(ns)).toBe('3');
+    // the request page as the approver left it (taken after: kubectl waits only hold_seconds)
+    await alice.page.screenshot({ path: path.join(artifacts, 'console-request.png'), fullPage: true });
 
     const approved = auditRecords().find((x) => x.request_id === id && x.event === 'approved');
     const pk = approved?.passkey as Record<string, unknown> & { claims: Record<string, unknown> };
