@@ -9,7 +9,15 @@ import type { PendingStatus } from '../wire/request-view.js';
 import { type ApiDeps, route } from './app.js';
 import { getPlan, planForReaders, planListed, withNeeds } from './plans.js';
 
-const ALL_STATUSES: PendingStatus[] = ['pending', 'approved', 'rejected', 'executed', 'failed', 'cancelled'];
+const ALL_STATUSES: PendingStatus[] = [
+  'pending',
+  'approved',
+  'rejected',
+  'executed',
+  'failed',
+  'cancelled',
+  'expired',
+];
 
 /** The plan in a submission: a plan document, or a manifest file turned into one. */
 function docOf(body: unknown): PlanDoc {

@@ -13,6 +13,7 @@ import {
   kubectl,
   type RunResult,
   requestIdIn,
+  startExtraKubegate,
 } from './helpers.js';
 
 // The agent loop end to end: a plan proposed before anything runs, shown whole to approvers,
@@ -445,5 +446,26 @@ describe("the requester's side", () => {
         .on('error', reject);
     });
     expect(code).toBe(200);
+  });
+
+  it('a request nobody decides in time expires; its requester sees it expired', async () => {
+    const ns = await deployment('expiry');
+    const extra = await startExtraKubegate('expiry', {
+      execution: { hold_seconds: 1, pending_expiry_seconds: 10 },
+    });
+    try {
+      const held = await kubectl(['scale', 'deployment', 'web', '--replicas=2', '-n', ns], {
+        kubeconfig: extra.kubeconfig,
+      });
+      const id = requestIdIn(held.stderr);
+      let listed = '';
+      for (let i = 0; i < 40 && !listed.includes('expired'); i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        listed = (await kubegate(['requests', '--kubeconfig', extra.kubeconfig])).stdout;
+      }
+      expect(listed).toMatch(new RegExp(`${id}\\s+expired .*run it again to ask again`));
+    } finally {
+      await extra.stop();
+    }
   });
 });
