@@ -11,7 +11,7 @@ import type { PendingDetail, PendingStatus } from '../wire/request-view.js';
 import type { ConsoleDeps } from './deps.js';
 
 const OPEN = new Set(['pending', 'approved']);
-const DECIDED: PendingStatus[] = ['executed', 'failed', 'rejected', 'cancelled'];
+const DECIDED: PendingStatus[] = ['executed', 'failed', 'rejected', 'expired', 'cancelled'];
 
 /** The console's list: open requests newest first, recent decisions, the freeze — in the CLI's words. */
 export async function consoleList(deps: ConsoleDeps) {
