@@ -187,15 +187,8 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   });
   const approvers = Approvers.open(config.approvers.jwks, logger);
   approvers.watch();
-  const server = wire(config, {
-    policy,
-    log: audit,
-    store,
-    upstream,
-    logger,
-    metrics,
-    jwks: () => approvers.jwks,
-  });
+  const jwks = () => approvers.jwks;
+  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(config, err)));
     server.listen(config.listen.port, config.listen.address, () => resolve());
