@@ -1,4 +1,4 @@
-import { parseArgsMessage } from '../cli/parse-args-message.js';
+import { parseArgsMessage } from '../wire/cli-args.js';
 import { type Command, DEFAULT_TTL, parseCommand } from './args.js';
 import { KubegateClient, keySigner } from './client.js';
 import type { CommandContext, Output } from './commands.js';

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { startDev } from '../dev/dev.js';
 import { serve } from '../serve.js';
-import { asksForHelp, parseArgsMessage } from './parse-args-message.js';
+import { asksForHelp, parseArgsMessage } from '../wire/cli-args.js';
 
 const USAGE = `kubegate — a safety gate in front of the Kubernetes API server
 
