@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApi } from './api/app.js';
+import { requesterIdentity } from './api/requester.js';
 import { Approvers } from './approval/approvers-file.js';
 import { Notifier } from './approval/notifier.js';
 import { ApprovalService } from './approval/service.js';
@@ -66,6 +67,9 @@ interface Parts {
 }
 
 /** The request chain, the approval service and the API, wired to one listener. */
+/** How long a plan step's checks may take to pass before the run stops. */
+const PLAN_STEP_TIMEOUT_MS = 120_000;
+
 function wire(config: Config, p: Parts): https.Server {
   const { upstream, logger, metrics } = p;
   const audit = new RequestAudit(p.log, metrics, logger, {
@@ -82,18 +86,21 @@ function wire(config: Config, p: Parts): https.Server {
     logger,
   });
   const limits = config.limits;
+  const who = {
+    identifier: new Identifier(upstream, limits.identity_cache_seconds * 1000),
+    clientCertificates: !!config.tls.client_ca,
+    ownAuthorization: upstream.ownAuthorization,
+    metrics,
+    logger,
+  };
   const handle = createChain({
+    ...who,
     config,
     policy: p.policy,
     store: p.store,
     upstream,
     audit,
     approvals,
-    metrics,
-    logger,
-    identifier: new Identifier(upstream, limits.identity_cache_seconds * 1000),
-    clientCertificates: !!config.tls.client_ca,
-    ownAuthorization: upstream.ownAuthorization,
     maxBodyBytes: limits.max_body_bytes,
     budget: new BodyBudget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
     forwarder: createForwarder(upstream, (err, ctx) =>
@@ -111,6 +118,8 @@ function wire(config: Config, p: Parts): https.Server {
     metrics,
     policyVersion: () => p.policy.version,
     holdSeconds: config.execution.hold_seconds,
+    identify: requesterIdentity(who),
+    stepTimeoutMs: PLAN_STEP_TIMEOUT_MS,
   });
   return createListener({
     tls: {

@@ -179,6 +179,54 @@ export class ApprovalService {
     return { approver: v.approver, approved: targets };
   }
 
+  /**
+   * One approval of a whole plan: a token naming the plan and exactly its steps' fingerprints,
+   * in order. Stored once per step, bound to the plan; the plan service records it.
+   */
+  async approvePlan(
+    token: unknown,
+    plan: { id: string; requester: string; fingerprints: string[]; proposedBy?: string; groups?: string[] },
+  ): Promise<VerifiedApproval> {
+    const v = await this.verify(token, 'approve');
+    if (v.planId !== plan.id)
+      throw new ApprovalError(
+        `approval is for ${v.planId ?? 'a single request'}, not for plan ${plan.id}`,
+        'mismatch',
+      );
+    const fps = v.fingerprints ?? [];
+    if (fps.length !== plan.fingerprints.length || fps.some((f, i) => f !== plan.fingerprints[i]))
+      throw new ApprovalError(`approval is for other steps than plan ${plan.id} holds now`, 'mismatch');
+    if (plan.proposedBy === v.approver)
+      throw new ApprovalError(
+        `${v.approver} proposed ${plan.id} and cannot also approve it`,
+        'self-approval',
+      );
+    for (const fp of fps) await this.admissible(v, fp, plan.requester, plan.id, plan.groups);
+    for (const fp of fps) {
+      const stored: StoredApproval = {
+        jti: approvalJti(v.jti, fps, fp),
+        fingerprint: fp,
+        approver: v.approver,
+        kid: v.kid,
+        override: !!v.override,
+        reason: v.reason ?? '',
+        exp: v.exp,
+        planId: plan.id,
+        boundToPlan: plan.id,
+      };
+      if (!(await this.d.store.addApproval(stored)))
+        throw new ApprovalError('approval token was already used (replay)', 'replayed');
+    }
+    this.changed(plan.id, 'approved');
+    return v;
+  }
+
+  /** Withdraws the approvals of a plan's steps (rejected or cancelled before it ran). */
+  async withdrawPlan(fingerprints: string[]): Promise<void> {
+    const now = Date.now();
+    for (const fp of fingerprints) await this.withdraw(fp, now);
+  }
+
   /** Tokens sent with the request itself in `Kubegate-Approval` (refused: 403 and on record). */
   async acceptWithRequest(
     tokens: string[],
@@ -266,10 +314,12 @@ export class ApprovalService {
       ...(v.reason ? { reason: v.reason } : {}),
     });
     let cancelled = 0;
-    if (v.freeze)
+    if (v.freeze) {
       for (const p of await this.d.store.listPending(['pending', 'approved']))
         if (await this.cancel(p, `cancelled by emergency freeze (${v.approver})`, { frozen: true }))
           cancelled++;
+      cancelled += await this.freezePlans(v.approver);
+    }
     await this.d.log.append({
       event: v.freeze ? 'freeze' : 'unfreeze',
       approver: v.approver,
@@ -282,6 +332,30 @@ export class ApprovalService {
       v.freeze ? 'EMERGENCY FREEZE ON' : 'freeze off',
     );
     return { on: v.freeze, by: v.approver, cancelled };
+  }
+
+  /** A freeze cancels held plans (their approvals withdrawn) and stops running ones after their current step. */
+  private async freezePlans(by: string): Promise<number> {
+    let n = 0;
+    for (const plan of await this.d.store.listPlans()) {
+      const at = Date.now();
+      const after = await this.d.store.updatePlan(plan.id, (p) => {
+        if (p.status === 'running' && !p.stopRequested)
+          return { ...p, stopRequested: { by: `emergency freeze (${by})`, at }, updatedAt: at };
+        if (p.status !== 'pending' && p.status !== 'approved') return undefined;
+        return { ...p, status: 'cancelled', message: `cancelled by emergency freeze (${by})`, updatedAt: at };
+      });
+      if (after?.status !== 'cancelled' || after.updatedAt !== at) continue;
+      await this.withdrawPlan(after.steps.map((st) => st.fingerprint));
+      await this.d.log.append({
+        event: 'plan_finished',
+        plan_id: after.id,
+        status: 'cancelled',
+        message: after.message,
+      });
+      n++;
+    }
+    return n;
   }
 
   /** Holds a request as pending; past the cap, displaces the flooder's oldest (its own first). */
@@ -314,9 +388,20 @@ export class ApprovalService {
       );
   }
 
-  /** Whether the live approvals of a fingerprint are enough. */
-  async count(fingerprint: string, need: Need, requester: string, resourceVersion: string | undefined) {
-    const live = await this.d.store.approvalsFor(fingerprint, Date.now());
+  /**
+   * Whether the live approvals of a fingerprint are enough. An approval given to a plan's step
+   * counts only when that plan runs the step (`plan`): the same request sent on its own, out of
+   * the plan's order and checks, was not what the approvers approved.
+   */
+  async count(
+    fingerprint: string,
+    need: Need,
+    requester: string,
+    resourceVersion: string | undefined,
+    plan?: string,
+  ) {
+    const all = await this.d.store.approvalsFor(fingerprint, Date.now());
+    const live = all.filter((a) => !a.boundToPlan || a.boundToPlan === plan);
     const verdict: Verdict = countApprovals(live, need, {
       allowCritical: this.d.config.safety.allow_critical,
       requester,

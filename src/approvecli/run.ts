@@ -1,4 +1,4 @@
-import { parseArgsMessage } from '../wire/cli-args.js';
+import { parseArgsMessage } from '../wire/parse-args-message.js';
 import { type Command, DEFAULT_TTL, parseCommand } from './args.js';
 import { KubegateClient, keySigner } from './client.js';
 import type { CommandContext, Output } from './commands.js';
@@ -22,6 +22,10 @@ Usage:
   approve-cli freeze on|off [--reason TEXT]      emergency stop for every change
   approve-cli freeze status
   approve-cli rollback ID                        undo an executed change: a new request, held for approval
+
+Plans (plan-YYYYMMDD-NNN, proposed with \`kubegate plan submit\`): \`list\` shows them beside the
+requests; \`show\`, \`approve\` (one signature over every step), \`reject\` (a running plan stops after
+its current step) and \`rollback\` (the undo of what ran, as a new plan for another approver) take a plan id.
 
 Options for commands that talk to kubegate:
   --key FILE       your private approver key (default: $APPROVE_KEY)

@@ -1,3 +1,4 @@
+import type { PlanView } from '../wire/plan-view.js';
 import type { Preview } from '../wire/preview.js';
 import type { PendingDetail, PendingRequest, Snapshot } from '../wire/request-view.js';
 import { CliError } from './errors.js';
@@ -156,4 +157,20 @@ export function asPreview(v: unknown): Preview {
   for (const [k, n] of Object.entries(counts))
     if (typeof n !== 'number' && typeof n !== 'string') bad(`preview.contents.${k} is not a count`);
   return v as unknown as Preview;
+}
+
+/** GET /kubegate/v1/plans/ID: checked enough that every step can be verified and shown. */
+export function asPlanView(v: unknown): PlanView & { needs?: string } {
+  if (!isObj(v)) bad('plan is not an object');
+  str(v, 'id', 'plan');
+  str(v, 'requester', 'plan');
+  str(v, 'status', 'plan');
+  if (!Array.isArray(v.steps)) bad('plan.steps is not a list');
+  v.steps.forEach((s, i) => {
+    if (!isObj(s) || !isObj(s.detail) || typeof s.fingerprint !== 'string')
+      bad(`plan.steps[${i}] is malformed`);
+  });
+  if (!Array.isArray(v.approvals) || !Array.isArray(v.checks))
+    bad('plan.approvals or plan.checks is not a list');
+  return v as unknown as PlanView & { needs?: string };
 }

@@ -3,7 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { asksForHelp, parseArgsMessage } from '../wire/cli-args.js';
+import { asksForHelp, parseArgsMessage } from '../wire/parse-args-message.js';
 import { auditKeyId } from './chain.js';
 import { exportRange } from './export.js';
 import { loadAuditPublicKey } from './keys.js';

@@ -78,6 +78,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       decision,
       caller.user.username,
       resourceVersionOf(decided.live),
+      ctx.origin === 'plan' ? ctx.facts.plan_id : undefined,
     );
     if (verdict.ok) {
       // a client that left must not spend approvals on a run that will never happen
@@ -96,6 +97,10 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
         approved: { approvers, jtis: live.map((a) => a.jti), ...(pending ? { pending } : {}) },
       });
     }
+    // a plan's step runs on the plan's approval or not at all: it is never held on its own
+    if (ctx.origin === 'plan')
+      throw forbidden(`step not approved: ${decided.summary}; ${verdict.why} (plan ${ctx.facts.plan_id})`);
+    if (!pending) await refuseIfJustRejected(ctx, d);
     pending ??= await d.approvals.hold(pendingOf(ctx, decision.approvals));
     ctx.facts.request_id = pending.id;
     if (!announced) {
@@ -114,6 +119,21 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     if (left <= 0) throw forbidden(instructions, details);
     await waitForNews(ctx, d, pending, Math.min(left, POLL_MS));
   }
+}
+
+/** How long the same request, once rejected, gets the rejection instead of a new hold. */
+const REJECTION_MEMORY_MS = 10 * 60_000;
+
+/** A re-run of a request an approver just rejected hears why, instead of waiting for nothing. */
+async function refuseIfJustRejected(ctx: Decided, d: ApproveDeps): Promise<void> {
+  const was = await d.store.findPendingByFingerprint(ctx.decided.fingerprint, ['rejected']);
+  if (!was || Date.now() - was.updatedAt > REJECTION_MEMORY_MS) return;
+  const again = new Date(was.updatedAt + REJECTION_MEMORY_MS).toISOString().slice(11, 19);
+  await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message: `re-run of rejected ${was.id}` });
+  throw forbidden(
+    `${was.message ?? 'rejected'} (request ${was.id}); the same request is refused until ${again} UTC: change it, or ask the approver`,
+    { name: was.id, kind: 'kubegate-request' },
+  );
 }
 
 /** The command an approver runs, copyable as is, and who must run it. */

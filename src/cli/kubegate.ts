@@ -4,7 +4,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { startDev } from '../dev/dev.js';
 import { serve } from '../serve.js';
-import { asksForHelp, parseArgsMessage } from '../wire/cli-args.js';
+import { asksForHelp, parseArgsMessage } from '../wire/parse-args-message.js';
 
 const USAGE = `kubegate — a safety gate in front of the Kubernetes API server
 
@@ -17,6 +17,9 @@ Usage:
   kubegate audit tail FILE [-f] [-n N] [-o json|table]
   kubegate policy eval --input FILE [--policy DIR]
   kubegate policy replay --audit FILE [--policy DIR]   (DIR: a bundle or a folder of Rego files)
+  kubegate plan submit|status|run|stop|example ...   plans: see \`kubegate plan --help\`
+  kubegate requests [-o json]            your own requests and what became of them
+  kubegate mcp [--kubeconfig FILE]       an MCP server (stdio) for AI agents, speaking through kubegate
 Every command and subcommand takes --help.
 `;
 
@@ -104,6 +107,15 @@ async function main(argv: string[]): Promise<number> {
     case 'policy': {
       const { runPolicyCommand } = await import('../policy/cli.js');
       return runPolicyCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    }
+    case 'plan':
+    case 'requests': {
+      const { runPlanCommand } = await import('../plan/cli.js');
+      return runPlanCommand(rest, { stdout: process.stdout, stderr: process.stderr }, cmd === 'requests');
+    }
+    case 'mcp': {
+      const { runMcpServer } = await import('../mcp/server.js');
+      return runMcpServer(rest);
     }
     case undefined:
     case 'help':

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseArgsMessage } from '../wire/cli-args.js';
+import { parseArgsMessage } from '../wire/parse-args-message.js';
 import { PolicyEngine } from './engine.js';
 import { checkInput, completeInput, InputError } from './eval-input.js';
 import { replay, replaySummary } from './replay.js';

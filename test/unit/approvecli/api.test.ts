@@ -92,6 +92,10 @@ function api() {
     upstream: { ownAuthorization: () => 'Bearer kubegate' } as unknown as Upstream,
     policyVersion: () => 'test',
     holdSeconds: 600,
+    identify: async () => {
+      throw new Error('no requester calls in these tests');
+    },
+    stepTimeoutMs: 1000,
   });
 }
 
