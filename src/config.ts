@@ -113,6 +113,13 @@ export const ConfigSchema = z.strictObject({
       /** After a Deployment/StatefulSet change, wait this long for the rollout to settle (0: do not check). */
       validate_rollout_seconds: z.number().min(0).max(3600).default(0),
       max_token_ttl_seconds: z.number().int().positive().max(86_400).default(900),
+      /** A request nobody approved or rejected in this long expires: its requester asks again by re-running it. */
+      pending_expiry_seconds: z
+        .number()
+        .int()
+        .min(10)
+        .max(30 * 86_400)
+        .default(86_400),
     })
     .prefault({}),
   safety: z

@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { createApi } from './api/app.js';
 import { requesterIdentity } from './api/requester.js';
 import { Approvers } from './approval/approvers-file.js';
+import { scheduleExpiry } from './approval/expiry.js';
 import { Notifier } from './approval/notifier.js';
 import { ApprovalService } from './approval/service.js';
 import { markInterrupted } from './audit/interrupted.js';
@@ -121,7 +122,7 @@ function wire(config: Config, p: Parts): https.Server {
     identify: requesterIdentity(who),
     stepTimeoutMs: PLAN_STEP_TIMEOUT_MS,
   });
-  return createListener({
+  const server = createListener({
     tls: {
       cert: readFileSync(config.tls.cert),
       key: readFileSync(config.tls.key),
@@ -132,6 +133,8 @@ function wire(config: Config, p: Parts): https.Server {
     holdSeconds: config.execution.hold_seconds,
     logger,
   });
+  server.on('close', scheduleExpiry(approvals, config.execution.pending_expiry_seconds, logger));
+  return server;
 }
 
 function upstreamOf(config: Config): Upstream {

@@ -104,6 +104,8 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
       const snapshot = await store.getSnapshot(p.id);
       res.json({
         ...forApprovers(withConflicts([await withLive(deps, p), ...others.filter((o) => o.id !== p.id)])[0]!),
+        // a requester learns nothing of other requesters' requests, not even their ids
+        ...(reader.requester ? { conflicts: [] } : {}),
         approvals: live.map((a) => ({
           approver: a.approver,
           override: a.override,

@@ -40,7 +40,8 @@ export interface RequestChange {
     | 'running'
     | 'executed'
     | 'failed'
-    | 'waiting';
+    | 'waiting'
+    | 'expired';
 }
 
 /** The audit facts of a pending request (for events that arrive without the request in flight). */
@@ -160,9 +161,19 @@ export class ApprovalService {
     );
   }
 
+  /** A kubegate plan's approval counts for that plan's run only: never as a request's approval. */
+  private async notAPlanToken(v: VerifiedApproval): Promise<void> {
+    if (v.planId && (await this.d.store.getPlan(v.planId)))
+      throw new ApprovalError(
+        `this approval is for plan ${v.planId}: it counts only when that plan runs`,
+        'mismatch',
+      );
+  }
+
   /** An approval token sent to the approvals API: every fingerprint it names must be pending. */
   async approve(token: unknown): Promise<{ approver: string; approved: PendingRequest[] }> {
     const v = await this.verify(token, 'approve');
+    await this.notAPlanToken(v);
     const targets: PendingRequest[] = [];
     for (const fp of v.fingerprints ?? []) {
       const p = await this.d.store.findPendingByFingerprint(fp);
@@ -238,6 +249,7 @@ export class ApprovalService {
     for (const token of tokens) {
       try {
         const v = await this.verify(token, 'approve');
+        await this.notAPlanToken(v);
         await this.admissible(v, fingerprint, requester, undefined, groups);
         await this.keep(v, fingerprint, facts, { via: 'header' });
       } catch (err) {
@@ -299,6 +311,25 @@ export class ApprovalService {
     this.d.notifier.notify(p.fingerprint, { kind: 'cancelled', message });
     this.changed(p.id, 'cancelled');
     return true;
+  }
+
+  /**
+   * Requests nobody approved or rejected within `maxAgeMs` expire, their approvals withdrawn: a
+   * stale approval must not run a day-old change. The requester re-runs the command to ask again.
+   */
+  async expire(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const p of await this.d.store.listPending(['pending'])) {
+      if (p.createdAt > now - maxAgeMs) continue;
+      const message = `expired: nobody approved or rejected it within ${Math.round(maxAgeMs / 1000)}s; run it again to ask again`;
+      if (!(await this.d.store.transitionPending(p.id, ['pending'], 'expired', message))) continue;
+      await this.withdraw(p.fingerprint, now);
+      await this.d.audit.record(factsOf(p), 'expired', { status: 'expired', message });
+      this.d.notifier.notify(p.fingerprint, { kind: 'cancelled', message });
+      this.changed(p.id, 'expired');
+      n++;
+    }
+    return n;
   }
 
   /** The emergency stop: on cancels everything pending; off lets changes through again. */

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { generateApproverKey } from '../wire/approver-key.js';
 import { isPlanId } from '../wire/plan-view.js';
 import type { Preview } from '../wire/preview.js';
+import { printable } from '../wire/printable.js';
 import { approvalClaims, newPlanId, progressLine } from './approve.js';
 import type { Command } from './args.js';
 import { type BlindRequest, blindRefusal, blindSpots, hasNoDryRun, spotLine } from './blind.js';
@@ -90,8 +91,16 @@ async function approvePlan(cmd: Remote<'approve'>, ctx: CommandContext): Promise
   if (plan.requester === me)
     throw new CliError(`${me} requested ${id}; a requester cannot approve their own plan`);
   if (plan.proposedBy === me) throw new CliError(`${me} proposed ${id}; another approver approves it`);
-  ctx.stderr.write(`approving ${id} "${plan.title}": ${plan.steps.length} steps, ${plan.risk} risk\n`);
-  for (const st of plan.steps) ctx.stderr.write(`  ${st.index}. ${st.summary} (${st.risk})\n`);
+  ctx.stderr.write(
+    printable(`approving ${id} "${plan.title}": ${plan.steps.length} steps, ${plan.risk} risk`) + '\n',
+  );
+  for (const st of plan.steps)
+    ctx.stderr.write(`${printable(`  ${st.index}. ${st.summary} (${st.risk})`)}\n`);
+  const unseen = plan.steps.filter((st) => st.dryRun === null);
+  if (unseen.length && !cmd.blind)
+    throw new CliError(
+      `${id}: what ${unseen.map((st) => `step ${st.index}`).join(', ')} result${unseen.length === 1 ? 's' : ''} in CANNOT BE SHOWN (no server-side dry run: an earlier step creates the object). Check the change itself in \`approve-cli show ${id}\`; approve with --blind to approve anyway`,
+    );
   if (plan.override_required && !cmd.override)
     ctx.stderr.write(
       `note: ${id} needs an override; this approval carries none (add --override --reason TEXT)\n`,
@@ -104,6 +113,7 @@ async function approvePlan(cmd: Remote<'approve'>, ctx: CommandContext): Promise
     risk: plan.risk,
     ...(cmd.override ? { override: true } : {}),
     ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
+    ...(unseen.length ? { blind: true } : {}),
   };
   const after = await ctx.client.planAction(id, 'approve', await ctx.signer.sign(claims, cmd.ttlSeconds));
   const next =
@@ -280,7 +290,7 @@ export async function rollback(cmd: Remote<'rollback'>, ctx: CommandContext): Pr
     const p = await ctx.client.planAction(cmd.id, 'rollback', token);
     ctx.stdout.write(`${p.id}\n`);
     ctx.stderr.write(
-      `the undo of ${cmd.id} is held as plan ${p.id} (${p.risk}, ${p.steps.length} steps):\n${p.steps.map((st) => `  ${st.index}. ${st.summary}\n`).join('')}` +
+      `the undo of ${cmd.id} is held as plan ${p.id} (${p.risk}, ${p.steps.length} steps):\n${p.steps.map((st) => `${printable(`  ${st.index}. ${st.summary}`)}\n`).join('')}` +
         `another approver approves it with \`approve-cli approve ${p.id}\`; ${p.requester} runs it with \`kubegate plan run ${p.id}\`\n`,
     );
     return 0;

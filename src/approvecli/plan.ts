@@ -1,4 +1,5 @@
 import type { PlanStep, PlanView } from '../wire/plan-view.js';
+import { printable as t } from '../wire/printable.js';
 import { describeChange } from './change.js';
 import { describeAction } from './describe.js';
 import { dryRunLines } from './dryrun.js';
@@ -40,34 +41,42 @@ function stepLines(s: PlanStep): string[] {
   const d = s.detail;
   const out = [
     '',
-    `step ${s.index}: ${s.summary}   [${s.status}]`,
-    `  risk:   ${s.risk}${s.reasons.length ? ` (${s.reasons.join('; ')})` : ''}`,
+    `step ${s.index}: ${t(s.summary)}   [${s.status}]`,
+    `  risk:   ${t(s.risk)}${s.reasons.length ? ` (${t(s.reasons.join('; '))})` : ''}`,
     `  action: ${describeAction(d)}`,
   ];
   const change = describeChange(withoutSecretValues(d));
   out.push(`  change: ${change.title}`, ...change.lines.map((l) => `    ${l}`));
   for (const n of change.notes) out.push(`    note: ${n}`);
   if (s.dryRun !== null)
-    out.push(...dryRunLines(d, { available: true, object: s.dryRun }).map((l) => `  ${l}`));
-  else out.push(`  dry run: none (${s.dryRunNote ?? 'not available'})`);
-  out.push(`  rollback: ${s.rollback.join('; ')}`);
+    out.push(
+      ...dryRunLines(d, {
+        available: true,
+        status: 200,
+        object: s.dryRun,
+        source: 'the dry run kubegate ran as the requester when the plan was submitted',
+      }).map((l) => `  ${l}`),
+    );
+  else
+    out.push(`  dry run: NONE (${t(s.dryRunNote ?? 'not available')}): what it results in cannot be shown`);
+  out.push(`  rollback: ${t(s.rollback.join('; '))}`);
   for (const c of s.checks) out.push(`  check:  ${JSON.stringify(c)}`);
-  if (s.message && s.status !== 'done') out.push(`  message: ${s.message}`);
+  if (s.message && s.status !== 'done') out.push(`  message: ${t(s.message)}`);
   return out;
 }
 
 /** `approve-cli show plan-…`: the whole plan, every step with its diff, dry run and rollback. */
 export function renderPlanShow(p: PlanView & { needs?: string }, fingerprints: string[]): string {
   const out = [
-    `${p.id}   ${p.status}   "${p.title}"`,
-    `requester:   ${p.requester}`,
-    `why:         ${p.why}`,
+    `${t(p.id)}   ${t(p.status)}   "${t(p.title)}"`,
+    `requester:   ${t(p.requester)}`,
+    `why:         ${t(p.why, true).replaceAll('\n', '\n             ')}`,
     `risk:        ${p.risk} (the riskiest step)`,
-    `needs:       ${p.approvals_required} approval${p.approvals_required === 1 ? '' : 's'}${p.override_required ? ' from different approvers, with an override (a step is CRITICAL)' : ''}${p.needs ? ` — now: ${p.needs}` : ''}`,
+    `needs:       ${p.approvals_required} approval${p.approvals_required === 1 ? '' : 's'}${p.override_required ? ' from different approvers, with an override (a step is CRITICAL)' : ''}${p.needs ? ` — now: ${t(p.needs)}` : ''}`,
   ];
   if (p.approvals_from?.length)
     out.push(`groups:      one approver from each of ${p.approvals_from.join(', ')}`);
-  if (p.estimate) out.push(`estimate:    ${p.estimate}`);
+  if (p.estimate) out.push(`estimate:    ${t(p.estimate)}`);
   if (p.monitorSeconds) out.push(`monitor:     ${p.monitorSeconds}s after the run`);
   if (p.rollbackOf)
     out.push(`rolls back:  ${p.rollbackOf} (proposed by ${p.proposedBy}, who cannot approve it)`);
@@ -78,7 +87,13 @@ export function renderPlanShow(p: PlanView & { needs?: string }, fingerprints: s
   out.push(...fingerprints.map((f, i) => `  ${i + 1}. ${f}`));
   for (const s of p.steps) out.push(...stepLines(s));
   if (p.checks.length) out.push('', 'final checks:', ...p.checks.map((c) => `  ${JSON.stringify(c)}`));
-  if (p.message) out.push('', `message: ${p.message}`);
+  if (p.rollback?.length)
+    out.push(
+      '',
+      "the plan's own rollback steps (proposed as written if an approver asks for the rollback, then approved on their own):",
+      ...p.rollback.map((r, i) => `  ${i + 1}. ${t(JSON.stringify(r))}`),
+    );
+  if (p.message) out.push('', `message: ${t(p.message)}`);
   return `${out.join('\n')}\n`;
 }
 

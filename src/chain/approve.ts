@@ -1,3 +1,4 @@
+import { REJECTION_MEMORY_MS, recentRejection } from '../approval/rejections.js';
 import type { ApprovalService } from '../approval/service.js';
 import type { Config } from '../config.js';
 import { resourceVersionOf } from '../kube/live.js';
@@ -121,13 +122,9 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
   }
 }
 
-/** How long the same request, once rejected, gets the rejection instead of a new hold. */
-const REJECTION_MEMORY_MS = 10 * 60_000;
-
-/** A re-run of a request an approver just rejected hears why, instead of waiting for nothing. */
 async function refuseIfJustRejected(ctx: Decided, d: ApproveDeps): Promise<void> {
-  const was = await d.store.findPendingByFingerprint(ctx.decided.fingerprint, ['rejected']);
-  if (!was || Date.now() - was.updatedAt > REJECTION_MEMORY_MS) return;
+  const was = await recentRejection(d.store, ctx.decided.fingerprint);
+  if (!was) return;
   const again = new Date(was.updatedAt + REJECTION_MEMORY_MS).toISOString().slice(11, 19);
   await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message: `re-run of rejected ${was.id}` });
   throw forbidden(

@@ -15,6 +15,7 @@ export const REQUEST_EVENTS = [
   'rejected', // an approver rejected it, or an approval token was refused
   'revoked', // approvals withdrawn
   'cancelled', // displaced or frozen while pending
+  'expired', // nobody approved or rejected it in time
   'forwarded', // the write-ahead record: durable before a byte goes upstream
   'executed', // the upstream answered 2xx (101 for a stream)
   'failed', // the upstream refused it, or the outcome is unknown

@@ -6,6 +6,24 @@ import type { PlanCheck } from '../wire/plan-view.js';
 // Kubernetes change given as data (an object, a patch), never as shell text.
 
 const name = z.string().min(1).max(253);
+/** Control and formatting characters (ESC, CR, bidi overrides…) could redraw an approver's terminal. */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}]/u;
+const plain = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !UNPRINTABLE.test(s), 'plain text only: no control or formatting characters');
+/** Plain text that may run over several lines. */
+const prose = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine(
+      (s) => !UNPRINTABLE.test(s.replaceAll('\n', '')),
+      'plain text only: no control or formatting characters besides newlines',
+    );
 const ref = {
   apiVersion: z.string().min(1),
   kind: z.string().min(1),
@@ -42,7 +60,7 @@ const Duration = z.union([
 
 const checks = z.array(Check).max(20).default([]);
 const stepBase = {
-  name: z.string().max(200).optional(),
+  name: plain(200).optional(),
   checks,
   /** How long the step's checks may take to pass (default 2m). */
   timeout: Duration.refine((s) => s >= 1 && s <= 1800, 'a step timeout is 1s to 30m').optional(),
@@ -64,9 +82,9 @@ const Step = z.union([
 ]);
 
 export const PlanSchema = z.strictObject({
-  title: z.string().min(1).max(200),
-  why: z.string().min(1).max(4000),
-  estimate: z.string().max(50).optional(),
+  title: plain(200),
+  why: prose(4000),
+  estimate: plain(50).optional(),
   monitor: Duration.refine((s) => s <= 3600, 'monitor for at most 1h').optional(),
   steps: z.array(Step).min(1).max(50),
   rollback: z.array(Step).max(50).optional(),

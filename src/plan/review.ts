@@ -37,6 +37,7 @@ export async function approvePlan(d: RunDeps, id: string, token: unknown): Promi
     status: 'approved',
     override: !!v.override,
     ...(v.reason ? { reason: v.reason } : {}),
+    ...(v.blind ? { blind: true } : {}),
     fingerprints: v.fingerprints,
   });
   const ready = (await planApproved(d, plan)).ok;
@@ -135,7 +136,9 @@ export async function proposePlanRollback(d: RunDeps, id: string, token: unknown
   };
   const doc: PlanDoc = {
     title: `rollback of ${id}: ${plan.title}`.slice(0, 200),
-    why: `undo what ${id} ran (asked for by ${v.approver})`,
+    why: plan.rollback
+      ? `the rollback steps ${plan.requester} wrote into ${id}, as written (asked for by ${v.approver}): check them as a change of their own`
+      : `undo what ${id} ran (asked for by ${v.approver})`,
     steps: (plan.rollback as PlanDoc['steps'] | undefined) ?? [],
     checks: [],
   };

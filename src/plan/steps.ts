@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ResourceRequestParts } from '../kube/build.js';
 import type { ObjectRef } from '../wire/plan-view.js';
 import type { PlanStepDoc } from './format.js';
@@ -23,8 +24,15 @@ export class StepError extends Error {
   override readonly name = 'StepError';
 }
 
-/** The field manager of a plan's server-side apply: who owns the fields it sets. */
-export const PLAN_FIELD_MANAGER = 'kubegate-plan';
+/**
+ * The field manager of a plan's server-side apply: one per requester, so one requester's partial
+ * manifest never takes away the fields another requester's plan set (same manager, fields dropped).
+ */
+export function planFieldManager(requester: string): string {
+  const name = `kubegate-plan/${requester}`;
+  if (name.length <= 128 && !/[\p{C}]/u.test(name)) return name;
+  return `kubegate-plan/sha256:${createHash('sha256').update(requester).digest('hex').slice(0, 32)}`;
+}
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 
 const PATCH_TYPES = {
@@ -53,7 +61,12 @@ function parts(info: ResourceInfo, namespace: string, name: string) {
  * The request for one step. `now` fixes a restart's timestamp at submission, so the request
  * that runs is the one that was approved.
  */
-export async function stepRequest(step: PlanStepDoc, discover: Discover, now: Date): Promise<StepRequest> {
+export async function stepRequest(
+  step: PlanStepDoc,
+  discover: Discover,
+  at: { now: Date; requester: string },
+): Promise<StepRequest> {
+  const now = at.now;
   if ('apply' in step) {
     const o = step.apply;
     const { info, namespace, where } = await locate(
@@ -64,7 +77,7 @@ export async function stepRequest(step: PlanStepDoc, discover: Discover, now: Da
       ...parts(info, namespace, o.metadata.name),
       verb: 'patch',
       contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: [PLAN_FIELD_MANAGER], ...(step.force ? { force: ['true'] } : {}) },
+      query: { fieldManager: [planFieldManager(at.requester)], ...(step.force ? { force: ['true'] } : {}) },
       body: o,
       summary: `apply ${o.kind} ${where}${step.force ? ' (force)' : ''}`,
     };

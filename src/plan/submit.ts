@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
+import { recentRejection } from '../approval/rejections.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Target } from '../chain/chain.js';
 import { type Caller, newContext, type RequestContext, targetOf } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
 import { buildResourceRequest } from '../kube/build.js';
-import { asStatusError, StatusError } from '../kube/status.js';
+import { asStatusError, forbidden, StatusError } from '../kube/status.js';
 import { planUndo } from '../rollback/undo.js';
 import { pendingDetail, type StateStore } from '../state/store.js';
 import type { Upstream } from '../upstream.js';
@@ -27,6 +28,10 @@ type Obj = Record<string, unknown>;
 
 /** Plans one requester may have waiting at once (held plans cost store space and approvers' attention). */
 const MAX_OPEN_PLANS = 20;
+/** Plans one requester may submit in a day, whatever became of them (each is kept until pruned). */
+const MAX_PLANS_PER_DAY = 100;
+/** What one plan may keep for approvers: its steps with their live objects and dry-run results. */
+const MAX_PLAN_BYTES = 2 * 1024 * 1024;
 
 /** The request of a step as it goes through the chain: the real one, or its server-side dry run. */
 export function stepContext(req: StepRequest, caller: Caller, plan: string, index: number, dryRun: boolean) {
@@ -107,7 +112,7 @@ async function decideStep(
 
 /** A step to decide: built from the plan file (by discovery), or already a request (an undo). */
 interface StepSource {
-  build: (discover: Discover, now: Date) => Promise<StepRequest>;
+  build: (discover: Discover, at: { now: Date; requester: string }) => Promise<StepRequest>;
   checks: PlanCheck[];
   timeoutSeconds?: number | undefined;
 }
@@ -115,8 +120,8 @@ interface StepSource {
 function sourcesOf(doc: PlanDoc, built?: StepRequest[]): StepSource[] {
   if (built) return built.map((r) => ({ build: async () => r, checks: [] }));
   return doc.steps.map((s) => ({
-    build: async (discover, now) => {
-      const req = await stepRequest(s, discover, now);
+    build: async (discover, at) => {
+      const req = await stepRequest(s, discover, at);
       return s.name ? { ...req, summary: `${s.name}: ${req.summary}` } : req;
     },
     checks: s.checks,
@@ -135,14 +140,25 @@ async function decideSteps(
   const now = new Date();
   const earlier = new Set<string>();
   const steps: PlanStep[] = [];
+  let bytes = 0;
   for (const [i, src] of sources.entries()) {
     const index = i + 1;
     let req: StepRequest | undefined;
     try {
-      req = await src.build(discover, now);
+      req = await src.build(discover, { now, requester: caller.user.username });
       const step = await decideStep(d, req, caller, { plan, index, earlier });
       const twin = steps.find((o) => o.fingerprint === step.fingerprint);
       if (twin) throw new StatusError(422, 'Invalid', `it is the same request as step ${twin.index}`);
+      const rejected = await recentRejection(d.store, step.fingerprint);
+      if (rejected)
+        throw forbidden(`it is the request ${rejected.id} that was just ${rejected.message ?? 'rejected'}`);
+      bytes += Buffer.byteLength(JSON.stringify(step));
+      if (bytes > MAX_PLAN_BYTES)
+        throw new StatusError(
+          413,
+          'RequestEntityTooLarge',
+          `the plan would keep more than ${MAX_PLAN_BYTES} bytes of objects for its approvers: split it`,
+        );
       steps.push({
         ...step,
         checks: src.checks,
@@ -182,6 +198,24 @@ async function reserve(store: StateStore, base: PlanView): Promise<PlanView> {
   throw new StatusError(409, 'Conflict', 'cannot allocate a plan id; try again');
 }
 
+/** A requester's plans are bounded: how many wait at once, how many a day. */
+async function withinLimits(store: StateStore, requester: string, now: number): Promise<void> {
+  const own = (await store.listPlans()).filter((p) => p.requester === requester);
+  if (own.filter((p) => p.createdAt > now - 86_400_000).length >= MAX_PLANS_PER_DAY)
+    throw new StatusError(
+      429,
+      'TooManyRequests',
+      `${requester} submitted ${MAX_PLANS_PER_DAY} plans in the last 24 hours`,
+    );
+  const open = own.filter((p) => ['submitting', 'pending', 'approved'].includes(p.status));
+  if (open.length >= MAX_OPEN_PLANS)
+    throw new StatusError(
+      429,
+      'TooManyRequests',
+      `${requester} has ${open.length} plans waiting (${open.map((p) => p.id).join(', ')}): run, stop or wait for them first`,
+    );
+}
+
 /**
  * Proposes a plan before anything runs: each step dry-run server-side as the requester and
  * decided by the policy (through the one request chain), then held whole for approval.
@@ -194,15 +228,7 @@ export async function submitPlan(
   built?: StepRequest[],
 ): Promise<PlanView> {
   const now = Date.now();
-  const open = (await d.store.listPlans()).filter(
-    (p) => p.requester === caller.user.username && ['submitting', 'pending', 'approved'].includes(p.status),
-  );
-  if (open.length >= MAX_OPEN_PLANS)
-    throw new StatusError(
-      429,
-      'TooManyRequests',
-      `${caller.user.username} has ${open.length} plans waiting (${open.map((p) => p.id).join(', ')}): run, stop or wait for them first`,
-    );
+  await withinLimits(d.store, caller.user.username, now);
   const plan = await reserve(d.store, {
     id: '',
     title: doc.title,

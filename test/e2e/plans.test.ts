@@ -13,6 +13,7 @@ import {
   kubectl,
   type RunResult,
   requestIdIn,
+  startExtraKubegate,
 } from './helpers.js';
 
 // The agent loop end to end: a plan proposed before anything runs, shown whole to approvers,
@@ -247,6 +248,31 @@ describe('plans: proposed, approved whole, run step by step', () => {
     );
   });
 
+  it('regression (bypass round 7): a plan keeping too many bytes of objects for approvers is refused early', async () => {
+    const ns = await freshNamespace('planbig');
+    const big = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'big', namespace: ns },
+      data: { blob: 'x'.repeat(900_000) },
+    };
+    const made = await kubectl(['create', '-f', '-'], { as: 'admin', input: JSON.stringify(big) });
+    expect(made.code, made.stderr).toBe(0);
+    const steps = [1, 2, 3, 4, 5].map((n) => ({
+      patch: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: ns,
+        name: 'big',
+        type: 'merge',
+        patch: { data: { [`k${n}`]: 'v' } },
+      },
+    }));
+    const r = await kubegate(['plan', 'submit', planFile({ title: 'amplify', why: 'test', steps })]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/more than 2097152 bytes of objects for its approvers: split it/);
+  });
+
   it('a step whose object changed since approval (drift) stops the run before it', async () => {
     const ns = await deployment('plandrift');
     const id = await submit({ title: 'scale', why: 'test', steps: [{ scale: { ...dep(ns), replicas: 2 } }] });
@@ -308,6 +334,41 @@ describe('plans: proposed, approved whole, run step by step', () => {
     expect((await approveCli(['approve', id])).code).toBe(0);
     expect((await kubegate(['plan', 'run', id])).code).toBe(0);
     for (const n of ['a', 'b', 'c']) expect(await get(ns, `configmap/${n}`, '{.data.n}')).toBe(n);
+  });
+
+  it('a step on an object an earlier step creates has no dry run: approve-cli wants --blind, and says so', async () => {
+    const ns = await freshNamespace('planblind');
+    const deploy = {
+      apply: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: ns },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'web', image: 'nginx' }] },
+          },
+        },
+      },
+    };
+    const id = await submit({
+      title: 'create then scale',
+      why: 'test',
+      steps: [deploy, { scale: { ...dep(ns), replicas: 3 } }],
+    });
+    expect((await approveCli(['show', id])).stdout).toMatch(
+      /dry run: NONE \(no dry run: an earlier step of this plan creates the object\)/,
+    );
+    const refused = await approveCli(['approve', id]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/step 2 results in CANNOT BE SHOWN.*--blind/);
+    expect((await approveCli(['approve', id, '--blind'])).code).toBe(0);
+    expect(planRecords(id).find((r) => r.event === 'plan_approved')?.blind).toBe(true);
+    const run = await kubegate(['plan', 'run', id]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(await get(ns, 'deployment/web', '{.spec.replicas}')).toBe('3');
   });
 
   it('`kubegate plan example` runs as is', async () => {
@@ -391,6 +452,16 @@ describe("the requester's side", () => {
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('rejected by alice: not during the freeze window');
     expect(Date.now() - t0).toBeLessThan(5000);
+    // regression (bypass round 7): the rejected change cannot come back at once as a plan either
+    const asPlan = await kubegate([
+      'plan',
+      'submit',
+      planFile({ title: 'again', why: 'w', steps: [{ scale: { ...dep(ns), replicas: 5 } }] }),
+    ]);
+    expect(asPlan.code).not.toBe(0);
+    expect(asPlan.stderr).toMatch(
+      new RegExp(`step 1 .*it is the request ${id} that was just rejected by alice`),
+    );
     const mine = await kubegate(['requests']);
     expect(mine.code, mine.stderr).toBe(0);
     expect(mine.stdout).toMatch(new RegExp(`${id}\\s+rejected .*not during the freeze window`));
@@ -410,5 +481,26 @@ describe("the requester's side", () => {
         .on('error', reject);
     });
     expect(code).toBe(200);
+  });
+
+  it('a request nobody decides in time expires; its requester sees it expired', async () => {
+    const ns = await deployment('expiry');
+    const extra = await startExtraKubegate('expiry', {
+      execution: { hold_seconds: 1, pending_expiry_seconds: 10 },
+    });
+    try {
+      const held = await kubectl(['scale', 'deployment', 'web', '--replicas=2', '-n', ns], {
+        kubeconfig: extra.kubeconfig,
+      });
+      const id = requestIdIn(held.stderr);
+      let listed = '';
+      for (let i = 0; i < 40 && !listed.includes('expired'); i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        listed = (await kubegate(['requests', '--kubeconfig', extra.kubeconfig])).stdout;
+      }
+      expect(listed).toMatch(new RegExp(`${id}\\s+expired .*run it again to ask again`));
+    } finally {
+      await extra.stop();
+    }
   });
 });

@@ -19,7 +19,7 @@ const discover: Discover = async (apiVersion, kind) => {
 describe('plan format', () => {
   it('reads the example plan, with durations and checks', () => {
     const p = parsePlan(EXAMPLE_PLAN);
-    expect(p.steps).toHaveLength(3);
+    expect(p.steps).toHaveLength(2);
     expect(p.checks).toHaveLength(2);
     expect(
       parsePlan(
@@ -47,6 +47,15 @@ describe('plan format', () => {
     ).toMatch(/steps\[0\]/);
     expect(bad('title: t\nwhy: w\nsteps: []')).toMatch(/steps/);
     expect(bad('title: t\ntitle: u\nwhy: w\nsteps: []')).toMatch(/not valid YAML/);
+    // regression (bypass round 7): terminal escapes in names hid a step from approve-cli show
+    const esc =
+      'title: t\nwhy: w\nsteps: [{name: "ok\\e[8m", delete: {apiVersion: v1, kind: ConfigMap, namespace: a, name: b}}]';
+    expect(bad(esc)).toMatch(/steps\[0\]\.name: plain text only/);
+    expect(
+      bad(
+        'title: "a\\u202eb"\nwhy: w\nsteps: [{delete: {apiVersion: v1, kind: ConfigMap, namespace: a, name: b}}]',
+      ),
+    ).toMatch(/title: plain text only/);
   });
 
   it('turns a multi-document manifest file (and a List) into apply steps in file order', () => {
@@ -60,7 +69,7 @@ describe('plan format', () => {
 });
 
 describe('plan steps as requests', () => {
-  const now = new Date('2026-12-02T10:00:00Z');
+  const now = { now: new Date('2026-12-02T10:00:00Z'), requester: 'agent' };
   it('apply is a server-side apply owned by kubegate-plan; scale patches the scale subresource', async () => {
     const apply = await stepRequest(
       { apply: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n' } }, checks: [] },
@@ -73,7 +82,7 @@ describe('plan steps as requests', () => {
       namespace: 'n',
       name: 'c',
       contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: ['kubegate-plan'] },
+      query: { fieldManager: ['kubegate-plan/agent'] },
     });
     const scale = await stepRequest(
       {
@@ -144,5 +153,69 @@ describe('plan checks', () => {
       observed: 'CrashLoopBackOff: p/c',
     });
     expect(await runCheck({ absent: ref }, read)).toMatchObject({ ok: false });
+  });
+});
+
+describe('approve-cli show of a plan', () => {
+  const detail = {
+    verb: 'patch',
+    group: '',
+    version: 'v1',
+    resource: 'configmaps',
+    subresource: '',
+    namespace: 'n',
+    name: 'c',
+    path: '/api/v1/namespaces/n/configmaps/c',
+    query: {},
+    contentType: 'application/merge-patch+json',
+    body: { data: { a: '2' } },
+    oldObject: { metadata: { name: 'c' }, data: { a: '1', b: 'x' } },
+    override_required: false,
+    approvals_required: 1,
+    dry_run_first: false,
+    policy: 'p',
+  };
+  const plan = {
+    id: 'plan-20261202-001',
+    title: 'tidy\u001b[2J',
+    why: 'line one\nline two\u001b[8m',
+    requester: 'agent',
+    risk: 'MEDIUM',
+    reasons: [],
+    approvals_required: 1,
+    override_required: false,
+    status: 'pending' as const,
+    createdAt: 0,
+    updatedAt: 0,
+    steps: [
+      {
+        index: 1,
+        summary: 'hidden\u001b[8m',
+        fingerprint: 'sha256:x',
+        risk: 'MEDIUM',
+        reasons: [],
+        target: 'n/configmaps/c',
+        detail,
+        dryRun: { metadata: { name: 'c' }, data: { a: '2' } },
+        rollback: ['restore'],
+        checks: [],
+        expect: { exists: true },
+        status: 'waiting' as const,
+      },
+    ],
+    checks: [],
+    approvals: [],
+    rollback: [{ delete: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'team-a', name: 'api' } }],
+  };
+
+  it('prints no control character, shows the dry run result and the plan own rollback steps', async () => {
+    const { renderPlanShow } = await import('../../src/approvecli/plan.js');
+    const out = renderPlanShow(plan, ['sha256:x']);
+    expect(out).not.toMatch(/\u001b/);
+    expect(out).toContain('hidden\\u{1b}[8m');
+    expect(out).toContain('line two');
+    expect(out).toMatch(/server-side dry run \(as the requester\): HTTP 200/);
+    expect(out).toMatch(/data\.b: "x" -> \(removed\)/);
+    expect(out).toMatch(/own rollback steps[^\n]*\n {2}1\. .*team-a/);
   });
 });
