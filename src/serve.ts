@@ -225,9 +225,10 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   });
   const approvers = Approvers.open(config.approvers.jwks, logger);
   approvers.watch();
+  const jwks = () => approvers.jwks;
   let rp = relyingParty(config.console.url ?? 'https://localhost');
-  const parts = { policy, log: audit, store, upstream, logger, metrics };
-  const server = wire(config, { ...parts, jwks: () => approvers.jwks, consoleRp: () => rp });
+  const consoleRp = () => rp;
+  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks, consoleRp });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(config, err)));
     server.listen(config.listen.port, config.listen.address, () => resolve());

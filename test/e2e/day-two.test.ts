@@ -234,6 +234,37 @@ describe('approver scopes', () => {
   });
 });
 
+describe('records of a plan', () => {
+  it('every record after a plan approval carries the plan id', async () => {
+    const cmds = ['a', 'b'].map((n) => [
+      'create',
+      'configmap',
+      `plan-${n}`,
+      '--from-literal=x=1',
+      '-n',
+      payments,
+    ]);
+    const ids: string[] = [];
+    for (const c of cmds) ids.push(requestIdIn((await as(c)).stderr));
+    const ok = await approveCli(['approve', ...ids, '--plan'], keyOf('bob'), kg.url);
+    expect(ok.code, ok.stderr).toBe(0);
+    const plan = /plan-[0-9A-Za-z-]+/.exec(ok.stdout)?.[0];
+    expect(plan).toBeDefined();
+    for (const c of cmds) expect((await as(c)).code).toBe(0);
+    const records = readFileSync(kg.auditFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const id of ids) {
+      const after = records.filter(
+        (r) => r.request_id === id && ['approved', 'forwarded', 'executed'].includes(String(r.event)),
+      );
+      expect(after.map((r) => r.event).sort()).toEqual(['approved', 'executed', 'forwarded']);
+      for (const r of after) expect(r.plan_id).toBe(plan);
+    }
+  });
+});
+
 describe('kubectl auth can-i through kubegate', () => {
   it('answers as the apiserver does, with a Warning when kubegate would hold the verb', async () => {
     const ns = await freshNamespace('can-i');
