@@ -177,7 +177,8 @@ function writeDevConfig(
     cluster_name: 'kubegate',
     policy: { bundle: path.join(repoRoot, 'dist', 'policy') },
     approvers: { jwks: 'approvers.jwks.json' },
-    audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem' },
+    // dev records exec/attach sessions (off by default elsewhere)
+    audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem', sessions: 'record' },
     state: { type: 'file', path: 'state/kubegate.db' },
   };
   deepMerge(config, opts.overrides ?? {});

@@ -1,7 +1,8 @@
 // A cluster where workloads run (KWOK plays the node): the diagnosis and execution half of the
 // safety model with real kubectl through kubegate — logs, exec after approval, attach,
 // port-forward, cp, rollout status, wait, debug.
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { criLogLine } from '../../src/dev/nodes.js';
 import { freePort } from '../../src/dev/ports.js';
 import {
   approveCli,
+  auditRecords,
   devEnv,
   freshNamespace,
   kubectl,
@@ -28,6 +30,39 @@ async function approved(
   const a = await approveCli(['approve', p.id, ...(opts.approve ?? [])]);
   expect(a.code, a.stderr).toBe(0);
   return run;
+}
+
+/** The id of the last request kubegate recorded for a target. */
+function lastId(target: string): string {
+  const r = auditRecords()
+    .filter((x) => x.resource === target && x.event === 'executed')
+    .pop();
+  if (!r) throw new Error(`no executed request for ${target}`);
+  return String(r.request_id);
+}
+
+/** The chained record that closed a session (written once both sides of the stream closed). */
+async function sessionClosed(id: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 50; i++) {
+    const r = auditRecords().find((x) => x.request_id === id && x.event === 'session_closed');
+    if (r) return r;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`no session_closed record for ${id}`);
+}
+
+/** The kubegate CLI. */
+function kubegate(args: string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['dist/cli/kubegate.js', ...args],
+      { env: { ...process.env, KUBEGATE_AUDIT: devEnv().KUBEGATE_AUDIT } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** Appends a line to what every simulated container logs. */
@@ -82,10 +117,16 @@ describe('a workload runs on the simulated node; kubectl diagnoses and acts on i
     }
   });
 
-  it('exec -- echo hello is held, and once approved prints hello; exec -i carries stdin', async () => {
+  it('exec -- echo hello is held, and once approved prints hello; exec -i carries stdin; both are recorded', async () => {
     const exec = await approved(['exec', '-n', ns, pod, '--', 'echo', 'hello'], `${ns}/pods/${pod}`);
     expect(exec.code, exec.stderr).toBe(0);
     expect(exec.stdout).toBe('hello\n');
+    const id = lastId(`${ns}/pods/${pod}`);
+    const closed = await sessionClosed(id);
+    expect(closed).toMatchObject({ status: 'success', exit_status: 0, recording: { truncated: false } });
+    const play = await kubegate(['audit', 'play', id, '--no-wait']);
+    expect(play.code, play.stderr).toBe(0);
+    expect(play.stdout).toBe('hello\n');
     const stdin = await approved(
       ['exec', '-i', '-n', ns, pod, '--', 'head', '-n', '1'],
       `${ns}/pods/${pod}`,
@@ -93,6 +134,47 @@ describe('a workload runs on the simulated node; kubectl diagnoses and acts on i
     );
     expect(stdin.code, stdin.stderr).toBe(0);
     expect(stdin.stdout).toBe('typed in\n');
+    const cast = readFileSync(
+      path.join(path.dirname(devEnv().KUBEGATE_AUDIT!), 'sessions', `${lastId(`${ns}/pods/${pod}`)}.cast`),
+      'utf8',
+    );
+    const events = cast
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => JSON.parse(l) as [number, string, string]);
+    expect(
+      events
+        .filter((e) => e[1] === 'i')
+        .map((e) => e[2])
+        .join(''),
+    ).toBe('typed in\n');
+    expect(
+      events
+        .filter((e) => e[1] === 'o')
+        .map((e) => e[2])
+        .join(''),
+    ).toBe('typed in\n');
+  });
+
+  it('audit verify checks every recording against its hash, and a changed recording fails it', async () => {
+    const env = devEnv();
+    const ok = await kubegate(['audit', 'verify', env.KUBEGATE_AUDIT!]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/recordings: (\d+) of \1 match their records/);
+    // a copy of the log with one recording altered: verify fails and play refuses it
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'kg-rec-'));
+    cpSync(path.dirname(env.KUBEGATE_AUDIT!), copy, { recursive: true });
+    const log = path.join(copy, path.basename(env.KUBEGATE_AUDIT!));
+    const id = lastId(`${ns}/pods/${pod}`);
+    const cast = path.join(copy, 'sessions', `${id}.cast`);
+    writeFileSync(cast, readFileSync(cast, 'utf8').replace('typed in', 'typed ok'));
+    const bad = await kubegate(['audit', 'verify', log]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${id}: recording`);
+    const play = await kubegate(['audit', 'play', id, '--audit', log, '--no-wait']);
+    expect(play.code).toBe(1);
+    expect(play.stdout).toBe('');
   });
 
   it('attach, once approved, streams what the container writes', async () => {
