@@ -29,7 +29,13 @@ export interface RunResult {
 /** Real kubectl, as the agent through kubegate (default) or as admin straight to the apiserver. */
 export function kubectl(
   args: string[],
-  opts: { as?: 'agent' | 'admin'; kubeconfig?: string; input?: string; timeoutMs?: number } = {},
+  opts: {
+    as?: 'agent' | 'admin';
+    kubeconfig?: string;
+    input?: string;
+    timeoutMs?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<RunResult> {
   const env = devEnv();
   const kubeconfig =
@@ -38,7 +44,11 @@ export function kubectl(
     const child = execFile(
       kubectlBin(),
       ['--kubeconfig', kubeconfig, ...args],
-      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 256 * 1024 * 1024 },
+      {
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 256 * 1024 * 1024,
+        ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });

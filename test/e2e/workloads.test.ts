@@ -23,9 +23,12 @@ import {
 async function approved(
   args: string[],
   target: string,
-  opts: { input?: string; approve?: string[] } = {},
+  opts: { input?: string; approve?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunResult> {
-  const run = kubectl(args, opts.input === undefined ? {} : { input: opts.input });
+  const run = kubectl(args, {
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   const p = await waitForPending(target);
   const a = await approveCli(['approve', p.id, ...(opts.approve ?? [])]);
   expect(a.code, a.stderr).toBe(0);
@@ -175,6 +178,20 @@ describe('a workload runs on the simulated node; kubectl diagnoses and acts on i
     const play = await kubegate(['audit', 'play', id, '--audit', log, '--no-wait']);
     expect(play.code).toBe(1);
     expect(play.stdout).toBe('');
+  });
+
+  it('with recording on, an exec over SPDY (which kubegate cannot record) is refused, not passed unrecorded', async () => {
+    const spdy = await approved(['exec', '-n', ns, pod, '--', 'echo', 'unrecorded'], `${ns}/pods/${pod}`, {
+      env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
+    });
+    expect(spdy.code).not.toBe(0);
+    expect(spdy.stdout).not.toContain('unrecorded');
+    expect(spdy.stderr).toContain('can only do so over WebSocket');
+    // nothing ran, so the approval was given back (a WebSocket retry may use it): withdraw the request
+    const refused = auditRecords().filter((r) => r.event === 'failed' && r.resource === `${ns}/pods/${pod}`);
+    expect(refused.at(-1)).toMatchObject({ http_status: 400, approval_kept: true });
+    const id = String(refused.at(-1)!.request_id);
+    expect((await approveCli(['reject', id, '--reason', 'not recordable'])).code).toBe(0);
   });
 
   it('attach, once approved, streams what the container writes', async () => {
