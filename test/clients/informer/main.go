@@ -23,7 +23,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// counter counts list and watch requests as they leave the client.
+// counter counts the requests that fetch the whole state (a list, or a watch that streams
+// the initial list with sendInitialEvents) and the watches, as they leave the client.
 type counter struct {
 	next           http.RoundTripper
 	lists, watches atomic.Int64
@@ -31,10 +32,13 @@ type counter struct {
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/configmaps") {
-		if r.URL.Query().Get("watch") == "true" || r.URL.Query().Get("watch") == "1" {
-			c.watches.Add(1)
-		} else {
+		q := r.URL.Query()
+		watch := q.Get("watch") == "true" || q.Get("watch") == "1"
+		if !watch || q.Get("sendInitialEvents") == "true" {
 			c.lists.Add(1)
+		}
+		if watch {
+			c.watches.Add(1)
 		}
 	}
 	return c.next.RoundTrip(r)
