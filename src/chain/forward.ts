@@ -130,19 +130,8 @@ export function createForwarder(
       }
       return outcome;
     },
-    upgrade(receipt, ctx, socket, head) {
-      const headers = upstreamHeaders(receipt, ctx, true);
-      let rec: Recording | undefined;
-      try {
-        rec = sessions?.forRequest(ctx);
-      } catch (err) {
-        // a session that must be recorded and cannot be is not opened
-        if (!(err instanceof StatusError)) throw err;
-        writeStatus(socket, err);
-        return Promise.resolve({ status: err.code, error: err.message });
-      }
-      return tunnel(upstream, headers, ctx, socket, head, rec);
-    },
+    upgrade: (receipt, ctx, socket, head) =>
+      openUpgrade(upstream, upstreamHeaders(receipt, ctx, true), ctx, socket, head, sessions),
     call: (receipt, ctx) => send(upstream, upstreamHeaders(receipt, ctx, false), ctx),
   };
 }
@@ -157,6 +146,26 @@ function outcomeOf(res: ServerResponse): Promise<Outcome> {
         resolve({ status: 0, error: 'connection closed before the upstream answer completed' });
     });
   });
+}
+
+/** An upgrade, recorded when `audit.sessions: record` asks for it; one that must be and cannot be is not opened. */
+function openUpgrade(
+  upstream: Upstream,
+  headers: IncomingHttpHeaders,
+  ctx: With<'caller' | 'req'>,
+  socket: Socket,
+  head: Buffer,
+  sessions: SessionRecorder | undefined,
+): Promise<Outcome> {
+  let rec: Recording | undefined;
+  try {
+    rec = sessions?.forRequest(ctx);
+  } catch (err) {
+    if (!(err instanceof StatusError)) throw err;
+    writeStatus(socket, err);
+    return Promise.resolve({ status: err.code, error: err.message });
+  }
+  return tunnel(upstream, headers, ctx, socket, head, rec);
 }
 
 /**

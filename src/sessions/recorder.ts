@@ -49,23 +49,29 @@ export class SessionRecorder {
     return this.recording(ctx);
   }
 
+  /** Opens the cast file before anything goes upstream: a session it cannot record never starts. */
   private recording(ctx: RequestContext): Recording {
     const { request_id } = ctx.facts;
     const rel = path.join('sessions', `${request_id}.cast`);
-    const file = path.join(this.opts.dir, `${request_id}.cast`);
-    let cast: CastWriter | undefined;
+    const header = { width: 80, height: 24, timestamp: Math.floor(Date.now() / 1000) };
+    let cast: CastWriter;
+    try {
+      const meta = { ...header, title: request_id, command: commandOf(ctx) };
+      cast = new CastWriter(path.join(this.opts.dir, `${request_id}.cast`), meta, this.opts.maxBytes);
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message, request_id }, 'cannot record a session');
+      throw new StatusError(
+        503,
+        'ServiceUnavailable',
+        'kubegate cannot record this session right now, so it does not open it',
+      );
+    }
     let tap: SessionTap | undefined;
     let done = false;
     return {
       start: (protocol) => {
         if (!protocol || !RECORDABLE_PROTOCOLS.has(protocol))
           throw new Error(`cannot record the ${protocol ?? 'unnamed'} protocol`);
-        const header = { width: 80, height: 24, timestamp: Math.floor(Date.now() / 1000) };
-        cast = new CastWriter(
-          file,
-          { ...header, title: request_id, command: commandOf(ctx) },
-          this.opts.maxBytes,
-        );
         tap = new SessionTap(cast);
         return { toClient: tap.toClient(), toServer: tap.toServer() };
       },
