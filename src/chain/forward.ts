@@ -236,6 +236,10 @@ function spliceRecorded(
   upHead: Buffer,
   rec: Recording,
 ): void {
+  if (socket.destroyed) {
+    rec.finish('the client left before the session opened');
+    return void upSocket.destroy();
+  }
   let taps: ReturnType<Recording['start']>;
   try {
     taps = rec.start(String(upRes.headers['sec-websocket-protocol'] ?? '') || undefined);
