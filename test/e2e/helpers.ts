@@ -236,3 +236,15 @@ export async function startExtraKubegate(
     },
   };
 }
+
+/**
+ * Waits (as admin) until a Deployment's rollout settled. Pods run on the simulated node, so a
+ * Deployment's status (and resourceVersion) moves for a moment after each change; tests that bind
+ * an approval to the version the approver saw wait for it to stop moving first.
+ */
+export async function rolledOut(ns: string, name: string): Promise<void> {
+  const r = await kubectl(['rollout', 'status', `deployment/${name}`, '-n', ns, '--timeout=60s'], {
+    as: 'admin',
+  });
+  if (r.code !== 0) throw new Error(`rollout of ${ns}/${name} did not settle: ${r.stderr}`);
+}
