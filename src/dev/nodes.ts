@@ -62,11 +62,14 @@ async function startEchoServer(): Promise<http.Server> {
 
 /** Binds every unscheduled pod to the simulated node (there is no kube-scheduler here). */
 async function bindPending(upstream: Upstream, auth: string): Promise<void> {
-  const list = await kubeCall<{ items?: { metadata: { name: string; namespace: string } }[] }>(upstream, {
+  type Pod = { metadata: { name: string; namespace: string }; spec?: { schedulerName?: string } };
+  const list = await kubeCall<{ items?: Pod[] }>(upstream, {
     path: '/api/v1/pods?fieldSelector=spec.nodeName%3D,status.phase%3DPending',
     authorization: auth,
   });
-  for (const p of list.body?.items ?? []) {
+  // like the default scheduler, leave pods that name another one (tests keep static pods that way)
+  const mine = (p: Pod) => (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler';
+  for (const p of (list.body?.items ?? []).filter(mine)) {
     const { name, namespace } = p.metadata;
     await kubeCall(upstream, {
       method: 'POST',
