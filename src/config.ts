@@ -102,6 +102,14 @@ export const ConfigSchema = z.strictObject({
     /** none: reads leave no record; metadata: one record per read (caller, verb, target, status), not awaited. */
     reads: z.enum(['none', 'metadata']).default('none'),
     sinks: z.array(Sink).default([]),
+    /** record: every exec/attach session is written as an asciicast beside the audit log (off by default). */
+    sessions: z.enum(['off', 'record']).default('off'),
+    /** The size cap of one session's recording; the session is closed when it is reached. */
+    session_max_bytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(16 * 1024 * 1024),
   }),
   notify: Notify.optional(),
   state: State.optional(),

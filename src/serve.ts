@@ -27,6 +27,7 @@ import { notifySinks } from './notify/sinks.js';
 import { PasskeyStore, passkeysFileFor } from './passkey/store.js';
 import { type RelyingParty, relyingParty } from './passkey/webauthn.js';
 import { PolicyEngine } from './policy/engine.js';
+import { SessionRecorder } from './sessions/recorder.js';
 import { KubernetesStore } from './state/kubernetes.js';
 import { pruneRules, schedulePruning } from './state/prune.js';
 import { SqliteStore } from './state/sqlite.js';
@@ -85,6 +86,13 @@ function consoleOf(config: Config, p: Parts): ConsoleOptions | undefined {
   };
 }
 
+/** `audit.sessions: record`: exec/attach sessions written beside the audit log. */
+function sessionRecorder(config: Config, audit: RequestAudit, logger: Logger): SessionRecorder | undefined {
+  if (config.audit.sessions !== 'record') return undefined;
+  const dir = path.join(path.dirname(config.audit.path), 'sessions');
+  return new SessionRecorder({ dir, maxBytes: config.audit.session_max_bytes, audit, logger });
+}
+
 /** The request chain, the approval service and the API, wired to one listener. */
 /** How long a plan step's checks may take to pass before the run stops. */
 const PLAN_STEP_TIMEOUT_MS = 120_000;
@@ -123,8 +131,11 @@ function wire(config: Config, p: Parts): https.Server {
     approvals,
     maxBodyBytes: limits.max_body_bytes,
     budget: new BodyBudget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
-    forwarder: createForwarder(upstream, (err, ctx) =>
-      logger.warn({ err: err.message, method: ctx.kr.method, path: ctx.kr.path }, 'upstream error'),
+    forwarder: createForwarder(
+      upstream,
+      (err, ctx) =>
+        logger.warn({ err: err.message, method: ctx.kr.method, path: ctx.kr.path }, 'upstream error'),
+      sessionRecorder(config, audit, logger),
     ),
   });
   const api = createApi({

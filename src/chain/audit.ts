@@ -23,6 +23,7 @@ export const REQUEST_EVENTS = [
   'validated', // the rollout check saw the workload settle
   'validation_failed', // … or not, with the rollback command
   'interrupted', // forwarded before a crash, outcome never recorded
+  'session_closed', // an exec/attach session ended (audit.sessions: record): its recording's hash, size, exit
 ] as const;
 export type RequestEvent = (typeof REQUEST_EVENTS)[number];
 

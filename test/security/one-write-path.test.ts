@@ -16,6 +16,7 @@ import {
   kubectl,
   type PendingItem,
   requestIdIn,
+  rolledOut,
   startExtraKubegate,
   waitForPending,
 } from '../e2e/helpers.js';
@@ -160,8 +161,11 @@ describe('a rollback is a request like any other', () => {
       (await admin(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns])).code,
     ).toBe(0);
     const target = `${ns}/deployments/web`;
+    await rolledOut(ns, 'web');
     const scaled = await approvedRun(['scale', 'deployment', 'web', '--replicas=3', '-n', ns], target);
+    await rolledOut(ns, 'web');
     await approvedRun(['set', 'image', 'deployment/web', 'nginx=nginx:1.27', '-n', ns], target);
+    await rolledOut(ns, 'web');
     const rb = await approveCli(['rollback', scaled]);
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.stderr).toMatch(/spec.replicas 3 -> 1/);
