@@ -83,10 +83,8 @@ describe('plans: proposed, approved whole, run step by step', () => {
       estimate: '1m',
       steps: [
         cm(ns, 'web-config', { mode: 'blue' }),
-        {
-          scale: { ...dep(ns), replicas: 3 },
-          checks: [{ equals: { ...dep(ns), field: 'spec.replicas', value: 3 } }],
-        },
+        // pods run on the simulated node: the step waits until three are ready
+        { scale: { ...dep(ns), replicas: 3 }, checks: [{ available: { ...dep(ns), replicas: 3 } }] },
         {
           patch: {
             ...dep(ns),
@@ -98,6 +96,8 @@ describe('plans: proposed, approved whole, run step by step', () => {
       checks: [
         { exists: { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'web-config' } },
         { equals: { ...dep(ns), field: 'spec.template.spec.containers[0].image', value: 'nginx:1.27' } },
+        { available: { ...dep(ns), replicas: 3 } },
+        { noCrashLoop: { namespace: ns, selector: 'app=web' } },
       ],
     });
     // nothing ran yet
