@@ -1,5 +1,6 @@
 import type express from 'express';
 import type { Request, Response } from 'express';
+import { objectContentHash } from '../approval/object-version.js';
 import { ApprovalError } from '../approval/token.js';
 import { redact } from '../audit/redact.js';
 import { buildResourceRequest } from '../kube/build.js';
@@ -57,6 +58,8 @@ async function withLive(deps: ApiDeps, p: PendingRequest): Promise<PendingReques
   const live = await fetchLive(deps.upstream, kr, asRequester(p, own)).catch(() => null);
   const now = resourceVersionOf(live);
   if (!now || now === d.resourceVersion) return p;
+  // only its status moved (a rollout settling): the object approvers judge is the one held
+  if (objectContentHash(live) === objectContentHash(d.oldObject)) return p;
   return {
     ...p,
     detail: { ...d, oldObject: live, resourceVersion: now },

@@ -22,11 +22,20 @@ export function countApprovals(
     allowCritical: boolean;
     requester: string;
     resourceVersion: string | undefined;
+    /** The live object's content hash (status and volatile metadata aside): see object-version.ts. */
+    objectHash?: string;
     groupsOf?: (approver: string) => Set<string>;
   },
 ): Verdict {
   const mine = live.filter((a) => a.approver !== opts.requester);
-  const fresh = mine.filter((a) => !a.resourceVersion || a.resourceVersion === opts.resourceVersion);
+  // bound to the version the approver saw: the same resourceVersion, or the same content where
+  // only status and volatile metadata moved since (a rollout settling)
+  const fresh = mine.filter(
+    (a) =>
+      !a.resourceVersion ||
+      a.resourceVersion === opts.resourceVersion ||
+      (!!a.objectHash && a.objectHash === opts.objectHash),
+  );
   const drifted = mine.length > fresh.length;
   // where a person signed twice, keep the approval carrying an override
   const byApprover = new Map<string, StoredApproval>();

@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { RequestAudit } from '../chain/audit.js';
 import type { RequestFacts } from '../chain/context.js';
 import type { Config } from '../config.js';
+import { resourceVersionOf } from '../kube/live.js';
 import { StatusError } from '../kube/status.js';
 import { PasskeyApproval } from '../passkey/approval.js';
 import type { StateStore, StoredApproval } from '../state/store.js';
@@ -14,6 +15,7 @@ import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
 import { coverGroups, groupsOf, refuseOutOfScope } from './groups.js';
 import type { HoldEvent, Notifier } from './notifier.js';
+import { objectContentHash } from './object-version.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
 
 export interface ApprovalDeps {
@@ -150,8 +152,14 @@ export class ApprovalService {
     v: VerifiedApproval,
     fingerprint: string,
     facts: RequestFacts,
-    extra: { via?: string; requestId?: string },
+    extra: { via?: string; requestId?: string; seen?: unknown },
   ) {
+    const bound = v.resourceVersion && (v.fingerprints ?? []).length === 1;
+    // the object the approver saw, when it is the version the approval names
+    const seenHash =
+      bound && resourceVersionOf(extra.seen) === v.resourceVersion
+        ? objectContentHash(extra.seen)
+        : undefined;
     const stored: StoredApproval = {
       jti: approvalJti(v.jti, v.fingerprints ?? [], fingerprint),
       fingerprint,
@@ -161,9 +169,8 @@ export class ApprovalService {
       reason: v.reason ?? '',
       exp: v.exp,
       ...(extra.requestId ? { requestId: extra.requestId } : {}),
-      ...(v.resourceVersion && (v.fingerprints ?? []).length === 1
-        ? { resourceVersion: v.resourceVersion }
-        : {}),
+      ...(bound ? { resourceVersion: v.resourceVersion } : {}),
+      ...(seenHash ? { objectHash: seenHash } : {}),
       ...(v.planId ? { planId: v.planId } : {}),
     };
     if (!(await this.d.store.addApproval(stored)))
@@ -208,7 +215,8 @@ export class ApprovalService {
       await this.admissible(v, fp, p.requester, p.id, p.detail.approvals_from);
       targets.push(p);
     }
-    for (const p of targets) await this.keep(v, p.fingerprint, factsOf(p), { requestId: p.id });
+    for (const p of targets)
+      await this.keep(v, p.fingerprint, factsOf(p), { requestId: p.id, seen: p.detail.oldObject });
     this.d.logger.info({ approver: v.approver, requests: targets.map((t) => t.id) }, 'approved');
     return { approver: v.approver, approved: targets };
   }
@@ -268,13 +276,14 @@ export class ApprovalService {
     requester: string,
     facts: RequestFacts,
     groups: string[] = [],
+    live?: unknown,
   ) {
     for (const token of tokens) {
       try {
         const v = await this.verify(token, 'approve');
         await this.notAPlanToken(v);
         await this.admissible(v, fingerprint, requester, undefined, groups);
-        await this.keep(v, fingerprint, facts, { via: 'header' });
+        await this.keep(v, fingerprint, facts, { via: 'header', seen: live });
       } catch (err) {
         if (!(err instanceof ApprovalError)) throw err;
         await this.d.audit.record(facts, 'rejected', {
@@ -464,13 +473,16 @@ export class ApprovalService {
     requester: string,
     resourceVersion: string | undefined,
     plan?: string,
+    liveObject?: unknown,
   ) {
     const all = await this.d.store.approvalsFor(fingerprint, Date.now());
     const live = all.filter((a) => !a.boundToPlan || a.boundToPlan === plan);
+    const objectHash = objectContentHash(liveObject);
     const verdict: Verdict = countApprovals(live, need, {
       allowCritical: this.d.config.safety.allow_critical,
       requester,
       resourceVersion,
+      ...(objectHash ? { objectHash } : {}),
       groupsOf: (approver) => groupsOf(this.d.jwks(), approver),
     });
     return { verdict, live };

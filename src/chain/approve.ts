@@ -60,6 +60,7 @@ export async function approve(ctx: Decided, d: ApproveDeps): Promise<Approved> {
     ctx.caller.user.username,
     ctx.facts,
     decided.decision.approvals_from,
+    decided.live,
   );
   return holdUntilApproved(ctx, d);
 }
@@ -80,6 +81,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       caller.user.username,
       resourceVersionOf(decided.live),
       ctx.origin === 'plan' ? ctx.facts.plan_id : undefined,
+      decided.live,
     );
     if (verdict.ok) {
       // a client that left must not spend approvals on a run that will never happen

@@ -61,6 +61,8 @@ export interface StoredApproval {
   override: boolean;
   reason: string;
   resourceVersion?: string;
+  /** The content hash of the object at that version (objectContentHash): status-only moves keep it valid. */
+  objectHash?: string;
   planId?: string;
   /** Approved as a step of this kubegate plan: counts only for that plan's run of the step. */
   boundToPlan?: string;

@@ -3,7 +3,9 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countApprovals } from '../../src/approval/count.js';
 import { Notifier } from '../../src/approval/notifier.js';
+import { objectContentHash } from '../../src/approval/object-version.js';
 import { ApprovalService } from '../../src/approval/service.js';
 import { AuditLog } from '../../src/audit/log.js';
 import { RequestAudit } from '../../src/chain/audit.js';
@@ -201,5 +203,54 @@ describe('ApprovalService.approvePlan', () => {
     expect((await store.getPending('req-old'))?.message).toMatch(/run it again to ask again/);
     expect((await store.getPending('req-new'))?.status).toBe('pending');
     expect(await store.withdrawnAt(FPS[0]!)).toBeGreaterThan(0);
+  });
+});
+
+describe('an approval bound to the object version the approver saw', () => {
+  const deployment = (rv: string, spec: unknown, status: unknown) => ({
+    metadata: {
+      name: 'web',
+      uid: 'u1',
+      resourceVersion: rv,
+      generation: 2,
+      managedFields: [{ manager: rv }],
+    },
+    spec,
+    status,
+  });
+  const seen = deployment('10', { replicas: 1 }, { readyReplicas: 0 });
+  const approval = {
+    jti: 'j',
+    fingerprint: 'f',
+    approver: 'alice',
+    kid: 'k',
+    override: false,
+    reason: '',
+    exp: 9e9,
+    resourceVersion: '10',
+    objectHash: objectContentHash(seen)!,
+  };
+  const need = { approvals: 1, override_required: false };
+  const count = (live: unknown) =>
+    countApprovals([approval], need, {
+      allowCritical: false,
+      requester: 'agent',
+      resourceVersion: (live as { metadata: { resourceVersion: string } }).metadata.resourceVersion,
+      objectHash: objectContentHash(live)!,
+    }).ok;
+
+  it('still applies when only the status moved (pods coming up), and never when the spec, labels or uid did', () => {
+    expect(count(seen)).toBe(true);
+    expect(count(deployment('11', { replicas: 1 }, { readyReplicas: 1 }))).toBe(true);
+    expect(count(deployment('12', { replicas: 2 }, { readyReplicas: 1 }))).toBe(false);
+    expect(
+      count({
+        ...deployment('13', { replicas: 1 }, {}),
+        metadata: { name: 'web', uid: 'u2', resourceVersion: '13' },
+      }),
+    ).toBe(false);
+    expect(
+      count({ ...seen, metadata: { ...seen.metadata, resourceVersion: '14', labels: { a: 'b' } } }),
+    ).toBe(false);
   });
 });
