@@ -21,11 +21,16 @@ is_agent if {
 rule_findings contains {
 	"rule": "agents.connect",
 	"risk": "HIGH",
-	"reason": concat(" ", ["agent", username, "requests", connect_target]),
+	"reason": concat(" ", [agent_name, "requests", connect_target]),
 } if {
 	is_agent
 	is_connect
 }
+
+# "agent ci-bot", but a user already called "agent" is not "agent agent".
+agent_name := username if contains(lower(username), "agent")
+
+agent_name := concat(" ", ["agent", username]) if not contains(lower(username), "agent")
 
 # Refused outright, whatever approvals exist.
 

@@ -81,3 +81,12 @@ test_agents_deny_admission_negative if {
 	agent_read := kubegate.decision with input as as_agent(req_input({"verb": "list", "group": "admissionregistration.k8s.io", "resource": "validatingwebhookconfigurations"}, null))
 	agent_read.deny == []
 }
+
+test_agent_connect_reason_has_no_doubled_word if {
+	inp := object.union(req_input({"verb": "create", "resource": "pods", "subresource": "exec", "namespace": "default", "name": "p"}, null), {"user": {"username": "agent", "groups": []}})
+	d := kubegate.decision with input as inp
+	"agent requests exec into pods default/p" in d.reasons
+	other := object.union(inp, {"user": {"username": "ci-bot", "groups": ["kubegate:agents"]}})
+	d2 := kubegate.decision with input as other
+	"agent ci-bot requests exec into pods default/p" in d2.reasons
+}

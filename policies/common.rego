@@ -163,6 +163,9 @@ builtin_defaults := {
 	"agent_users": ["agent"],
 	"agent_groups": ["kubegate:agents"],
 	"agent_user_prefixes": ["system:serviceaccount:agents:"],
+	"namespace_approver_groups": {},
+	"critical_approver_groups": [],
+	"rule_modes": {},
 }
 
 effective_defaults := object.union(builtin_defaults, d) if {

@@ -4,7 +4,12 @@
 # production, connect, agents, deletes) adds findings to `rule_findings`:
 #   {"rule": "<file>.<rule>", "risk": "LOW|MEDIUM|HIGH|CRITICAL", "reason": "..."}
 # and agents.rego adds outright refusals to `deny`. This file combines them:
-# the risk is the highest level any finding has.
+# the risk is the highest level any enforced finding has.
+#
+# Rollout: a finding in audit mode (the finding says "mode": "audit", or
+# data.kubegate.defaults.rule_modes names its rule, e.g. "network.ingress", or its
+# concern file, e.g. "network") never changes the decision; it is reported in
+# `audit_findings` so kubegate records what it would have done.
 package kubegate
 
 levels := ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
@@ -27,7 +32,7 @@ fallback_findings contains {
 	"risk": "MEDIUM",
 	"reason": concat(" ", ["change to", target]),
 } if {
-	count(rule_findings) == 0
+	count(enforced_findings) == 0
 	generic_change
 }
 
@@ -36,7 +41,7 @@ fallback_findings contains {
 	"risk": "HIGH",
 	"reason": concat("", ["unrecognized request (verb \"", verb, "\")"]),
 } if {
-	count(rule_findings) == 0
+	count(enforced_findings) == 0
 	not generic_change
 }
 
@@ -45,7 +50,18 @@ generic_change if {
 	resource != ""
 }
 
-findings := rule_findings | fallback_findings
+audit_mode(f) if f.mode == "audit"
+
+audit_mode(f) if rule_modes[f.rule] == "audit"
+
+audit_mode(f) if rule_modes[split(f.rule, ".")[0]] == "audit"
+
+enforced_findings := {f | some f in rule_findings; not audit_mode(f)}
+
+# What audit-mode rules found, without their mode marker (the host reads rule, risk, reason).
+audit_findings := {object.remove(f, ["mode"]) | some f in rule_findings; audit_mode(f)}
+
+findings := enforced_findings | fallback_findings
 
 max_rank := max({rank[f.risk] | some f in findings})
 
@@ -60,7 +76,15 @@ min_listed_rank := 1 if {
 
 reasons := sort({f.reason | some f in findings; rank[f.risk] >= min_listed_rank})
 
-decision := {
+# Optional parts, present only when they say something (older hosts and tests see the same shape).
+decision_extras := {k: v |
+	some k, v in {"approvals_from": sort(approvals_from), "audit_findings": sort(audit_findings)}
+	count(v) > 0
+}
+
+decision := object.union(base_decision, decision_extras)
+
+base_decision := {
 	"risk": risk,
 	"reasons": reasons,
 	"approvals": handling[risk].approvals,

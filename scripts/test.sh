@@ -19,4 +19,4 @@ echo "== unit tests"
 npx vitest run
 
 echo "== end-to-end tests (real kubectl -> kubegate -> real kube-apiserver)"
-npx vitest run --config vitest.e2e.config.ts
+bash scripts/e2e.sh

@@ -43,6 +43,29 @@ const Notify = z
 /** How long decided requests, dry runs and rollback snapshots are kept (rollback works this long). */
 const RetentionDays = z.number().min(1).max(3650).default(30);
 
+const State = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('file'), path: z.string(), retention_days: RetentionDays }),
+  z.strictObject({
+    type: z.literal('kubernetes'),
+    namespace: z.string().default('kubegate-system'),
+    retention_days: RetentionDays,
+  }),
+]);
+
+/** The allowed `type` values of each tagged section, for an error that lists them. */
+const TYPES_AT: [RegExp, readonly string[]][] = [
+  [/^state\.type$/, State.options.map((o) => o.shape.type.value)],
+  [/^audit\.sinks\.\d+\.type$/, Sink.options.map((o) => o.shape.type.value)],
+];
+
+function issueMessage(i: z.core.$ZodIssue, key: string): string {
+  if (i.code === 'unrecognized_keys') return `${key}: unknown key(s) ${i.keys.join(', ')}`;
+  if (i.code === 'invalid_value') return `${key}: expected one of ${i.values.map(String).join(', ')}`;
+  const allowed = i.code === 'invalid_union' ? TYPES_AT.find(([re]) => re.test(key))?.[1] : undefined;
+  if (allowed) return `${key}: expected one of ${allowed.join(', ')}`;
+  return `${key}: ${i.message}`;
+}
+
 export const ConfigSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -89,16 +112,7 @@ export const ConfigSchema = z.strictObject({
       .default(16 * 1024 * 1024),
   }),
   notify: Notify.optional(),
-  state: z
-    .discriminatedUnion('type', [
-      z.strictObject({ type: z.literal('file'), path: z.string(), retention_days: RetentionDays }),
-      z.strictObject({
-        type: z.literal('kubernetes'),
-        namespace: z.string().default('kubegate-system'),
-        retention_days: RetentionDays,
-      }),
-    ])
-    .optional(),
+  state: State.optional(),
   execution: z
     .strictObject({
       auto_approve_low_risk: z.boolean().default(true),
@@ -107,6 +121,13 @@ export const ConfigSchema = z.strictObject({
       /** After a Deployment/StatefulSet change, wait this long for the rollout to settle (0: do not check). */
       validate_rollout_seconds: z.number().min(0).max(3600).default(0),
       max_token_ttl_seconds: z.number().int().positive().max(86_400).default(900),
+      /** A request nobody approved or rejected in this long expires: its requester asks again by re-running it. */
+      pending_expiry_seconds: z
+        .number()
+        .int()
+        .min(10)
+        .max(30 * 86_400)
+        .default(86_400),
     })
     .prefault({}),
   safety: z
@@ -162,12 +183,7 @@ export class ConfigError extends Error {
 export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   const r = ConfigSchema.safeParse(raw ?? {});
   if (!r.success) {
-    const msgs = r.error.issues.map((i) => {
-      const key = i.path.join('.') || '(root)';
-      return i.code === 'unrecognized_keys'
-        ? `${key}: unknown key(s) ${i.keys.join(', ')}`
-        : `${key}: ${i.message}`;
-    });
+    const msgs = r.error.issues.map((i) => issueMessage(i, i.path.join('.') || '(root)'));
     throw new ConfigError(`invalid kubegate config:\n  ${msgs.join('\n  ')}`);
   }
   const c = r.data;

@@ -29,6 +29,8 @@ export interface Metrics {
   auditAppend(seconds: number): void;
   /** A caller refused before anything was read: `anonymous` write, `unverifiable` credentials, `over_budget` body. */
   refusedCaller(kind: RefusedCaller): void;
+  /** A rule in audit mode that would have raised a request's risk (`hold`: held it, where it passed). */
+  auditModeFinding(rule: string, would: 'hold' | 'raise'): void;
   /** Prometheus text exposition of everything above plus the default process metrics. */
   render(): Promise<string>;
 }
@@ -96,6 +98,12 @@ function registerKubegateMetrics(registry: Registry) {
       name: 'kubegate_refused_callers_total',
       help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded.',
       labelNames: ['kind'] as const,
+      registers,
+    }),
+    auditMode: new Counter({
+      name: 'kubegate_policy_audit_mode_total',
+      help: 'Requests a rule in audit mode would have decided otherwise, by rule and what it would have done.',
+      labelNames: ['rule', 'would'] as const,
       registers,
     }),
   };
@@ -178,6 +186,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     refusedCaller(kind) {
       m.refused.inc({ kind });
+    },
+    auditModeFinding(rule, would) {
+      m.auditMode.inc({ rule, would });
     },
     render: () => registry.metrics(),
   };

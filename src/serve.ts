@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createApi } from './api/app.js';
+import { requesterIdentity } from './api/requester.js';
+import { Approvers } from './approval/approvers-file.js';
+import { scheduleExpiry } from './approval/expiry.js';
 import { Notifier } from './approval/notifier.js';
 import { ApprovalService } from './approval/service.js';
 import { markInterrupted } from './audit/interrupted.js';
@@ -15,6 +18,7 @@ import { BodyBudget } from './chain/body.js';
 import { createChain } from './chain/chain.js';
 import { createForwarder } from './chain/forward.js';
 import type { Config } from './config.js';
+import { checkConfigFiles, listenError } from './config-files.js';
 import { Identifier } from './identify.js';
 import { createListener } from './listen.js';
 import { createMetrics } from './metrics.js';
@@ -54,17 +58,6 @@ async function openStore(config: Config, upstream: Upstream): Promise<StateStore
   );
 }
 
-function loadJwks(file: string): ApproverJwks {
-  const j = JSON.parse(readFileSync(file, 'utf8')) as ApproverJwks;
-  if (
-    !Array.isArray(j.keys) ||
-    j.keys.some((k) => typeof k.kid !== 'string' || typeof k.name !== 'string' || 'd' in k)
-  ) {
-    throw new Error(`${file}: every key needs kid and name, and no private parts`);
-  }
-  return j;
-}
-
 interface Parts {
   policy: PolicyEngine;
   log: AuditLog;
@@ -83,6 +76,9 @@ function sessionRecorder(config: Config, audit: RequestAudit, logger: Logger): S
 }
 
 /** The request chain, the approval service and the API, wired to one listener. */
+/** How long a plan step's checks may take to pass before the run stops. */
+const PLAN_STEP_TIMEOUT_MS = 120_000;
+
 function wire(config: Config, p: Parts): https.Server {
   const { upstream, logger, metrics } = p;
   const audit = new RequestAudit(p.log, metrics, logger, {
@@ -99,18 +95,21 @@ function wire(config: Config, p: Parts): https.Server {
     logger,
   });
   const limits = config.limits;
+  const who = {
+    identifier: new Identifier(upstream, limits.identity_cache_seconds * 1000),
+    clientCertificates: !!config.tls.client_ca,
+    ownAuthorization: upstream.ownAuthorization,
+    metrics,
+    logger,
+  };
   const handle = createChain({
+    ...who,
     config,
     policy: p.policy,
     store: p.store,
     upstream,
     audit,
     approvals,
-    metrics,
-    logger,
-    identifier: new Identifier(upstream, limits.identity_cache_seconds * 1000),
-    clientCertificates: !!config.tls.client_ca,
-    ownAuthorization: upstream.ownAuthorization,
     maxBodyBytes: limits.max_body_bytes,
     budget: new BodyBudget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
     forwarder: createForwarder(
@@ -131,8 +130,10 @@ function wire(config: Config, p: Parts): https.Server {
     metrics,
     policyVersion: () => p.policy.version,
     holdSeconds: config.execution.hold_seconds,
+    identify: requesterIdentity(who),
+    stepTimeoutMs: PLAN_STEP_TIMEOUT_MS,
   });
-  return createListener({
+  const server = createListener({
     tls: {
       cert: readFileSync(config.tls.cert),
       key: readFileSync(config.tls.key),
@@ -143,6 +144,8 @@ function wire(config: Config, p: Parts): https.Server {
     holdSeconds: config.execution.hold_seconds,
     logger,
   });
+  server.on('close', scheduleExpiry(approvals, config.execution.pending_expiry_seconds, logger));
+  return server;
 }
 
 function upstreamOf(config: Config): Upstream {
@@ -186,6 +189,7 @@ function openAuditLog(config: Config, logger: Logger): Promise<AuditLog> {
 export async function serve(config: Config, logger: Logger = pino({ name: 'kubegate' })): Promise<Running> {
   // what kubegate writes (audit log, state with rollback snapshots, cursors) is for its own user only
   process.umask(0o077);
+  checkConfigFiles(config);
   const upstream = upstreamOf(config);
   warnAboutSwitches(config, logger);
   const policy = await PolicyEngine.load(config.policy.bundle, logger);
@@ -204,10 +208,12 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() },
     sinks: () => audit.shippingStatus(),
   });
-  let jwks = loadJwks(config.approvers.jwks);
-  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks: () => jwks });
+  const approvers = Approvers.open(config.approvers.jwks, logger);
+  approvers.watch();
+  const jwks = () => approvers.jwks;
+  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(config, err)));
     server.listen(config.listen.port, config.listen.address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -215,14 +221,6 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
     { address: config.listen.address, port, upstream: upstream.url.origin, policy: policy.version },
     'kubegate listening',
   );
-  const reloadJwks = () => {
-    try {
-      jwks = loadJwks(config.approvers.jwks);
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'approver JWKS not reloaded');
-    }
-  };
-  process.on('SIGHUP', reloadJwks);
   return {
     server,
     port,
@@ -233,7 +231,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
       const grace = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(grace);
-      process.off('SIGHUP', reloadJwks);
+      approvers.close();
       stopPruning();
       policy.close();
       await audit.close();

@@ -6,14 +6,20 @@ import type { AuditLog } from '../audit/log.js';
 import { kubeCall } from '../kube/client.js';
 import { StatusError } from '../kube/status.js';
 import type { Metrics } from '../metrics.js';
+import type { RunDeps } from '../plan/run.js';
 import type { StateStore } from '../state/store.js';
 import type { Upstream } from '../upstream.js';
 import { approvalRoutes } from './actions.js';
+import { myRequestRoutes, requesterRoutes } from './mine.js';
+import { planRoutes } from './plans.js';
 import type { PreviewDeps } from './preview.js';
+import type { IdentifyRequester } from './requester.js';
 import { requestRoutes } from './requests.js';
 import type { RollbackDeps } from './rollbacks.js';
 
-export interface ApiDeps extends PreviewDeps, RollbackDeps {
+export interface ApiDeps extends PreviewDeps, RollbackDeps, RunDeps {
+  /** Who a requester is, from their kube credentials (their own requests and plans). */
+  identify: IdentifyRequester;
   store: StateStore;
   approvals: ApprovalService;
   log: AuditLog;
@@ -39,6 +45,7 @@ const ERROR_CODES: Record<ApprovalError['code'], [number, string]> = {
   expired: [401, 'Unauthorized'],
   replayed: [409, 'Conflict'],
   'self-approval': [403, 'Forbidden'],
+  'out-of-scope': [403, 'Forbidden'],
   mismatch: [409, 'Conflict'],
   'not-found': [404, 'NotFound'],
   conflict: [409, 'Conflict'],
@@ -71,10 +78,15 @@ export const bearer = (req: Request) => /^Bearer (.+)$/.exec(req.headers.authori
 export function createApi(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // a plan may carry a few manifests; every other call is a token and a few ids
+  app.use('/kubegate/v1/my/plans', express.json({ limit: '1mb' }));
   app.use(express.json({ limit: '64kb' }));
   healthRoutes(app, deps);
   requestRoutes(app, deps);
   approvalRoutes(app, deps);
+  planRoutes(app, deps);
+  requesterRoutes(app, deps);
+  myRequestRoutes(app, deps);
   app.use((_req: Request, res: Response) => fail(res, 404, 'NotFound', 'no such kubegate API path'));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { status?: number; message?: string };

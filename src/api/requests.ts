@@ -1,5 +1,6 @@
 import type express from 'express';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { ApprovalError } from '../approval/token.js';
 import { redact } from '../audit/redact.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { fetchLive, resourceVersionOf } from '../kube/live.js';
@@ -63,6 +64,19 @@ async function withLive(deps: ApiDeps, p: PendingRequest): Promise<PendingReques
   };
 }
 
+/** An approver's read token or, failing that, the requester's own kube credentials (their requests only). */
+async function readerOf(deps: ApiDeps, req: Request): Promise<{ approver?: string; requester?: string }> {
+  try {
+    return { approver: (await deps.approvals.verify(bearer(req), 'read')).approver };
+  } catch (err) {
+    if (!(err instanceof ApprovalError)) throw err;
+    const caller = await deps.identify(req).catch(() => {
+      throw err;
+    });
+    return { requester: caller.user.username };
+  }
+}
+
 /** Reading held requests: the list, one request with its approvals and snapshot, its preview. */
 export function requestRoutes(app: express.Express, deps: ApiDeps): void {
   const { store, approvals, log } = deps;
@@ -81,20 +95,24 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
   app.get(
     '/kubegate/v1/requests/:id',
     route(log, async (req, res) => {
-      await approvals.verify(bearer(req), 'read');
+      const reader = await readerOf(deps, req);
       const p = await store.getPending(String(req.params.id));
-      if (!p) return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
+      if (!p || (reader.requester && reader.requester !== p.requester))
+        return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
       const others = await store.listPending();
       const live = await store.approvalsFor(p.fingerprint, Date.now());
       const snapshot = await store.getSnapshot(p.id);
       res.json({
         ...forApprovers(withConflicts([await withLive(deps, p), ...others.filter((o) => o.id !== p.id)])[0]!),
+        // a requester learns nothing of other requesters' requests, not even their ids
+        ...(reader.requester ? { conflicts: [] } : {}),
         approvals: live.map((a) => ({
           approver: a.approver,
           override: a.override,
           reason: a.reason,
           exp: a.exp,
         })),
+        ...(p.detail.approvals_from?.length ? { groups_needed: approvals.groupsNeeded(p, live) } : {}),
         snapshot: snapshot && {
           ...snapshot,
           before: redact(snapshot.before, snapshot.target),

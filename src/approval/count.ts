@@ -1,10 +1,13 @@
 import type { StoredApproval } from '../state/store.js';
+import { coverGroups } from './groups.js';
 
 export type Verdict = { ok: true; use: StoredApproval[] } | { ok: false; why: string };
 
 export interface Need {
   approvals: number;
   override_required: boolean;
+  /** Approver groups: one distinct approver from each (on top of the count). */
+  approvals_from?: string[];
 }
 
 /**
@@ -15,7 +18,12 @@ export interface Need {
 export function countApprovals(
   live: StoredApproval[],
   need: Need,
-  opts: { allowCritical: boolean; requester: string; resourceVersion: string | undefined },
+  opts: {
+    allowCritical: boolean;
+    requester: string;
+    resourceVersion: string | undefined;
+    groupsOf?: (approver: string) => Set<string>;
+  },
 ): Verdict {
   const mine = live.filter((a) => a.approver !== opts.requester);
   const fresh = mine.filter((a) => !a.resourceVersion || a.resourceVersion === opts.resourceVersion);
@@ -27,22 +35,39 @@ export function countApprovals(
     if (!seen || (a.override && !seen.override)) byApprover.set(a.approver, a);
   }
   const distinct = [...byApprover.values()];
+  const groups = need.approvals_from ?? [];
+  const required = Math.max(need.approvals, groups.length);
   if (need.override_required && !(opts.allowCritical || distinct.some((a) => a.override))) {
     return {
       ok: false,
-      why: `CRITICAL needs an override (approve with --override --reason) and ${need.approvals} different approvers`,
+      why: `CRITICAL needs an override (approve with --override --reason) and ${required} different approvers${groups.length ? ` (one from each group: ${groups.join(', ')})` : ''}`,
     };
   }
-  if (distinct.length < need.approvals) {
+  const cover = coverGroups(
+    distinct.map((a) => a.approver),
+    groups,
+    opts.groupsOf ?? (() => new Set()),
+  );
+  if (cover.missing.length) return { ok: false, why: missingGroups(cover.missing, distinct, drifted) };
+  if (distinct.length < required) {
     const have = distinct.length ? ` (have ${distinct.map((a) => a.approver).join(', ')})` : '';
     const drift = drifted
       ? '; an earlier approval no longer applies because the object changed since it was approved'
       : '';
     return {
       ok: false,
-      why: `needs ${need.approvals} approval${need.approvals > 1 ? 's from different approvers' : ''}${have}${drift}`,
+      why: `needs ${required} approval${required > 1 ? 's from different approvers' : ''}${have}${drift}`,
     };
   }
-  distinct.sort((a, b) => Number(b.override) - Number(a.override));
-  return { ok: true, use: distinct.slice(0, Math.max(1, need.approvals)) };
+  // the approvers covering the groups first, then overrides, then the rest
+  const covering = new Set(cover.byGroup.values());
+  const rank = (a: StoredApproval) => (covering.has(a.approver) ? 2 : 0) + Number(a.override);
+  distinct.sort((a, b) => rank(b) - rank(a));
+  return { ok: true, use: distinct.slice(0, Math.max(1, required)) };
+}
+
+function missingGroups(missing: string[], distinct: StoredApproval[], drifted: boolean): string {
+  const have = distinct.length ? ` (have ${distinct.map((a) => a.approver).join(', ')})` : '';
+  const drift = drifted ? '; an earlier approval no longer applies because the object changed since' : '';
+  return `needs an approver from group${missing.length > 1 ? 's' : ''} ${missing.join(' and ')}${have}${drift}`;
 }

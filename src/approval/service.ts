@@ -11,6 +11,7 @@ import type { ApproverJwks } from '../wire/approver-key.js';
 import type { PendingRequest } from '../wire/request-view.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
+import { coverGroups, groupsOf, refuseOutOfScope } from './groups.js';
 import type { HoldEvent, Notifier } from './notifier.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
 
@@ -39,7 +40,8 @@ export interface RequestChange {
     | 'running'
     | 'executed'
     | 'failed'
-    | 'waiting';
+    | 'waiting'
+    | 'expired';
 }
 
 /** The audit facts of a pending request (for events that arrive without the request in flight). */
@@ -94,7 +96,14 @@ export class ApprovalService {
   }
 
   /** The rules every approval meets, whichever way it arrives. */
-  private async admissible(v: VerifiedApproval, fingerprint: string, requester: string, id?: string) {
+  private async admissible(
+    v: VerifiedApproval,
+    fingerprint: string,
+    requester: string,
+    id?: string,
+    groups: string[] = [],
+  ) {
+    refuseOutOfScope(this.d.jwks(), v.approver, groups, id);
     if (!v.fingerprints?.includes(fingerprint))
       throw new ApprovalError('approval is for a different request', 'mismatch');
     if (id && v.requestIds && !v.requestIds.includes(id))
@@ -152,9 +161,19 @@ export class ApprovalService {
     );
   }
 
+  /** A kubegate plan's approval counts for that plan's run only: never as a request's approval. */
+  private async notAPlanToken(v: VerifiedApproval): Promise<void> {
+    if (v.planId && (await this.d.store.getPlan(v.planId)))
+      throw new ApprovalError(
+        `this approval is for plan ${v.planId}: it counts only when that plan runs`,
+        'mismatch',
+      );
+  }
+
   /** An approval token sent to the approvals API: every fingerprint it names must be pending. */
   async approve(token: unknown): Promise<{ approver: string; approved: PendingRequest[] }> {
     const v = await this.verify(token, 'approve');
+    await this.notAPlanToken(v);
     const targets: PendingRequest[] = [];
     for (const fp of v.fingerprints ?? []) {
       const p = await this.d.store.findPendingByFingerprint(fp);
@@ -163,7 +182,7 @@ export class ApprovalService {
           `no pending request has fingerprint ${fp} (already run, rejected, cancelled, or never held)`,
           'not-found',
         );
-      await this.admissible(v, fp, p.requester, p.id);
+      await this.admissible(v, fp, p.requester, p.id, p.detail.approvals_from);
       targets.push(p);
     }
     for (const p of targets) await this.keep(v, p.fingerprint, factsOf(p), { requestId: p.id });
@@ -171,12 +190,67 @@ export class ApprovalService {
     return { approver: v.approver, approved: targets };
   }
 
+  /**
+   * One approval of a whole plan: a token naming the plan and exactly its steps' fingerprints,
+   * in order. Stored once per step, bound to the plan; the plan service records it.
+   */
+  async approvePlan(
+    token: unknown,
+    plan: { id: string; requester: string; fingerprints: string[]; proposedBy?: string; groups?: string[] },
+  ): Promise<VerifiedApproval> {
+    const v = await this.verify(token, 'approve');
+    if (v.planId !== plan.id)
+      throw new ApprovalError(
+        `approval is for ${v.planId ?? 'a single request'}, not for plan ${plan.id}`,
+        'mismatch',
+      );
+    const fps = v.fingerprints ?? [];
+    if (fps.length !== plan.fingerprints.length || fps.some((f, i) => f !== plan.fingerprints[i]))
+      throw new ApprovalError(`approval is for other steps than plan ${plan.id} holds now`, 'mismatch');
+    if (plan.proposedBy === v.approver)
+      throw new ApprovalError(
+        `${v.approver} proposed ${plan.id} and cannot also approve it`,
+        'self-approval',
+      );
+    for (const fp of fps) await this.admissible(v, fp, plan.requester, plan.id, plan.groups);
+    for (const fp of fps) {
+      const stored: StoredApproval = {
+        jti: approvalJti(v.jti, fps, fp),
+        fingerprint: fp,
+        approver: v.approver,
+        kid: v.kid,
+        override: !!v.override,
+        reason: v.reason ?? '',
+        exp: v.exp,
+        planId: plan.id,
+        boundToPlan: plan.id,
+      };
+      if (!(await this.d.store.addApproval(stored)))
+        throw new ApprovalError('approval token was already used (replay)', 'replayed');
+    }
+    this.changed(plan.id, 'approved');
+    return v;
+  }
+
+  /** Withdraws the approvals of a plan's steps (rejected or cancelled before it ran). */
+  async withdrawPlan(fingerprints: string[]): Promise<void> {
+    const now = Date.now();
+    for (const fp of fingerprints) await this.withdraw(fp, now);
+  }
+
   /** Tokens sent with the request itself in `Kubegate-Approval` (refused: 403 and on record). */
-  async acceptWithRequest(tokens: string[], fingerprint: string, requester: string, facts: RequestFacts) {
+  async acceptWithRequest(
+    tokens: string[],
+    fingerprint: string,
+    requester: string,
+    facts: RequestFacts,
+    groups: string[] = [],
+  ) {
     for (const token of tokens) {
       try {
         const v = await this.verify(token, 'approve');
-        await this.admissible(v, fingerprint, requester);
+        await this.notAPlanToken(v);
+        await this.admissible(v, fingerprint, requester, undefined, groups);
         await this.keep(v, fingerprint, facts, { via: 'header' });
       } catch (err) {
         if (!(err instanceof ApprovalError)) throw err;
@@ -239,6 +313,25 @@ export class ApprovalService {
     return true;
   }
 
+  /**
+   * Requests nobody approved or rejected within `maxAgeMs` expire, their approvals withdrawn: a
+   * stale approval must not run a day-old change. The requester re-runs the command to ask again.
+   */
+  async expire(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const p of await this.d.store.listPending(['pending'])) {
+      if (p.createdAt > now - maxAgeMs) continue;
+      const message = `expired: nobody approved or rejected it within ${Math.round(maxAgeMs / 1000)}s; run it again to ask again`;
+      if (!(await this.d.store.transitionPending(p.id, ['pending'], 'expired', message))) continue;
+      await this.withdraw(p.fingerprint, now);
+      await this.d.audit.record(factsOf(p), 'expired', { status: 'expired', message });
+      this.d.notifier.notify(p.fingerprint, { kind: 'cancelled', message });
+      this.changed(p.id, 'expired');
+      n++;
+    }
+    return n;
+  }
+
   /** The emergency stop: on cancels everything pending; off lets changes through again. */
   async freeze(token: unknown): Promise<{ on: boolean; by: string; cancelled: number }> {
     const v = await this.verify(token, 'freeze');
@@ -252,10 +345,12 @@ export class ApprovalService {
       ...(v.reason ? { reason: v.reason } : {}),
     });
     let cancelled = 0;
-    if (v.freeze)
+    if (v.freeze) {
       for (const p of await this.d.store.listPending(['pending', 'approved']))
         if (await this.cancel(p, `cancelled by emergency freeze (${v.approver})`, { frozen: true }))
           cancelled++;
+      cancelled += await this.freezePlans(v.approver);
+    }
     await this.d.log.append({
       event: v.freeze ? 'freeze' : 'unfreeze',
       approver: v.approver,
@@ -268,6 +363,30 @@ export class ApprovalService {
       v.freeze ? 'EMERGENCY FREEZE ON' : 'freeze off',
     );
     return { on: v.freeze, by: v.approver, cancelled };
+  }
+
+  /** A freeze cancels held plans (their approvals withdrawn) and stops running ones after their current step. */
+  private async freezePlans(by: string): Promise<number> {
+    let n = 0;
+    for (const plan of await this.d.store.listPlans()) {
+      const at = Date.now();
+      const after = await this.d.store.updatePlan(plan.id, (p) => {
+        if (p.status === 'running' && !p.stopRequested)
+          return { ...p, stopRequested: { by: `emergency freeze (${by})`, at }, updatedAt: at };
+        if (p.status !== 'pending' && p.status !== 'approved') return undefined;
+        return { ...p, status: 'cancelled', message: `cancelled by emergency freeze (${by})`, updatedAt: at };
+      });
+      if (after?.status !== 'cancelled' || after.updatedAt !== at) continue;
+      await this.withdrawPlan(after.steps.map((st) => st.fingerprint));
+      await this.d.log.append({
+        event: 'plan_finished',
+        plan_id: after.id,
+        status: 'cancelled',
+        message: after.message,
+      });
+      n++;
+    }
+    return n;
   }
 
   /** Holds a request as pending; past the cap, displaces the flooder's oldest (its own first). */
@@ -300,13 +419,25 @@ export class ApprovalService {
       );
   }
 
-  /** Whether the live approvals of a fingerprint are enough. */
-  async count(fingerprint: string, need: Need, requester: string, resourceVersion: string | undefined) {
-    const live = await this.d.store.approvalsFor(fingerprint, Date.now());
+  /**
+   * Whether the live approvals of a fingerprint are enough. An approval given to a plan's step
+   * counts only when that plan runs the step (`plan`): the same request sent on its own, out of
+   * the plan's order and checks, was not what the approvers approved.
+   */
+  async count(
+    fingerprint: string,
+    need: Need,
+    requester: string,
+    resourceVersion: string | undefined,
+    plan?: string,
+  ) {
+    const all = await this.d.store.approvalsFor(fingerprint, Date.now());
+    const live = all.filter((a) => !a.boundToPlan || a.boundToPlan === plan);
     const verdict: Verdict = countApprovals(live, need, {
       allowCritical: this.d.config.safety.allow_critical,
       requester,
       resourceVersion,
+      groupsOf: (approver) => groupsOf(this.d.jwks(), approver),
     });
     return { verdict, live };
   }
@@ -348,6 +479,14 @@ export class ApprovalService {
     }
     if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
     this.changed(pending?.id, outcome);
+  }
+
+  /** The approver groups a request still needs, given its live approvals (for `show`). */
+  groupsNeeded(p: PendingRequest, live: StoredApproval[]): string[] {
+    const groups = p.detail.approvals_from ?? [];
+    if (!groups.length) return [];
+    const approvers = [...new Set(live.filter((a) => a.approver !== p.requester).map((a) => a.approver))];
+    return coverGroups(approvers, groups, (a) => groupsOf(this.d.jwks(), a)).missing;
   }
 
   wait(fingerprint: string, ms: number, signal: AbortSignal): Promise<HoldEvent | 'timeout' | 'aborted'> {

@@ -27,6 +27,7 @@ export class ApprovalError extends Error {
       | 'expired'
       | 'replayed'
       | 'self-approval'
+      | 'out-of-scope'
       | 'mismatch'
       | 'not-found'
       | 'conflict',
@@ -77,6 +78,11 @@ export async function verifyApproval(
   } catch (err) {
     if (err instanceof ApprovalError) throw err;
     if (err instanceof errors.JWTExpired) throw new ApprovalError('approval token expired', 'expired');
+    if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'aud')
+      throw new ApprovalError(
+        `approval token rejected: it is for cluster ${JSON.stringify(err.payload.aud)}, this kubegate is cluster "${opts.audience}" (approve-cli --cluster ${opts.audience}, or KUBEGATE_CLUSTER)`,
+        'invalid',
+      );
     if (err instanceof errors.JWTClaimValidationFailed)
       throw new ApprovalError(`approval token rejected: ${err.message}`, 'invalid');
     if (err instanceof errors.JOSEError)

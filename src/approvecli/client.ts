@@ -1,5 +1,6 @@
 import { type ApprovalClaims, signApproval } from '../wire/approval-token.js';
 import type { ApproverKeyFile } from '../wire/approver-key.js';
+import type { PlanView } from '../wire/plan-view.js';
 import type { Preview } from '../wire/preview.js';
 import { ApiStatusError, CliError } from './errors.js';
 import { readEvents, type SseEvent } from './sse.js';
@@ -8,6 +9,7 @@ import {
   asFreeze,
   asPendingList,
   asPendingView,
+  asPlanView,
   asPreview,
   type FreezeState,
   type PendingList,
@@ -158,6 +160,20 @@ export class KubegateClient {
       `/kubegate/v1/requests/${encodeURIComponent(id)}/rollback`,
       token,
     )) as RollbackProposal;
+  }
+
+  async listPlans(): Promise<PlanView[]> {
+    const r = (await this.read('/kubegate/v1/plans')) as { items?: unknown };
+    return Array.isArray(r?.items) ? (r.items as PlanView[]) : [];
+  }
+
+  async getPlan(id: string): Promise<PlanView & { needs?: string }> {
+    return asPlanView(await this.read(`/kubegate/v1/plans/${encodeURIComponent(id)}`));
+  }
+
+  /** approve / reject / stop / rollback of a plan: the token goes in the body, the plan comes back. */
+  async planAction(id: string, action: 'approve' | 'reject' | 'rollback', token: string): Promise<PlanView> {
+    return asPlanView(await this.act(`/kubegate/v1/plans/${encodeURIComponent(id)}/${action}`, token));
   }
 
   async setFreeze(on: boolean, reason?: string): Promise<{ cancelled: number }> {

@@ -1,12 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { generateApproverKey } from '../wire/approver-key.js';
+import { isPlanId } from '../wire/plan-view.js';
 import type { Preview } from '../wire/preview.js';
+import { printable } from '../wire/printable.js';
 import { approvalClaims, newPlanId, progressLine } from './approve.js';
 import type { Command } from './args.js';
 import { type BlindRequest, blindRefusal, blindSpots, hasNoDryRun, spotLine } from './blind.js';
 import type { KubegateClient, Signer } from './client.js';
 import { CliError } from './errors.js';
 import { movedNote } from './moved.js';
+import { renderPlanList, renderPlanShow, verifyPlan } from './plan.js';
 import { freezeLine, renderList, renderShow, summaryLine } from './render.js';
 import type { PendingView } from './types.js';
 import { verifyFingerprint } from './verify.js';
@@ -50,15 +53,75 @@ export async function keygen(
   out.stdout.write(`${JSON.stringify(publicJwk, null, 2)}\n`);
   out.stderr.write(
     `wrote ${cmd.name}'s private key to ${cmd.out} (mode 0600; keep it secret). ` +
-      'Add the public key above to the "keys" list of kubegate\'s approvers JWKS file (approvers.jwks), then send kubegate SIGHUP or restart it.\n',
+      'Add the public key above to the "keys" list of the file kubegate\'s config names in approvers.jwks ' +
+      '(approvers.jwks.json in `kubegate dev` and deploy/), with "groups": [...] for approver scopes. ' +
+      'kubegate reloads that file when it changes and logs who was added.\n',
   );
   return 0;
 }
 
 export async function list(cmd: Remote<'list'>, ctx: CommandContext): Promise<number> {
   const res = await ctx.client.list();
+  const plans = await ctx.client.listPlans();
   ctx.stdout.write(
-    cmd.output === 'json' ? `${JSON.stringify(res.items, null, 2)}\n` : renderList(res, ctx.now()),
+    cmd.output === 'json'
+      ? `${JSON.stringify(res.items, null, 2)}\n`
+      : renderList(res, ctx.now()) + renderPlanList(plans),
+  );
+  return 0;
+}
+
+async function showPlan(cmd: Remote<'show'>, ctx: CommandContext): Promise<number> {
+  const plan = await ctx.client.getPlan(cmd.id);
+  const fps = verifyPlan(plan, cmd.id);
+  ctx.stdout.write(cmd.output === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanShow(plan, fps));
+  return 0;
+}
+
+/** One signature over the plan's step fingerprints, in order, recomputed here from what is shown. */
+async function approvePlan(cmd: Remote<'approve'>, ctx: CommandContext): Promise<number> {
+  const [id, ...more] = cmd.ids;
+  if (more.length || !id) throw new CliError('approve one plan at a time');
+  if (cmd.print) throw new CliError('a plan is approved through kubegate, not with a printed token');
+  const plan = await ctx.client.getPlan(id);
+  const fingerprints = verifyPlan(plan, id);
+  const me = ctx.signer.approver;
+  if (plan.status !== 'pending' && plan.status !== 'approved')
+    throw new CliError(`${id} is ${plan.status}, not waiting for approval`);
+  if (plan.requester === me)
+    throw new CliError(`${me} requested ${id}; a requester cannot approve their own plan`);
+  if (plan.proposedBy === me) throw new CliError(`${me} proposed ${id}; another approver approves it`);
+  ctx.stderr.write(
+    printable(`approving ${id} "${plan.title}": ${plan.steps.length} steps, ${plan.risk} risk`) + '\n',
+  );
+  for (const st of plan.steps)
+    ctx.stderr.write(`${printable(`  ${st.index}. ${st.summary} (${st.risk})`)}\n`);
+  const unseen = plan.steps.filter((st) => st.dryRun === null);
+  if (unseen.length && !cmd.blind)
+    throw new CliError(
+      `${id}: what ${unseen.map((st) => `step ${st.index}`).join(', ')} result${unseen.length === 1 ? 's' : ''} in CANNOT BE SHOWN (no server-side dry run: an earlier step creates the object). Check the change itself in \`approve-cli show ${id}\`; approve with --blind to approve anyway`,
+    );
+  if (plan.override_required && !cmd.override)
+    ctx.stderr.write(
+      `note: ${id} needs an override; this approval carries none (add --override --reason TEXT)\n`,
+    );
+  const claims = {
+    action: 'approve' as const,
+    fingerprints,
+    requestIds: [id],
+    planId: id,
+    risk: plan.risk,
+    ...(cmd.override ? { override: true } : {}),
+    ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
+    ...(unseen.length ? { blind: true } : {}),
+  };
+  const after = await ctx.client.planAction(id, 'approve', await ctx.signer.sign(claims, cmd.ttlSeconds));
+  const next =
+    after.status === 'approved'
+      ? `approved: the requester runs it with \`kubegate plan run ${id}\``
+      : `still ${after.status}`;
+  ctx.stdout.write(
+    `approved ${id} (${after.approvals.length} approval${after.approvals.length === 1 ? '' : 's'} so far; ${next})\n`,
   );
   return 0;
 }
@@ -86,6 +149,7 @@ async function fetchPreview(ctx: CommandContext, view: PendingView): Promise<Pre
 }
 
 export async function show(cmd: Remote<'show'>, ctx: CommandContext): Promise<number> {
+  if (isPlanId(cmd.id)) return showPlan(cmd, ctx);
   const { view, fingerprint } = await fetchVerified(ctx, cmd.id);
   if (cmd.output === 'json') {
     ctx.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
@@ -158,6 +222,7 @@ function announce(
 }
 
 export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Promise<number> {
+  if (cmd.ids.some(isPlanId)) return approvePlan(cmd, ctx);
   const requests = await fetchApprovable(cmd.ids, ctx);
   const blind = await blindParts(requests, cmd, ctx);
   announce(requests, blind, cmd, ctx);
@@ -200,6 +265,14 @@ async function send(
 }
 
 export async function reject(cmd: Remote<'reject'>, ctx: CommandContext): Promise<number> {
+  if (isPlanId(cmd.id)) {
+    const token = await ctx.signer.sign({ action: 'reject', requestIds: [cmd.id], reason: cmd.reason }, 60);
+    const p = await ctx.client.planAction(cmd.id, 'reject', token);
+    const what =
+      p.status === 'running' ? 'stopping (the current step finishes, the rest are skipped)' : p.status;
+    ctx.stdout.write(`${cmd.id} ${what}: ${cmd.reason}\n`);
+    return 0;
+  }
   await ctx.client.reject(cmd.id, cmd.reason);
   ctx.stdout.write(`rejected ${cmd.id}: ${cmd.reason}\n`);
   return 0;
@@ -212,6 +285,16 @@ export async function revoke(cmd: Remote<'revoke'>, ctx: CommandContext): Promis
 }
 
 export async function rollback(cmd: Remote<'rollback'>, ctx: CommandContext): Promise<number> {
+  if (isPlanId(cmd.id)) {
+    const token = await ctx.signer.sign({ action: 'rollback', requestIds: [cmd.id] }, 60);
+    const p = await ctx.client.planAction(cmd.id, 'rollback', token);
+    ctx.stdout.write(`${p.id}\n`);
+    ctx.stderr.write(
+      `the undo of ${cmd.id} is held as plan ${p.id} (${p.risk}, ${p.steps.length} steps):\n${p.steps.map((st) => `${printable(`  ${st.index}. ${st.summary}`)}\n`).join('')}` +
+        `another approver approves it with \`approve-cli approve ${p.id}\`; ${p.requester} runs it with \`kubegate plan run ${p.id}\`\n`,
+    );
+    return 0;
+  }
   const p = await ctx.client.rollback(cmd.id);
   ctx.stdout.write(`${p.id}\n`);
   ctx.stderr.write(

@@ -129,6 +129,7 @@ function approvalLines(p: PendingView, now: number): string[] {
       `${d.override_required ? `; override REQUIRED (${overrides.length ? 'present' : 'none yet'})` : ''}` +
       `${p.moved && approvers.length ? '; the object MOVED since: they may not count (see the note)' : ''}`,
   );
+  out.push(...groupLines(p));
   for (const a of p.approvals) {
     const left = typeof a.exp === 'number' ? `, expires in ${age(a.exp * 1000 - now)}` : '';
     out.push(
@@ -140,6 +141,16 @@ function approvalLines(p: PendingView, now: number): string[] {
       `  note: approvals signed before the object moved may no longer count: each is bound to the resourceVersion its approver saw (now ${p.moved.now})`,
     );
   return out;
+}
+
+/** Approver scopes: the groups the policy named, and those no approval covers yet. */
+function groupLines(p: PendingView): string[] {
+  const groups = p.detail.approvals_from ?? [];
+  if (!groups.length) return [];
+  const needed = p.groups_needed ?? groups;
+  return [
+    `  approver groups: one approver from each of ${groups.join(', ')}; ${needed.length ? `still needed: ${needed.join(', ')}` : 'all covered'}`,
+  ];
 }
 
 /** Everything an approver needs to decide: who, what, why, the diff, the way back. `fingerprint` is the verified one. */

@@ -1,3 +1,4 @@
+import { parseArgsMessage } from '../wire/parse-args-message.js';
 import { type Command, DEFAULT_TTL, parseCommand } from './args.js';
 import { KubegateClient, keySigner } from './client.js';
 import type { CommandContext, Output } from './commands.js';
@@ -21,6 +22,10 @@ Usage:
   approve-cli freeze on|off [--reason TEXT]      emergency stop for every change
   approve-cli freeze status
   approve-cli rollback ID                        undo an executed change: a new request, held for approval
+
+Plans (plan-YYYYMMDD-NNN, proposed with \`kubegate plan submit\`): \`list\` shows them beside the
+requests; \`show\`, \`approve\` (one signature over every step), \`reject\` (a running plan stops after
+its current step) and \`rollback\` (the undo of what ran, as a new plan for another approver) take a plan id.
 
 Options for commands that talk to kubegate:
   --key FILE       your private approver key (default: $APPROVE_KEY)
@@ -115,7 +120,7 @@ export async function runApproveCli(argv: string[], deps: CliDeps): Promise<numb
   } catch (err) {
     const e = err as Error & { code?: unknown };
     if (err instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'))) {
-      deps.stderr.write(`approve-cli: ${e.message}\nRun \`approve-cli help\` for usage.\n`);
+      deps.stderr.write(`approve-cli: ${parseArgsMessage(e)}\nRun \`approve-cli help\` for usage.\n`);
       return 2;
     }
     if (err instanceof FingerprintMismatchError) {

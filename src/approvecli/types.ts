@@ -1,3 +1,4 @@
+import type { PlanView } from '../wire/plan-view.js';
 import type { Preview } from '../wire/preview.js';
 import type { PendingDetail, PendingRequest, Snapshot } from '../wire/request-view.js';
 import { CliError } from './errors.js';
@@ -26,7 +27,13 @@ export interface Moved {
 }
 
 /** GET /kubegate/v1/requests/ID. */
-export type PendingView = PendingItem & { approvals: ApprovalSummary[]; snapshot?: Snapshot; moved?: Moved };
+export type PendingView = PendingItem & {
+  approvals: ApprovalSummary[];
+  snapshot?: Snapshot;
+  moved?: Moved;
+  /** Approver groups (of `detail.approvals_from`) no approval covers yet. */
+  groups_needed?: string[];
+};
 
 export interface FreezeState {
   on: boolean;
@@ -114,6 +121,9 @@ export function asPendingView(v: unknown): PendingView {
     if (!isObj(a) || typeof a.approver !== 'string') bad(`request.approvals[${i}] has no approver`);
   }
   const moved = movedOf((v as Obj).moved);
+  const needed = (v as Obj).groups_needed;
+  if (needed !== undefined && (!Array.isArray(needed) || needed.some((g) => typeof g !== 'string')))
+    bad('request.groups_needed is not a list of group names');
   return {
     ...(v as Obj),
     ...item,
@@ -147,4 +157,20 @@ export function asPreview(v: unknown): Preview {
   for (const [k, n] of Object.entries(counts))
     if (typeof n !== 'number' && typeof n !== 'string') bad(`preview.contents.${k} is not a count`);
   return v as unknown as Preview;
+}
+
+/** GET /kubegate/v1/plans/ID: checked enough that every step can be verified and shown. */
+export function asPlanView(v: unknown): PlanView & { needs?: string } {
+  if (!isObj(v)) bad('plan is not an object');
+  str(v, 'id', 'plan');
+  str(v, 'requester', 'plan');
+  str(v, 'status', 'plan');
+  if (!Array.isArray(v.steps)) bad('plan.steps is not a list');
+  v.steps.forEach((s, i) => {
+    if (!isObj(s) || !isObj(s.detail) || typeof s.fingerprint !== 'string')
+      bad(`plan.steps[${i}] is malformed`);
+  });
+  if (!Array.isArray(v.approvals) || !Array.isArray(v.checks))
+    bad('plan.approvals or plan.checks is not a list');
+  return v as unknown as PlanView & { needs?: string };
 }

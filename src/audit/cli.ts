@@ -4,9 +4,11 @@ import type { KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PLAY_USAGE, playCommand, verifyRecordings } from '../sessions/cli.js';
+import { asksForHelp, parseArgsMessage } from '../wire/parse-args-message.js';
 import { auditKeyId } from './chain.js';
 import { exportRange } from './export.js';
 import { loadAuditPublicKey } from './keys.js';
+import { type AuditOutput, parseOutput, TABLE_HEADER, tableRow } from './table.js';
 import { tailFile } from './tail.js';
 import { parseTimeArg } from './time-arg.js';
 import { type VerifyResult, verifyAuditFile } from './verify.js';
@@ -20,8 +22,8 @@ export interface AuditCommandIO {
 
 export const AUDIT_USAGE = `usage:
   kubegate audit verify FILE [FILE...] [--key PUB.pem]...
-  kubegate audit export FILE [--since TIME] [--until TIME] [--out FILE]
-  kubegate audit tail FILE [-f] [-n N]
+  kubegate audit export FILE [--since TIME] [--until TIME] [--out FILE] [-o json|table]
+  kubegate audit tail FILE [-f] [-n N] [-o json|table]
 ${PLAY_USAGE}TIME is ISO 8601 (2026-01-31T12:00:00Z) or a duration ago (30d, 12h, 15m, 45s, 2w).
 `;
 
@@ -31,6 +33,10 @@ class UsageError extends Error {
 
 export async function runAuditCommand(argv: string[], io: AuditCommandIO): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && asksForHelp(rest)) {
+    await write(io.stdout, AUDIT_USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       case 'verify':
@@ -52,7 +58,7 @@ export async function runAuditCommand(argv: string[], io: AuditCommandIO): Promi
     }
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    await write(io.stderr, `kubegate audit: ${(err as Error).message}\n${usage ? AUDIT_USAGE : ''}`);
+    await write(io.stderr, `kubegate audit: ${parseArgsMessage(err)}\n${usage ? AUDIT_USAGE : ''}`);
     return 2;
   }
 }
@@ -98,11 +104,7 @@ export function describeVerify(file: string, r: VerifyResult, keys: KeyObject[] 
       `${file}: FAILED at seq ${r.firstBadSeq}: ${r.reason} (${r.records} records before it verified)`,
     );
   }
-  if (r.signaturesVerified) {
-    out.push(`  checkpoint signatures verified with key ${keys.map((k) => auditKeyId(k)).join(', ')}`);
-  } else {
-    out.push('  checkpoint signatures NOT verified (no --key): only the hash chain was checked');
-  }
+  out.push(signatureLine(r, keys));
   if (r.ok && r.records > 0) {
     if (r.afterLastCheckpoint > 0) {
       const since =
@@ -128,13 +130,30 @@ export function describeVerify(file: string, r: VerifyResult, keys: KeyObject[] 
   return `${out.join('\n')}\n`;
 }
 
+/** What the signatures prove: never "verified" beside a failure, nor where nothing was signed. */
+function signatureLine(r: VerifyResult, keys: KeyObject[]): string {
+  const ids = keys.map((k) => auditKeyId(k)).join(', ');
+  if (r.ok && r.checkpoints === 0)
+    return '  no checkpoint in the file: nothing was signed (only the hash chain was checked)';
+  if (!r.signaturesVerified)
+    return '  checkpoint signatures NOT verified (no --key): only the hash chain was checked';
+  if (!r.ok) return `  checked against key ${ids}: NOT verified (see the failure above)`;
+  return `  checkpoint signatures verified with key ${ids}`;
+}
+
 async function exportCommand(args: string[], io: AuditCommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { since: { type: 'string' }, until: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      since: { type: 'string' },
+      until: { type: 'string' },
+      out: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+    },
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError('export needs exactly one FILE');
+  const format = outputOf(values.output);
   const now = Date.now();
   let since: Date | undefined;
   let until: Date;
@@ -146,8 +165,9 @@ async function exportCommand(args: string[], io: AuditCommandIO): Promise<number
   }
   const out = values.out ? createWriteStream(values.out, { mode: 0o600 }) : io.stdout;
   try {
+    if (format === 'table') await write(out, `${TABLE_HEADER}\n`);
     const result = await exportRange(positionals[0]!, { ...(since && { since }), until }, (line) =>
-      write(out, `${line}\n`),
+      write(out, `${format === 'table' ? tableRow(line) : line}\n`),
     );
     if (result.skipped > 0)
       await write(io.stderr, `note: ${result.skipped} lines that are not records skipped\n`);
@@ -161,10 +181,15 @@ async function exportCommand(args: string[], io: AuditCommandIO): Promise<number
 async function tailCommand(args: string[], io: AuditCommandIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { follow: { type: 'boolean', short: 'f' }, lines: { type: 'string', short: 'n' } },
+    options: {
+      follow: { type: 'boolean', short: 'f' },
+      lines: { type: 'string', short: 'n' },
+      output: { type: 'string', short: 'o' },
+    },
     allowPositionals: true,
   });
   if (positionals.length !== 1) throw new UsageError('tail needs exactly one FILE');
+  const format = outputOf(values.output);
   const lines = values.lines === undefined ? 10 : Number(values.lines);
   if (!Number.isSafeInteger(lines) || lines < 0)
     throw new UsageError(`-n needs a count, got ${values.lines}`);
@@ -177,17 +202,26 @@ async function tailCommand(args: string[], io: AuditCommandIO): Promise<number> 
     signal = ac.signal;
   }
   try {
+    if (format === 'table') await write(io.stdout, `${TABLE_HEADER}\n`);
     await tailFile(positionals[0]!, {
       lines,
       follow: values.follow ?? false,
       ...(signal && { signal }),
-      emit: (line) => write(io.stdout, `${line}\n`),
+      emit: (line) => write(io.stdout, `${format === 'table' ? tableRow(line) : line}\n`),
       onReset: () => void write(io.stderr, 'note: file shrank (replaced?); reading it from the start\n'),
     });
   } finally {
     if (stop) process.removeListener('SIGINT', stop);
   }
   return 0;
+}
+
+function outputOf(v: string | undefined): AuditOutput {
+  try {
+    return parseOutput(v);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /** Writes with backpressure, so a large export into a slow pipe does not buffer the whole file. */

@@ -1,3 +1,4 @@
+import { REJECTION_MEMORY_MS, recentRejection } from '../approval/rejections.js';
 import type { ApprovalService } from '../approval/service.js';
 import type { Config } from '../config.js';
 import { resourceVersionOf } from '../kube/live.js';
@@ -53,7 +54,13 @@ export async function approve(ctx: Decided, d: ApproveDeps): Promise<Approved> {
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
-  await d.approvals.acceptWithRequest(tokens, decided.fingerprint, ctx.caller.user.username, ctx.facts);
+  await d.approvals.acceptWithRequest(
+    tokens,
+    decided.fingerprint,
+    ctx.caller.user.username,
+    ctx.facts,
+    decided.decision.approvals_from,
+  );
   return holdUntilApproved(ctx, d);
 }
 
@@ -72,6 +79,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       decision,
       caller.user.username,
       resourceVersionOf(decided.live),
+      ctx.origin === 'plan' ? ctx.facts.plan_id : undefined,
     );
     if (verdict.ok) {
       // a client that left must not spend approvals on a run that will never happen
@@ -79,6 +87,9 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       await d.approvals.spend(pending, live);
       if (pending) d.metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
       if (pending) ctx.facts.request_id = pending.id;
+      // approved as part of a plan: every later record of the request names the plan
+      const planId = live.find((a) => a.planId)?.planId;
+      if (planId) ctx.facts.plan_id = planId;
       const approvers = verdict.use.map((a) => a.approver);
       ctx.responseHeaders.warning = warning(
         `kubegate: ${decided.summary}, approved by ${approvers.join(', ')}; audit id ${ctx.facts.request_id}`,
@@ -87,6 +98,10 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
         approved: { approvers, jtis: live.map((a) => a.jti), ...(pending ? { pending } : {}) },
       });
     }
+    // a plan's step runs on the plan's approval or not at all: it is never held on its own
+    if (ctx.origin === 'plan')
+      throw forbidden(`step not approved: ${decided.summary}; ${verdict.why} (plan ${ctx.facts.plan_id})`);
+    if (!pending) await refuseIfJustRejected(ctx, d);
     pending ??= await d.approvals.hold(pendingOf(ctx, decision.approvals));
     ctx.facts.request_id = pending.id;
     if (!announced) {
@@ -97,8 +112,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       });
       announced = true;
     }
-    const how = `approve-cli approve ${pending.id}${decision.override_required ? ' --override --reason TEXT (two different approvers)' : ''}`;
-    const instructions = `held for approval as ${pending.id}: ${decided.summary}; ${verdict.why}. Approve with \`${how}\`${ctx.origin === 'client' ? ', then run the same command again' : ''}`;
+    const instructions = `held for approval as ${pending.id}: ${decided.summary}; ${verdict.why}. ${howToApprove(pending.id, decision)}${ctx.origin === 'client' ? ', then run the same command again' : ''}`;
     const details = { name: pending.id, kind: 'kubegate-request' };
     if (decision.override_required && !d.config.safety.allow_critical && verdict.why.includes('override'))
       throw forbidden(`blocked: ${instructions}`, details);
@@ -106,6 +120,28 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     if (left <= 0) throw forbidden(instructions, details);
     await waitForNews(ctx, d, pending, Math.min(left, POLL_MS));
   }
+}
+
+async function refuseIfJustRejected(ctx: Decided, d: ApproveDeps): Promise<void> {
+  const was = await recentRejection(d.store, ctx.decided.fingerprint);
+  if (!was) return;
+  const again = new Date(was.updatedAt + REJECTION_MEMORY_MS).toISOString().slice(11, 19);
+  await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message: `re-run of rejected ${was.id}` });
+  throw forbidden(
+    `${was.message ?? 'rejected'} (request ${was.id}); the same request is refused until ${again} UTC: change it, or ask the approver`,
+    { name: was.id, kind: 'kubegate-request' },
+  );
+}
+
+/** The command an approver runs, copyable as is, and who must run it. */
+function howToApprove(id: string, decision: Decided['decided']['decision']): string {
+  const cmd = `approve-cli approve ${id}${decision.override_required ? " --override --reason 'why this is needed'" : ''}`;
+  const who = decision.approvals_from.length
+    ? ` (one approver from each group: ${decision.approvals_from.join(', ')})`
+    : decision.override_required
+      ? ' (two different approvers)'
+      : '';
+  return `Approve with \`${cmd}\`${who}`;
 }
 
 /** Waits for an approval, rejection or cancellation (here or, by polling, on another replica). */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuditInput, AuditLog } from '../audit/log.js';
+import { slimRecord } from '../audit/slim.js';
 import { StatusError } from '../kube/status.js';
 import { type Metrics, type Outcome, stopwatch } from '../metrics.js';
 import type { RequestContext, RequestFacts } from './context.js';
@@ -14,6 +15,7 @@ export const REQUEST_EVENTS = [
   'rejected', // an approver rejected it, or an approval token was refused
   'revoked', // approvals withdrawn
   'cancelled', // displaced or frozen while pending
+  'expired', // nobody approved or rejected it in time
   'forwarded', // the write-ahead record: durable before a byte goes upstream
   'executed', // the upstream answered 2xx (101 for a stream)
   'failed', // the upstream refused it, or the outcome is unknown
@@ -111,7 +113,7 @@ export class RequestAudit {
       ...(this.opts.approvalDisabled && event !== 'read' ? { approval_disabled: true } : {}),
       ...facts,
       event,
-      ...extra,
+      ...slimRecord(extra),
     };
   }
 }

@@ -6,10 +6,11 @@ import type { UserInfo } from '../policy/input.js';
 import type { PendingRequest, Snapshot } from '../wire/request-view.js';
 
 /**
- * Who sent a request through the chain: a client over the socket, or kubegate itself acting
- * for an approver (a rollback, a preview dry run). Every origin takes the same stages.
+ * Who sent a request through the chain: a client over the socket, kubegate itself acting for an
+ * approver (a rollback, a preview dry run), or a plan's step run with its requester's own
+ * credentials. Every origin takes the same stages.
  */
-export type Origin = 'client' | 'rollback' | 'preview';
+export type Origin = 'client' | 'rollback' | 'preview' | 'plan';
 
 /** The caller as the upstream knows them, and the headers that carry that identity upstream. */
 export interface Caller {
@@ -60,7 +61,13 @@ export interface RequestFacts {
   policy?: string;
   fingerprint?: string;
   plan_id?: string;
+  /** A plan's step number (1-based). */
+  plan_step?: number;
   policy_input?: unknown;
+  /** Set when rules in audit mode would have raised the risk: to what, which rules, and whether it would have been held. */
+  would_risk?: string;
+  would_hold?: boolean;
+  audit_rules?: string[];
   /** Set on kubegate's own requests: a rollback names the change it undoes, a preview the held request and who asked. */
   origin?: Origin;
   rollback_of?: string;

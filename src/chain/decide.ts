@@ -12,6 +12,8 @@ import type { Upstream } from '../upstream.js';
 import { fingerprint } from '../wire/fingerprint.js';
 import { proxyMethodOf } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
+import { noteAuditMode } from './audit-mode.js';
+import { canIWarning } from './can-i.js';
 import type { With } from './context.js';
 
 export interface DecideDeps {
@@ -39,6 +41,7 @@ export function decideRead(kr: KubeRequest, user: UserInfo, d: DecideDeps): Deci
   const elapsed = stopwatch();
   const decision = d.policy.decide(buildInput(kr, user, null, null, policyConfig(d.config)));
   d.metrics.policyEval(elapsed());
+  noteAuditMode(decision, d.config, d.metrics);
   return decision;
 }
 
@@ -87,6 +90,7 @@ export async function decide(
     // what the policy saw (minus the live object), so `kubegate policy replay` can re-decide it
     policy_input: { request: input.request, user: input.user, config: input.config },
   });
+  noteAuditMode(decision, d.config, d.metrics, ctx.facts);
   const summary = `${decision.risk} risk (${decision.reasons.join('; ') || 'no reason given'})`;
   const freeze = await d.store.getFreeze();
   if (freeze.on) {
@@ -103,8 +107,18 @@ export async function decide(
     await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message });
     throw forbidden(`denied by policy: ${message} (${summary}; audit ${ctx.id})`);
   }
-  ctx.responseHeaders.warning = warning(`kubegate: ${summary}; audit id ${ctx.id}`);
+  ctx.responseHeaders.warning = warning(`kubegate: ${summary}; audit id ${ctx.id}`) + canIHint(ctx, d);
   return Object.assign(ctx, { decided: { fingerprint: fp, decision, live, summary } });
+}
+
+/** `kubectl auth can-i` through kubegate: a second Warning when kubegate would hold that verb. */
+function canIHint(ctx: With<'caller' | 'body'>, d: DecideDeps): string {
+  try {
+    const w = canIWarning(ctx.kr, ctx.body.object, ctx.caller.user, d.policy, policyConfig(d.config));
+    return w ? `, ${w}` : '';
+  } catch {
+    return ''; // a hint must never cost the request: a policy error only loses the hint
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { startDev } from '../dev/dev.js';
 import { serve } from '../serve.js';
+import { asksForHelp, parseArgsMessage } from '../wire/parse-args-message.js';
 
 const USAGE = `kubegate — a safety gate in front of the Kubernetes API server
 
@@ -12,10 +13,14 @@ Usage:
   kubegate dev [--dir DIR] [--port N] [--set key.path=VALUE]...
                                          local control plane + kubegate in front of it (demo, tests)
   kubegate audit verify FILE... [--key PUB]
-  kubegate audit export FILE --since TIME [--until TIME]
-  kubegate audit tail FILE [-f] [-n N]
-  kubegate policy eval --input FILE [--bundle DIR]
-  kubegate policy replay --audit FILE --bundle DIR
+  kubegate audit export FILE --since TIME [--until TIME] [-o json|table]
+  kubegate audit tail FILE [-f] [-n N] [-o json|table]
+  kubegate policy eval --input FILE [--policy DIR]
+  kubegate policy replay --audit FILE [--policy DIR]   (DIR: a bundle or a folder of Rego files)
+  kubegate plan submit|status|run|stop|example ...   plans: see \`kubegate plan --help\`
+  kubegate requests [-o json]            your own requests and what became of them
+  kubegate mcp [--kubeconfig FILE]       an MCP server (stdio) for AI agents, speaking through kubegate
+Every command and subcommand takes --help.
 `;
 
 /** `--set a.b=VALUE` (VALUE as JSON, else a string) into a nested override object. */
@@ -55,9 +60,15 @@ function onSignals(stop: () => Promise<void>): void {
   }
 }
 
+function printUsage(): number {
+  process.stdout.write(USAGE);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const logger = pino({ name: 'kubegate', level: process.env.KUBEGATE_LOG_LEVEL ?? 'info' });
+  if ((cmd === 'serve' || cmd === 'dev') && asksForHelp(rest)) return printUsage();
   switch (cmd) {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
@@ -99,6 +110,15 @@ async function main(argv: string[]): Promise<number> {
       const { runPolicyCommand } = await import('../policy/cli.js');
       return runPolicyCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     }
+    case 'plan':
+    case 'requests': {
+      const { runPlanCommand } = await import('../plan/cli.js');
+      return runPlanCommand(rest, { stdout: process.stdout, stderr: process.stderr }, cmd === 'requests');
+    }
+    case 'mcp': {
+      const { runMcpServer } = await import('../mcp/server.js');
+      return runMcpServer(rest);
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -111,12 +131,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `kubegate audit export | head`: a reader that stops early is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`kubegate: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    const message = parseArgsMessage(err);
+    // a fatal start is a fatal exit: whatever it opened (watchers, timers, the audit log) must not keep it alive
+    process.stderr.write(`kubegate: ${message}\n`, () => process.exit(1));
   },
 );

@@ -13,7 +13,8 @@ export type StatusReason =
   | 'InternalError'
   | 'ServiceUnavailable'
   | 'Timeout'
-  | 'Conflict';
+  | 'Conflict'
+  | 'Invalid';
 
 export interface KubeStatus {
   kind: 'Status';

@@ -1,103 +1,110 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import type { Decision } from './decision.js';
+import { parseArgsMessage } from '../wire/parse-args-message.js';
 import { PolicyEngine } from './engine.js';
-import type { PolicyInput } from './input.js';
+import { checkInput, completeInput, InputError } from './eval-input.js';
+import { replay, replaySummary } from './replay.js';
 
 interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
 
-const defaultBundle = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'policy');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const defaultBundle = path.join(root, 'dist', 'policy');
 const quiet = pino({ level: 'silent' });
 
-/** Fills what a hand-written input may leave out, so authors can write only what matters. */
-function completeInput(raw: Partial<PolicyInput>): PolicyInput {
-  const r = (raw.request ?? {}) as Partial<PolicyInput['request']>;
+const EVAL_USAGE = `usage: kubegate policy eval --input FILE [--policy DIR]
+  Decides one request. FILE is JSON: {"request": {...}, "user": {...}, "object": ..., "oldObject": ..., "config": {...}}
+  (the input format: README "Policies"); unknown keys are refused. DIR: a bundle (policy.wasm + data.json)
+  or a folder of Rego files (built first); default: the built bundle.
+`;
+const REPLAY_USAGE = `usage: kubegate policy replay --audit FILE [--policy DIR]
+  Re-decides every past request in an audit log under a policy (a bundle or a folder of Rego files) and
+  counts how many would be held, released or denied, and how many rules in audit mode would hold.
+`;
+const USAGE = `usage: kubegate policy eval|replay ... (--help on each)\n\n${EVAL_USAGE}\n${REPLAY_USAGE}`;
+
+/** Usage on stdout (asked for: exit 0) or stderr (a wrong call: exit 2). */
+function usage(io: Io, text: string, asked: boolean): number {
+  (asked ? io.stdout : io.stderr).write(text);
+  return asked ? 0 : 2;
+}
+
+/** A bundle dir as is; a folder of Rego files built into a temporary bundle first (with the real OPA CLI). */
+async function loadPolicy(dir: string | undefined): Promise<{ engine: PolicyEngine; done: () => void }> {
+  const given = dir ?? defaultBundle;
+  if (existsSync(path.join(given, 'policy.wasm')))
+    return { engine: await PolicyEngine.load(given, quiet), done: () => {} };
+  if (!existsSync(given) || !readdirSync(given).some((f) => f.endsWith('.rego')))
+    throw new InputError(`--policy: ${given} is neither a bundle (policy.wasm) nor a folder of .rego files`);
+  const out = mkdtempSync(path.join(os.tmpdir(), 'kubegate-policy-'));
+  execFileSync('bash', [path.join(root, 'scripts', 'policy-build.sh'), given, '--out', out], {
+    stdio: 'ignore',
+  });
   return {
-    request: {
-      verb: r.verb ?? 'get',
-      group: r.group ?? '',
-      version: r.version ?? 'v1',
-      resource: r.resource ?? '',
-      subresource: r.subresource ?? '',
-      namespace: r.namespace ?? '',
-      name: r.name ?? '',
-      dryRun: r.dryRun ?? false,
-      path: r.path ?? '',
-      query: r.query ?? {},
-      contentType: r.contentType ?? '',
-      resourceRequest: r.resourceRequest ?? (r.resource ?? '') !== '',
-      impersonate: r.impersonate ?? { user: null, uid: null, groups: [], extra: {} },
-    },
-    user: { username: '', uid: '', groups: [], extra: {}, ...raw.user },
-    object: raw.object ?? null,
-    oldObject: raw.oldObject ?? null,
-    config: raw.config ?? {},
+    engine: await PolicyEngine.load(out, quiet),
+    done: () => rmSync(out, { recursive: true, force: true }),
   };
+}
+
+async function evalCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      input: { type: 'string', short: 'i' },
+      policy: { type: 'string' },
+      bundle: { type: 'string', short: 'b' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.input) return usage(io, EVAL_USAGE, !!values.help);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(values.input, 'utf8'));
+  } catch (err) {
+    throw new InputError(`--input ${values.input}: ${(err as Error).message}`);
+  }
+  const input = completeInput(checkInput(raw));
+  const { engine, done } = await loadPolicy(values.policy ?? values.bundle);
+  io.stdout.write(`${JSON.stringify(engine.decide(input), null, 2)}\n`);
+  done();
+  return 0;
+}
+
+async function replayCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      audit: { type: 'string' },
+      policy: { type: 'string' },
+      bundle: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.audit) return usage(io, REPLAY_USAGE, !!values.help);
+  const { engine, done } = await loadPolicy(values.policy ?? values.bundle);
+  const counts = replay(engine, values.audit);
+  for (const l of counts.lines) io.stdout.write(`${l}\n`);
+  io.stdout.write(`${replaySummary(counts, engine.version)}\n`);
+  done();
+  return 0;
 }
 
 /** `kubegate policy eval` and `kubegate policy replay` — tools for policy authors. */
 export async function runPolicyCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === 'eval') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { input: { type: 'string', short: 'i' }, bundle: { type: 'string', short: 'b' } },
-    });
-    if (!values.input) {
-      io.stderr.write('usage: kubegate policy eval --input FILE [--bundle DIR]\n');
-      return 2;
-    }
-    const engine = await PolicyEngine.load(values.bundle ?? defaultBundle, quiet);
-    const input = completeInput(JSON.parse(readFileSync(values.input, 'utf8')) as Partial<PolicyInput>);
-    io.stdout.write(`${JSON.stringify(engine.decide(input), null, 2)}\n`);
-    return 0;
+  try {
+    if (sub === 'eval') return await evalCommand(rest, io);
+    if (sub === 'replay') return await replayCommand(rest, io);
+  } catch (err) {
+    io.stderr.write(`kubegate policy ${sub}: ${parseArgsMessage(err)}\n`);
+    return err instanceof InputError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   }
-  if (sub === 'replay') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { audit: { type: 'string' }, bundle: { type: 'string' } },
-    });
-    if (!values.audit || !values.bundle) {
-      io.stderr.write('usage: kubegate policy replay --audit FILE --bundle DIR\n');
-      return 2;
-    }
-    const engine = await PolicyEngine.load(values.bundle, quiet);
-    let seen = 0;
-    let changed = 0;
-    for (const line of readFileSync(values.audit, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      const rec = JSON.parse(line) as Record<string, unknown>;
-      const pi = rec.policy_input as Partial<PolicyInput> | undefined;
-      if (!pi || !['held', 'forwarded', 'blocked'].includes(String(rec.event))) continue;
-      seen++;
-      let next: Decision | { error: string };
-      try {
-        next = engine.decide(completeInput({ ...pi, object: rec.body ?? null }));
-      } catch (err) {
-        next = { error: (err as Error).message };
-      }
-      const nextRisk =
-        'error' in next ? `ERROR (${next.error})` : next.deny.length ? `${next.risk}+deny` : next.risk;
-      if (nextRisk !== rec.risk) {
-        changed++;
-        io.stdout.write(
-          `seq ${rec.seq} ${rec.request_id} ${rec.action}: ${rec.risk} -> ${nextRisk}${'error' in next ? '' : ` (${next.reasons.join('; ')})`}\n`,
-        );
-      }
-    }
-    io.stdout.write(
-      `${changed} of ${seen} recorded decisions would change under ${engine.version.slice(0, 12)} (live objects are not in the log: rules that read oldObject are replayed without it)\n`,
-    );
-    return 0;
-  }
-  io.stderr.write(
-    'usage: kubegate policy eval --input FILE [--bundle DIR] | kubegate policy replay --audit FILE --bundle DIR\n',
-  );
-  return 2;
+  return usage(io, USAGE, sub === '--help' || sub === '-h' || sub === 'help');
 }

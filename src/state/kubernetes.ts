@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type KubeResponse, kubeCall } from '../kube/client.js';
 import type { Upstream } from '../upstream.js';
+import type { PlanView } from '../wire/plan-view.js';
 import type { PendingRequest, PendingStatus, Snapshot } from '../wire/request-view.js';
 import type { PruneRules, StateStore, StoredApproval } from './store.js';
 
@@ -36,7 +37,16 @@ export class KubernetesStoreError extends Error {
   }
 }
 
-type Kind = 'pending' | 'approval' | 'jti' | 'dryrun' | 'freeze' | 'snapshot' | 'consumption' | 'withdrawn';
+type Kind =
+  | 'pending'
+  | 'approval'
+  | 'jti'
+  | 'dryrun'
+  | 'freeze'
+  | 'snapshot'
+  | 'consumption'
+  | 'withdrawn'
+  | 'plan';
 
 interface ConfigMap {
   apiVersion?: string;
@@ -318,12 +328,12 @@ export class KubernetesStore implements StateStore {
     return cm ? decodeDoc<PendingRequest>(cm) : undefined;
   }
 
-  async findPendingByFingerprint(fingerprint: string) {
+  async findPendingByFingerprint(fingerprint: string, statuses: PendingStatus[] = ['pending', 'approved']) {
     const all = (
-      await this.list(`${KIND}=pending,${FP}=${labelHash(fingerprint)},${STATUS} in (pending,approved)`)
+      await this.list(`${KIND}=pending,${FP}=${labelHash(fingerprint)},${STATUS} in (${statuses.join(',')})`)
     )
       .map((cm) => decodeDoc<PendingRequest>(cm))
-      .filter((p) => p.fingerprint === fingerprint && (p.status === 'pending' || p.status === 'approved'));
+      .filter((p) => p.fingerprint === fingerprint && statuses.includes(p.status));
     all.sort((a, b) => b.createdAt - a.createdAt);
     return all[0];
   }
@@ -665,6 +675,45 @@ export class KubernetesStore implements StateStore {
     return cm ? decodeDoc<Snapshot>(cm) : undefined;
   }
 
+  // ---- plans ------------------------------------------------------------------------------------
+
+  private planMap(p: PlanView, resourceVersion?: string): ConfigMap {
+    return this.configMap(
+      nameFor('kg-plan', p.id),
+      'plan',
+      {},
+      encodeDoc(p, `plan ${p.id}`),
+      resourceVersion,
+    );
+  }
+
+  async createPlan(p: PlanView) {
+    return this.create(this.planMap(p));
+  }
+
+  async getPlan(id: string) {
+    const cm = await this.get(nameFor('kg-plan', id));
+    return cm ? decodeDoc<PlanView>(cm) : undefined;
+  }
+
+  async listPlans() {
+    const all = (await this.list(`${KIND}=plan`)).map((cm) => decodeDoc<PlanView>(cm));
+    return all.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async updatePlan(id: string, change: (p: PlanView) => PlanView | undefined) {
+    for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+      const cm = await this.get(nameFor('kg-plan', id));
+      if (!cm) return undefined;
+      const cur = decodeDoc<PlanView>(cm);
+      const next = change(cur);
+      if (!next) return cur;
+      if (await this.update(this.planMap(next, cm.metadata.resourceVersion))) return next;
+      await backoff(i);
+    }
+    throw new KubernetesStoreError(`updating plan ${id}: too many conflicts`, 409);
+  }
+
   /**
    * One pass over every kind that grows. Each ConfigMap is deleted with its read resourceVersion
    * as a precondition, so one changed meanwhile (or pruned by another replica) is left alone.
@@ -680,6 +729,7 @@ export class KubernetesStore implements StateStore {
       pending: (cm) => decodeDoc<PendingRequest>(cm).updatedAt < r.recordsBefore,
       dryrun: (cm) => Number(cm.data?.at) < r.recordsBefore,
       snapshot: (cm) => decodeDoc<Snapshot>(cm).createdAt < r.recordsBefore,
+      plan: (cm) => decodeDoc<PlanView>(cm).updatedAt < r.recordsBefore,
     };
     let n = 0;
     for (const [kind, isDue] of Object.entries(due)) {

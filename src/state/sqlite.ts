@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { PlanView } from '../wire/plan-view.js';
 import type { PendingRequest, PendingStatus, Snapshot } from '../wire/request-view.js';
 import type { PruneRules, StateStore, StoredApproval } from './store.js';
 
@@ -25,6 +26,7 @@ export class SqliteStore implements StateStore {
       CREATE TABLE IF NOT EXISTS dryruns (fingerprint TEXT PRIMARY KEY, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS snapshots (request_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, updated_at INTEGER NOT NULL, doc TEXT NOT NULL);
     `);
   }
 
@@ -49,12 +51,12 @@ export class SqliteStore implements StateStore {
     return this.row(r?.doc);
   }
 
-  async findPendingByFingerprint(fingerprint: string) {
+  async findPendingByFingerprint(fingerprint: string, statuses: PendingStatus[] = ['pending', 'approved']) {
     const r = this.db
       .prepare(
-        "SELECT doc FROM pending WHERE fingerprint = ? AND status IN ('pending','approved') ORDER BY created_at DESC LIMIT 1",
+        `SELECT doc FROM pending WHERE fingerprint = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at DESC LIMIT 1`,
       )
-      .get(fingerprint) as { doc: string } | undefined;
+      .get(fingerprint, ...statuses) as { doc: string } | undefined;
     return this.row(r?.doc);
   }
 
@@ -209,6 +211,45 @@ export class SqliteStore implements StateStore {
     return r ? (JSON.parse(r.doc) as Snapshot) : undefined;
   }
 
+  async createPlan(p: PlanView) {
+    return (
+      this.stmt('INSERT OR IGNORE INTO plans (id, updated_at, doc) VALUES (?, ?, ?)').run(
+        p.id,
+        p.updatedAt,
+        JSON.stringify(p),
+      ).changes === 1
+    );
+  }
+
+  async getPlan(id: string) {
+    const r = this.stmt('SELECT doc FROM plans WHERE id = ?').get(id) as { doc: string } | undefined;
+    return r ? (JSON.parse(r.doc) as PlanView) : undefined;
+  }
+
+  async listPlans() {
+    const rows = this.stmt('SELECT doc FROM plans ORDER BY id').all() as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as PlanView);
+  }
+
+  async updatePlan(id: string, change: (p: PlanView) => PlanView | undefined) {
+    // one transaction: SQLite serialises writers, so the read and the write cannot interleave
+    return this.db
+      .transaction(() => {
+        const r = this.stmt('SELECT doc FROM plans WHERE id = ?').get(id) as { doc: string } | undefined;
+        if (!r) return undefined;
+        const cur = JSON.parse(r.doc) as PlanView;
+        const next = change(cur);
+        if (!next) return cur;
+        this.stmt('UPDATE plans SET updated_at = ?, doc = ? WHERE id = ?').run(
+          next.updatedAt,
+          JSON.stringify(next),
+          id,
+        );
+        return next;
+      })
+      .immediate();
+  }
+
   async prune(r: PruneRules) {
     const expiredSec = Math.floor(r.tokensExpiredBefore / 1000);
     const deletes: [string, number][] = [
@@ -218,6 +259,7 @@ export class SqliteStore implements StateStore {
       ["DELETE FROM pending WHERE json_extract(doc, '$.updatedAt') < ?", r.recordsBefore],
       ['DELETE FROM dryruns WHERE at < ?', r.recordsBefore],
       ["DELETE FROM snapshots WHERE json_extract(doc, '$.createdAt') < ?", r.recordsBefore],
+      ['DELETE FROM plans WHERE updated_at < ?', r.recordsBefore],
     ];
     return this.db.transaction(() =>
       deletes.reduce((n, [sql, bound]) => n + this.stmt(sql).run(bound).changes, 0),

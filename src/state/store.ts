@@ -1,4 +1,5 @@
 import { hasImpersonation, type Impersonation } from '../wire/impersonation.js';
+import type { PlanView } from '../wire/plan-view.js';
 import type { PendingDetail, PendingRequest, PendingStatus, Snapshot } from '../wire/request-view.js';
 import { proxyMethodOf } from '../wire/verbs.js';
 
@@ -19,7 +20,13 @@ export function pendingDetail(
   > & { method?: string; impersonate?: Impersonation },
   body: unknown,
   oldObject: unknown,
-  decision: { override_required: boolean; approvals: number; dry_run_first: boolean; policy: string },
+  decision: {
+    override_required: boolean;
+    approvals: number;
+    dry_run_first: boolean;
+    policy: string;
+    approvals_from?: string[];
+  },
 ): PendingDetail {
   const rv = (oldObject as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
   return {
@@ -40,6 +47,7 @@ export function pendingDetail(
     ...(typeof rv === 'string' ? { resourceVersion: rv } : {}),
     override_required: decision.override_required,
     approvals_required: decision.approvals,
+    ...(decision.approvals_from?.length ? { approvals_from: decision.approvals_from } : {}),
     dry_run_first: decision.dry_run_first,
     policy: decision.policy,
   };
@@ -54,6 +62,8 @@ export interface StoredApproval {
   reason: string;
   resourceVersion?: string;
   planId?: string;
+  /** Approved as a step of this kubegate plan: counts only for that plan's run of the step. */
+  boundToPlan?: string;
   exp: number;
   requestId?: string;
   usedAt?: number;
@@ -83,7 +93,11 @@ export interface PruneRules {
  */
 export interface StateStore {
   getPending(id: string): Promise<PendingRequest | undefined>;
-  findPendingByFingerprint(fingerprint: string): Promise<PendingRequest | undefined>;
+  /** The newest request with this fingerprint in one of `statuses` (default: pending or approved). */
+  findPendingByFingerprint(
+    fingerprint: string,
+    statuses?: PendingStatus[],
+  ): Promise<PendingRequest | undefined>;
   listPending(statuses?: PendingStatus[]): Promise<PendingRequest[]>;
   putPending(p: PendingRequest): Promise<void>;
   /** Sets status only if the current one is in `from`; returns whether it changed (the one-winner check). */
@@ -119,6 +133,16 @@ export interface StateStore {
 
   putSnapshot(s: Snapshot): Promise<void>;
   getSnapshot(requestId: string): Promise<Snapshot | undefined>;
+
+  /** Stores a new plan; false when its id is taken. */
+  createPlan(p: PlanView): Promise<boolean>;
+  getPlan(id: string): Promise<PlanView | undefined>;
+  listPlans(): Promise<PlanView[]>;
+  /**
+   * Compare-and-swap: `change` sees the stored plan and returns its next state (or undefined to
+   * leave it); retried when another writer came first. Returns the plan as stored afterwards.
+   */
+  updatePlan(id: string, change: (p: PlanView) => PlanView | undefined): Promise<PlanView | undefined>;
 
   /** Deletes what `rules` allow (the freeze switch is never pruned); returns how many records went. */
   prune(rules: PruneRules): Promise<number>;

@@ -10,7 +10,8 @@ export interface ApproverKeyFile extends JWK {
 
 /** The approvers' public keys kubegate verifies against (its approvers JWKS file). */
 export interface ApproverJwks {
-  keys: (JWK & { kid: string; name: string })[];
+  /** `groups`: the approver groups this key's owner belongs to (approver scopes). */
+  keys: (JWK & { kid: string; name: string; groups?: string[] })[];
 }
 
 /** Makes an Ed25519 approver key: the private half for approve-cli, the public half for kubegate's JWKS. */

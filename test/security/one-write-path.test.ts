@@ -352,9 +352,11 @@ describe('bodies in flight are bounded; reads on record when asked', () => {
 
     const read = await kubectl(['get', 'namespaces', 'default'], { kubeconfig: kg.kubeconfig });
     expect(read.code, read.stderr).toBe(0);
-    const rec = records(kg.auditFile).find(
-      (r) => r.event === 'read' && r.action === 'get v1 namespaces default',
-    );
+    // a read's record is group-committed after the answer, not waited for: poll for it briefly
+    const readRecord = () =>
+      records(kg.auditFile).find((r) => r.event === 'read' && r.action === 'get v1 namespaces default');
+    await expect.poll(readRecord, { timeout: 5000 }).toBeDefined();
+    const rec = readRecord();
     expect(rec).toMatchObject({ http_status: 200, resource: 'namespaces/default', risk: 'LOW' });
     expect(rec?.user).toMatch(/agent/);
   });

@@ -92,6 +92,10 @@ function api() {
     upstream: { ownAuthorization: () => 'Bearer kubegate' } as unknown as Upstream,
     policyVersion: () => 'test',
     holdSeconds: 600,
+    identify: async () => {
+      throw new Error('no requester calls in these tests');
+    },
+    stepTimeoutMs: 1000,
   });
 }
 
@@ -265,7 +269,9 @@ describe('approve-cli against the approval API over loopback http', () => {
       /^approve-cli: kubegate refused \(401 Unauthorized\): unknown signing key "mallory-[0-9a-f]+"\n$/,
     );
     const aud = await as('alice')('list', '--cluster', 'another-cluster');
-    expect(aud.stderr).toMatch(/^approve-cli: kubegate refused \(401 Unauthorized\): .*aud/);
+    expect(aud.stderr).toMatch(
+      /^approve-cli: kubegate refused \(401 Unauthorized\): .*for cluster "another-cluster", this kubegate is cluster "test-cluster" \(approve-cli --cluster test-cluster/,
+    );
   });
 });
 

@@ -322,7 +322,7 @@ describe('keygen', () => {
     expect(typeof priv.d).toBe('string');
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(r.stderr).toMatch(
-      /approvers JWKS file \(approvers.jwks\), then send kubegate SIGHUP or restart it/,
+      /the file kubegate's config names in approvers\.jwks \(approvers\.jwks\.json in `kubegate dev` and deploy\/\).*reloads that file when it changes/,
     );
 
     const again = await run(['keygen', '--name', 'carol', '--out', out]);

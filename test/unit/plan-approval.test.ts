@@ -1,0 +1,205 @@
+// The approval service's rules for a whole plan: one token over exactly its steps, never the
+// requester or the proposer, single use, bound to that plan.
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Notifier } from '../../src/approval/notifier.js';
+import { ApprovalService } from '../../src/approval/service.js';
+import { AuditLog } from '../../src/audit/log.js';
+import { RequestAudit } from '../../src/chain/audit.js';
+import { parseConfig } from '../../src/config.js';
+import { createMetrics } from '../../src/metrics.js';
+import { SqliteStore } from '../../src/state/sqlite.js';
+import { type ApprovalClaims, signApproval } from '../../src/wire/approval-token.js';
+import { type ApproverJwks, type ApproverKeyFile, generateApproverKey } from '../../src/wire/approver-key.js';
+import { tempDir } from './approvecli/helpers.js';
+
+const CLUSTER = 'c1';
+const FPS = ['sha256:aa', 'sha256:bb'];
+let cleanup: () => Promise<void>;
+let store: SqliteStore;
+let audit: AuditLog;
+let svc: ApprovalService;
+const keys: Record<string, ApproverKeyFile> = {};
+
+beforeEach(async () => {
+  const t = await tempDir();
+  cleanup = t.cleanup;
+  const jwks: ApproverJwks = { keys: [] };
+  for (const name of ['alice', 'bob', 'agent']) {
+    const { privateJwk, publicJwk } = await generateApproverKey(name);
+    keys[name] = privateJwk;
+    jwks.keys.push(publicJwk);
+  }
+  store = new SqliteStore(join(t.dir, 'state.db'));
+  audit = await AuditLog.open({ path: join(t.dir, 'audit.jsonl'), logger: pino({ level: 'silent' }) });
+  const config = parseConfig(
+    {
+      tls: { cert: 'x', key: 'x' },
+      policy: { bundle: 'x' },
+      approvers: { jwks: 'x' },
+      audit: { path: 'x' },
+      cluster_name: CLUSTER,
+    },
+    t.dir,
+  );
+  const logger = pino({ level: 'silent' });
+  const requests = new RequestAudit(audit, createMetrics({ defaultMetrics: false }), logger, {
+    approvalDisabled: false,
+    reads: 'none',
+  });
+  svc = new ApprovalService({
+    config,
+    store,
+    notifier: new Notifier(),
+    audit: requests,
+    log: audit,
+    jwks: () => jwks,
+    logger,
+  });
+});
+
+afterEach(async () => {
+  await audit.close();
+  await store.close();
+  await cleanup();
+});
+
+const sign = (who: string, claims: Partial<ApprovalClaims>) =>
+  signApproval(
+    keys[who]!,
+    CLUSTER,
+    { action: 'approve', fingerprints: FPS, planId: 'plan-20261202-001', ...claims },
+    60,
+  );
+const plan = { id: 'plan-20261202-001', requester: 'agent', fingerprints: FPS, proposedBy: 'bob' };
+const need = { approvals: 1, override_required: false };
+
+describe('ApprovalService.approvePlan', () => {
+  it('stores one approval per step, counted only for that plan', async () => {
+    await svc.approvePlan(await sign('alice', {}), plan);
+    for (const fp of FPS) {
+      expect((await svc.count(fp, need, 'agent', undefined, plan.id)).verdict.ok).toBe(true);
+      // the same request on its own (or in another plan) does not count it
+      expect((await svc.count(fp, need, 'agent', undefined)).verdict.ok).toBe(false);
+      expect((await svc.count(fp, need, 'agent', undefined, 'plan-20261202-002')).verdict.ok).toBe(false);
+    }
+  });
+
+  it('refuses the requester, the proposer, another plan, other steps, and a replay', async () => {
+    await expect(svc.approvePlan(await sign('agent', {}), plan)).rejects.toThrow(
+      /cannot approve their own request/,
+    );
+    await expect(svc.approvePlan(await sign('bob', {}), plan)).rejects.toThrow(/proposed plan-20261202-001/);
+    await expect(svc.approvePlan(await sign('alice', { planId: 'plan-20261202-009' }), plan)).rejects.toThrow(
+      /not for plan/,
+    );
+    await expect(
+      svc.approvePlan(await sign('alice', { fingerprints: [FPS[1]!, FPS[0]!] }), plan),
+    ).rejects.toThrow(/other steps/);
+    await expect(svc.approvePlan(await sign('alice', { fingerprints: [FPS[0]!] }), plan)).rejects.toThrow(
+      /other steps/,
+    );
+    const once = await sign('alice', {});
+    await svc.approvePlan(once, plan);
+    await expect(svc.approvePlan(once, plan)).rejects.toThrow(/replay/);
+  });
+
+  it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
+    const early = await sign('alice', {});
+    await new Promise((r) => setTimeout(r, 5));
+    await svc.withdrawPlan(FPS);
+    await expect(svc.approvePlan(early, plan)).rejects.toThrow(/signed before the request was rejected/);
+  });
+
+  it('an emergency freeze cancels held plans and withdraws their approvals', async () => {
+    const now = Date.now();
+    const held = {
+      id: plan.id,
+      title: 't',
+      why: 'w',
+      requester: 'agent',
+      risk: 'MEDIUM',
+      reasons: [],
+      approvals_required: 1,
+      override_required: false,
+      status: 'approved' as const,
+      createdAt: now,
+      updatedAt: now,
+      steps: FPS.map((fingerprint, i) => ({ index: i + 1, fingerprint, status: 'waiting' as const })),
+      checks: [],
+      approvals: [],
+    };
+    await store.createPlan(held as never);
+    await svc.approvePlan(await sign('alice', {}), plan);
+    const freeze = await signApproval(keys.alice!, CLUSTER, { action: 'freeze', freeze: true }, 60);
+    expect((await svc.freeze(freeze)).cancelled).toBe(1);
+    expect((await store.getPlan(plan.id))?.status).toBe('cancelled');
+    expect((await svc.count(FPS[0]!, need, 'agent', undefined, plan.id)).verdict.ok).toBe(false);
+  });
+
+  it("a plan's token is refused as a request's approval (API or Kubegate-Approval header)", async () => {
+    const now = Date.now();
+    await store.createPlan({
+      id: plan.id,
+      title: 't',
+      why: 'w',
+      requester: 'agent',
+      risk: 'MEDIUM',
+      reasons: [],
+      approvals_required: 1,
+      override_required: false,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+      steps: [],
+      checks: [],
+      approvals: [],
+    });
+    await expect(svc.approve(await sign('alice', {}))).rejects.toThrow(/counts only when that plan runs/);
+    const facts = { request_id: 'req-1', action: 'patch', resource: 'x' };
+    await expect(svc.acceptWithRequest([await sign('alice', {})], FPS[0]!, 'agent', facts)).rejects.toThrow(
+      /counts only when that plan runs/,
+    );
+  });
+
+  it('a request nobody decided in time expires, and its approvals with it', async () => {
+    const old = Date.now() - 60_000;
+    const p = {
+      id: 'req-old',
+      fingerprint: FPS[0]!,
+      status: 'pending' as const,
+      requester: 'agent',
+      risk: 'MEDIUM',
+      reasons: [],
+      target: 'n/x/y',
+      createdAt: old,
+      updatedAt: old,
+      detail: {
+        verb: 'patch',
+        group: '',
+        version: 'v1',
+        resource: 'configmaps',
+        subresource: '',
+        namespace: 'n',
+        name: 'y',
+        path: '/api/v1/namespaces/n/configmaps/y',
+        query: {},
+        contentType: 'application/merge-patch+json',
+        body: {},
+        oldObject: null,
+        override_required: false,
+        approvals_required: 1,
+        dry_run_first: false,
+        policy: 'p',
+      },
+    };
+    await store.putPending(p);
+    await store.putPending({ ...p, id: 'req-new', fingerprint: FPS[1]!, createdAt: Date.now() });
+    expect(await svc.expire(30_000)).toBe(1);
+    expect((await store.getPending('req-old'))?.status).toBe('expired');
+    expect((await store.getPending('req-old'))?.message).toMatch(/run it again to ask again/);
+    expect((await store.getPending('req-new'))?.status).toBe('pending');
+    expect(await store.withdrawnAt(FPS[0]!)).toBeGreaterThan(0);
+  });
+});
