@@ -13,6 +13,7 @@ import {
   kubectl,
   pending,
   requestIdIn,
+  rolledOut,
   waitForPending,
 } from './helpers.js';
 
@@ -23,6 +24,7 @@ const replicas = async (ns: string) =>
 async function deployment(prefix: string): Promise<string> {
   const ns = await freshNamespace(prefix);
   expect((await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns])).code).toBe(0);
+  await rolledOut(ns, 'web');
   return ns;
 }
 

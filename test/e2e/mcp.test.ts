@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveCli, devEnv, freshNamespace, kubectl } from './helpers.js';
+import { approveCli, devEnv, freshNamespace, kubectl, rolledOut } from './helpers.js';
 
 // An AI agent's view: the SDK's own MCP client spawns `kubegate mcp` with the agent's kubeconfig.
 // Everything the tools do goes through kubegate as the agent.
@@ -52,6 +52,7 @@ describe('kubegate mcp', () => {
   it('reads through kubegate as the agent', async () => {
     const ns = await freshNamespace('mcpread');
     expect((await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns])).code).toBe(0);
+    await rolledOut(ns, 'web');
     const list = await client.callTool({
       name: 'list',
       arguments: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns },

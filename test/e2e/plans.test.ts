@@ -13,6 +13,7 @@ import {
   kubectl,
   type RunResult,
   requestIdIn,
+  rolledOut,
   startExtraKubegate,
 } from './helpers.js';
 
@@ -61,6 +62,7 @@ async function submit(doc: unknown): Promise<string> {
 async function deployment(prefix: string): Promise<string> {
   const ns = await freshNamespace(prefix);
   expect((await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns])).code).toBe(0);
+  await rolledOut(ns, 'web');
   return ns;
 }
 

@@ -115,7 +115,9 @@ describe('kubectl works through kubegate against a real kube-apiserver', () => {
     // kubectl tries a WebSocket first: the apiserver's own refusal (404) goes back unchanged. Its
     // SPDY retry kubegate refuses itself, since kubegate dev records sessions and SPDY cannot be
     // recorded (without recording, the retry too is relayed as is: direct.stderr).
-    const outcomes = auditRecords().filter((r) => r.request_id === p.id && r.event === 'failed');
+    const failedNow = () => auditRecords().filter((r) => r.request_id === p.id && r.event === 'failed');
+    for (let i = 0; i < 50 && failedNow().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const outcomes = failedNow();
     expect(outcomes.map((r) => r.http_status)).toEqual([404, 400]);
     expect(direct.stderr).toContain('not found');
     expect(viaGate.stderr).toContain('can only do so over WebSocket');

@@ -6,6 +6,7 @@ import {
   kubectl,
   pending,
   requestIdIn,
+  rolledOut,
   waitForPending,
 } from './helpers.js';
 
@@ -28,6 +29,7 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
     expect(
       (await admin(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns])).code,
     ).toBe(0);
+    await rolledOut(ns, 'web');
     const { id } = await approvedRun(
       ['scale', 'deployment', 'web', '--replicas=3', '-n', ns],
       `${ns}/deployments/web`,
@@ -35,6 +37,7 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
     expect(
       (await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).stdout,
     ).toBe('3');
+    await rolledOut(ns, 'web');
 
     const rb = await approveCli(['rollback', id]);
     expect(rb.code, rb.stderr).toBe(0);
@@ -200,6 +203,7 @@ describe('show previews a held change with a server-side dry run', () => {
     expect(
       (await admin(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns])).code,
     ).toBe(0);
+    await rolledOut(ns, 'web');
     const held = kubectl(['scale', 'deployment', 'web', '--replicas=3', '-n', ns]);
     const p = await waitForPending(`${ns}/deployments/web`);
     const show = await approveCli(['show', p.id]);
@@ -221,6 +225,7 @@ describe('show previews a held change with a server-side dry run', () => {
   it('previewing a held kubectl delete deletes nothing', async () => {
     const ns = await freshNamespace('preview-del');
     expect((await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns])).code).toBe(0);
+    await rolledOut(ns, 'web');
     const held = kubectl(['delete', 'deployment', 'web', '-n', ns]);
     const p = await waitForPending(`${ns}/deployments/web`);
     const show = await approveCli(['show', p.id]);

@@ -68,6 +68,7 @@ describe('approvers see exactly what they approve (real kubectl, protobuf bodies
     expect(
       (await admin(['create', 'deployment', 'api', '--image=nginx:1.26', '--replicas=1', '-n', ns])).code,
     ).toBe(0);
+    await rolledOut(ns, 'api');
     const target = `${ns}/deployments/api`;
     const scale = await shownFor(['scale', 'deployment', 'api', '--replicas=3', '-n', ns], target);
     expect(scale).toMatch(/spec\.replicas: 1 -> 3/);

@@ -188,7 +188,11 @@ describe('a workload runs on the simulated node; kubectl diagnoses and acts on i
     expect(spdy.stdout).not.toContain('unrecorded');
     expect(spdy.stderr).toContain('can only do so over WebSocket');
     // nothing ran, so the approval was given back (a WebSocket retry may use it): withdraw the request
-    const refused = auditRecords().filter((r) => r.event === 'failed' && r.resource === `${ns}/pods/${pod}`);
+    // the outcome record is written as the answer goes out: wait for it rather than race it
+    const refusedNow = () =>
+      auditRecords().filter((r) => r.event === 'failed' && r.resource === `${ns}/pods/${pod}`);
+    for (let i = 0; i < 50 && refusedNow().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const refused = refusedNow();
     expect(refused.at(-1)).toMatchObject({ http_status: 400, approval_kept: true });
     const id = String(refused.at(-1)!.request_id);
     expect((await approveCli(['reject', id, '--reason', 'not recordable'])).code).toBe(0);
