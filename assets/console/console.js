@@ -98,6 +98,8 @@ async function act(ask, done) {
     await render();
   } catch (err) {
     say(`refused: ${err.message}`, true);
+    // what the page shows may be what was refused (the object moved): draw it as it is now
+    if (err.status === 409) await render().catch(() => undefined);
   }
 }
 

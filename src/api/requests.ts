@@ -169,7 +169,8 @@ export function streamChanges(deps: ApiDeps, res: Response, until: number): void
         .then((p) => {
           if (!res.writableEnded)
             res.write(`event: request\ndata: ${JSON.stringify({ ...c, target: p?.target })}\n\n`);
-        }),
+        })
+        .catch(() => undefined),
   );
   const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
   const expire = setTimeout(() => res.end('event: expired\ndata: {}\n\n'), Math.max(0, until - Date.now()));

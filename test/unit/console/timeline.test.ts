@@ -28,7 +28,7 @@ describe("the request page's audit timeline", () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tl-')), 'audit.jsonl');
     writeFileSync(
       file,
-      rec(1, 'req-b', { message: 'about req-a' }) + rec(2, 'req-a') + '{"seq":3,"request_id":"req-a"',
+      `${rec(1, 'req-b', { message: 'about req-a' })}${rec(2, 'req-a')}{"seq":3,"request_id":"req-a"`,
     );
     const t = await timeline(file, 'req-a');
     expect(t.records.map((r) => r.seq)).toEqual([2]);
