@@ -1,8 +1,8 @@
 import type express from 'express';
-import { ENROLLED_EVENT } from '../passkey/offline.js';
 import { PasskeyError, registrationOptions, verifyRegistration } from '../passkey/webauthn.js';
 import { verifyEnrolment } from '../wire/enrol-link.js';
 import type { ConsoleDeps } from './deps.js';
+import { Enroller } from './enrol.js';
 import { consoleRoute, fromConsole } from './guard.js';
 import type { Sessions } from './session.js';
 import { signInRoutes } from './signin-routes.js';
@@ -15,6 +15,7 @@ import { Tickets } from './tickets.js';
 export function passkeyRoutes(app: express.Express, deps: ConsoleDeps, sessions: Sessions): void {
   const enrolments = new Tickets<{ approver: string; link: string; jti: string }>();
   const { passkeys } = deps.console;
+  const enroller = new Enroller(deps.log, passkeys);
   app.post(
     '/kubegate/ui/api/enroll/options',
     consoleRoute(deps, async (req, res) => {
@@ -38,29 +39,7 @@ export function passkeyRoutes(app: express.Express, deps: ConsoleDeps, sessions:
       if (!t) throw new PasskeyError('enrolment expired or already finished: ask for a new link');
       const rp = deps.console.rp();
       const c = await verifyRegistration(rp, req.body?.response, t.challenge);
-      const enrolled_at = new Date().toISOString();
-      // refused before anything is on record: a second enrolment of one credential id would
-      // otherwise land in the log and give that credential to another approver offline
-      if (passkeys.get(c.id)) throw new PasskeyError('this passkey is already registered');
-      // on record before it is usable: `audit verify` checks later assertions against this public key
-      await deps.log.append({
-        event: ENROLLED_EVENT,
-        approver: t.data.approver,
-        status: 'enrolled',
-        credential_id: c.id,
-        public_key: c.publicKey,
-        origin: rp.origin,
-        rp_id: rp.rpId,
-        link: t.data.link,
-      });
-      passkeys.add({
-        id: c.id,
-        approver: t.data.approver,
-        public_key: c.publicKey,
-        counter: c.counter,
-        ...(c.transports ? { transports: c.transports } : {}),
-        enrolled_at,
-      });
+      await enroller.enrol(rp, t.data.approver, t.data.link, c);
       res.status(201).json({ approver: t.data.approver, credential_id: c.id });
     }),
   );
