@@ -180,7 +180,7 @@ function actions(r) {
       ...field('approve-reason', 'reason ', { 'aria-describedby': 'override' }),
       el('button', {
         type: 'button', id: 'approve',
-        onclick: () => act({ action: 'approve', id: r.id, fingerprint: r.fingerprint, resourceVersion: r.resource_version, risk: r.risk, override: document.getElementById('override').checked, reason: v('approve-reason') }, () => `approved ${r.id}`),
+        onclick: () => act({ action: 'approve', id: r.id, fingerprint: r.fingerprint, resourceVersion: r.resource_version, objectDigest: r.object_digest, risk: r.risk, override: document.getElementById('override').checked, reason: v('approve-reason') }, () => `approved ${r.id}`),
       }, 'Approve with passkey'),
       el('h2', {}, 'Reject'),
       ...field('reject-reason', 'reason (required) ', { required: true }),

@@ -21,6 +21,8 @@ export interface ActionAsk {
   resourceVersion?: unknown;
   /** approve: the risk class the page showed. */
   risk?: unknown;
+  /** approve: objectDigest of the live object the page showed. */
+  objectDigest?: unknown;
 }
 
 /** A passkey approval lives two minutes at most (and never longer than a token may). */

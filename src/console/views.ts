@@ -9,6 +9,7 @@ import type { Preview } from '../wire/preview.js';
 import { printable } from '../wire/printable.js';
 import type { PendingDetail, PendingStatus } from '../wire/request-view.js';
 import type { ConsoleDeps } from './deps.js';
+import { objectDigest } from './object-digest.js';
 import { timeline } from './timeline.js';
 
 const OPEN = new Set(['pending', 'approved']);
@@ -75,6 +76,7 @@ export async function consoleShow(deps: ConsoleDeps, id: string, approver: strin
     target: view.target,
     // what the approval binds to besides the fingerprint: the page sends them back with Approve
     resource_version: view.detail.resourceVersion ?? '',
+    object_digest: objectDigest(view.detail.oldObject),
     conflicts: view.conflicts ?? [],
     override_required: view.detail.override_required,
     approvals_required: view.detail.approvals_required,

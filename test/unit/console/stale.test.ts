@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PendingView } from '../../../src/approvecli/types.js';
+import { objectDigest } from '../../../src/console/object-digest.js';
 import { staleShown } from '../../../src/console/stale.js';
 
 const held = { metadata: { resourceVersion: '333' }, spec: { template: { spec: { securityContext: {} } } } };
@@ -37,5 +38,31 @@ describe('a console approval is only built for the object version the page showe
     const create = view({ detail: { verb: 'create' } as PendingView['detail'], moved: undefined });
     expect(staleShown(create, {})).toBeUndefined();
     expect(staleShown(create, { resourceVersion: '5' })).toMatch(/5 -> \(none\)/);
+  });
+
+  it('a move of status and version counters alone does not make the page stale; any other edit does', () => {
+    const shownObj = { ...now, metadata: { resourceVersion: '360', generation: 2 }, status: { ready: 0 } };
+    const settled = { ...now, metadata: { resourceVersion: '371', generation: 2 }, status: { ready: 1 } };
+    const live = view({
+      detail: { verb: 'patch', resourceVersion: '371', oldObject: settled } as PendingView['detail'],
+    });
+    const ask = { resourceVersion: '360', objectDigest: objectDigest(shownObj), risk: 'MEDIUM' };
+    expect(staleShown(live, ask)).toBeUndefined();
+    const edited = { ...settled, metadata: { ...settled.metadata, annotations: { moved: 'yes' } } };
+    const editedView = view({
+      detail: { verb: 'patch', resourceVersion: '372', oldObject: edited } as PendingView['detail'],
+    });
+    expect(staleShown(editedView, ask)).toMatch(/resourceVersion 360 -> 372/);
+  });
+
+  it('redacted values (a Secret) give no digest: only the exact resourceVersion will do', () => {
+    const secret = { kind: 'Secret', metadata: { resourceVersion: '9' }, data: { k: '[REDACTED]' } };
+    expect(objectDigest(secret)).toBeUndefined();
+    const moved = view({
+      detail: { verb: 'patch', resourceVersion: '10', oldObject: secret } as PendingView['detail'],
+    });
+    expect(staleShown(moved, { resourceVersion: '9', objectDigest: undefined, risk: 'MEDIUM' })).toMatch(
+      /9 -> 10/,
+    );
   });
 });
