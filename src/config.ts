@@ -102,6 +102,14 @@ export const ConfigSchema = z.strictObject({
     /** none: reads leave no record; metadata: one record per read (caller, verb, target, status), not awaited. */
     reads: z.enum(['none', 'metadata']).default('none'),
     sinks: z.array(Sink).default([]),
+    /** record: every exec/attach session is written as an asciicast beside the audit log (off by default). */
+    sessions: z.enum(['off', 'record']).default('off'),
+    /** The size cap of one session's recording; the session is closed when it is reached. */
+    session_max_bytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(16 * 1024 * 1024),
   }),
   notify: Notify.optional(),
   state: State.optional(),
@@ -113,6 +121,13 @@ export const ConfigSchema = z.strictObject({
       /** After a Deployment/StatefulSet change, wait this long for the rollout to settle (0: do not check). */
       validate_rollout_seconds: z.number().min(0).max(3600).default(0),
       max_token_ttl_seconds: z.number().int().positive().max(86_400).default(900),
+      /** A request nobody approved or rejected in this long expires: its requester asks again by re-running it. */
+      pending_expiry_seconds: z
+        .number()
+        .int()
+        .min(10)
+        .max(30 * 86_400)
+        .default(86_400),
     })
     .prefault({}),
   safety: z

@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { createApi } from './api/app.js';
 import { requesterIdentity } from './api/requester.js';
 import { Approvers } from './approval/approvers-file.js';
+import { scheduleExpiry } from './approval/expiry.js';
 import { Notifier } from './approval/notifier.js';
 import { ApprovalService } from './approval/service.js';
 import { markInterrupted } from './audit/interrupted.js';
@@ -26,6 +27,7 @@ import { notifySinks } from './notify/sinks.js';
 import { PasskeyStore, passkeysFileFor } from './passkey/store.js';
 import { type RelyingParty, relyingParty } from './passkey/webauthn.js';
 import { PolicyEngine } from './policy/engine.js';
+import { SessionRecorder } from './sessions/recorder.js';
 import { KubernetesStore } from './state/kubernetes.js';
 import { pruneRules, schedulePruning } from './state/prune.js';
 import { SqliteStore } from './state/sqlite.js';
@@ -84,6 +86,13 @@ function consoleOf(config: Config, p: Parts): ConsoleOptions | undefined {
   };
 }
 
+/** `audit.sessions: record`: exec/attach sessions written beside the audit log. */
+function sessionRecorder(config: Config, audit: RequestAudit, logger: Logger): SessionRecorder | undefined {
+  if (config.audit.sessions !== 'record') return undefined;
+  const dir = path.join(path.dirname(config.audit.path), 'sessions');
+  return new SessionRecorder({ dir, maxBytes: config.audit.session_max_bytes, audit, logger });
+}
+
 /** The request chain, the approval service and the API, wired to one listener. */
 /** How long a plan step's checks may take to pass before the run stops. */
 const PLAN_STEP_TIMEOUT_MS = 120_000;
@@ -122,8 +131,11 @@ function wire(config: Config, p: Parts): https.Server {
     approvals,
     maxBodyBytes: limits.max_body_bytes,
     budget: new BodyBudget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
-    forwarder: createForwarder(upstream, (err, ctx) =>
-      logger.warn({ err: err.message, method: ctx.kr.method, path: ctx.kr.path }, 'upstream error'),
+    forwarder: createForwarder(
+      upstream,
+      (err, ctx) =>
+        logger.warn({ err: err.message, method: ctx.kr.method, path: ctx.kr.path }, 'upstream error'),
+      sessionRecorder(config, audit, logger),
     ),
   });
   const api = createApi({
@@ -141,7 +153,7 @@ function wire(config: Config, p: Parts): https.Server {
     stepTimeoutMs: PLAN_STEP_TIMEOUT_MS,
     ...(ui ? { console: ui } : {}),
   });
-  return createListener({
+  const server = createListener({
     tls: {
       cert: readFileSync(config.tls.cert),
       key: readFileSync(config.tls.key),
@@ -152,6 +164,8 @@ function wire(config: Config, p: Parts): https.Server {
     holdSeconds: config.execution.hold_seconds,
     logger,
   });
+  server.on('close', scheduleExpiry(approvals, config.execution.pending_expiry_seconds, logger));
+  return server;
 }
 
 function upstreamOf(config: Config): Upstream {
@@ -222,9 +236,10 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   });
   const approvers = Approvers.open(config.approvers.jwks, logger);
   approvers.watch();
+  const jwks = () => approvers.jwks;
   let rp = relyingParty(config.console.url ?? 'https://localhost');
-  const parts = { policy, log: audit, store, upstream, logger, metrics };
-  const server = wire(config, { ...parts, jwks: () => approvers.jwks, consoleRp: () => rp });
+  const consoleRp = () => rp;
+  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks, consoleRp });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(config, err)));
     server.listen(config.listen.port, config.listen.address, () => resolve());

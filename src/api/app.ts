@@ -12,7 +12,7 @@ import type { RunDeps } from '../plan/run.js';
 import type { StateStore } from '../state/store.js';
 import type { Upstream } from '../upstream.js';
 import { approvalRoutes } from './actions.js';
-import { requesterRoutes } from './mine.js';
+import { myRequestRoutes, requesterRoutes } from './mine.js';
 import { planRoutes } from './plans.js';
 import type { PreviewDeps } from './preview.js';
 import type { IdentifyRequester } from './requester.js';
@@ -90,6 +90,7 @@ export function createApi(deps: ApiDeps): express.Express {
   approvalRoutes(app, deps);
   planRoutes(app, deps);
   requesterRoutes(app, deps);
+  myRequestRoutes(app, deps);
   if (deps.console) consoleRoutes(app, { ...deps, console: deps.console });
   app.use((_req: Request, res: Response) => fail(res, 404, 'NotFound', 'no such kubegate API path'));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -9,7 +9,15 @@ import type { PendingStatus } from '../wire/request-view.js';
 import { type ApiDeps, route } from './app.js';
 import { getPlan, planForReaders, planListed, withNeeds } from './plans.js';
 
-const ALL_STATUSES: PendingStatus[] = ['pending', 'approved', 'rejected', 'executed', 'failed', 'cancelled'];
+const ALL_STATUSES: PendingStatus[] = [
+  'pending',
+  'approved',
+  'rejected',
+  'executed',
+  'failed',
+  'cancelled',
+  'expired',
+];
 
 /** The plan in a submission: a plan document, or a manifest file turned into one. */
 function docOf(body: unknown): PlanDoc {
@@ -38,33 +46,6 @@ export function requesterRoutes(app: express.Express, deps: ApiDeps): void {
       throw new StatusError(404, 'NotFound', `no plan ${id} of yours`);
     return { caller, p };
   };
-  app.get(
-    '/kubegate/v1/my/requests',
-    route(log, async (req, res) => {
-      const caller = await identify(req);
-      const all = await deps.store.listPending(ALL_STATUSES);
-      const own = all
-        .filter((p) => p.requester === caller.user.username)
-        .reverse()
-        .slice(0, 200);
-      res.json({
-        items: own.map(({ detail: { body: _b, oldObject: _o, decoded: _d, ...rest }, ...p }) => ({
-          ...p,
-          detail: rest,
-        })),
-      });
-    }),
-  );
-  app.get(
-    '/kubegate/v1/my/requests/:id',
-    route(log, async (req, res) => {
-      const caller = await identify(req);
-      const p = await deps.store.getPending(String(req.params.id));
-      if (!p || p.requester !== caller.user.username)
-        throw new StatusError(404, 'NotFound', `no request ${req.params.id} of yours`);
-      res.json({ ...p, detail: { ...p.detail, oldObject: redact(p.detail.oldObject, p.target) } });
-    }),
-  );
   app.post(
     '/kubegate/v1/my/plans',
     route(log, async (req, res) => {
@@ -99,6 +80,38 @@ export function requesterRoutes(app: express.Express, deps: ApiDeps): void {
     route(log, async (req, res) => {
       const { caller } = await mine(req, String(req.params.id));
       res.json(planForReaders(await stopPlan(deps, String(req.params.id), caller.user.username)));
+    }),
+  );
+}
+
+/** A requester's own requests: what became of each (a rejection with its reason). */
+export function myRequestRoutes(app: express.Express, deps: ApiDeps): void {
+  const { log, identify } = deps;
+  app.get(
+    '/kubegate/v1/my/requests',
+    route(log, async (req, res) => {
+      const caller = await identify(req);
+      const all = await deps.store.listPending(ALL_STATUSES);
+      const own = all
+        .filter((p) => p.requester === caller.user.username)
+        .reverse()
+        .slice(0, 200);
+      res.json({
+        items: own.map(({ detail: { body: _b, oldObject: _o, decoded: _d, ...rest }, ...p }) => ({
+          ...p,
+          detail: rest,
+        })),
+      });
+    }),
+  );
+  app.get(
+    '/kubegate/v1/my/requests/:id',
+    route(log, async (req, res) => {
+      const caller = await identify(req);
+      const p = await deps.store.getPending(String(req.params.id));
+      if (!p || p.requester !== caller.user.username)
+        throw new StatusError(404, 'NotFound', `no request ${req.params.id} of yours`);
+      res.json({ ...p, detail: { ...p.detail, oldObject: redact(p.detail.oldObject, p.target) } });
     }),
   );
 }

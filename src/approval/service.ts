@@ -41,7 +41,8 @@ export interface RequestChange {
     | 'running'
     | 'executed'
     | 'failed'
-    | 'waiting';
+    | 'waiting'
+    | 'expired';
 }
 
 /** The audit facts of a pending request (for events that arrive without the request in flight). */
@@ -343,6 +344,25 @@ export class ApprovalService {
     this.d.notifier.notify(p.fingerprint, { kind: 'cancelled', message });
     this.changed(p.id, 'cancelled');
     return true;
+  }
+
+  /**
+   * Requests nobody approved or rejected within `maxAgeMs` expire, their approvals withdrawn: a
+   * stale approval must not run a day-old change. The requester re-runs the command to ask again.
+   */
+  async expire(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const p of await this.d.store.listPending(['pending'])) {
+      if (p.createdAt > now - maxAgeMs) continue;
+      const message = `expired: nobody approved or rejected it within ${Math.round(maxAgeMs / 1000)}s; run it again to ask again`;
+      if (!(await this.d.store.transitionPending(p.id, ['pending'], 'expired', message))) continue;
+      await this.withdraw(p.fingerprint, now);
+      await this.d.audit.record(factsOf(p), 'expired', { status: 'expired', message });
+      this.d.notifier.notify(p.fingerprint, { kind: 'cancelled', message });
+      this.changed(p.id, 'expired');
+      n++;
+    }
+    return n;
   }
 
   /** The emergency stop: on cancels everything pending; off lets changes through again. */

@@ -96,6 +96,11 @@ async function approvePlan(cmd: Remote<'approve'>, ctx: CommandContext): Promise
   );
   for (const st of plan.steps)
     ctx.stderr.write(`${printable(`  ${st.index}. ${st.summary} (${st.risk})`)}\n`);
+  const unseen = plan.steps.filter((st) => st.dryRun === null);
+  if (unseen.length && !cmd.blind)
+    throw new CliError(
+      `${id}: what ${unseen.map((st) => `step ${st.index}`).join(', ')} result${unseen.length === 1 ? 's' : ''} in CANNOT BE SHOWN (no server-side dry run: an earlier step creates the object). Check the change itself in \`approve-cli show ${id}\`; approve with --blind to approve anyway`,
+    );
   if (plan.override_required && !cmd.override)
     ctx.stderr.write(
       `note: ${id} needs an override; this approval carries none (add --override --reason TEXT)\n`,
@@ -108,6 +113,7 @@ async function approvePlan(cmd: Remote<'approve'>, ctx: CommandContext): Promise
     risk: plan.risk,
     ...(cmd.override ? { override: true } : {}),
     ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
+    ...(unseen.length ? { blind: true } : {}),
   };
   const after = await ctx.client.planAction(id, 'approve', await ctx.signer.sign(claims, cmd.ttlSeconds));
   const next =

@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { PLAY_USAGE, playCommand, verifyRecordings } from '../sessions/cli.js';
 import { asksForHelp, parseArgsMessage } from '../wire/parse-args-message.js';
 import { auditKeyId } from './chain.js';
 import { exportRange } from './export.js';
@@ -23,7 +24,7 @@ export const AUDIT_USAGE = `usage:
   kubegate audit verify FILE [FILE...] [--key PUB.pem]...
   kubegate audit export FILE [--since TIME] [--until TIME] [--out FILE] [-o json|table]
   kubegate audit tail FILE [-f] [-n N] [-o json|table]
-TIME is ISO 8601 (2026-01-31T12:00:00Z) or a duration ago (30d, 12h, 15m, 45s, 2w).
+${PLAY_USAGE}TIME is ISO 8601 (2026-01-31T12:00:00Z) or a duration ago (30d, 12h, 15m, 45s, 2w).
 `;
 
 class UsageError extends Error {
@@ -44,6 +45,8 @@ export async function runAuditCommand(argv: string[], io: AuditCommandIO): Promi
         return await exportCommand(rest, io);
       case 'tail':
         return await tailCommand(rest, io);
+      case 'play':
+        return await playCommand(rest, io);
       case undefined:
       case 'help':
       case '-h':
@@ -82,6 +85,10 @@ async function verifyCommand(args: string[], io: AuditCommandIO): Promise<number
     }
     await write(result.ok ? io.stdout : io.stderr, describeVerify(file, result, keys));
     if (!result.ok) exit = Math.max(exit, 1);
+    // recorded sessions: each file must still match the hash in its chained record
+    const recordings = await verifyRecordings(file);
+    await write(recordings.ok ? io.stdout : io.stderr, recordings.report);
+    if (!recordings.ok) exit = Math.max(exit, 1);
   }
   return exit;
 }

@@ -87,6 +87,9 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       await d.approvals.spend(pending, live);
       if (pending) d.metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
       if (pending) ctx.facts.request_id = pending.id;
+      // approved as part of a plan: every later record of the request names the plan
+      const planId = live.find((a) => a.planId)?.planId;
+      if (planId) ctx.facts.plan_id = planId;
       const approvers = verdict.use.map((a) => a.approver);
       ctx.responseHeaders.warning = warning(
         `kubegate: ${decided.summary}, approved by ${approvers.join(', ')}; audit id ${ctx.facts.request_id}`,

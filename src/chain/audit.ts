@@ -15,6 +15,7 @@ export const REQUEST_EVENTS = [
   'rejected', // an approver rejected it, or an approval token was refused
   'revoked', // approvals withdrawn
   'cancelled', // displaced or frozen while pending
+  'expired', // nobody approved or rejected it in time
   'forwarded', // the write-ahead record: durable before a byte goes upstream
   'executed', // the upstream answered 2xx (101 for a stream)
   'failed', // the upstream refused it, or the outcome is unknown
@@ -22,6 +23,7 @@ export const REQUEST_EVENTS = [
   'validated', // the rollout check saw the workload settle
   'validation_failed', // … or not, with the rollback command
   'interrupted', // forwarded before a crash, outcome never recorded
+  'session_closed', // an exec/attach session ended (audit.sessions: record): its recording's hash, size, exit
 ] as const;
 export type RequestEvent = (typeof REQUEST_EVENTS)[number];
 

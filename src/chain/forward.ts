@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type httpProxy from 'http-proxy';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { StatusError, sendStatus } from '../kube/status.js';
+import type { Recording, SessionRecorder } from '../sessions/recorder.js';
 import type { Upstream } from '../upstream.js';
 import { Receipt } from './audit.js';
 import type { RequestContext, With } from './context.js';
@@ -66,6 +67,7 @@ function upstreamHeaders(receipt: Receipt, ctx: With<'caller'>, keepUpgrade: boo
 export function createForwarder(
   upstream: Upstream,
   onError: (err: Error, ctx: RequestContext) => void,
+  sessions?: SessionRecorder,
 ): Forwarder {
   let server: httpProxy | undefined;
   const options = {
@@ -129,7 +131,7 @@ export function createForwarder(
       return outcome;
     },
     upgrade: (receipt, ctx, socket, head) =>
-      tunnel(upstream, upstreamHeaders(receipt, ctx, true), ctx, socket, head),
+      openUpgrade(upstream, upstreamHeaders(receipt, ctx, true), ctx, socket, head, sessions),
     call: (receipt, ctx) => send(upstream, upstreamHeaders(receipt, ctx, false), ctx),
   };
 }
@@ -146,6 +148,26 @@ function outcomeOf(res: ServerResponse): Promise<Outcome> {
   });
 }
 
+/** An upgrade, recorded when `audit.sessions: record` asks for it; one that must be and cannot be is not opened. */
+function openUpgrade(
+  upstream: Upstream,
+  headers: IncomingHttpHeaders,
+  ctx: With<'caller' | 'req'>,
+  socket: Socket,
+  head: Buffer,
+  sessions: SessionRecorder | undefined,
+): Promise<Outcome> {
+  let rec: Recording | undefined;
+  try {
+    rec = sessions?.forRequest(ctx);
+  } catch (err) {
+    if (!(err instanceof StatusError)) throw err;
+    writeStatus(socket, err);
+    return Promise.resolve({ status: err.code, error: err.message });
+  }
+  return tunnel(upstream, headers, ctx, socket, head, rec);
+}
+
 /**
  * http-proxy only tunnels GET WebSocket upgrades; kubectl also uses SPDY over POST, so kubegate
  * opens the upstream upgrade itself and splices the two sockets once both sides agreed.
@@ -156,6 +178,7 @@ function tunnel(
   ctx: With<'caller' | 'req'>,
   socket: Socket,
   head: Buffer,
+  rec?: Recording,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     const up = https.request({
@@ -168,6 +191,7 @@ function tunnel(
       agent: false, // an upgraded socket never goes back to a pool
     });
     up.on('error', (err) => {
+      rec?.finish(err.message);
       resolve({ status: 0, error: err.message });
       if (!socket.destroyed)
         writeStatus(
@@ -178,6 +202,7 @@ function tunnel(
     socket.on('error', () => up.destroy());
     up.on('upgrade', (upRes, upSocket, upHead) => {
       resolve({ status: 101 });
+      if (rec) return void spliceRecorded(socket, upSocket, head, upRes, upHead, rec);
       // client bytes go upstream only once the upstream switched protocols (never as a second request)
       if (head.length) upSocket.write(head);
       socket.write(rawHead(upRes));
@@ -189,6 +214,7 @@ function tunnel(
     });
     // The upstream refused to upgrade (e.g. no kubelet, forbidden): relay its answer unchanged.
     up.on('response', (upRes) => {
+      rec?.finish(`the upstream answered ${upRes.statusCode} instead of opening the session`);
       resolve({ status: upRes.statusCode ?? 0 });
       socket.write(rawHead(upRes, true));
       upRes.pipe(socket);
@@ -196,6 +222,55 @@ function tunnel(
     });
     up.end();
   });
+}
+
+/**
+ * A recorded session: every byte in either direction passes through its tap, which writes it to
+ * the recording first. When recording fails (cap reached, disk error), both sockets close.
+ */
+function spliceRecorded(
+  socket: Socket,
+  upSocket: Socket,
+  head: Buffer,
+  upRes: IncomingMessage,
+  upHead: Buffer,
+  rec: Recording,
+): void {
+  if (socket.destroyed) {
+    rec.finish('the client left before the session opened');
+    return void upSocket.destroy();
+  }
+  let taps: ReturnType<Recording['start']>;
+  try {
+    taps = rec.start(String(upRes.headers['sec-websocket-protocol'] ?? '') || undefined);
+  } catch (err) {
+    rec.finish((err as Error).message);
+    upSocket.destroy();
+    return void writeStatus(
+      socket,
+      new StatusError(502, 'ServiceUnavailable', `session not recorded: ${(err as Error).message}`),
+    );
+  }
+  let error: string | undefined;
+  const close = (err?: Error) => {
+    if (err && !error) error = err.message;
+    socket.destroy();
+    upSocket.destroy();
+  };
+  let open = 2;
+  const closed = () => {
+    if (--open === 0) rec.finish(error);
+  };
+  socket.once('close', closed);
+  upSocket.once('close', closed);
+  for (const s of [socket, upSocket, taps.toClient, taps.toServer]) s.on('error', close);
+  socket.on('close', () => close());
+  upSocket.on('close', () => close());
+  socket.write(rawHead(upRes));
+  upSocket.pipe(taps.toClient).pipe(socket);
+  socket.pipe(taps.toServer).pipe(upSocket);
+  if (upHead.length) taps.toClient.write(upHead);
+  if (head.length) taps.toServer.write(head);
 }
 
 /** kubegate's own change: the decided JSON body, the caller's credentials, a bounded JSON answer. */

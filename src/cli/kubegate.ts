@@ -60,13 +60,15 @@ function onSignals(stop: () => Promise<void>): void {
   }
 }
 
+function printUsage(): number {
+  process.stdout.write(USAGE);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const logger = pino({ name: 'kubegate', level: process.env.KUBEGATE_LOG_LEVEL ?? 'info' });
-  if ((cmd === 'serve' || cmd === 'dev') && asksForHelp(rest)) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if ((cmd === 'serve' || cmd === 'dev') && asksForHelp(rest)) return printUsage();
   switch (cmd) {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });

@@ -13,7 +13,7 @@ import { objectDigest } from './object-digest.js';
 import { timeline } from './timeline.js';
 
 const OPEN = new Set(['pending', 'approved']);
-const DECIDED: PendingStatus[] = ['executed', 'failed', 'rejected', 'cancelled'];
+const DECIDED: PendingStatus[] = ['executed', 'failed', 'rejected', 'expired', 'cancelled'];
 
 /** The console's list: open requests newest first, recent decisions, the freeze — in the CLI's words. */
 export async function consoleList(deps: ConsoleDeps) {

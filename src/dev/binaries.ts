@@ -12,6 +12,23 @@ export function binDir(): string {
   return process.env.KUBEGATE_BIN ?? path.join(cache, 'bin');
 }
 
+/** Where test/cluster/build-tools.sh puts kwok, helm and the informer test client. */
+export function toolsDir(): string {
+  const cache = process.env.KUBEGATE_CACHE ?? path.join(os.homedir(), '.cache', 'kubegate');
+  return process.env.KUBEGATE_TOOLS ?? path.join(cache, 'tools');
+}
+
+/** A tool built beside the control plane (simulated nodes, real clients). */
+export function tool(name: 'kwok' | 'helm' | 'informer'): string {
+  const p = path.join(toolsDir(), name);
+  if (!existsSync(p)) {
+    throw new Error(
+      `${p} is missing: run \`bash test/cluster/build-tools.sh\` (npm start and npm test do it)`,
+    );
+  }
+  return p;
+}
+
 export function binary(
   name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'opa',
 ): string {

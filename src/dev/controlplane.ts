@@ -26,12 +26,12 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-interface Proc {
+export interface Proc {
   name: string;
   child: ChildProcess;
 }
 
-function startProc(name: string, bin: string, args: string[], logDir: string): Proc {
+export function startProc(name: string, bin: string, args: string[], logDir: string): Proc {
   const log = createWriteStream(path.join(logDir, `${name}.log`));
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
@@ -39,7 +39,7 @@ function startProc(name: string, bin: string, args: string[], logDir: string): P
   return { name, child };
 }
 
-async function stopProc(p: Proc): Promise<void> {
+export async function stopProc(p: Proc): Promise<void> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
   const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
   p.child.kill('SIGTERM');
@@ -222,6 +222,9 @@ function apiserverArgs(files: ClusterFiles, etcdUrl: string, apiPort: number, ce
     `--audit-log-path=${files.auditLog}`,
     '--endpoint-reconciler-type=none',
     '--allow-privileged=true',
+    // the simulated kubelets (KWOK) are reached by the node's InternalIP; their serving
+    // certificate is self-signed, and with no --kubelet-certificate-authority it is not checked
+    '--kubelet-preferred-address-types=InternalIP',
     '--profiling=false',
     '--v=0',
   ];

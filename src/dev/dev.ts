@@ -12,6 +12,7 @@ import { loadUpstream } from '../upstream.js';
 import { generateApproverKey } from '../wire/approver-key.js';
 import { repoRoot } from './binaries.js';
 import { type ControlPlane, startControlPlane, writeKubeconfig } from './controlplane.js';
+import { type SimulatedNodes, startNodes } from './nodes.js';
 
 export interface DevOptions {
   dir: string;
@@ -176,7 +177,8 @@ function writeDevConfig(
     cluster_name: 'kubegate',
     policy: { bundle: path.join(repoRoot, 'dist', 'policy') },
     approvers: { jwks: 'approvers.jwks.json' },
-    audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem' },
+    // dev records exec/attach sessions (off by default elsewhere)
+    audit: { path: 'audit/actions-log.jsonl', key: 'keys/audit-key.pem', sessions: 'record' },
     state: { type: 'file', path: 'state/kubegate.db' },
   };
   deepMerge(config, opts.overrides ?? {});
@@ -215,8 +217,11 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
 
   logger.info({ dir }, 'starting local control plane (etcd, kube-apiserver, kube-controller-manager)');
   const cp = await startControlPlane(path.join(dir, 'cluster'));
+  let nodes: SimulatedNodes | undefined;
   try {
     await bootstrapRbac(cp);
+    logger.info('starting simulated nodes (kwok)');
+    nodes = await startNodes(cp, path.join(dir, 'cluster'));
     const certs = ensureDevCerts(dir);
     await ensureApproverKeys(dir, keys);
     ensureAuditKey(keys);
@@ -247,6 +252,8 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
       KUBEGATE_ADMIN_KUBECONFIG: adminKubeconfig,
       KUBEGATE_CONFIG: configFile,
       KUBEGATE_APISERVER_AUDIT: cp.auditLog,
+      KUBEGATE_NODE_LOGS: nodes.logsFile,
+      KUBEGATE_NODE_EXEC_DIR: nodes.execDir,
     });
     return {
       controlPlane: cp,
@@ -254,10 +261,12 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
       ...(notifySecretFile && { notifySecretFile }),
       async stop() {
         await kubegate.close();
+        await nodes?.stop();
         await cp.stop();
       },
     };
   } catch (err) {
+    await nodes?.stop();
     await cp.stop();
     throw err;
   }

@@ -41,8 +41,8 @@ export const EXAMPLE_PLAN = `# A kubegate plan: proposed before anything runs, a
 #   approve-cli show plan-…            # an approver sees every step, its diff and rollback
 #   approve-cli approve plan-…         # one signature over all the steps
 #   kubegate plan run plan-…           # runs the steps in order, checking each; stops at the first failure
-title: Configure and size the demo web app
-why: The demo app needs its greeting in a ConfigMap and two replicas.
+title: Configure and run the demo web app
+why: The demo app needs its greeting in a ConfigMap, and two replicas.
 estimate: 1m
 steps:
   - name: greeting
@@ -53,22 +53,23 @@ steps:
       data: {greeting: hello}
     checks:
       - exists: {apiVersion: v1, kind: ConfigMap, namespace: default, name: plan-demo}
-  - name: the app
+  - name: the app, two replicas
     apply:
       apiVersion: apps/v1
       kind: Deployment
       metadata: {name: plan-demo, namespace: default}
       spec:
-        replicas: 1
+        replicas: 2
         selector: {matchLabels: {app: plan-demo}}
         template:
           metadata: {labels: {app: plan-demo}}
           spec: {containers: [{name: web, image: nginx:1.27}]}
-  - name: two replicas
-    scale: {apiVersion: apps/v1, kind: Deployment, namespace: default, name: plan-demo, replicas: 2}
     checks:
       - equals: {apiVersion: apps/v1, kind: Deployment, namespace: default, name: plan-demo, field: spec.replicas, value: 2}
+  # A step on an object an earlier step creates has no dry run until then: approvers see the
+  # change but not its result, and approve-cli asks for --blind.
   # other step kinds:
+  #   scale:   {apiVersion: apps/v1, kind: Deployment, namespace, name, replicas: N}
   #   patch:   {apiVersion, kind, namespace, name, type: merge|strategic|json, patch: {...}}
   #   delete:  {apiVersion, kind, namespace, name}
   #   restart: {apiVersion: apps/v1, kind: Deployment, namespace, name}   # kubectl rollout restart

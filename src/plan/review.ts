@@ -37,6 +37,7 @@ export async function approvePlan(d: RunDeps, id: string, token: unknown): Promi
     status: 'approved',
     override: !!v.override,
     ...(v.reason ? { reason: v.reason } : {}),
+    ...(v.blind ? { blind: true } : {}),
     fingerprints: v.fingerprints,
   });
   const ready = (await planApproved(d, plan)).ok;

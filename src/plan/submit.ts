@@ -198,6 +198,24 @@ async function reserve(store: StateStore, base: PlanView): Promise<PlanView> {
   throw new StatusError(409, 'Conflict', 'cannot allocate a plan id; try again');
 }
 
+/** A requester's plans are bounded: how many wait at once, how many a day. */
+async function withinLimits(store: StateStore, requester: string, now: number): Promise<void> {
+  const own = (await store.listPlans()).filter((p) => p.requester === requester);
+  if (own.filter((p) => p.createdAt > now - 86_400_000).length >= MAX_PLANS_PER_DAY)
+    throw new StatusError(
+      429,
+      'TooManyRequests',
+      `${requester} submitted ${MAX_PLANS_PER_DAY} plans in the last 24 hours`,
+    );
+  const open = own.filter((p) => ['submitting', 'pending', 'approved'].includes(p.status));
+  if (open.length >= MAX_OPEN_PLANS)
+    throw new StatusError(
+      429,
+      'TooManyRequests',
+      `${requester} has ${open.length} plans waiting (${open.map((p) => p.id).join(', ')}): run, stop or wait for them first`,
+    );
+}
+
 /**
  * Proposes a plan before anything runs: each step dry-run server-side as the requester and
  * decided by the policy (through the one request chain), then held whole for approval.
@@ -210,20 +228,7 @@ export async function submitPlan(
   built?: StepRequest[],
 ): Promise<PlanView> {
   const now = Date.now();
-  const own = (await d.store.listPlans()).filter((p) => p.requester === caller.user.username);
-  if (own.filter((p) => p.createdAt > now - 86_400_000).length >= MAX_PLANS_PER_DAY)
-    throw new StatusError(
-      429,
-      'TooManyRequests',
-      `${caller.user.username} submitted ${MAX_PLANS_PER_DAY} plans in the last 24 hours`,
-    );
-  const open = own.filter((p) => ['submitting', 'pending', 'approved'].includes(p.status));
-  if (open.length >= MAX_OPEN_PLANS)
-    throw new StatusError(
-      429,
-      'TooManyRequests',
-      `${caller.user.username} has ${open.length} plans waiting (${open.map((p) => p.id).join(', ')}): run, stop or wait for them first`,
-    );
+  await withinLimits(d.store, caller.user.username, now);
   const plan = await reserve(d.store, {
     id: '',
     title: doc.title,

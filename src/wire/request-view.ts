@@ -4,7 +4,15 @@ import type { Impersonation } from './impersonation.js';
  * A held request as the approvals API returns it and approve-cli renders it. The server's
  * state store keeps records in this shape too, so what approvers see is what was stored.
  */
-export type PendingStatus = 'pending' | 'approved' | 'rejected' | 'executed' | 'failed' | 'cancelled';
+export type PendingStatus =
+  | 'pending'
+  | 'approved'
+  | 'rejected'
+  | 'executed'
+  | 'failed'
+  | 'cancelled'
+  /** Nobody approved or rejected it within `execution.pending_expiry_seconds`. */
+  | 'expired';
 
 export interface PendingRequest {
   id: string;

@@ -29,7 +29,13 @@ export interface RunResult {
 /** Real kubectl, as the agent through kubegate (default) or as admin straight to the apiserver. */
 export function kubectl(
   args: string[],
-  opts: { as?: 'agent' | 'admin'; kubeconfig?: string; input?: string; timeoutMs?: number } = {},
+  opts: {
+    as?: 'agent' | 'admin';
+    kubeconfig?: string;
+    input?: string;
+    timeoutMs?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<RunResult> {
   const env = devEnv();
   const kubeconfig =
@@ -38,7 +44,11 @@ export function kubectl(
     const child = execFile(
       kubectlBin(),
       ['--kubeconfig', kubeconfig, ...args],
-      { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 256 * 1024 * 1024 },
+      {
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 256 * 1024 * 1024,
+        ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
@@ -225,4 +235,16 @@ export async function startExtraKubegate(
       await exited;
     },
   };
+}
+
+/**
+ * Waits (as admin) until a Deployment's rollout settled. Pods run on the simulated node, so a
+ * Deployment's status (and resourceVersion) moves for a moment after each change; tests that bind
+ * an approval to the version the approver saw wait for it to stop moving first.
+ */
+export async function rolledOut(ns: string, name: string): Promise<void> {
+  const r = await kubectl(['rollout', 'status', `deployment/${name}`, '-n', ns, '--timeout=60s'], {
+    as: 'admin',
+  });
+  if (r.code !== 0) throw new Error(`rollout of ${ns}/${name} did not settle: ${r.stderr}`);
 }

@@ -13,6 +13,7 @@ import {
   kubectl,
   type RunResult,
   requestIdIn,
+  startExtraKubegate,
 } from './helpers.js';
 
 // The agent loop end to end: a plan proposed before anything runs, shown whole to approvers,
@@ -82,10 +83,8 @@ describe('plans: proposed, approved whole, run step by step', () => {
       estimate: '1m',
       steps: [
         cm(ns, 'web-config', { mode: 'blue' }),
-        {
-          scale: { ...dep(ns), replicas: 3 },
-          checks: [{ equals: { ...dep(ns), field: 'spec.replicas', value: 3 } }],
-        },
+        // pods run on the simulated node: the step waits until three are ready
+        { scale: { ...dep(ns), replicas: 3 }, checks: [{ available: { ...dep(ns), replicas: 3 } }] },
         {
           patch: {
             ...dep(ns),
@@ -97,6 +96,8 @@ describe('plans: proposed, approved whole, run step by step', () => {
       checks: [
         { exists: { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'web-config' } },
         { equals: { ...dep(ns), field: 'spec.template.spec.containers[0].image', value: 'nginx:1.27' } },
+        { available: { ...dep(ns), replicas: 3 } },
+        { noCrashLoop: { namespace: ns, selector: 'app=web' } },
       ],
     });
     // nothing ran yet
@@ -335,6 +336,41 @@ describe('plans: proposed, approved whole, run step by step', () => {
     for (const n of ['a', 'b', 'c']) expect(await get(ns, `configmap/${n}`, '{.data.n}')).toBe(n);
   });
 
+  it('a step on an object an earlier step creates has no dry run: approve-cli wants --blind, and says so', async () => {
+    const ns = await freshNamespace('planblind');
+    const deploy = {
+      apply: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: ns },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'web', image: 'nginx' }] },
+          },
+        },
+      },
+    };
+    const id = await submit({
+      title: 'create then scale',
+      why: 'test',
+      steps: [deploy, { scale: { ...dep(ns), replicas: 3 } }],
+    });
+    expect((await approveCli(['show', id])).stdout).toMatch(
+      /dry run: NONE \(no dry run: an earlier step of this plan creates the object\)/,
+    );
+    const refused = await approveCli(['approve', id]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/step 2 results in CANNOT BE SHOWN.*--blind/);
+    expect((await approveCli(['approve', id, '--blind'])).code).toBe(0);
+    expect(planRecords(id).find((r) => r.event === 'plan_approved')?.blind).toBe(true);
+    const run = await kubegate(['plan', 'run', id]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(await get(ns, 'deployment/web', '{.spec.replicas}')).toBe('3');
+  });
+
   it('`kubegate plan example` runs as is', async () => {
     const example = await kubegate(['plan', 'example']);
     const id = await submit(example.stdout);
@@ -445,5 +481,26 @@ describe("the requester's side", () => {
         .on('error', reject);
     });
     expect(code).toBe(200);
+  });
+
+  it('a request nobody decides in time expires; its requester sees it expired', async () => {
+    const ns = await deployment('expiry');
+    const extra = await startExtraKubegate('expiry', {
+      execution: { hold_seconds: 1, pending_expiry_seconds: 10 },
+    });
+    try {
+      const held = await kubectl(['scale', 'deployment', 'web', '--replicas=2', '-n', ns], {
+        kubeconfig: extra.kubeconfig,
+      });
+      const id = requestIdIn(held.stderr);
+      let listed = '';
+      for (let i = 0; i < 40 && !listed.includes('expired'); i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        listed = (await kubegate(['requests', '--kubeconfig', extra.kubeconfig])).stdout;
+      }
+      expect(listed).toMatch(new RegExp(`${id}\\s+expired .*run it again to ask again`));
+    } finally {
+      await extra.stop();
+    }
   });
 });

@@ -21,7 +21,7 @@ describe('the shipped Rego policy classifies the safety model examples, end to e
     };
     await kubectl(['create', '-f', '-'], { as: 'admin', input: JSON.stringify(pod) });
     const logs = await kubectl(['logs', '-n', ns, 'p', '-v=8']);
-    expect(logs.stderr).toMatch(/Kubegate-Risk: LOW/i); // the apiserver's own "no node" answer, through the gate
+    expect(logs.stderr).toMatch(/Kubegate-Risk: LOW/i); // the simulated node's logs, through the gate
   });
 
   it('kubectl auth whoami (a protobuf SelfSubjectReview) is LOW and passes with a Warning naming the class', async () => {

@@ -131,13 +131,14 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
 });
 
 describe('post-execution check', () => {
-  it('records validated when a Deployment rollout settles, validation_failed with the rollback command when it does not', async () => {
+  it('records validated when a Deployment rollout settles on the simulated node, validation_failed with the rollback command when its pods never get ready', async () => {
     const { readFileSync } = await import('node:fs');
     const { startExtraKubegate } = await import('./helpers.js');
     const ns = await freshNamespace('validate');
     expect(
       (await admin(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns])).code,
     ).toBe(0);
+    expect((await admin(['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=60s'])).code).toBe(0);
     const kg = await startExtraKubegate('validate', {
       execution: { validate_rollout_seconds: 6, hold_seconds: 15 },
     });
@@ -172,15 +173,21 @@ describe('post-execution check', () => {
         }
         throw new Error(`no rollout check recorded for ${id}`);
       };
-      // no kubelet here: two replicas never become ready
+      // the simulated node runs both replicas: the rollout settles for real
       const up = await approveWhileHeld(['scale', 'deployment', 'web', '--replicas=2', '-n', ns]);
-      const failed = await waitFor(up);
+      const ok = await waitFor(up);
+      expect(ok.event).toBe('validated');
+      expect(ok.observed).toMatchObject({ readyReplicas: 2, updatedReplicas: 2 });
+      // pods labelled kubegate.dev/never-ready never become ready (a KWOK stage): the rollout stalls
+      const stall = JSON.stringify({
+        spec: { template: { metadata: { labels: { 'kubegate.dev/never-ready': 'true' } } } },
+      });
+      const bad = await approveWhileHeld(['patch', 'deployment', 'web', '-n', ns, '-p', stall]);
+      const failed = await waitFor(bad);
       expect(failed.event).toBe('validation_failed');
-      expect(failed.message).toContain(`approve-cli rollback ${up}`);
+      expect(failed.message).toContain(`approve-cli rollback ${bad}`);
       expect(failed.expected).toMatchObject({ replicas: 2 });
-      // zero replicas settle once the controllers have scaled the ReplicaSet down
-      const down = await approveWhileHeld(['scale', 'deployment', 'web', '--replicas=0', '-n', ns]);
-      expect((await waitFor(down)).event).toBe('validated');
+      expect((failed.observed as { updatedReplicas?: number }).updatedReplicas ?? 0).toBeLessThan(2);
     } finally {
       await kg.stop();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approveCli, freshNamespace, kubectl, pending, waitForPending } from './helpers.js';
+import { approveCli, freshNamespace, kubectl, pending, rolledOut, waitForPending } from './helpers.js';
 
 const admin = (args: string[]) => kubectl(args, { as: 'admin' });
 
@@ -89,6 +89,7 @@ describe('approvals that go stale are not dead ends', () => {
     expect(
       (await admin(['create', 'deployment', 'app', '--image=nginx:1.26', '--replicas=1', '-n', ns])).code,
     ).toBe(0);
+    await rolledOut(ns, 'app');
     const target = `${ns}/deployments/app`;
     const commands = [
       ['scale', 'deployment', 'app', '--replicas=2', '-n', ns],
@@ -106,7 +107,9 @@ describe('approvals that go stale are not dead ends', () => {
     }
     // the first runs; the others find the object moved: each needs (and gets) one fresh approval
     await approvedOrRun(commands[0]!, ids[0]!, false);
+    await rolledOut(ns, 'app');
     await approvedOrRun(commands[1]!, ids[1]!, true);
+    await rolledOut(ns, 'app');
     await approvedOrRun(commands[2]!, ids[2]!, true);
     const app = JSON.parse((await admin(['get', 'deployment', 'app', '-n', ns, '-o', 'json'])).stdout);
     expect(app.spec.replicas).toBe(2);

@@ -219,7 +219,8 @@ export async function pod(namespace: string, name: string): Promise<any> {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace, labels: { app: name } },
-    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    // no scheduler takes it, so it stays unscheduled and unchanged: a static target for the gate
+    spec: { schedulerName: 'kubegate-test-none', containers: [{ name: 'c', image: 'busybox' }] },
   });
 }
 

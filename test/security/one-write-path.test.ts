@@ -16,6 +16,7 @@ import {
   kubectl,
   type PendingItem,
   requestIdIn,
+  rolledOut,
   startExtraKubegate,
   waitForPending,
 } from '../e2e/helpers.js';
@@ -160,8 +161,11 @@ describe('a rollback is a request like any other', () => {
       (await admin(['create', 'deployment', 'web', '--image=nginx', '--replicas=1', '-n', ns])).code,
     ).toBe(0);
     const target = `${ns}/deployments/web`;
+    await rolledOut(ns, 'web');
     const scaled = await approvedRun(['scale', 'deployment', 'web', '--replicas=3', '-n', ns], target);
+    await rolledOut(ns, 'web');
     await approvedRun(['set', 'image', 'deployment/web', 'nginx=nginx:1.27', '-n', ns], target);
+    await rolledOut(ns, 'web');
     const rb = await approveCli(['rollback', scaled]);
     expect(rb.code, rb.stderr).toBe(0);
     expect(rb.stderr).toMatch(/spec.replicas 3 -> 1/);
@@ -348,9 +352,11 @@ describe('bodies in flight are bounded; reads on record when asked', () => {
 
     const read = await kubectl(['get', 'namespaces', 'default'], { kubeconfig: kg.kubeconfig });
     expect(read.code, read.stderr).toBe(0);
-    const rec = records(kg.auditFile).find(
-      (r) => r.event === 'read' && r.action === 'get v1 namespaces default',
-    );
+    // a read's record is group-committed after the answer, not waited for: poll for it briefly
+    const readRecord = () =>
+      records(kg.auditFile).find((r) => r.event === 'read' && r.action === 'get v1 namespaces default');
+    await expect.poll(readRecord, { timeout: 5000 }).toBeDefined();
+    const rec = readRecord();
     expect(rec).toMatchObject({ http_status: 200, resource: 'namespaces/default', risk: 'LOW' });
     expect(rec?.user).toMatch(/agent/);
   });

@@ -162,4 +162,44 @@ describe('ApprovalService.approvePlan', () => {
       /counts only when that plan runs/,
     );
   });
+
+  it('a request nobody decided in time expires, and its approvals with it', async () => {
+    const old = Date.now() - 60_000;
+    const p = {
+      id: 'req-old',
+      fingerprint: FPS[0]!,
+      status: 'pending' as const,
+      requester: 'agent',
+      risk: 'MEDIUM',
+      reasons: [],
+      target: 'n/x/y',
+      createdAt: old,
+      updatedAt: old,
+      detail: {
+        verb: 'patch',
+        group: '',
+        version: 'v1',
+        resource: 'configmaps',
+        subresource: '',
+        namespace: 'n',
+        name: 'y',
+        path: '/api/v1/namespaces/n/configmaps/y',
+        query: {},
+        contentType: 'application/merge-patch+json',
+        body: {},
+        oldObject: null,
+        override_required: false,
+        approvals_required: 1,
+        dry_run_first: false,
+        policy: 'p',
+      },
+    };
+    await store.putPending(p);
+    await store.putPending({ ...p, id: 'req-new', fingerprint: FPS[1]!, createdAt: Date.now() });
+    expect(await svc.expire(30_000)).toBe(1);
+    expect((await store.getPending('req-old'))?.status).toBe('expired');
+    expect((await store.getPending('req-old'))?.message).toMatch(/run it again to ask again/);
+    expect((await store.getPending('req-new'))?.status).toBe('pending');
+    expect(await store.withdrawnAt(FPS[0]!)).toBeGreaterThan(0);
+  });
 });

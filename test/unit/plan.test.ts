@@ -19,7 +19,7 @@ const discover: Discover = async (apiVersion, kind) => {
 describe('plan format', () => {
   it('reads the example plan, with durations and checks', () => {
     const p = parsePlan(EXAMPLE_PLAN);
-    expect(p.steps).toHaveLength(3);
+    expect(p.steps).toHaveLength(2);
     expect(p.checks).toHaveLength(2);
     expect(
       parsePlan(

@@ -274,6 +274,44 @@ describe.each(backends)('$name state store', (backend) => {
     expect(await a.getFreeze()).toEqual({ on: false, by: 'bob', at: 2 });
   });
 
+  it('creates plans once per id, and updates them by compare-and-swap with one winner (two instances)', async () => {
+    const [a, b] = await open2();
+    const plan = {
+      id: 'plan-20261202-001',
+      title: 't',
+      why: 'w',
+      requester: 'agent',
+      risk: 'MEDIUM',
+      reasons: [],
+      approvals_required: 1,
+      override_required: false,
+      status: 'approved' as const,
+      createdAt: 1,
+      updatedAt: 1,
+      steps: [],
+      checks: [],
+      approvals: [],
+    };
+    expect(await a.createPlan(plan)).toBe(true);
+    expect(await b.createPlan({ ...plan, title: 'other' })).toBe(false);
+    expect((await b.getPlan(plan.id))?.title).toBe('t');
+    // five runs started at once from both instances: exactly one moves it to running
+    const wins = await Promise.all(
+      [a, b, a, b, a].map(async (s) => {
+        let won = false;
+        await s.updatePlan(plan.id, (p) => {
+          won = p.status === 'approved'; // reset on every attempt: a lost swap is retried
+          return won ? { ...p, status: 'running', updatedAt: p.updatedAt + 1 } : undefined;
+        });
+        return won;
+      }),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect((await a.getPlan(plan.id))?.status).toBe('running');
+    expect((await b.listPlans()).map((p) => p.id)).toEqual([plan.id]);
+    expect(await a.updatePlan('plan-20261202-999', (p) => p)).toBeUndefined();
+  });
+
   it('records dry runs', async () => {
     const [a, b] = await open2();
     expect(await a.hasDryRun(fp(14))).toBe(false);
