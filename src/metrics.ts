@@ -96,7 +96,7 @@ function registerKubegateMetrics(registry: Registry) {
     }),
     refused: new Counter({
       name: 'kubegate_refused_callers_total',
-      help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded.',
+      help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded; console: refused console calls (failed sign-ins).',
       labelNames: ['kind'] as const,
       registers,
     }),
