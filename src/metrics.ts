@@ -9,7 +9,7 @@ import { isRisk, RISKS } from './wire/risk.js';
  */
 export type Outcome = 'forwarded' | 'held' | 'blocked' | 'rejected' | 'refused';
 export type VerbClass = 'read' | 'write';
-export type RefusedCaller = 'anonymous' | 'unverifiable' | 'over_budget';
+export type RefusedCaller = 'anonymous' | 'unverifiable' | 'over_budget' | 'console';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -52,7 +52,7 @@ export function stopwatch(): () => number {
 
 const OUTCOMES: readonly Outcome[] = ['forwarded', 'held', 'blocked', 'rejected', 'refused'];
 const VERB_CLASSES: readonly VerbClass[] = ['read', 'write'];
-const REFUSED_CALLERS: readonly RefusedCaller[] = ['anonymous', 'unverifiable', 'over_budget'];
+const REFUSED_CALLERS: readonly RefusedCaller[] = ['anonymous', 'unverifiable', 'over_budget', 'console'];
 
 /** kubegate's own metrics, registered (and so rendered) in this order. */
 function registerKubegateMetrics(registry: Registry) {
@@ -96,7 +96,7 @@ function registerKubegateMetrics(registry: Registry) {
     }),
     refused: new Counter({
       name: 'kubegate_refused_callers_total',
-      help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded.',
+      help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded; console: refused console calls (failed sign-ins).',
       labelNames: ['kind'] as const,
       registers,
     }),

@@ -98,6 +98,8 @@ async function act(ask, done) {
     await render();
   } catch (err) {
     say(`refused: ${err.message}`, true);
+    // what the page shows may be what was refused (the object moved): draw it as it is now
+    if (err.status === 409) await render().catch(() => undefined);
   }
 }
 
@@ -178,7 +180,7 @@ function actions(r) {
       ...field('approve-reason', 'reason ', { 'aria-describedby': 'override' }),
       el('button', {
         type: 'button', id: 'approve',
-        onclick: () => act({ action: 'approve', id: r.id, fingerprint: r.fingerprint, override: document.getElementById('override').checked, reason: v('approve-reason') }, () => `approved ${r.id}`),
+        onclick: () => act({ action: 'approve', id: r.id, fingerprint: r.fingerprint, resourceVersion: r.resource_version, objectDigest: r.object_digest, risk: r.risk, override: document.getElementById('override').checked, reason: v('approve-reason') }, () => `approved ${r.id}`),
       }, 'Approve with passkey'),
       el('h2', {}, 'Reject'),
       ...field('reject-reason', 'reason (required) ', { required: true }),
@@ -205,19 +207,24 @@ function keepInputs() {
   };
 }
 
+/** The request the page shows: a change to it, or to another request on its object, redraws it. */
+let shown = { id: '', target: '' };
+
 async function requestPage() {
   const id = decodeURIComponent(location.pathname.split('/').pop());
   const r = await api(`/requests/${encodeURIComponent(id)}`);
+  shown = { id: r.id, target: r.target };
   const restore = keepInputs();
   main().replaceChildren(
     el('h1', {}, `${r.id} `, el('span', { class: `risk risk-${r.risk}` }, r.risk), ` ${r.status}`),
     el('p', { id: 'summary' }, `${r.requester}: ${r.action}`),
     el('h2', {}, 'Request (as approve-cli show prints it)'),
-    el('pre', { id: 'show', tabindex: '0' }, r.show),
+    el('pre', { id: 'show', tabindex: '0', 'data-resource-version': r.resource_version }, r.show),
     el('section', { 'aria-label': 'actions', class: 'actions' }, actions(r)),
     el('pre', { id: 'signing', class: 'signing', 'aria-live': 'polite' }),
     el('h2', {}, 'Audit timeline'),
-    table(['SEQ', 'TIME', 'EVENT', 'STATUS', 'APPROVER', 'MESSAGE'], r.timeline.map((t) =>
+    r.timeline.partial ? el('p', { id: 'timeline-partial' }, 'recent records only: kubegate audit export has the rest') : undefined,
+    table(['SEQ', 'TIME', 'EVENT', 'STATUS', 'APPROVER', 'MESSAGE'], r.timeline.records.map((t) =>
       el('tr', {}, [t.seq, t.timestamp, t.event, t.status, t.approver, t.reason || t.message || t.via].map((c) => el('td', {}, c === undefined ? '' : String(c)))))),
   );
   restore();
@@ -226,13 +233,16 @@ async function requestPage() {
 let render = async () => {};
 
 /** Re-renders on every change kubegate reports (server-sent events), at most every 300 ms. */
+let stream;
+
 function live() {
   const es = new EventSource(`${API}/watch`);
+  stream = es;
   let timer;
   es.addEventListener('request', (e) => {
     const change = JSON.parse(e.data);
     const page = document.body.dataset.page;
-    if (page === 'request' && !location.pathname.endsWith(`/${change.id}`)) return;
+    if (page === 'request' && change.id !== shown.id && change.target !== shown.target) return;
     clearTimeout(timer);
     timer = setTimeout(() => render().catch((err) => say(err.message, true)), 300);
   });
@@ -251,7 +261,7 @@ async function boot() {
   }
   document.getElementById('who').replaceChildren(
     `${me.approver} @ ${me.cluster} `,
-    el('button', { type: 'button', id: 'signout', onclick: async () => { await api('/signout', {}); location.reload(); } }, 'Sign out'),
+    el('button', { type: 'button', id: 'signout', onclick: async () => { stream?.close(); await api('/signout', {}); location.reload(); } }, 'Sign out'),
   );
   render = page === 'request' ? requestPage : homePage;
   await render();

@@ -163,7 +163,18 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
 export function streamChanges(deps: ApiDeps, res: Response, until: number): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
   res.write(': watching pending requests\n\n');
-  const off = deps.approvals.onChange((c) => res.write(`event: request\ndata: ${JSON.stringify(c)}\n\n`));
+  // with the request's target, so a page showing another request on that object redraws too
+  const off = deps.approvals.onChange(
+    (c) =>
+      void deps.store
+        .getPending(c.id)
+        .catch(() => undefined)
+        .then((p) => {
+          if (!res.writableEnded)
+            res.write(`event: request\ndata: ${JSON.stringify({ ...c, target: p?.target })}\n\n`);
+        })
+        .catch(() => undefined),
+  );
   const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
   const expire = setTimeout(() => res.end('event: expired\ndata: {}\n\n'), Math.max(0, until - Date.now()));
   res.on('close', () => {

@@ -4,6 +4,7 @@ import { blindRefusal, blindSpots } from '../approvecli/blind.js';
 import { StatusError } from '../kube/status.js';
 import type { PasskeyClaims } from '../passkey/claims.js';
 import type { ConsoleDeps } from './deps.js';
+import { staleShown } from './stale.js';
 import { verifiedView } from './views.js';
 
 /** What the console asks to sign: an action and its inputs; the claims are built here, from state. */
@@ -16,6 +17,12 @@ export interface ActionAsk {
   blind?: unknown;
   /** approve: the fingerprint of the request as the approver's page showed it. */
   fingerprint?: unknown;
+  /** approve: the live object's resourceVersion the page showed (the approval binds to it). */
+  resourceVersion?: unknown;
+  /** approve: the risk class the page showed. */
+  risk?: unknown;
+  /** approve: objectDigest of the live object the page showed. */
+  objectDigest?: unknown;
 }
 
 /** A passkey approval lives two minutes at most (and never longer than a token may). */
@@ -70,6 +77,8 @@ async function approveClaims(deps: ConsoleDeps, approver: string, ask: ActionAsk
     throw new ApprovalError(`${id} changed since your page showed it: reload and look again`, 'mismatch');
   if (view.status !== 'pending')
     throw new ApprovalError(`${id} is ${view.status}, not pending: nothing to approve`, 'conflict');
+  const stale = staleShown(view, ask);
+  if (stale) throw new ApprovalError(`${id}: ${stale}`, 'mismatch');
   if (view.requester === approver)
     throw new ApprovalError(
       `${approver} requested ${id}; a requester cannot approve their own request`,

@@ -36,6 +36,8 @@ export function readRoutes(app: express.Express, deps: ConsoleDeps, sessions: Se
     consoleRoute(deps, async (req, res) => {
       const s = signedIn(sessions, req);
       streamChanges(deps, res, s.exp);
+      s.streams.add(res);
+      res.on('close', () => s.streams.delete(res));
     }),
   );
 }

@@ -12,6 +12,8 @@ export interface Session {
   approver: string;
   credentialId: string;
   exp: number;
+  /** Open live streams (SSE): ended at sign-out, so a closed session reads nothing more. */
+  streams: Set<Response>;
 }
 
 /** Signed-in approvers, by an unguessable id (kept in memory: a restart signs everyone out). */
@@ -21,7 +23,12 @@ export class Sessions {
   open(res: Response, approver: string, credentialId: string): void {
     this.sweep();
     const id = randomBytes(32).toString('base64url');
-    this.byId.set(id, { approver, credentialId, exp: Date.now() + SESSION_SECONDS * 1000 });
+    this.byId.set(id, {
+      approver,
+      credentialId,
+      exp: Date.now() + SESSION_SECONDS * 1000,
+      streams: new Set(),
+    });
     res.setHeader(
       'set-cookie',
       `${SESSION_COOKIE}=${id}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=${SESSION_SECONDS}`,
@@ -37,7 +44,9 @@ export class Sessions {
 
   close(req: Request, res: Response): void {
     const id = cookie(req, SESSION_COOKIE);
+    const s = id ? this.byId.get(id) : undefined;
     if (id) this.byId.delete(id);
+    for (const r of s?.streams ?? []) r.end('event: expired\ndata: {}\n\n');
     res.setHeader('set-cookie', `${SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0`);
   }
 

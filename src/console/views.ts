@@ -5,10 +5,12 @@ import { describeAction } from '../approvecli/describe.js';
 import { age, freezeLine, renderShow, statusOf } from '../approvecli/render.js';
 import { asPendingView, type PendingView } from '../approvecli/types.js';
 import { verifyFingerprint } from '../approvecli/verify.js';
-import { readLines } from '../audit/lines.js';
 import type { Preview } from '../wire/preview.js';
+import { printable } from '../wire/printable.js';
 import type { PendingDetail, PendingStatus } from '../wire/request-view.js';
 import type { ConsoleDeps } from './deps.js';
+import { objectDigest } from './object-digest.js';
+import { timeline } from './timeline.js';
 
 const OPEN = new Set(['pending', 'approved']);
 const DECIDED: PendingStatus[] = ['executed', 'failed', 'rejected', 'expired', 'cancelled'];
@@ -72,23 +74,15 @@ export async function consoleShow(deps: ConsoleDeps, id: string, approver: strin
     requester: view.requester,
     action: describeAction(view.detail),
     target: view.target,
+    // what the approval binds to besides the fingerprint: the page sends them back with Approve
+    resource_version: view.detail.resourceVersion ?? '',
+    object_digest: objectDigest(view.detail.oldObject),
+    conflicts: view.conflicts ?? [],
     override_required: view.detail.override_required,
     approvals_required: view.detail.approvals_required,
     approvals: view.approvals,
-    show: renderShow(view, Date.now(), v.fingerprint, v.preview),
+    // bidi and other formatting characters in requester text are shown escaped, never obeyed
+    show: printable(renderShow(view, Date.now(), v.fingerprint, v.preview), true),
     timeline: await timeline(deps.console.auditPath, id),
   };
-}
-
-/** The request's audit records, oldest first (the audit log is already redacted). */
-async function timeline(auditPath: string, id: string) {
-  const out: Record<string, unknown>[] = [];
-  for await (const line of readLines(auditPath)) {
-    if (!line.complete || !line.text.includes(id)) continue;
-    const r = JSON.parse(line.text) as Record<string, unknown>;
-    if (r.request_id !== id) continue;
-    const { seq, timestamp, event, status, approver, reason, message, via } = r;
-    out.push({ seq, timestamp, event, status, approver, reason, message, via });
-  }
-  return out;
 }

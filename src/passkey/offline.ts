@@ -15,7 +15,8 @@ interface Enrolled {
 /**
  * `kubegate audit verify`'s passkey check: every record that carries a passkey assertion must
  * verify against a passkey enrolled earlier in the same log, sign the claims it carries (the
- * challenge is their hash), and those claims must be the record's own approver and request.
+ * challenge is their hash), and those claims must be the record's own approver and request. A
+ * record made in the console (`via: console`) must carry one; a credential id is enrolled once.
  */
 export class PasskeyAuditCheck {
   private readonly enrolled = new Map<string, Enrolled>();
@@ -26,10 +27,17 @@ export class PasskeyAuditCheck {
       const { credential_id: id, approver, public_key, origin, rp_id } = r;
       if (typeof id !== 'string' || typeof approver !== 'string' || typeof public_key !== 'string')
         return 'malformed passkey enrolment';
+      // kubegate refuses a second enrolment of a credential id: one in the log would hand it to another approver
+      const first = this.enrolled.get(id);
+      if (first && first.approver !== approver)
+        return `passkey ${id} enrolled again for ${approver}, already enrolled by ${first.approver}`;
       this.enrolled.set(id, { approver, public_key, origin: String(origin), rp_id: String(rp_id) });
       return undefined;
     }
-    if (r.passkey === undefined) return undefined;
+    if (r.passkey === undefined)
+      return r.via === 'console'
+        ? `a console ${String(r.event)} record without its passkey assertion`
+        : undefined;
     const bad = await this.assertion(r, r.passkey as PasskeyEvidence);
     if (!bad) this.checked++;
     return bad && `passkey assertion: ${bad}`;

@@ -55,13 +55,16 @@ async function approveIn(a: Approver, id: string, opts: { override?: string } = 
   await waitStatus(a.page, /^(approved|refused)/);
 }
 
-/** The fingerprint of a request as the console's page gets it. */
-function shownFingerprint(a: Approver, id: string): Promise<string> {
+/** What an approval binds to, as the console's page gets it: the fingerprint and the live version. */
+function shown(a: Approver, id: string): Promise<{ fingerprint: string; resourceVersion: string }> {
   return a.page.evaluate(async (i) => {
     const res = await fetch(`/kubegate/ui/api/requests/${i}`);
-    return String(((await res.json()) as { fingerprint: string }).fingerprint);
+    const r = (await res.json()) as { fingerprint: string; resource_version: string };
+    return { fingerprint: r.fingerprint, resourceVersion: r.resource_version };
   }, id);
 }
+
+const shownVersion = (a: Approver) => a.page.locator('#show').getAttribute('data-resource-version');
 
 let browser: Browser;
 /** The scale request alice approved in the first story. */
@@ -196,6 +199,23 @@ describe('the approval console in a real browser, with passkeys', () => {
       .poll(() => agent.page.locator('#status').textContent())
       .toMatch(/sign-in failed: .*not registered/);
     expect(auditRecords().some((x) => x.event === 'console_sign_in_failed')).toBe(true);
+
+    // a sign-in that fails the origin check is refused and on record as a failed sign-in (a page
+    // cannot forge its Origin; a call without the console's header fails the same check)
+    const before = auditRecords().filter((x) => x.event === 'console_sign_in_failed').length;
+    const foreign = await inPage(
+      agent,
+      '/kubegate/ui/api/signin/finish',
+      { ticket: 'x' },
+      { 'content-type': 'application/json' },
+    );
+    expect(foreign.status).toBe(403);
+    // a flood of failed sign-ins is counted, and on record only a few times a minute
+    for (let i = 0; i < 40; i++)
+      expect((await inPage(agent, '/kubegate/ui/api/signin/finish', { ticket: `t${i}` })).status).toBe(401);
+    const failed = auditRecords().filter((x) => x.event === 'console_sign_in_failed');
+    expect(failed.slice(before).some((x) => String(x.message).match(/console page itself/))).toBe(true);
+    expect(failed.length - before).toBeLessThanOrEqual(10);
     expect((await inPage(agent, '/kubegate/ui/api/challenge', { action: 'approve', id })).status).toBe(401);
     await agent.context.close();
   });
@@ -216,7 +236,7 @@ describe('the approval console in a real browser, with passkeys', () => {
     const challengeB = await inPage(alice, '/kubegate/ui/api/challenge', {
       action: 'approve',
       id: idB,
-      fingerprint: await shownFingerprint(alice, idB),
+      ...(await shown(alice, idB)),
     });
     expect(challengeB.status).toBe(200);
     const forB = await inPage(alice, '/kubegate/ui/api/act', {
@@ -235,14 +255,20 @@ describe('the approval console in a real browser, with passkeys', () => {
   it('the session cookie alone approves nothing; cross-site calls are refused; the cookie is locked down', async () => {
     const ns = await deployment('ui-cookie');
     const id = requestIdIn((await kubectl(['scale', 'deployment', 'web', '--replicas=5', '-n', ns])).stderr);
-    const fingerprint = await shownFingerprint(alice, id);
+    const { fingerprint, resourceVersion } = await shown(alice, id);
     const stale = await inPage(alice, '/kubegate/ui/api/challenge', {
       action: 'approve',
       id,
       fingerprint: 'sha256:0',
+      resourceVersion,
     });
     expect(stale.status).toBe(409);
-    const c = await inPage(alice, '/kubegate/ui/api/challenge', { action: 'approve', id, fingerprint });
+    const c = await inPage(alice, '/kubegate/ui/api/challenge', {
+      action: 'approve',
+      id,
+      fingerprint,
+      resourceVersion,
+    });
     expect(c.status).toBe(200);
     const noAssertion = await inPage(alice, '/kubegate/ui/api/act', { ticket: c.body.ticket });
     expect(noAssertion.status).toBe(401);
@@ -334,5 +360,66 @@ describe('the approval console in a real browser, with passkeys', () => {
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await alice.page.screenshot({ path: path.join(artifacts, 'console-phone.png') });
+  });
+
+  it('a stale request page cannot approve: it redraws when its object moves through kubegate, and is refused when the object moved behind it', async () => {
+    const ns = await deployment('ui-stale');
+    const r1 = requestIdIn((await kubectl(['scale', 'deployment', 'web', '--replicas=3', '-n', ns])).stderr);
+    const patch = [
+      'patch',
+      'deployment',
+      'web',
+      '-n',
+      ns,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"replicas":2}}',
+    ];
+    const r2 = requestIdIn((await kubectl(patch)).stderr);
+    await alice.page.goto(`${consoleUrl()}/kubegate/ui/requests/${r2}`);
+    await alice.page.locator('#show').waitFor();
+    const first = await shownVersion(alice);
+    expect(first).toMatch(/^\d+$/);
+
+    // another request on the same object is approved and runs: alice's page redraws by itself
+    await approveIn(bob, r1);
+    const ran = await kubectl(['scale', 'deployment', 'web', '--replicas=3', '-n', ns]);
+    expect(ran.code, ran.stderr).toBe(0);
+    await expect.poll(() => shownVersion(alice), { timeout: 10_000 }).not.toBe(first);
+    expect(await alice.page.locator('#show').textContent()).toMatch(/MOVED/);
+
+    // the object moves outside kubegate (no event): the page is stale, and Approve is refused
+    const drawn = await shownVersion(alice);
+    expect((await admin(['annotate', 'deployment', 'web', '-n', ns, 'moved=yes'])).code).toBe(0);
+    const movedTo = Number(
+      (await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'jsonpath={.metadata.resourceVersion}']))
+        .stdout,
+    );
+    await alice.page.getByRole('button', { name: 'Approve with passkey' }).click();
+    expect(await waitStatus(alice.page, /^(approved|refused)/)).toMatch(
+      new RegExp(
+        `^refused: ${r2}: the object changed since you opened the page \\(resourceVersion ${drawn} -> \\d+.*reload and look again`,
+      ),
+    );
+    expect(auditRecords().some((x) => x.request_id === r2 && x.event === 'approved')).toBe(false);
+
+    // reloaded, the page shows the object as it is, and that is what alice approves
+    await approveIn(alice, r2);
+    expect(await alice.page.locator('#status').textContent()).toBe(`approved ${r2}`);
+    const approved = auditRecords().find((x) => x.request_id === r2 && x.event === 'approved');
+    const claims = (approved?.passkey as { claims: { resourceVersion?: string } }).claims;
+    // signed for the object as it is after the edit (its status may move on by itself)
+    expect(Number(claims.resourceVersion)).toBeGreaterThanOrEqual(movedTo);
+  });
+
+  it('shows bidi and other formatting characters in requester text escaped, never obeyed', async () => {
+    const ns = await freshNamespace('ui-bidi');
+    const made = await kubectl(['create', 'configmap', 'cfg', '-n', ns, '--from-literal=note=ok\u202Eevil']);
+    const id = requestIdIn(made.stderr);
+    await alice.page.goto(`${consoleUrl()}/kubegate/ui/requests/${id}`);
+    const text = String(await alice.page.locator('#show').textContent());
+    expect(text).toContain('\\u{202e}');
+    expect(text).not.toContain('\u202E');
   });
 });

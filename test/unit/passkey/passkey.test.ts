@@ -139,4 +139,30 @@ describe('the offline check of `audit verify`', () => {
     }
     expect(await new PasskeyAuditCheck().check(approved)).toMatch(/never enrolled/);
   });
+
+  it('fails a console record whose assertion was removed (F4)', async () => {
+    const { enrolled, approved } = await recorded();
+    const { passkey: _p, ...stripped } = approved;
+    for (const r of [
+      { ...stripped, via: 'console' },
+      { ...stripped, via: 'console', approver: 'mallory' },
+      { event: 'rejected', request_id: 'req-1', approver: 'alice', via: 'console' },
+    ]) {
+      const check = new PasskeyAuditCheck();
+      await check.check(enrolled);
+      expect(await check.check(r)).toMatch(/without its passkey assertion/);
+    }
+  });
+
+  it("refuses a second enrolment of one credential for another approver; alice's assertion stays hers (F4)", async () => {
+    const { enrolled, approved } = await recorded();
+    const check = new PasskeyAuditCheck();
+    await check.check(enrolled);
+    expect(await check.check({ ...enrolled, approver: 'mallory' })).toMatch(
+      /enrolled again for mallory, already enrolled by alice/,
+    );
+    expect(await check.check(approved)).toBeUndefined();
+    // the assertion must come from the recorded approver's own enrolment
+    expect(await check.check({ ...approved, approver: 'mallory' })).toMatch(/^passkey assertion: /);
+  });
 });
