@@ -48,4 +48,33 @@ describe('the README', () => {
     expect(r.out).toMatch(/Warning: kubegate: delete deployments would be held for approval/);
     await kubectl(['delete', 'deployment', 'web', '-n', 'default', '--ignore-not-found'], { as: 'admin' });
   });
+
+  it('the simulated-node block runs as written: a Deployment runs, exec prints hello after approval, play replays it', async () => {
+    const block = shellBlocks.find((b) => b.includes('exec deploy/demo'));
+    expect(block).toBeDefined();
+    await kubectl(['delete', 'deployment', 'demo', '-n', 'default', '--ignore-not-found'], { as: 'admin' });
+    const r = await bash(block!, workdir());
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/deployment\.apps\/demo created/);
+    expect(r.out).toMatch(/successfully rolled out/);
+    expect(r.out.match(/^hello$/gm)?.length, r.out).toBeGreaterThanOrEqual(2);
+    await kubectl(['delete', 'deployment', 'demo', '-n', 'default', '--ignore-not-found'], { as: 'admin' });
+  });
+
+  it('the plans block runs as written: submitted, shown, approved once, run to the end', async () => {
+    const block = shellBlocks.find((b) => b.includes('plan submit'));
+    expect(block).toBeDefined();
+    const r = await bash(block!, workdir());
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/all 2 match/);
+    expect(r.out).toMatch(/plan-\d{8}-\d{3} succeeded/);
+  });
+
+  it('the console block runs as written: a one-time enrolment link for alice', async () => {
+    const block = shellBlocks.find((b) => b.includes('passkey enroll'));
+    expect(block).toBeDefined();
+    const r = await bash(block!, workdir());
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/https:\/\/localhost:\d+\/kubegate\/ui\/\S+#\S+/);
+  });
 });
