@@ -92,7 +92,7 @@ async function approvePlan(cmd: Remote<'approve'>, ctx: CommandContext): Promise
     throw new CliError(`${me} requested ${id}; a requester cannot approve their own plan`);
   if (plan.proposedBy === me) throw new CliError(`${me} proposed ${id}; another approver approves it`);
   ctx.stderr.write(
-    printable(`approving ${id} "${plan.title}": ${plan.steps.length} steps, ${plan.risk} risk`) + '\n',
+    `${printable(`approving ${id} "${plan.title}": ${plan.steps.length} steps, ${plan.risk} risk`)}\n`,
   );
   for (const st of plan.steps)
     ctx.stderr.write(`${printable(`  ${st.index}. ${st.summary} (${st.risk})`)}\n`);

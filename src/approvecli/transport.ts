@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { jsonOrText } from '../wire/json-or-text.js';
 import type { Endpoint } from './env.js';
 import { CliError } from './errors.js';
 
@@ -104,14 +105,10 @@ export function nodeTransport(endpoint: Endpoint): Transport {
           });
           res.on('error', (err) => reject(new CliError(describeNetworkError(err, url))));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : null;
-            } catch {
-              // not JSON: keep the text for the error message
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            resolve({
+              status: res.statusCode ?? 0,
+              body: jsonOrText(Buffer.concat(chunks).toString('utf8')),
+            });
           });
         });
         req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));

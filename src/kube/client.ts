@@ -1,5 +1,6 @@
 import https from 'node:https';
 import type { Upstream } from '../upstream.js';
+import { jsonOrText } from '../wire/json-or-text.js';
 
 export interface KubeResponse<T = unknown> {
   status: number;
@@ -48,13 +49,7 @@ export function kubeCall<T = unknown>(upstream: Upstream, opts: KubeCallOptions)
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          try {
-            body = text ? JSON.parse(text) : null;
-          } catch {
-            // not JSON: keep the text for the error message
-          }
+          const body = jsonOrText(Buffer.concat(chunks).toString('utf8'));
           resolve({ status: res.statusCode ?? 0, body: body as T, headers: res.headers });
         });
         res.on('error', reject);

@@ -1,5 +1,6 @@
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import { jsonOrText } from '../wire/json-or-text.js';
 
 /** What the requester's side of kubegate's API answers (a Status on failure). */
 export interface ApiAnswer<T> {
@@ -61,13 +62,7 @@ export class RequesterClient {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = text ? JSON.parse(text) : null;
-          } catch {
-            // not JSON: keep the text
-          }
+          const parsed = jsonOrText(Buffer.concat(chunks).toString('utf8'));
           resolve({ status: res.statusCode ?? 0, body: parsed as T });
         });
         res.on('error', reject);

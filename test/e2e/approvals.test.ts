@@ -11,9 +11,9 @@ import {
   dir,
   freshNamespace,
   kubectl,
+  namespaceWithDeployment,
   pending,
   requestIdIn,
-  rolledOut,
   waitForPending,
 } from './helpers.js';
 
@@ -21,12 +21,7 @@ const admin = (args: string[]) => kubectl(args, { as: 'admin' });
 const replicas = async (ns: string) =>
   (await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).stdout;
 
-async function deployment(prefix: string): Promise<string> {
-  const ns = await freshNamespace(prefix);
-  expect((await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns])).code).toBe(0);
-  await rolledOut(ns, 'web');
-  return ns;
-}
+const deployment = namespaceWithDeployment;
 
 /** A held request's id: run the command, let it be refused after the hold, read the id from the Status. */
 async function heldId(args: string[], as?: 'agent' | 'admin'): Promise<string> {

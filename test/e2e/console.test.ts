@@ -22,6 +22,7 @@ import {
   dir,
   freshNamespace,
   kubectl,
+  namespaceWithDeployment,
   requestIdIn,
   waitForPending,
 } from './helpers.js';
@@ -30,11 +31,7 @@ const admin = (args: string[]) => kubectl(args, { as: 'admin' });
 const replicas = async (ns: string) =>
   (await admin(['get', 'deployment', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).stdout;
 
-async function deployment(prefix: string): Promise<string> {
-  const ns = await freshNamespace(prefix);
-  expect((await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns])).code).toBe(0);
-  return ns;
-}
+const deployment = namespaceWithDeployment;
 
 function auditVerify(file: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) =>

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import {
+  approveCli as approveCliAs,
   devEnv,
   dir,
   type ExtraKubegate,
@@ -24,25 +25,7 @@ const approversFile = path.join(work, 'approvers.jwks.json');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** approve-cli with any approver key file, against the day-two kubegate. */
-function approveCli(args: string[], key: string, url: string): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.resolve('dist/cli/approve-cli.js'), ...args],
-      {
-        timeout: 30_000,
-        env: {
-          ...process.env,
-          KUBEGATE_URL: url,
-          KUBEGATE_CA: devEnv().KUBEGATE_CA,
-          KUBEGATE_CLUSTER: devEnv().KUBEGATE_CLUSTER,
-          APPROVE_KEY: key,
-        },
-      },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const approveCli = (args: string[], key: string, url: string) => approveCliAs(args, { key }, url);
 
 const keyOf = (who: string) =>
   ['alice', 'bob'].includes(who) ? path.join(dir, 'keys', `${who}.jwk`) : path.join(work, `${who}.jwk`);

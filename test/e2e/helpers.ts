@@ -94,8 +94,20 @@ export async function freshNamespace(prefix: string): Promise<string> {
   return ns;
 }
 
-/** Real approve-cli as one of the dev approvers. */
-export function approveCli(args: string[], as: 'alice' | 'bob' = 'alice', url?: string): Promise<RunResult> {
+/** A fresh namespace with a one-replica Deployment `web` in it, made by the admin. */
+export async function namespaceWithDeployment(prefix: string): Promise<string> {
+  const ns = await freshNamespace(prefix);
+  const r = await kubectl(['create', 'deployment', 'web', '--image=nginx', '-n', ns], { as: 'admin' });
+  if (r.code !== 0) throw new Error(`create deployment web in ${ns}: ${r.stderr}`);
+  return ns;
+}
+
+/** Real approve-cli as one of the dev approvers, or with any approver key file (`{ key }`). */
+export function approveCli(
+  args: string[],
+  as: 'alice' | 'bob' | { key: string } = 'alice',
+  url?: string,
+): Promise<RunResult> {
   const env = devEnv();
   if (url) env.KUBEGATE_URL = url;
   return new Promise((resolve) => {
@@ -109,7 +121,7 @@ export function approveCli(args: string[], as: 'alice' | 'bob' = 'alice', url?: 
           KUBEGATE_URL: env.KUBEGATE_URL,
           KUBEGATE_CA: env.KUBEGATE_CA,
           KUBEGATE_CLUSTER: env.KUBEGATE_CLUSTER,
-          APPROVE_KEY: path.join(dir, 'keys', `${as}.jwk`),
+          APPROVE_KEY: typeof as === 'string' ? path.join(dir, 'keys', `${as}.jwk`) : as.key,
         },
       },
       (err, stdout, stderr) => {

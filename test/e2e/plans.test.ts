@@ -11,9 +11,9 @@ import {
   devEnv,
   freshNamespace,
   kubectl,
+  namespaceWithDeployment,
   type RunResult,
   requestIdIn,
-  rolledOut,
   startExtraKubegate,
 } from './helpers.js';
 
@@ -59,12 +59,7 @@ async function submit(doc: unknown): Promise<string> {
   return planIdIn(r.stdout);
 }
 
-async function deployment(prefix: string): Promise<string> {
-  const ns = await freshNamespace(prefix);
-  expect((await admin(['create', 'deployment', 'web', '--image=nginx', '-n', ns])).code).toBe(0);
-  await rolledOut(ns, 'web');
-  return ns;
-}
+const deployment = namespaceWithDeployment;
 
 const get = async (ns: string, what: string, jsonpath: string) =>
   (await admin(['get', what, '-n', ns, '-o', `jsonpath=${jsonpath}`])).stdout;
