@@ -260,3 +260,16 @@ export async function rolledOut(ns: string, name: string): Promise<void> {
   });
   if (r.code !== 0) throw new Error(`rollout of ${ns}/${name} did not settle: ${r.stderr}`);
 }
+
+/**
+ * `approve-cli rollback ID` once kubegate has recorded the change's outcome: kubectl has its answer
+ * before kubegate writes the outcome, and a rollback of a change whose outcome is not yet on record
+ * is refused (rightly) — on a busy machine the test can ask in between.
+ */
+export async function rollbackOnceRecorded(id: string): Promise<RunResult> {
+  for (let i = 0; ; i++) {
+    const r = await approveCli(['rollback', id]);
+    if (r.code === 0 || !r.stderr.includes('outcome is unknown') || i >= 20) return r;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}

@@ -6,6 +6,7 @@ import {
   kubectl,
   pending,
   requestIdIn,
+  rollbackOnceRecorded,
   rolledOut,
   waitForPending,
 } from './helpers.js';
@@ -39,7 +40,7 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
     ).toBe('3');
     await rolledOut(ns, 'web');
 
-    const rb = await approveCli(['rollback', id]);
+    const rb = await rollbackOnceRecorded(id);
     expect(rb.code, rb.stderr).toBe(0);
     const rollbackId = rb.stdout.trim();
     expect(rollbackId).toMatch(/^req-/);
@@ -65,7 +66,7 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
       `${ns}/configmaps/settings`,
     );
     expect((await admin(['get', 'configmap', 'settings', '-n', ns])).code).not.toBe(0);
-    const rb = await approveCli(['rollback', id]);
+    const rb = await rollbackOnceRecorded(id);
     expect(rb.code, rb.stderr).toBe(0);
     expect((await approveCli(['approve', rb.stdout.trim()], 'bob')).code).toBe(0);
     expect(
