@@ -48,6 +48,8 @@ const State = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('kubernetes'),
     namespace: z.string().default('kubegate-system'),
+    /** With `clusters`: which one keeps kubegate's state (default: the first). */
+    cluster: z.string().optional(),
     retention_days: RetentionDays,
   }),
 ]);
@@ -66,6 +68,41 @@ function issueMessage(i: z.core.$ZodIssue, key: string): string {
   return `${key}: ${i.message}`;
 }
 
+const UpstreamSchema = z.strictObject({
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+  url: z.url().optional(),
+  ca: z.string().optional(),
+  token_file: z.string().optional(),
+});
+
+/** A cluster name is one DNS label: it is a path segment (/clusters/NAME/) and an approval audience. */
+const ClusterName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS label (lower case letters, digits, -)');
+
+/** One upstream of several, with its labels (policy input) and the settings it overrides. */
+const ClusterSchema = z.strictObject({
+  name: ClusterName,
+  labels: z.record(z.string(), z.string()).default({}),
+  upstream: UpstreamSchema,
+  safety: z
+    .strictObject({
+      production_namespaces: z.array(z.string()).optional(),
+      block_production: z.boolean().optional(),
+    })
+    .optional(),
+  execution: z
+    .strictObject({
+      hold_seconds: z.number().min(0).max(600).optional(),
+      require_dry_run: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+export type ClusterConfig = z.infer<typeof ClusterSchema>;
+export type UpstreamConfig = z.infer<typeof UpstreamSchema>;
+
 export const ConfigSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -82,16 +119,11 @@ export const ConfigSchema = z.strictObject({
      */
     client_ca: z.string().optional(),
   }),
-  upstream: z
-    .strictObject({
-      kubeconfig: z.string().optional(),
-      context: z.string().optional(),
-      url: z.url().optional(),
-      ca: z.string().optional(),
-      token_file: z.string().optional(),
-    })
-    .prefault({}),
+  upstream: UpstreamSchema.prefault({}),
+  /** This kubegate's name: the approval tokens' audience (and the one cluster's name without `clusters`). */
   cluster_name: z.string().min(1).default('kubegate'),
+  /** Several upstreams behind one kubegate, each at /clusters/NAME/ (instead of `upstream`). */
+  clusters: z.array(ClusterSchema).min(1).optional(),
   policy: z.strictObject({ bundle: z.string(), watch: z.boolean().default(true) }),
   approvers: z.strictObject({ jwks: z.string() }),
   audit: z.strictObject({
@@ -205,14 +237,31 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   c.approvers.jwks = abs(c.approvers.jwks);
   c.audit.path = abs(c.audit.path);
   if (c.audit.key) c.audit.key = abs(c.audit.key);
-  if (c.upstream.kubeconfig) c.upstream.kubeconfig = abs(c.upstream.kubeconfig);
-  if (c.upstream.ca) c.upstream.ca = abs(c.upstream.ca);
-  if (c.upstream.token_file) c.upstream.token_file = abs(c.upstream.token_file);
+  absUpstream(c.upstream, 'upstream', abs);
+  for (const [i, cl] of (c.clusters ?? []).entries()) absUpstream(cl.upstream, `clusters.${i}.upstream`, abs);
   if (c.state?.type === 'file') c.state.path = abs(c.state.path);
   if (c.notify?.webhook_secret_file) c.notify.webhook_secret_file = abs(c.notify.webhook_secret_file);
-  if (c.upstream.url && c.upstream.kubeconfig)
-    throw new ConfigError('upstream: give either url (+ ca) or kubeconfig, not both');
+  checkClusters(c);
   return c;
+}
+
+function absUpstream(u: UpstreamConfig, key: string, abs: (p: string) => string): void {
+  if (u.kubeconfig) u.kubeconfig = abs(u.kubeconfig);
+  if (u.ca) u.ca = abs(u.ca);
+  if (u.token_file) u.token_file = abs(u.token_file);
+  if (u.url && u.kubeconfig) throw new ConfigError(`${key}: give either url (+ ca) or kubeconfig, not both`);
+}
+
+/** `clusters` replaces `upstream`; names are unique; the state's cluster is one of them. */
+function checkClusters(c: Config): void {
+  const names = c.clusters ? c.clusters.map((cl) => cl.name) : [c.cluster_name];
+  if (c.clusters && Object.keys(c.upstream).length > 0)
+    throw new ConfigError('give either upstream (one cluster) or clusters, not both');
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new ConfigError(`clusters: the name "${dup}" is used twice`);
+  const home = c.state?.type === 'kubernetes' ? c.state.cluster : undefined;
+  if (home && !names.includes(home))
+    throw new ConfigError(`state.cluster: no cluster is named "${home}" (clusters: ${names.join(', ')})`);
 }
 
 export function loadConfig(file: string): Config {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Target } from './chain/chain.js';
 import { newContext, type RequestContext } from './chain/context.js';
 import { writeStatus } from './chain/forward.js';
+import { type Clusters, requestCluster, setRequestCluster } from './clusters.js';
 import { parseRequest } from './kube/request.js';
 import { asStatusError, StatusError, sendStatus } from './kube/status.js';
 
@@ -15,7 +16,8 @@ export interface ListenDeps {
   handle: (ctx: RequestContext, to: Target) => Promise<unknown>;
   /** kubegate's own API under /kubegate/ (approvals, health). */
   api?: (req: IncomingMessage, res: ServerResponse) => void;
-  holdSeconds: number;
+  /** Every upstream; a request names its own by the path prefix /clusters/NAME/. */
+  clusters: Clusters;
   logger: Logger;
   maxHeaderBytes?: number;
 }
@@ -26,21 +28,25 @@ export interface ListenDeps {
  */
 export function createListener(deps: ListenDeps): https.Server {
   const { logger } = deps;
-  const contextOf = (req: IncomingMessage, signal: AbortSignal) =>
-    newContext({
+  const contextOf = (req: IncomingMessage, signal: AbortSignal) => {
+    const cluster = requestCluster(req);
+    if (!cluster) throw deps.clusters.noneNamed();
+    return newContext({
       origin: 'client',
+      cluster,
       kr: parseRequest(req),
       req,
       headers: req.headers,
       signal,
-      holdMs: deps.holdSeconds * 1000,
+      holdMs: cluster.holdSeconds * 1000,
     });
+  };
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (deps.api && (req.url === '/kubegate' || req.url?.startsWith('/kubegate/'))) return deps.api(req, res);
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     try {
+      if (routeToCluster(req, deps.clusters) && deps.api) return deps.api(req, res);
       await deps.handle(contextOf(req, abort.signal), { kind: 'web', res });
     } catch (err) {
       const se = asStatusError(err);
@@ -66,6 +72,8 @@ export function createListener(deps: ListenDeps): https.Server {
           'BadRequest',
           'an upgrade request must not carry a body or data before the upgrade',
         );
+      if (routeToCluster(req, deps.clusters))
+        throw new StatusError(404, 'NotFound', 'kubegate API paths take no upgrade');
       await deps.handle(contextOf(req, abort.signal), { kind: 'upgrade', socket, head });
     } catch (err) {
       writeStatus(socket, asStatusError(err));
@@ -96,6 +104,17 @@ export function createListener(deps: ListenDeps): https.Server {
   // One identity per connection: no TLS 1.2 renegotiation (which could swap the client certificate).
   server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   return server;
+}
+
+/**
+ * Strips a `/clusters/NAME` prefix from the URL and remembers the cluster it named (the only one
+ * when there is no prefix and a single cluster). True for kubegate's own API (/kubegate/…).
+ */
+function routeToCluster(req: IncomingMessage, clusters: Clusters): boolean {
+  const { cluster, url } = clusters.route(req.url ?? '/');
+  req.url = url;
+  if (cluster) setRequestCluster(req, cluster);
+  return url === '/kubegate' || url.startsWith('/kubegate/') || url.startsWith('/kubegate?');
 }
 
 function serverOptions(deps: ListenDeps): https.ServerOptions {

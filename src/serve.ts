@@ -17,10 +17,10 @@ import { RequestAudit } from './chain/audit.js';
 import { BodyBudget } from './chain/body.js';
 import { createChain } from './chain/chain.js';
 import { createForwarder } from './chain/forward.js';
+import { Clusters } from './clusters.js';
 import type { Config } from './config.js';
 import { checkConfigFiles, listenError } from './config-files.js';
 import type { ConsoleOptions } from './console/deps.js';
-import { Identifier } from './identify.js';
 import { createListener } from './listen.js';
 import { createMetrics } from './metrics.js';
 import { notifySinks } from './notify/sinks.js';
@@ -32,7 +32,6 @@ import { KubernetesStore } from './state/kubernetes.js';
 import { pruneRules, schedulePruning } from './state/prune.js';
 import { SqliteStore } from './state/sqlite.js';
 import type { StateStore } from './state/store.js';
-import { loadUpstream, type Upstream } from './upstream.js';
 import type { ApproverJwks } from './wire/approver-key.js';
 
 export interface Running {
@@ -42,8 +41,9 @@ export interface Running {
 }
 
 /** The embedded SQLite file by default; the Kubernetes API itself when several replicas share state. */
-async function openStore(config: Config, upstream: Upstream): Promise<StateStore> {
+async function openStore(config: Config, clusters: Clusters): Promise<StateStore> {
   if (config.state?.type === 'kubernetes') {
+    const upstream = clusters.home.upstream;
     return KubernetesStore.open(upstream, {
       namespace: config.state.namespace,
       authorization: () => {
@@ -65,7 +65,7 @@ interface Parts {
   policy: PolicyEngine;
   log: AuditLog;
   store: StateStore;
-  upstream: Upstream;
+  clusters: Clusters;
   logger: Logger;
   metrics: ReturnType<typeof createMetrics>;
   jwks: () => ApproverJwks;
@@ -98,7 +98,7 @@ function sessionRecorder(config: Config, audit: RequestAudit, logger: Logger): S
 const PLAN_STEP_TIMEOUT_MS = 120_000;
 
 function wire(config: Config, p: Parts): https.Server {
-  const { upstream, logger, metrics } = p;
+  const { clusters, logger, metrics } = p;
   const audit = new RequestAudit(p.log, metrics, logger, {
     approvalDisabled: !config.safety.require_approval,
     reads: config.audit.reads,
@@ -114,42 +114,45 @@ function wire(config: Config, p: Parts): https.Server {
   });
   const limits = config.limits;
   const ui = consoleOf(config, p);
-  const who = {
-    identifier: new Identifier(upstream, limits.identity_cache_seconds * 1000),
-    clientCertificates: !!config.tls.client_ca,
-    ownAuthorization: upstream.ownAuthorization,
-    metrics,
-    logger,
-  };
+  const who = { clientCertificates: !!config.tls.client_ca, metrics, logger };
+  const recorder = sessionRecorder(config, audit, logger);
+  const forwarders = new Map(
+    clusters.all.map((c) => [
+      c.name,
+      createForwarder(
+        c.upstream,
+        (err, ctx) =>
+          logger.warn(
+            { err: err.message, cluster: c.name, method: ctx.kr.method, path: ctx.kr.path },
+            'upstream error',
+          ),
+        recorder,
+      ),
+    ]),
+  );
   const handle = createChain({
     ...who,
     config,
     policy: p.policy,
     store: p.store,
-    upstream,
     audit,
     approvals,
     maxBodyBytes: limits.max_body_bytes,
     budget: new BodyBudget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
-    forwarder: createForwarder(
-      upstream,
-      (err, ctx) =>
-        logger.warn({ err: err.message, method: ctx.kr.method, path: ctx.kr.path }, 'upstream error'),
-      sessionRecorder(config, audit, logger),
-    ),
+    forwarderFor: (c) => forwarders.get(c.name)!,
   });
   const api = createApi({
     store: p.store,
     approvals,
     log: p.log,
     logger,
-    upstream,
+    clusters,
     handle,
     audit,
     metrics,
     policyVersion: () => p.policy.version,
     holdSeconds: config.execution.hold_seconds,
-    identify: requesterIdentity(who),
+    identify: requesterIdentity(who, clusters),
     stepTimeoutMs: PLAN_STEP_TIMEOUT_MS,
     ...(ui ? { console: ui } : {}),
   });
@@ -161,26 +164,21 @@ function wire(config: Config, p: Parts): https.Server {
     },
     handle,
     api: (req, res) => api(req, res),
-    holdSeconds: config.execution.hold_seconds,
+    clusters,
     logger,
   });
   server.on('close', scheduleExpiry(approvals, config.execution.pending_expiry_seconds, logger));
   return server;
 }
 
-function upstreamOf(config: Config): Upstream {
-  const upstream = loadUpstream({
-    ...(config.upstream.kubeconfig ? { kubeconfig: config.upstream.kubeconfig } : {}),
-    ...(config.upstream.context ? { context: config.upstream.context } : {}),
-    ...(config.upstream.url ? { url: config.upstream.url } : {}),
-    ...(config.upstream.ca ? { caFile: config.upstream.ca } : {}),
-    ...(config.upstream.token_file ? { tokenFile: config.upstream.token_file } : {}),
-  });
-  if (config.tls.client_ca && !upstream.ownAuthorization())
+function clustersOf(config: Config): Clusters {
+  const clusters = Clusters.fromConfig(config);
+  const without = clusters.all.find((c) => !c.upstream.ownAuthorization());
+  if (config.tls.client_ca && without)
     throw new Error(
-      'tls.client_ca needs kubegate credentials of its own upstream (it impersonates certificate users)',
+      `tls.client_ca needs kubegate credentials of its own upstream (it impersonates certificate users)${clusters.several ? `: cluster ${without.name} has none` : ''}`,
     );
-  return upstream;
+  return clusters;
 }
 
 function warnAboutSwitches(config: Config, logger: Logger): void {
@@ -216,7 +214,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   // what kubegate writes (audit log, state with rollback snapshots, cursors) is for its own user only
   process.umask(0o077);
   checkConfigFiles(config);
-  const upstream = upstreamOf(config);
+  const clusters = clustersOf(config);
   warnAboutSwitches(config, logger);
   const policy = await PolicyEngine.load(config.policy.bundle, logger);
   if (config.policy.watch) policy.watch();
@@ -224,7 +222,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   const interrupted = await markInterrupted(audit);
   if (interrupted.length)
     logger.warn({ requests: interrupted }, 'changes forwarded before a crash have no recorded outcome');
-  const store = await openStore(config, upstream);
+  const store = await openStore(config, clusters);
   const stopPruning = schedulePruning(
     store,
     () => pruneRules(Date.now(), config.execution.max_token_ttl_seconds, config.state?.retention_days ?? 30),
@@ -239,7 +237,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   const jwks = () => approvers.jwks;
   let rp = relyingParty(config.console.url ?? 'https://localhost');
   const consoleRp = () => rp;
-  const server = wire(config, { policy, log: audit, store, upstream, logger, metrics, jwks, consoleRp });
+  const server = wire(config, { policy, log: audit, store, clusters, logger, metrics, jwks, consoleRp });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(config, err)));
     server.listen(config.listen.port, config.listen.address, () => resolve());
@@ -247,7 +245,12 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   const port = (server.address() as AddressInfo).port;
   if (!config.console.url) rp = relyingParty(`https://localhost:${port}`);
   logger.info(
-    { address: config.listen.address, port, upstream: upstream.url.origin, policy: policy.version },
+    {
+      address: config.listen.address,
+      port,
+      clusters: Object.fromEntries(clusters.all.map((c) => [c.name, c.upstream.url.origin])),
+      policy: policy.version,
+    },
     'kubegate listening',
   );
   return {
@@ -265,7 +268,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
       policy.close();
       await audit.close();
       await store.close();
-      upstream.agent.destroy();
+      clusters.close();
     },
   };
 }

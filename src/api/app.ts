@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ApprovalService } from '../approval/service.js';
 import { ApprovalError } from '../approval/token.js';
 import type { AuditLog } from '../audit/log.js';
+import { type Cluster, requestCluster } from '../clusters.js';
 import { consoleRoutes } from '../console/app.js';
 import type { ConsoleOptions } from '../console/deps.js';
 import { kubeCall } from '../kube/client.js';
@@ -10,7 +11,6 @@ import { StatusError } from '../kube/status.js';
 import type { Metrics } from '../metrics.js';
 import type { RunDeps } from '../plan/run.js';
 import type { StateStore } from '../state/store.js';
-import type { Upstream } from '../upstream.js';
 import { approvalRoutes } from './actions.js';
 import { myRequestRoutes, requesterRoutes } from './mine.js';
 import { planRoutes } from './plans.js';
@@ -26,7 +26,6 @@ export interface ApiDeps extends PreviewDeps, RollbackDeps, RunDeps {
   approvals: ApprovalService;
   log: AuditLog;
   logger: Logger;
-  upstream: Upstream;
   policyVersion: () => string;
   /** execution.hold_seconds: how long a request is held open before its requester must re-run it. */
   holdSeconds: number;
@@ -114,27 +113,43 @@ function healthRoutes(app: express.Express, deps: ApiDeps): void {
       .then((text) => res.type(deps.metrics!.contentType).send(text))
       .catch(next);
   });
-  // Ready only with a loaded policy, a writable audit log and an upstream that answers (checked at most every 5 s).
-  let upstreamOk = { at: 0, ok: false };
-  const upstreamAnswers = async (): Promise<boolean> => {
-    if (Date.now() - upstreamOk.at < 5000) return upstreamOk.ok;
-    const auth = deps.upstream.ownAuthorization();
-    const r = await kubeCall(deps.upstream, {
+  const answers = upstreamAnswers();
+  // Ready: a loaded policy, a writable audit log, and the upstream answering. With several
+  // clusters, /clusters/NAME/kubegate/readyz is that cluster's readiness; /kubegate/readyz is
+  // kubegate's own (one cluster down must not take the others out of a load balancer).
+  app.get('/kubegate/readyz', (req, res, next) => {
+    if (!deps.log.healthy) return fail(res, 503, 'ServiceUnavailable', 'audit log is not writable');
+    const several = deps.clusters.several;
+    const one = several ? requestCluster(req) : deps.clusters.all[0];
+    Promise.all((one ? [one] : deps.clusters.all).map(async (c) => [c.name, await answers(c)] as const))
+      .then((states) => {
+        if (one && !states[0]![1])
+          return fail(
+            res,
+            503,
+            'ServiceUnavailable',
+            `the upstream API server does not answer${several ? ` (cluster ${one.name})` : ''}`,
+          );
+        const clusters = Object.fromEntries(states.map(([n, ok]) => [n, ok ? 'ready' : 'not answering']));
+        res.json({ ready: true, policy: deps.policyVersion(), ...(several ? { clusters } : {}) });
+      })
+      .catch(next);
+  });
+}
+
+/** Whether a cluster's API server answers /readyz (kubegate's own credentials), checked at most every 5 s. */
+function upstreamAnswers(): (c: Cluster) => Promise<boolean> {
+  const last = new Map<string, { at: number; ok: boolean }>();
+  return async (c) => {
+    const seen = last.get(c.name);
+    if (seen && Date.now() - seen.at < 5000) return seen.ok;
+    const auth = c.upstream.ownAuthorization();
+    const r = await kubeCall(c.upstream, {
       path: '/readyz',
       ...(auth ? { authorization: auth } : {}),
       timeoutMs: 3000,
     }).catch(() => undefined);
-    upstreamOk = { at: Date.now(), ok: r?.status === 200 };
-    return upstreamOk.ok;
+    last.set(c.name, { at: Date.now(), ok: r?.status === 200 });
+    return r?.status === 200;
   };
-  app.get('/kubegate/readyz', (_req, res, next) => {
-    if (!deps.log.healthy) return fail(res, 503, 'ServiceUnavailable', 'audit log is not writable');
-    upstreamAnswers()
-      .then((ok) =>
-        ok
-          ? res.json({ ready: true, policy: deps.policyVersion() })
-          : fail(res, 503, 'ServiceUnavailable', 'the upstream API server does not answer'),
-      )
-      .catch(next);
-  });
 }

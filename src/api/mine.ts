@@ -8,6 +8,7 @@ import { submitPlan } from '../plan/submit.js';
 import type { PendingStatus } from '../wire/request-view.js';
 import { type ApiDeps, route } from './app.js';
 import { getPlan, planForReaders, planListed, withNeeds } from './plans.js';
+import { owns } from './requester.js';
 
 const ALL_STATUSES: PendingStatus[] = [
   'pending',
@@ -42,7 +43,7 @@ export function requesterRoutes(app: express.Express, deps: ApiDeps): void {
   const mine = async (req: Request, id: string) => {
     const caller = await identify(req);
     const p = await getPlan(deps, id);
-    if (p.requester !== caller.user.username)
+    if (!owns(caller, p.requester, p.cluster))
       throw new StatusError(404, 'NotFound', `no plan ${id} of yours`);
     return { caller, p };
   };
@@ -59,7 +60,7 @@ export function requesterRoutes(app: express.Express, deps: ApiDeps): void {
     route(log, async (req, res) => {
       const caller = await identify(req);
       const all = await deps.store.listPlans();
-      res.json({ items: all.filter((p) => p.requester === caller.user.username).map(planListed) });
+      res.json({ items: all.filter((p) => owns(caller, p.requester, p.cluster)).map(planListed) });
     }),
   );
   app.get(
@@ -93,7 +94,7 @@ export function myRequestRoutes(app: express.Express, deps: ApiDeps): void {
       const caller = await identify(req);
       const all = await deps.store.listPending(ALL_STATUSES);
       const own = all
-        .filter((p) => p.requester === caller.user.username)
+        .filter((p) => owns(caller, p.requester, p.detail.cluster))
         .reverse()
         .slice(0, 200);
       res.json({
@@ -109,7 +110,7 @@ export function myRequestRoutes(app: express.Express, deps: ApiDeps): void {
     route(log, async (req, res) => {
       const caller = await identify(req);
       const p = await deps.store.getPending(String(req.params.id));
-      if (!p || p.requester !== caller.user.username)
+      if (!p || !owns(caller, p.requester, p.detail.cluster))
         throw new StatusError(404, 'NotFound', `no request ${req.params.id} of yours`);
       res.json({ ...p, detail: { ...p.detail, oldObject: redact(p.detail.oldObject, p.target) } });
     }),

@@ -2,6 +2,7 @@ import { redact } from '../audit/redact.js';
 import type { Target } from '../chain/chain.js';
 import { newContext, type RequestContext } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
+import type { Clusters } from '../clusters.js';
 import { actAs } from '../kube/act-as.js';
 import { buildResourceRequest, type ResourceRequestParts } from '../kube/build.js';
 import { kubeCall } from '../kube/client.js';
@@ -13,7 +14,7 @@ import { honoursDryRun } from '../wire/verbs.js';
 
 export interface PreviewDeps {
   handle: (ctx: RequestContext, to: Target) => Promise<Outcome>;
-  upstream: Upstream;
+  clusters: Clusters;
 }
 
 const PREVIEWABLE = new Set(['create', 'update', 'patch', 'delete']);
@@ -33,21 +34,23 @@ export function asRequester(p: PendingRequest, own: string): Credentials {
  */
 export async function previewHeld(d: PreviewDeps, p: PendingRequest, approver: string): Promise<Preview> {
   const det = p.detail;
-  const own = d.upstream.ownAuthorization();
+  const cluster = d.clusters.of(det.cluster);
+  const own = cluster.upstream.ownAuthorization();
   if (!own) return { available: false, reason: 'kubegate has no credentials of its own' };
   if (!PREVIEWABLE.has(det.verb) || !honoursDryRun(det))
     return { available: false, reason: `the API server offers no dry run for ${det.verb} here` };
   const creds = asRequester(p, own);
   const result = det.decoded !== undefined ? fromDecode(p) : await dryRun(d, p, approver, creds);
+  const upstream = cluster.upstream;
   const live = ['scale', 'status'].includes(det.subresource)
-    ? await read(d.upstream, det.path, creds)
+    ? await read(upstream, det.path, creds)
     : undefined;
   const contents =
     det.verb !== 'delete'
       ? undefined
       : det.resource === 'namespaces' && !det.group
-        ? await namespaceContents(d.upstream, det.name, creds)
-        : await cascadeContents(d.upstream, det, creds);
+        ? await namespaceContents(upstream, det.name, creds)
+        : await cascadeContents(upstream, det, creds);
   return {
     ...result,
     ...(live !== undefined ? { live: redact(live, p.target) } : {}),
@@ -71,7 +74,7 @@ async function dryRun(
   approver: string,
   creds: Credentials,
 ): Promise<Preview> {
-  const ctx = previewContext(p, creds);
+  const ctx = previewContext(d, p, creds);
   Object.assign(ctx.facts, { user: p.requester, origin: 'preview', preview_of: p.id, asked_by: approver });
   let r: Outcome;
   try {
@@ -92,12 +95,13 @@ async function dryRun(
 }
 
 /** The held request again, with dryRun=All, as a request of kubegate's own for its requester. */
-function previewContext(p: PendingRequest, credentials: Credentials): RequestContext {
+function previewContext(d: PreviewDeps, p: PendingRequest, credentials: Credentials): RequestContext {
   const det: PendingDetail = p.detail;
   const query = Object.fromEntries(Object.entries(det.query).filter(([k]) => k !== 'dryRun'));
   const kr = buildResourceRequest({ ...det, query: { ...query, dryRun: ['All'] } } as ResourceRequestParts);
   const signal = new AbortController().signal;
-  const ctx = newContext({ origin: 'preview', kr, headers: {}, signal, holdMs: 0 });
+  const cluster = d.clusters.of(det.cluster);
+  const ctx = newContext({ origin: 'preview', cluster, kr, headers: {}, signal, holdMs: 0 });
   ctx.caller = {
     user: { username: p.requester, uid: '', groups: p.requesterGroups ?? [], extra: {} },
     credentials,

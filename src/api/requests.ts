@@ -8,6 +8,7 @@ import { fetchLive, resourceVersionOf } from '../kube/live.js';
 import type { PendingDetail, PendingRequest } from '../wire/request-view.js';
 import { type ApiDeps, bearer, fail, route } from './app.js';
 import { asRequester, previewHeld } from './preview.js';
+import { owns, type Requester } from './requester.js';
 
 /**
  * What approvers may see: the live object and a decoded body are redacted like the audit log
@@ -40,7 +41,13 @@ function withConflicts(all: PendingRequest[]): (PendingRequest & { conflicts: st
   return all.map((p) => ({
     ...p,
     conflicts: all
-      .filter((o) => o.id !== p.id && o.target === p.target && o.status === 'pending')
+      .filter(
+        (o) =>
+          o.id !== p.id &&
+          o.target === p.target &&
+          o.detail.cluster === p.detail.cluster &&
+          o.status === 'pending',
+      )
       .map((o) => o.id),
   }));
 }
@@ -51,11 +58,12 @@ function withConflicts(all: PendingRequest[]): (PendingRequest & { conflicts: st
  */
 async function withLive(deps: ApiDeps, p: PendingRequest): Promise<PendingRequest & { moved?: object }> {
   const d = p.detail;
-  const own = deps.upstream.ownAuthorization();
+  const upstream = deps.clusters.of(d.cluster).upstream;
+  const own = upstream.ownAuthorization();
   if (p.status !== 'pending' || !own || !d.name || !['update', 'patch', 'delete', 'create'].includes(d.verb))
     return p;
   const kr = buildResourceRequest({ ...d, verb: 'patch', subresource: '', query: {}, contentType: '' });
-  const live = await fetchLive(deps.upstream, kr, asRequester(p, own)).catch(() => null);
+  const live = await fetchLive(upstream, kr, asRequester(p, own)).catch(() => null);
   const now = resourceVersionOf(live);
   if (!now || now === d.resourceVersion) return p;
   // only its status moved (a rollout settling): the object approvers judge is the one held
@@ -104,7 +112,7 @@ export async function showView(deps: ApiDeps, id: string) {
 }
 
 /** An approver's read token or, failing that, the requester's own kube credentials (their requests only). */
-async function readerOf(deps: ApiDeps, req: Request): Promise<{ approver?: string; requester?: string }> {
+async function readerOf(deps: ApiDeps, req: Request): Promise<{ approver?: string; requester?: Requester }> {
   try {
     return { approver: (await deps.approvals.verify(bearer(req), 'read')).approver };
   } catch (err) {
@@ -112,7 +120,7 @@ async function readerOf(deps: ApiDeps, req: Request): Promise<{ approver?: strin
     const caller = await deps.identify(req).catch(() => {
       throw err;
     });
-    return { requester: caller.user.username };
+    return { requester: caller };
   }
 }
 
@@ -131,7 +139,7 @@ export function requestRoutes(app: express.Express, deps: ApiDeps): void {
     route(log, async (req, res) => {
       const reader = await readerOf(deps, req);
       const view = await showView(deps, String(req.params.id));
-      if (!view || (reader.requester && reader.requester !== view.requester))
+      if (!view || (reader.requester && !owns(reader.requester, view.requester, view.detail.cluster)))
         return fail(res, 404, 'NotFound', `no request ${req.params.id}`);
       // a requester learns nothing of other requesters' requests, not even their ids
       res.json(reader.requester ? { ...view, conflicts: [] } : view);

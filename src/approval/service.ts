@@ -53,6 +53,7 @@ export function factsOf(p: PendingRequest): RequestFacts {
   const res = d.subresource ? `${d.resource}/${d.subresource}` : d.resource;
   return {
     request_id: p.id,
+    cluster: d.cluster,
     action: `${d.verb} ${d.group ? `${d.group}/` : ''}${d.version} ${res}`.trim(),
     resource: p.target,
     user: p.requester,
@@ -62,6 +63,16 @@ export function factsOf(p: PendingRequest): RequestFacts {
     fingerprint: p.fingerprint,
     ...(d.rollbackOf ? { origin: 'rollback' as const, rollback_of: d.rollbackOf } : {}),
   };
+}
+
+/** An approval for a request on one cluster never approves it, or anything, on another. */
+export function forClusters(v: VerifiedApproval, clusters: string[]): void {
+  const other = clusters.find((c) => !v.audience.includes(c));
+  if (other)
+    throw new ApprovalError(
+      `approval token is not for cluster "${other}" (its audience: ${v.audience.join(', ')})`,
+      'mismatch',
+    );
 }
 
 /** A console approval's record carries its passkey assertion, re-checked by `audit verify`. */
@@ -91,11 +102,15 @@ export class ApprovalService {
     if (id) this.changes.emit('change', { id, what });
   }
 
-  /** Verifies an approver's token for one action (signature, audience, lifetime, action). */
-  async verify(token: unknown, action: ApprovalAction): Promise<VerifiedApproval> {
+  /**
+   * Verifies an approver's token for one action (signature, audience, lifetime, action). An action
+   * on requests names their clusters: the token's audience must name each of them too.
+   */
+  async verify(token: unknown, action: ApprovalAction, clusters: string[] = []): Promise<VerifiedApproval> {
     const v = token instanceof PasskeyApproval ? this.passkeyApproval(token) : await this.jws(token);
     if (v.action !== action)
       throw new ApprovalError(`token is for "${v.action}", not "${action}"`, 'invalid');
+    forClusters(v, clusters);
     return v;
   }
 
@@ -110,7 +125,7 @@ export class ApprovalService {
   /** A passkey approval (its assertion already verified): the same audience, life and approver list. */
   private passkeyApproval(p: PasskeyApproval): VerifiedApproval {
     const v = p.verified;
-    if (v.passkey?.claims.aud !== this.d.config.cluster_name)
+    if (!v.audience.includes(this.d.config.cluster_name))
       throw new ApprovalError('passkey approval is for another cluster', 'invalid');
     if (v.exp - v.iat > this.d.config.execution.max_token_ttl_seconds || v.exp * 1000 < Date.now())
       throw new ApprovalError('passkey approval expired', 'expired');
@@ -212,6 +227,7 @@ export class ApprovalService {
           `no pending request has fingerprint ${fp} (already run, rejected, cancelled, or never held)`,
           'not-found',
         );
+      forClusters(v, [p.detail.cluster]);
       await this.admissible(v, fp, p.requester, p.id, p.detail.approvals_from);
       targets.push(p);
     }
@@ -227,9 +243,16 @@ export class ApprovalService {
    */
   async approvePlan(
     token: unknown,
-    plan: { id: string; requester: string; fingerprints: string[]; proposedBy?: string; groups?: string[] },
+    plan: {
+      id: string;
+      requester: string;
+      fingerprints: string[];
+      clusters: string[];
+      proposedBy?: string;
+      groups?: string[];
+    },
   ): Promise<VerifiedApproval> {
-    const v = await this.verify(token, 'approve');
+    const v = await this.verify(token, 'approve', plan.clusters);
     if (v.planId !== plan.id)
       throw new ApprovalError(
         `approval is for ${v.planId ?? 'a single request'}, not for plan ${plan.id}`,
@@ -280,7 +303,7 @@ export class ApprovalService {
   ) {
     for (const token of tokens) {
       try {
-        const v = await this.verify(token, 'approve');
+        const v = await this.verify(token, 'approve', [facts.cluster]);
         await this.notAPlanToken(v);
         await this.admissible(v, fingerprint, requester, undefined, groups);
         await this.keep(v, fingerprint, facts, { via: 'header', seen: live });
@@ -303,6 +326,7 @@ export class ApprovalService {
       throw new ApprovalError('token was already used (replay)', 'replayed');
     const p = await this.d.store.getPending(id);
     if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
+    forClusters(v, [p.detail.cluster]);
     return { v, p };
   }
 

@@ -16,6 +16,8 @@ export interface VerifiedApproval extends ApprovalClaims {
   iat: number;
   exp: number;
   token: string;
+  /** The token's audience: kubegate's cluster_name and, for a request's approval, the request's cluster. */
+  audience: string[];
   /** Signed in the console with a passkey: the assertion, kept in the audit record. */
   passkey?: PasskeyEvidence;
 }
@@ -83,7 +85,7 @@ export async function verifyApproval(
     if (err instanceof errors.JWTExpired) throw new ApprovalError('approval token expired', 'expired');
     if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'aud')
       throw new ApprovalError(
-        `approval token rejected: it is for cluster ${JSON.stringify(err.payload.aud)}, this kubegate is cluster "${opts.audience}" (approve-cli --cluster ${opts.audience}, or KUBEGATE_CLUSTER)`,
+        `approval token rejected: it is for cluster ${JSON.stringify(err.payload.aud)}, this kubegate is cluster "${opts.audience}" (approve-cli --gate ${opts.audience}, or KUBEGATE_GATE)`,
         'invalid',
       );
     if (err instanceof errors.JWTClaimValidationFailed)
@@ -100,7 +102,14 @@ export async function verifyApproval(
   const skew = opts.clockToleranceSeconds ?? 30;
   checkLifetime(iat, exp, opts.maxTtlSeconds, skew);
   const claims = checkClaims(payload[APPROVAL_CLAIM], iat, skew);
-  return { ...claims, approver: owner, kid, jti: String(payload.jti), iat, exp, token };
+  const audience = audienceList(payload.aud);
+  return { ...claims, approver: owner, kid, jti: String(payload.jti), iat, exp, token, audience };
+}
+
+/** A JWT `aud` (one string or a list) as a list. */
+export function audienceList(aud: unknown): string[] {
+  if (typeof aud === 'string') return [aud];
+  return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
 }
 
 /** A short life measured from now and from iat: iat in the future would let a token outlive the cap. */

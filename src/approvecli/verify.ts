@@ -16,6 +16,7 @@ export function verifyFingerprint(view: PendingView, expectedId?: string): strin
   let computed: string;
   try {
     computed = fingerprint({
+      cluster: d.cluster,
       verb: d.verb,
       group: d.group,
       version: d.version,

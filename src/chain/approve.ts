@@ -41,7 +41,7 @@ export async function approve(ctx: Decided, d: ApproveDeps): Promise<Approved> {
       ((decided.decision.risk === 'LOW' && ex.auto_approve_low_risk) || !d.config.safety.require_approval));
   if (free) return Object.assign(ctx, { approved: {} });
   if (
-    ex.require_dry_run &&
+    ctx.cluster.requireDryRun &&
     decided.decision.dry_run_first &&
     !(await d.store.hasDryRun(decided.fingerprint))
   ) {
@@ -178,7 +178,10 @@ function pendingOf(ctx: Decided, approvals: number): PendingRequest {
     createdAt: now,
     updatedAt: now,
     detail: {
-      ...pendingDetail(kr, body.fingerprintBody, decided.live, { ...decided.decision, approvals }),
+      ...pendingDetail({ ...kr, cluster: ctx.cluster.name }, body.fingerprintBody, decided.live, {
+        ...decided.decision,
+        approvals,
+      }),
       ...(body.decoded !== undefined ? { decoded: body.decoded } : {}),
       ...(ctx.rollbackOf ? { rollbackOf: ctx.rollbackOf } : {}),
       ...(ctx.rollbackPlan ? { rollbackPlan: ctx.rollbackPlan } : {}),

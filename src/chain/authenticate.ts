@@ -1,15 +1,13 @@
 import type { Logger } from 'pino';
 import { certCredentials, readCertCaller, tokenCredentials } from '../clientcert.js';
-import { ANONYMOUS, type Identifier } from '../identify.js';
+import { ANONYMOUS } from '../identify.js';
 import { StatusError } from '../kube/status.js';
 import type { Metrics, RefusedCaller } from '../metrics.js';
 import type { RequestContext, With } from './context.js';
 
 export interface AuthenticateDeps {
-  identifier: Identifier;
   /** Whether callers may present client certificates (tls.client_ca is set). */
   clientCertificates: boolean;
-  ownAuthorization: () => string | undefined;
   metrics: Metrics;
   logger: Logger;
 }
@@ -22,11 +20,12 @@ export interface AuthenticateDeps {
 export async function authenticate(ctx: RequestContext, d: AuthenticateDeps): Promise<With<'caller'>> {
   const cert = ctx.req && d.clientCertificates ? readCertCaller(ctx.req) : undefined;
   const credentials = cert
-    ? certCredentials(cert, ctx.kr, ctx.headers, d.ownAuthorization)
+    ? certCredentials(cert, ctx.kr, ctx.headers, ctx.cluster.upstream.ownAuthorization)
     : tokenCredentials(ctx.headers);
   let user: typeof ANONYMOUS;
   try {
-    user = await d.identifier.identify(credentials, cert, ctx.id);
+    // the cluster the request is for says who the credentials are: a token of another is no one here
+    user = await ctx.cluster.identifier.identify(credentials, cert, ctx.id);
   } catch (err) {
     if (err instanceof StatusError && err.code === 401) countRefused(d, 'unverifiable', ctx);
     throw err;

@@ -6,7 +6,6 @@ import { decodeViaDryRun } from '../kube/decode.js';
 import { canonicalQuery, type KubeRequest } from '../kube/request.js';
 import { badRequest, StatusError } from '../kube/status.js';
 import type { Metrics } from '../metrics.js';
-import type { Upstream } from '../upstream.js';
 import { DELETE_OPTION_PARAMS, honoursDryRun, isDelete } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { countRefused } from './authenticate.js';
@@ -40,7 +39,6 @@ export class BodyBudget {
 export interface BodyDeps {
   maxBodyBytes: number;
   budget: BodyBudget;
-  upstream: Upstream;
   audit: RequestAudit;
   metrics: Metrics;
   logger: Logger;
@@ -62,7 +60,7 @@ export async function readAndDecode(
   if (parsed === NEEDS_DECODE) {
     const type = String(ctx.headers['content-type']);
     try {
-      object = await decodeViaDryRun(d.upstream, ctx.caller.credentials, kr, raw, type, ctx.id);
+      object = await decodeViaDryRun(ctx.cluster.upstream, ctx.caller.credentials, kr, raw, type, ctx.id);
     } catch (err) {
       // the apiserver refused the bytes (e.g. AlreadyExists): nothing is forwarded, but it is on record
       await d.audit.record(ctx.facts, 'refused', { status: 'refused', message: (err as Error).message });

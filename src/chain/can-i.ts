@@ -1,6 +1,6 @@
 import type { KubeRequest } from '../kube/request.js';
 import type { PolicyEngine } from '../policy/engine.js';
-import type { PolicyInput, UserInfo } from '../policy/input.js';
+import type { ClusterInput, PolicyInput, UserInfo } from '../policy/input.js';
 import { warning } from './decide.js';
 
 type Obj = Record<string, unknown>;
@@ -16,7 +16,7 @@ export function canIWarning(
   body: unknown,
   user: UserInfo,
   policy: PolicyEngine,
-  config: Record<string, unknown>,
+  cluster: ClusterInput,
 ): string | undefined {
   if (
     kr.verb !== 'create' ||
@@ -46,9 +46,10 @@ export function canIWarning(
       impersonate: { user: null, uid: null, groups: [], extra: {} },
     },
     user,
+    cluster: { name: cluster.name, labels: cluster.labels },
     object: null,
     oldObject: null,
-    config,
+    config: { ...cluster.safety },
   };
   const d = policy.decide(input);
   const what = `${verb} ${[str(a, 'resource'), str(a, 'subresource')].filter(Boolean).join('/')}`;

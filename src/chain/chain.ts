@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { Cluster } from '../clusters.js';
 import { hasImpersonation } from '../wire/impersonation.js';
 import { type ApproveDeps, approve } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
@@ -15,7 +16,12 @@ export type ChainDeps = AuthenticateDeps &
   BodyDeps &
   DecideDeps &
   ApproveDeps &
-  RecordDeps & { audit: RequestAudit; forwarder: Forwarder; logger: Logger };
+  RecordDeps & {
+    audit: RequestAudit;
+    /** Each cluster's forwarder (its own upstream and connection pool). */
+    forwarderFor: (cluster: Cluster) => Forwarder;
+    logger: Logger;
+  };
 
 /** Where a request's answer goes: the client's response, its upgraded socket, or back to kubegate. */
 export type Target =
@@ -54,19 +60,20 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
 }
 
 function forward(receipt: Receipt, ctx: With<'caller'>, to: Target, d: ChainDeps): Promise<Outcome> {
+  const forwarder = d.forwarderFor(ctx.cluster);
   if (to.kind === 'call') {
     if (!ctx.body) throw new Error('kubegate sends no change without a decided body');
-    return d.forwarder.call(receipt, ctx as With<'caller' | 'body'>);
+    return forwarder.call(receipt, ctx as With<'caller' | 'body'>);
   }
-  if (to.kind === 'upgrade') return d.forwarder.upgrade(receipt, needReq(ctx), to.socket, to.head);
-  return d.forwarder.web(receipt, needReq(ctx), to.res);
+  if (to.kind === 'upgrade') return forwarder.upgrade(receipt, needReq(ctx), to.socket, to.head);
+  return forwarder.web(receipt, needReq(ctx), to.res);
 }
 
 /** Plain reads the policy calls LOW stream straight through: no body, no hold, no write-ahead. */
 function readPass(ctx: With<'caller'>, d: ChainDeps): Receipt | undefined {
   if (ctx.kr.mutating || hasImpersonation(ctx.kr.impersonate) || ctx.origin !== 'client') return undefined;
   try {
-    const decision = decideRead(ctx.kr, ctx.caller.user, d);
+    const decision = decideRead(ctx.kr, ctx.caller.user, ctx.cluster, d);
     if (decision.risk !== 'LOW' || decision.deny.length > 0) return undefined;
     ctx.facts.risk = 'LOW';
     ctx.responseHeaders['kubegate-risk'] = 'LOW';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Cluster } from '../clusters.js';
 import { describeRequest, type KubeRequest } from '../kube/request.js';
 import type { Decision } from '../policy/decision.js';
 import type { UserInfo } from '../policy/input.js';
@@ -53,6 +54,8 @@ export interface Approved {
 /** The fields every audit record of one request carries (the safety model's fields). */
 export interface RequestFacts {
   request_id: string;
+  /** The cluster the request is for (every record names it). */
+  cluster: string;
   action: string;
   resource: string;
   user?: string;
@@ -80,6 +83,8 @@ export interface RequestContext {
   id: string;
   started: number;
   origin: Origin;
+  /** The upstream the request is for: identity, decision, approval and forwarding all use it. */
+  cluster: Cluster;
   kr: KubeRequest;
   /** The client's request (absent when kubegate itself is the sender). */
   req?: IncomingMessage;
@@ -120,7 +125,7 @@ export function targetOf(kr: KubeRequest, object?: unknown): string {
 }
 
 export function newContext(
-  init: Pick<RequestContext, 'origin' | 'kr' | 'headers' | 'signal' | 'holdMs'> &
+  init: Pick<RequestContext, 'origin' | 'cluster' | 'kr' | 'headers' | 'signal' | 'holdMs'> &
     Partial<Pick<RequestContext, 'req' | 'id'>>,
 ): RequestContext {
   const id = init.id ?? newRequestId();
@@ -128,7 +133,12 @@ export function newContext(
     ...init,
     id,
     started: Date.now(),
-    facts: { request_id: id, action: describeRequest(init.kr), resource: targetOf(init.kr) },
+    facts: {
+      request_id: id,
+      cluster: init.cluster.name,
+      action: describeRequest(init.kr),
+      resource: targetOf(init.kr),
+    },
     responseHeaders: {},
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Cluster } from '../clusters.js';
 import type { Config } from '../config.js';
 import { fetchLive } from '../kube/live.js';
 import { describeRequest, type KubeRequest } from '../kube/request.js';
@@ -8,7 +9,6 @@ import { type Decision, PolicyError } from '../policy/decision.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import { buildInput, type UserInfo } from '../policy/input.js';
 import type { StateStore } from '../state/store.js';
-import type { Upstream } from '../upstream.js';
 import { fingerprint } from '../wire/fingerprint.js';
 import { proxyMethodOf } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
@@ -20,7 +20,6 @@ export interface DecideDeps {
   config: Config;
   policy: PolicyEngine;
   store: StateStore;
-  upstream: Upstream;
   audit: RequestAudit;
   metrics: Metrics;
   logger: Logger;
@@ -29,17 +28,10 @@ export interface DecideDeps {
 /** Verbs whose decision needs the live object the change applies to. */
 const NEEDS_LIVE = new Set(['update', 'patch', 'delete', 'connect', 'create']);
 
-export function policyConfig(c: Config): Record<string, unknown> {
-  return {
-    production_namespaces: c.safety.production_namespaces,
-    block_production: c.safety.block_production,
-  };
-}
-
 /** The policy's decision on a read, with no body and no live object (the read fast path). */
-export function decideRead(kr: KubeRequest, user: UserInfo, d: DecideDeps): Decision {
+export function decideRead(kr: KubeRequest, user: UserInfo, cluster: Cluster, d: DecideDeps): Decision {
   const elapsed = stopwatch();
-  const decision = d.policy.decide(buildInput(kr, user, null, null, policyConfig(d.config)));
+  const decision = d.policy.decide(buildInput(kr, user, null, null, cluster));
   d.metrics.policyEval(elapsed());
   noteAuditMode(decision, d.config, d.metrics);
   return decision;
@@ -55,11 +47,12 @@ export async function decide(
 ): Promise<With<'caller' | 'body' | 'decided'>> {
   const { kr, caller, body } = ctx;
   const needsLive = kr.mutating && NEEDS_LIVE.has(kr.verb) && kr.name !== '';
-  const live = needsLive ? await fetchLive(d.upstream, kr, caller.credentials) : null;
+  const live = needsLive ? await fetchLive(ctx.cluster.upstream, kr, caller.credentials) : null;
   let fp: string;
   try {
     fp = fingerprint({
       ...kr,
+      cluster: ctx.cluster.name,
       user: caller.user.username,
       body: body.fingerprintBody,
       proxyMethod: proxyMethodOf(kr),
@@ -68,7 +61,7 @@ export async function decide(
     throw badRequest('request body cannot be canonicalised (non-finite numbers?)');
   }
   ctx.facts.fingerprint = fp;
-  const input = buildInput(kr, caller.user, body.object, live, policyConfig(d.config));
+  const input = buildInput(kr, caller.user, body.object, live, ctx.cluster);
   let decision: Decision;
   try {
     const elapsed = stopwatch();
@@ -88,7 +81,7 @@ export async function decide(
     reasons: decision.reasons,
     policy: decision.policy,
     // what the policy saw (minus the live object), so `kubegate policy replay` can re-decide it
-    policy_input: { request: input.request, user: input.user, config: input.config },
+    policy_input: { request: input.request, user: input.user, cluster: input.cluster, config: input.config },
   });
   noteAuditMode(decision, d.config, d.metrics, ctx.facts);
   const summary = `${decision.risk} risk (${decision.reasons.join('; ') || 'no reason given'})`;
@@ -114,7 +107,7 @@ export async function decide(
 /** `kubectl auth can-i` through kubegate: a second Warning when kubegate would hold that verb. */
 function canIHint(ctx: With<'caller' | 'body'>, d: DecideDeps): string {
   try {
-    const w = canIWarning(ctx.kr, ctx.body.object, ctx.caller.user, d.policy, policyConfig(d.config));
+    const w = canIWarning(ctx.kr, ctx.body.object, ctx.caller.user, d.policy, ctx.cluster);
     return w ? `, ${w}` : '';
   } catch {
     return ''; // a hint must never cost the request: a policy error only loses the hint

@@ -5,7 +5,6 @@ import { fetchLive, objectPath } from '../kube/live.js';
 import type { Metrics } from '../metrics.js';
 import { checkRollout, hasRollout } from '../rollout-check.js';
 import { pendingDetail, type StateStore } from '../state/store.js';
-import type { Upstream } from '../upstream.js';
 import type { RequestAudit } from './audit.js';
 import type { With } from './context.js';
 import type { Outcome } from './forward.js';
@@ -15,7 +14,6 @@ export interface RecordDeps {
   audit: RequestAudit;
   approvals: ApprovalService;
   store: StateStore;
-  upstream: Upstream;
   metrics: Metrics;
   logger: Logger;
 }
@@ -32,7 +30,12 @@ export async function snapshotBefore(ctx: Approved, d: RecordDeps): Promise<void
     requestId: ctx.facts.request_id,
     target: ctx.facts.resource,
     before: ctx.decided.live,
-    detail: pendingDetail(ctx.kr, ctx.body.fingerprintBody, ctx.decided.live, ctx.decided.decision),
+    detail: pendingDetail(
+      { ...ctx.kr, cluster: ctx.cluster.name },
+      ctx.body.fingerprintBody,
+      ctx.decided.live,
+      ctx.decided.decision,
+    ),
     createdAt: Date.now(),
     requester: ctx.caller.user.username,
     risk: ctx.decided.decision.risk,
@@ -91,7 +94,9 @@ async function markExecuted(ctx: Approved, d: RecordDeps): Promise<void> {
   if (!snapshot) return;
   const created = (ctx.body.object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
   const name = ctx.kr.name || (typeof created === 'string' ? created : '');
-  const after = name ? await fetchLive(d.upstream, { ...ctx.kr, name }, ctx.caller.credentials) : null;
+  const after = name
+    ? await fetchLive(ctx.cluster.upstream, { ...ctx.kr, name }, ctx.caller.credentials)
+    : null;
   await d.store.putSnapshot({ ...snapshot, executed: true, after });
 }
 
@@ -99,12 +104,12 @@ function checkRolloutLater(ctx: Approved, d: RecordDeps): void {
   const seconds = d.config.execution.validate_rollout_seconds;
   const path = objectPath(ctx.kr);
   if (seconds <= 0 || !path || !hasRollout(ctx.kr.group, ctx.kr.resource)) return;
-  const { request_id, action, resource, user } = ctx.facts;
-  void checkRollout(d.upstream, ctx.caller.credentials, path, request_id, seconds * 1000)
+  const { request_id, cluster, action, resource, user } = ctx.facts;
+  void checkRollout(ctx.cluster.upstream, ctx.caller.credentials, path, request_id, seconds * 1000)
     .then((rec) => {
       const { event, ...rest } = rec;
       d.audit.later(
-        { request_id, action, resource, ...(user ? { user } : {}), risk: ctx.facts.risk },
+        { request_id, cluster, action, resource, ...(user ? { user } : {}), risk: ctx.facts.risk },
         event as 'validated',
         rest,
       );

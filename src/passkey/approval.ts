@@ -1,5 +1,6 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { VerifiedApproval } from '../approval/token.js';
+import { audienceList } from '../approval/token.js';
 import { challengeOf, type PasskeyClaims, type PasskeyEvidence } from './claims.js';
 import type { PasskeyStore } from './store.js';
 import { PasskeyError, type RelyingParty, verifyAssertion } from './webauthn.js';
@@ -42,9 +43,10 @@ export async function verifyPasskeyApproval(
     signature: response.response.signature,
     claims,
   };
-  const { sub, aud: _aud, iat, exp, jti, ...rest } = claims;
+  const { sub, aud, iat, exp, jti, ...rest } = claims;
   return new PasskeyApproval(minted, {
     ...rest,
+    audience: audienceList(aud),
     approver: sub,
     kid: `passkey:${cred.id.slice(0, 16)}`,
     jti,

@@ -16,8 +16,8 @@ const canonicalize: Canonicalize =
 export interface PasskeyClaims extends ApprovalClaims {
   /** The approver (the JWS `sub`). */
   sub: string;
-  /** kubegate's cluster_name (the JWS `aud`). */
-  aud: string;
+  /** kubegate's cluster_name, and the request's cluster when it is another (the JWS `aud`). */
+  aud: string | string[];
   iat: number;
   exp: number;
   jti: string;

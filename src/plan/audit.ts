@@ -21,7 +21,7 @@ export type PlanEvent = (typeof PLAN_EVENTS)[number];
 /** A durable plan record; like request records, a log that cannot write stops the plan (503). */
 export async function recordPlan(
   log: AuditLog,
-  plan: Pick<PlanView, 'id' | 'requester' | 'risk' | 'title'>,
+  plan: Pick<PlanView, 'id' | 'requester' | 'risk' | 'title' | 'cluster' | 'steps'>,
   event: PlanEvent,
   extra: Record<string, unknown> = {},
 ): Promise<void> {
@@ -29,6 +29,8 @@ export async function recordPlan(
     await log.append({
       event,
       plan_id: plan.id,
+      // the plan's clusters: the one it came through, and every step's
+      cluster: planClusters(plan).join(','),
       user: plan.requester,
       risk: plan.risk,
       action: `plan ${plan.title}`,
@@ -41,6 +43,11 @@ export async function recordPlan(
       'kubegate cannot write its audit log: the plan stops here',
     );
   }
+}
+
+/** The clusters a plan touches: the one it came through first, then its steps' (in order, once each). */
+export function planClusters(plan: Pick<PlanView, 'cluster' | 'steps'>): string[] {
+  return [...new Set([...(plan.cluster ? [plan.cluster] : []), ...plan.steps.map((s) => s.detail.cluster)])];
 }
 
 /** The command that proposes undoing what a plan ran. */

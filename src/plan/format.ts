@@ -61,6 +61,11 @@ const Duration = z.union([
 const checks = z.array(Check).max(20).default([]);
 const stepBase = {
   name: plain(200).optional(),
+  /** With several clusters behind kubegate: the step's cluster (default: the one the plan came through). */
+  cluster: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a cluster name')
+    .optional(),
   checks,
   /** How long the step's checks may take to pass (default 2m). */
   timeout: Duration.refine((s) => s >= 1 && s <= 1800, 'a step timeout is 1s to 30m').optional(),

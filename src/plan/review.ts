@@ -1,12 +1,13 @@
+import type { Requester } from '../api/requester.js';
 import { ApprovalError } from '../approval/token.js';
-import type { Caller } from '../chain/context.js';
 import { actAs } from '../kube/act-as.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { fetchLive } from '../kube/live.js';
 import { StatusError } from '../kube/status.js';
 import { planUndo, UndoError } from '../rollback/undo.js';
 import { type PlanView, planFingerprints } from '../wire/plan-view.js';
-import { recordPlan } from './audit.js';
+import { planClusters, recordPlan } from './audit.js';
+import { requesterOn } from './callers.js';
 import type { PlanDoc } from './format.js';
 import { planApproved, type RunDeps, stopPlan } from './run.js';
 import type { StepRequest } from './steps.js';
@@ -29,6 +30,7 @@ export async function approvePlan(d: RunDeps, id: string, token: unknown): Promi
     id,
     requester: plan.requester,
     fingerprints: planFingerprints(plan),
+    clusters: planClusters(plan),
     ...(plan.proposedBy ? { proposedBy: plan.proposedBy } : {}),
     groups: plan.approvals_from ?? [],
   });
@@ -84,7 +86,7 @@ async function undoOf(
   d: RunDeps,
   plan: PlanView,
   requestId: string,
-  as: Caller,
+  as: Requester,
 ): Promise<StepRequest | undefined> {
   const snap = await d.store.getSnapshot(requestId);
   if (!snap?.executed) return undefined;
@@ -99,14 +101,16 @@ async function undoOf(
     query: {},
     contentType: '',
   });
-  const current = await fetchLive(d.upstream, parent, as.credentials);
+  // the undo of a step is planned on, and runs on, the step's cluster
+  const on = await requesterOn(d.clusters, as, det.cluster ?? as.cluster.name);
+  const current = await fetchLive(on.cluster.upstream, parent, on.credentials);
   const verb = snap.before === null && det.verb === 'patch' ? 'create' : det.verb;
   try {
     const u = planUndo(
       { ...det, verb, name, before: snap.before as Obj | null, after: (snap.after ?? null) as Obj | null },
       current,
     );
-    return { ...u, query: {}, summary: `undo of ${plan.id} step: ${u.effect}` };
+    return { ...u, cluster: on.cluster.name, query: {}, summary: `undo of ${plan.id} step: ${u.effect}` };
   } catch (err) {
     if (err instanceof UndoError) throw new StatusError(409, 'Conflict', err.message);
     throw err;
@@ -127,12 +131,16 @@ export async function proposePlanRollback(d: RunDeps, id: string, token: unknown
   // a step whose checks failed after it ran changed the cluster too
   const ran = plan.steps.filter((s) => s.requestId && (s.status === 'done' || s.status === 'failed'));
   if (!ran.length) throw new StatusError(409, 'Conflict', `no step of ${id} ran: there is nothing to undo`);
-  const own = d.upstream.ownAuthorization();
+  const home = d.clusters.of(plan.cluster);
+  const own = home.upstream.ownAuthorization();
   if (!own)
     throw new StatusError(409, 'Conflict', 'kubegate has no credentials of its own to plan a rollback');
-  const as: Caller = {
-    user: { username: plan.requester, uid: '', groups: plan.requesterGroups ?? [], extra: {} },
-    credentials: actAs(own, plan.requester, plan.requesterGroups),
+  const groups = plan.requesterGroups ?? [];
+  const as: Requester = {
+    user: { username: plan.requester, uid: '', groups, extra: {} },
+    credentials: actAs(own, plan.requester, groups),
+    cluster: home,
+    actingAs: { username: plan.requester, groups },
   };
   const doc: PlanDoc = {
     title: `rollback of ${id}: ${plan.title}`.slice(0, 200),

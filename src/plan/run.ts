@@ -1,10 +1,11 @@
+import { owns, type Requester } from '../api/requester.js';
 import type { ApprovalService } from '../approval/service.js';
-import type { Caller } from '../chain/context.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { fetchLive } from '../kube/live.js';
 import { asStatusError, forbidden, StatusError } from '../kube/status.js';
 import type { Expectation, PlanStep, PlanView, StepStatus } from '../wire/plan-view.js';
 import { recordPlan, rollbackCommand } from './audit.js';
+import { requesterOn } from './callers.js';
 import { type CheckResult, type ClusterReader, clusterReader, runChecks, waitForChecks } from './checks.js';
 import type { StepRequest } from './steps.js';
 import { objectKey } from './steps.js';
@@ -39,10 +40,10 @@ export const approveCommand = (p: PlanView) =>
   `approve-cli approve ${p.id}${p.override_required ? ' --override --reason TEXT (two different approvers)' : ''}`;
 
 /** Starts an approved plan's run as its requester; the steps run in the background. */
-export async function startRun(d: RunDeps, id: string, caller: Caller): Promise<PlanView> {
+export async function startRun(d: RunDeps, id: string, caller: Requester): Promise<PlanView> {
   const plan = await d.store.getPlan(id);
   if (!plan) throw new StatusError(404, 'NotFound', `no plan ${id}`);
-  if (plan.requester !== caller.user.username)
+  if (!owns(caller, plan.requester, plan.cluster))
     throw forbidden(`${id} was proposed by ${plan.requester}: only they run it (with their own credentials)`);
   if (plan.status === 'pending') {
     const { why } = await planApproved(d, plan);
@@ -130,16 +131,16 @@ function drift(expect: Expectation, now: Expectation): string | undefined {
   return undefined;
 }
 
-async function liveOf(d: RunDeps, s: PlanStep, caller: Caller): Promise<Obj | null> {
-  return fetchLive(d.upstream, buildResourceRequest(requestOf(s)), caller.credentials);
+async function liveOf(s: PlanStep, caller: Requester): Promise<Obj | null> {
+  return fetchLive(caller.cluster.upstream, buildResourceRequest(requestOf(s)), caller.credentials);
 }
 
 /** A workload's controller has seen its new spec (so the checks read the new state). */
-async function settle(d: RunDeps, s: PlanStep, caller: Caller): Promise<void> {
+async function settle(s: PlanStep, caller: Requester): Promise<void> {
   if (!WORKLOADS.has(s.detail.resource) || s.detail.verb === 'delete') return;
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
-    const o = await liveOf(d, s, caller);
+    const o = await liveOf(s, caller);
     const gen = (o?.metadata as { generation?: number } | undefined)?.generation ?? 0;
     const seen = (o?.status as { observedGeneration?: number } | undefined)?.observedGeneration ?? 0;
     if (!o || seen >= gen) return;
@@ -148,7 +149,7 @@ async function settle(d: RunDeps, s: PlanStep, caller: Caller): Promise<void> {
 }
 
 /** One step through the chain as the requester: the outcome's message when it did not succeed. */
-async function runStep(d: RunDeps, plan: PlanView, s: PlanStep, caller: Caller) {
+async function runStep(d: RunDeps, plan: PlanView, s: PlanStep, caller: Requester) {
   const ctx = stepContext(requestOf(s), caller, plan.id, s.index, false);
   try {
     const o = await d.handle(ctx, { kind: 'call' });
@@ -171,13 +172,23 @@ async function stopRequested(d: RunDeps, id: string) {
 }
 
 /** The steps in order, each checked before the next; the first failure or a stop ends the run. */
-async function runSteps(d: RunDeps, plan: PlanView, caller: Caller): Promise<void> {
-  const read = clusterReader(d.upstream, caller.credentials);
+async function runSteps(d: RunDeps, plan: PlanView, caller: Requester): Promise<void> {
+  // the final checks read the cluster the plan came through; each step's checks, its own cluster
+  const read = clusterReader(caller.cluster.upstream, caller.credentials);
   const expected = new Map<string, Expectation>();
   for (const s of plan.steps) {
     const stop = await stopRequested(d, plan.id);
     if (stop) return finish(d, plan, 'stopped', `stopped by ${stop.by} before step ${s.index}`);
-    const error = await oneStep(d, plan, s, caller, { read, expected });
+    let as: Requester;
+    try {
+      as = await requesterOn(d.clusters, caller, s.detail.cluster);
+    } catch (err) {
+      return finish(d, plan, 'failed', `step ${s.index} (${s.summary}): ${asStatusError(err).message}`);
+    }
+    const error = await oneStep(d, plan, s, as, {
+      read: clusterReader(as.cluster.upstream, as.credentials),
+      expected,
+    });
     if (error) return finish(d, plan, 'failed', `step ${s.index} (${s.summary}) failed: ${error}`);
   }
   const results = await runChecks(plan.checks, read);
@@ -196,12 +207,12 @@ async function oneStep(
   d: RunDeps,
   plan: PlanView,
   s: PlanStep,
-  caller: Caller,
+  caller: Requester,
   run: { read: ClusterReader; expected: Map<string, Expectation> },
 ): Promise<string | undefined> {
   await setStep(d, plan.id, s.index, 'running');
   const key = objectKey(s.detail);
-  const now = expectationOf(await liveOf(d, s, caller));
+  const now = expectationOf(await liveOf(s, caller));
   const moved = drift(run.expected.get(key) ?? s.expect, now);
   const fail = async (message: string, requestId?: string) => {
     await setStep(d, plan.id, s.index, 'failed', { message, ...(requestId ? { requestId } : {}) });
@@ -216,11 +227,11 @@ async function oneStep(
   if (moved) return fail(`drift: ${s.target}: ${moved}`);
   const { requestId, error } = await runStep(d, plan, s, caller);
   if (error) return fail(error, requestId);
-  await settle(d, s, caller);
+  await settle(s, caller);
   const timeoutMs = s.timeoutSeconds ? s.timeoutSeconds * 1000 : d.stepTimeoutMs;
   const results = await waitForChecks(s.checks, run.read, { timeoutMs });
   if (results.some((r) => !r.ok)) return fail(`checks failed: ${failed(results)}`, requestId);
-  run.expected.set(key, expectationOf(await liveOf(d, s, caller)));
+  run.expected.set(key, expectationOf(await liveOf(s, caller)));
   await setStep(d, plan.id, s.index, 'done', { requestId, message: 'done' });
   await recordPlan(d.log, plan, 'plan_step', {
     step: s.index,

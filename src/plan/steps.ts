@@ -15,6 +15,8 @@ export type Discover = (apiVersion: string, kind: string) => Promise<ResourceInf
 
 /** One step as the request kubegate will send for it: the parts, the body, and a line for people. */
 export interface StepRequest extends ResourceRequestParts {
+  /** The cluster it is for (default: the one the plan came through). */
+  cluster?: string;
   query: Record<string, string[]>;
   body: unknown;
   summary: string;
@@ -128,6 +130,8 @@ export async function stepRequest(
 }
 
 /** The object a step changes, as a key for drift checks (the parent of a subresource). */
-export function objectKey(r: Pick<StepRequest, 'group' | 'resource' | 'namespace' | 'name'>): string {
-  return [r.group, r.resource, r.namespace, r.name].join('/');
+export function objectKey(
+  r: Pick<StepRequest, 'cluster' | 'group' | 'resource' | 'namespace' | 'name'>,
+): string {
+  return [r.cluster ?? '', r.group, r.resource, r.namespace, r.name].join('/');
 }

@@ -1,17 +1,19 @@
 import type { Logger } from 'pino';
+import type { Requester } from '../api/requester.js';
 import { recentRejection } from '../approval/rejections.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Target } from '../chain/chain.js';
-import { type Caller, newContext, type RequestContext, targetOf } from '../chain/context.js';
+import { newContext, type RequestContext, targetOf } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
+import type { Clusters } from '../clusters.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { asStatusError, forbidden, StatusError } from '../kube/status.js';
 import { planUndo } from '../rollback/undo.js';
 import { pendingDetail, type StateStore } from '../state/store.js';
-import type { Upstream } from '../upstream.js';
 import type { Expectation, PlanCheck, PlanStep, PlanView } from '../wire/plan-view.js';
 import { RISKS } from '../wire/risk.js';
 import { recordPlan } from './audit.js';
+import { requesterOn } from './callers.js';
 import { discoverer } from './discovery.js';
 import type { PlanDoc } from './format.js';
 import { type Discover, objectKey, type StepRequest, stepRequest } from './steps.js';
@@ -19,7 +21,7 @@ import { type Discover, objectKey, type StepRequest, stepRequest } from './steps
 export interface PlanDeps {
   handle: (ctx: RequestContext, to: Target) => Promise<Outcome>;
   store: StateStore;
-  upstream: Upstream;
+  clusters: Clusters;
   log: AuditLog;
   logger: Logger;
 }
@@ -34,10 +36,17 @@ const MAX_PLANS_PER_DAY = 100;
 const MAX_PLAN_BYTES = 2 * 1024 * 1024;
 
 /** The request of a step as it goes through the chain: the real one, or its server-side dry run. */
-export function stepContext(req: StepRequest, caller: Caller, plan: string, index: number, dryRun: boolean) {
+export function stepContext(
+  req: StepRequest,
+  caller: Requester,
+  plan: string,
+  index: number,
+  dryRun: boolean,
+) {
   const kr = buildResourceRequest({ ...req, query: dryRun ? { ...req.query, dryRun: ['All'] } : req.query });
   const ctx = newContext({
     origin: 'plan',
+    cluster: caller.cluster,
     kr,
     headers: {},
     signal: new AbortController().signal,
@@ -45,7 +54,7 @@ export function stepContext(req: StepRequest, caller: Caller, plan: string, inde
   });
   // a DELETE with a body takes its dryRun from the body (the apiserver ignores the query then)
   const sent = dryRun && req.verb === 'delete' ? { ...(req.body as Obj), dryRun: ['All'] } : req.body;
-  ctx.caller = caller;
+  ctx.caller = { user: caller.user, credentials: caller.credentials };
   ctx.body = { object: req.body, forward: Buffer.from(JSON.stringify(sent)), fingerprintBody: req.body };
   Object.assign(ctx.facts, { user: caller.user.username, plan_id: plan, plan_step: index });
   return ctx;
@@ -81,7 +90,7 @@ const messageOf = (o: Outcome) =>
 async function decideStep(
   d: PlanDeps,
   req: StepRequest,
-  caller: Caller,
+  caller: Requester,
   at: { plan: string; index: number; earlier: Set<string> },
 ): Promise<Omit<PlanStep, 'checks'>> {
   const ctx = stepContext(req, caller, at.plan, at.index, true);
@@ -101,7 +110,7 @@ async function decideStep(
     risk: decision.risk,
     reasons: decision.reasons,
     target: targetOf(realKr, req.body),
-    detail: pendingDetail(realKr, req.body, live, decision),
+    detail: pendingDetail({ ...realKr, cluster: caller.cluster.name }, req.body, live, decision),
     dryRun: ok ? outcome.body : null,
     ...(ok ? {} : { dryRunNote: 'no dry run: an earlier step of this plan creates the object' }),
     rollback: undoLines(req, live, ok ? outcome.body : null),
@@ -112,14 +121,17 @@ async function decideStep(
 
 /** A step to decide: built from the plan file (by discovery), or already a request (an undo). */
 interface StepSource {
+  /** The step's cluster (default: the one the plan came through). */
+  cluster?: string | undefined;
   build: (discover: Discover, at: { now: Date; requester: string }) => Promise<StepRequest>;
   checks: PlanCheck[];
   timeoutSeconds?: number | undefined;
 }
 
 function sourcesOf(doc: PlanDoc, built?: StepRequest[]): StepSource[] {
-  if (built) return built.map((r) => ({ build: async () => r, checks: [] }));
+  if (built) return built.map((r) => ({ cluster: r.cluster, build: async () => r, checks: [] }));
   return doc.steps.map((s) => ({
+    cluster: s.cluster,
     build: async (discover, at) => {
       const req = await stepRequest(s, discover, at);
       return s.name ? { ...req, summary: `${s.name}: ${req.summary}` } : req;
@@ -133,10 +145,9 @@ function sourcesOf(doc: PlanDoc, built?: StepRequest[]): StepSource[] {
 async function decideSteps(
   d: PlanDeps,
   sources: StepSource[],
-  caller: Caller,
+  caller: Requester,
   plan: string,
 ): Promise<PlanStep[]> {
-  const discover = discoverer(d.upstream, caller.credentials);
   const now = new Date();
   const earlier = new Set<string>();
   const steps: PlanStep[] = [];
@@ -145,8 +156,13 @@ async function decideSteps(
     const index = i + 1;
     let req: StepRequest | undefined;
     try {
-      req = await src.build(discover, { now, requester: caller.user.username });
-      const step = await decideStep(d, req, caller, { plan, index, earlier });
+      const as = await requesterOn(d.clusters, caller, src.cluster ?? caller.cluster.name);
+      const discover = discoverer(as.cluster.upstream, as.credentials);
+      req = {
+        ...(await src.build(discover, { now, requester: caller.user.username })),
+        cluster: as.cluster.name,
+      };
+      const step = await decideStep(d, req, as, { plan, index, earlier });
       const twin = steps.find((o) => o.fingerprint === step.fingerprint);
       if (twin) throw new StatusError(422, 'Invalid', `it is the same request as step ${twin.index}`);
       const rejected = await recentRejection(d.store, step.fingerprint);
@@ -175,14 +191,24 @@ async function decideSteps(
 
 const rank = (r: string) => (RISKS as readonly string[]).indexOf(r);
 
-/** What the whole plan needs: its riskiest step's class, the most approvals any step needs. */
+/**
+ * What the whole plan needs: its riskiest step's class, the most approvals any step needs. A plan
+ * that changes more than one cluster is CRITICAL: the override and two different approvers.
+ */
 function planNeeds(steps: PlanStep[]) {
-  const risk = steps.reduce((a, s) => (rank(s.risk) > rank(a) ? s.risk : a), 'LOW');
+  const clusters = [...new Set(steps.map((s) => s.detail.cluster))];
+  const across = clusters.length > 1;
+  const risk = across ? 'CRITICAL' : steps.reduce((a, s) => (rank(s.risk) > rank(a) ? s.risk : a), 'LOW');
   return {
     risk,
-    reasons: steps.flatMap((s) => s.reasons.map((r) => `step ${s.index}: ${r}`)),
-    approvals_required: Math.max(...steps.map((s) => s.detail.approvals_required)),
-    override_required: steps.some((s) => s.detail.override_required),
+    reasons: [
+      ...(across
+        ? [`changes ${clusters.length} clusters (${clusters.join(', ')}): a multi-cluster operation`]
+        : []),
+      ...steps.flatMap((s) => s.reasons.map((r) => `step ${s.index}: ${r}`)),
+    ],
+    approvals_required: Math.max(across ? 2 : 0, ...steps.map((s) => s.detail.approvals_required)),
+    override_required: across || steps.some((s) => s.detail.override_required),
     approvals_from: [...new Set(steps.flatMap((s) => s.detail.approvals_from ?? []))].sort(),
   };
 }
@@ -223,7 +249,7 @@ async function withinLimits(store: StateStore, requester: string, now: number): 
 export async function submitPlan(
   d: PlanDeps,
   doc: PlanDoc,
-  caller: Caller,
+  caller: Requester,
   o: { rollbackOf?: string; proposedBy?: string } = {},
   built?: StepRequest[],
 ): Promise<PlanView> {
@@ -237,6 +263,7 @@ export async function submitPlan(
     ...(doc.monitor ? { monitorSeconds: doc.monitor } : {}),
     requester: caller.user.username,
     requesterGroups: caller.user.groups,
+    cluster: caller.cluster.name,
     risk: 'LOW',
     reasons: [],
     approvals_required: 0,

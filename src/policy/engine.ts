@@ -31,6 +31,7 @@ const PROBE: PolicyInput = {
     impersonate: { user: null, uid: null, groups: [], extra: {} },
   },
   user: { username: 'probe', uid: '', groups: [], extra: {} },
+  cluster: { name: 'probe', labels: {} },
   object: null,
   oldObject: null,
   config: {},

@@ -1,7 +1,7 @@
 import type { PolicyInput } from './input.js';
 
 /** The policy input's top-level keys and request keys: anything else is a typo, refused. */
-const TOP_KEYS = ['request', 'user', 'object', 'oldObject', 'config'] as const;
+const TOP_KEYS = ['request', 'user', 'cluster', 'object', 'oldObject', 'config'] as const;
 const REQUEST_KEYS = [
   'verb',
   'group',
@@ -34,7 +34,7 @@ function unknownKeys(o: unknown, allowed: readonly string[], at: string): string
 /** A hand-written `kubegate policy eval` input, checked: a typo must not read as a LOW read. */
 export function checkInput(raw: unknown): Partial<PolicyInput> {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
-    throw new InputError('input must be a JSON object {request, user, object, oldObject, config}');
+    throw new InputError('input must be a JSON object {request, user, cluster, object, oldObject, config}');
   const r = raw as Record<string, unknown>;
   const problems = [
     ...unknownKeys(r, TOP_KEYS, ''),
@@ -69,6 +69,7 @@ export function completeInput(raw: Partial<PolicyInput>): PolicyInput {
       impersonate: r.impersonate ?? { user: null, uid: null, groups: [], extra: {} },
     },
     user: { username: '', uid: '', groups: [], extra: {}, ...raw.user },
+    cluster: { name: '', labels: {}, ...raw.cluster },
     object: raw.object ?? null,
     oldObject: raw.oldObject ?? null,
     config: raw.config ?? {},

@@ -26,9 +26,18 @@ export interface PolicyInput {
     impersonate: Impersonation;
   };
   user: UserInfo;
+  /** The cluster the request is for: its name and labels (e.g. env: production). */
+  cluster: { name: string; labels: Record<string, string> };
   object: unknown;
   oldObject: unknown;
   config: Record<string, unknown>;
+}
+
+/** The cluster's part of the input, and the settings it overrides (`input.config`). */
+export interface ClusterInput {
+  name: string;
+  labels: Record<string, string>;
+  safety: { production_namespaces: string[]; block_production: boolean };
 }
 
 export function buildInput(
@@ -36,7 +45,7 @@ export function buildInput(
   user: UserInfo,
   object: unknown,
   oldObject: unknown,
-  config: Record<string, unknown>,
+  cluster: ClusterInput,
 ): PolicyInput {
   return {
     request: {
@@ -55,8 +64,12 @@ export function buildInput(
       impersonate: kr.impersonate,
     },
     user,
+    cluster: { name: cluster.name, labels: cluster.labels },
     object: object ?? null,
     oldObject: oldObject ?? null,
-    config,
+    config: {
+      production_namespaces: cluster.safety.production_namespaces,
+      block_production: cluster.safety.block_production,
+    },
   };
 }

@@ -2,6 +2,7 @@ import type { RequestAudit } from '../chain/audit.js';
 import type { Target } from '../chain/chain.js';
 import { newContext, type RequestContext } from '../chain/context.js';
 import type { Outcome } from '../chain/forward.js';
+import type { Cluster, Clusters } from '../clusters.js';
 import { actAs } from '../kube/act-as.js';
 import { buildResourceRequest } from '../kube/build.js';
 import { kubeCall } from '../kube/client.js';
@@ -14,7 +15,7 @@ import { planUndo, UndoError, type UndoRequest } from './undo.js';
 export interface RollbackDeps {
   handle: (ctx: RequestContext, to: Target) => Promise<Outcome>;
   store: StateStore;
-  upstream: Upstream;
+  clusters: Clusters;
   audit: RequestAudit;
 }
 
@@ -38,12 +39,13 @@ function asApprover(upstream: Upstream, approver: string): Record<string, string
 function undoContext(
   undo: UndoRequest,
   approver: string,
-  upstream: Upstream,
+  cluster: Cluster,
   o: { of: string; dryRun?: boolean; id?: string },
 ) {
   const kr = buildResourceRequest({ ...undo, query: o.dryRun ? { dryRun: ['All'] } : {} });
   const ctx = newContext({
     origin: 'rollback',
+    cluster,
     kr,
     headers: {},
     signal: new AbortController().signal,
@@ -54,7 +56,7 @@ function undoContext(
   const sent = o.dryRun && undo.verb === 'delete' ? { ...asObj(undo.body), dryRun: ['All'] } : undo.body;
   ctx.caller = {
     user: { username: approver, uid: '', groups: [], extra: {} },
-    credentials: asApprover(upstream, approver),
+    credentials: asApprover(cluster.upstream, approver),
   };
   ctx.body = { object: undo.body, forward: Buffer.from(JSON.stringify(sent)), fingerprintBody: undo.body };
   Object.assign(ctx.facts, { user: approver, origin: 'rollback', rollback_of: o.of });
@@ -113,14 +115,16 @@ export async function proposeRollback(d: RollbackDeps, originalId: string, appro
       'Conflict',
       `${originalId} did not run successfully (or its outcome is unknown): there is nothing to undo`,
     );
-  const undo = await planFor(snap, approver, d.upstream);
-  const dry = await d.handle(undoContext(undo, approver, d.upstream, { of: originalId, dryRun: true }), {
+  // the undo runs on the cluster the change ran on
+  const cluster = d.clusters.of(snap.detail.cluster);
+  const undo = await planFor(snap, approver, cluster.upstream);
+  const dry = await d.handle(undoContext(undo, approver, cluster, { of: originalId, dryRun: true }), {
     kind: 'call',
   });
   if (dry.status < 200 || dry.status >= 300)
     throw new StatusError(409, 'Conflict', `the rollback's server-side dry run failed: ${messageOf(dry)}`);
   try {
-    await d.handle(undoContext(undo, approver, d.upstream, { of: originalId }), { kind: 'call' });
+    await d.handle(undoContext(undo, approver, cluster, { of: originalId }), { kind: 'call' });
   } catch (err) {
     const id =
       err instanceof StatusError && err.details?.kind === 'kubegate-request' ? err.details.name : undefined;
@@ -142,7 +146,8 @@ export async function runApprovedRollback(d: RollbackDeps, p: PendingRequest): P
   } as UndoRequest;
   let outcome: Outcome;
   try {
-    outcome = await d.handle(undoContext(undo, p.requester, d.upstream, { of: det.rollbackOf!, id: p.id }), {
+    const cluster = d.clusters.of(det.cluster);
+    outcome = await d.handle(undoContext(undo, p.requester, cluster, { of: det.rollbackOf!, id: p.id }), {
       kind: 'call',
     });
   } catch (err) {
@@ -154,6 +159,7 @@ export async function runApprovedRollback(d: RollbackDeps, p: PendingRequest): P
     await d.audit.record(
       {
         request_id: snap.requestId,
+        cluster: d.clusters.of(snap.detail.cluster).name,
         action: `${snap.detail.verb} ${snap.detail.path}`,
         resource: snap.target,
         ...(snap.requester ? { user: snap.requester } : {}),

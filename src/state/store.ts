@@ -17,6 +17,7 @@ export function pendingDetail(
     | 'path'
     | 'query'
     | 'contentType'
+    | 'cluster'
   > & { method?: string; impersonate?: Impersonation },
   body: unknown,
   oldObject: unknown,
@@ -30,6 +31,7 @@ export function pendingDetail(
 ): PendingDetail {
   const rv = (oldObject as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
   return {
+    cluster: kr.cluster,
     verb: kr.verb,
     group: kr.group,
     version: kr.version,

@@ -5,6 +5,8 @@ import { honoursDryRun } from './verbs.js';
 
 /** What identifies one request for approval: the same for its dry run and its real run. */
 export interface FingerprintParts {
+  /** The cluster it is for: the same request on another cluster is another request. */
+  cluster: string;
   verb: string;
   group: string;
   version: string;
@@ -53,6 +55,7 @@ export function fingerprint(p: FingerprintParts): string {
     Object.entries(p.query).filter(([k]) => !(dropDryRun && (k === 'dryRun' || NOT_WHAT_IS_STORED.has(k)))),
   );
   const doc = {
+    cluster: p.cluster,
     verb: p.verb,
     group: p.group,
     version: p.version,

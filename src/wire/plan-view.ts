@@ -84,6 +84,8 @@ export interface PlanView {
   monitorSeconds?: number;
   requester: string;
   requesterGroups?: string[];
+  /** The cluster the plan was submitted through (its requester's identity is that cluster's). */
+  cluster?: string;
   risk: string;
   reasons: string[];
   approvals_required: number;

@@ -36,6 +36,8 @@ export interface PendingRequest {
 }
 
 export interface PendingDetail {
+  /** The cluster the request is for (part of the fingerprint, and the approval's audience). */
+  cluster: string;
   verb: string;
   group: string;
   version: string;
