@@ -58,3 +58,31 @@ touches_kubegate_namespace if {
 	is_resource("", {"namespaces"})
 	object_name == kubegate_namespace
 }
+
+# A cluster labelled as production (kubegate's `clusters[].labels`): every change there may
+# disrupt users, whatever its namespace.
+rule_findings contains {
+	"rule": "production.cluster",
+	"risk": "HIGH",
+	"reason": concat(" ", ["change on production cluster", cluster_name]),
+} if {
+	block_production
+	is_write
+	in_production_cluster
+}
+
+# Reaching into a running container there is HIGH too (as in a production namespace).
+rule_findings contains {
+	"rule": "production.cluster_connect",
+	"risk": "HIGH",
+	"reason": concat(" ", ["exec/attach/port-forward on production cluster", cluster_name]),
+} if {
+	is_connect
+	in_production_cluster
+}
+
+production_cluster_labels := {"production", "prod"}
+
+in_production_cluster if object.get(input, ["cluster", "labels", "env"], "") in production_cluster_labels
+
+cluster_name := object.get(input, ["cluster", "name"], "")

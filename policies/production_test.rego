@@ -65,3 +65,30 @@ test_production_kubegate_namespace_negative if {
 	r2 := result with input as with_config(req_input({"verb": "patch", "resource": "configmaps", "namespace": "kubegate-system", "name": "c"}, null), {"kubegate_namespace": "gate"})
 	not fired("production.kubegate_namespace", r2)
 }
+
+on_cluster(inp, labels) := object.union(inp, {"cluster": {"name": "prod-eu", "labels": labels}})
+
+test_production_cluster_positive if {
+	r := result with input as on_cluster(req_input({"verb": "patch", "group": "apps", "resource": "deployments", "namespace": "default", "name": "api", "subresource": "scale"}, {"spec": {"replicas": 2}}), {"env": "production"})
+	fired("production.cluster", r)
+	r.decision.risk == "HIGH"
+	e := result with input as on_cluster(req_input({"verb": "create", "resource": "pods", "namespace": "default", "subresource": "exec", "name": "p"}, null), {"env": "prod"})
+	fired("production.cluster_connect", e)
+	e.decision.risk == "HIGH"
+}
+
+test_production_cluster_negative if {
+	# staging, no labels, reads and can-i reviews stay as they were
+	r1 := result with input as on_cluster(req_input({"verb": "patch", "resource": "configmaps", "namespace": "default", "name": "c"}, {"data": {}}), {"env": "staging"})
+	not fired("production.cluster", r1)
+	r2 := result with input as req_input({"verb": "patch", "resource": "configmaps", "namespace": "default", "name": "c"}, {"data": {}})
+	not fired("production.cluster", r2)
+	r3 := result with input as on_cluster(req_input({"verb": "list", "resource": "pods", "namespace": "default"}, null), {"env": "production"})
+	r3.decision.risk == "LOW"
+	r4 := result with input as on_cluster(req_input({"verb": "create", "group": "authorization.k8s.io", "resource": "selfsubjectaccessreviews"}, {"spec": {}}), {"env": "production"})
+	r4.decision.risk == "LOW"
+
+	# switched off with block_production (per cluster or globally)
+	r5 := result with input as with_config(on_cluster(req_input({"verb": "patch", "resource": "configmaps", "namespace": "default", "name": "c"}, {"data": {}}), {"env": "production"}), {"block_production": false})
+	not fired("production.cluster", r5)
+}

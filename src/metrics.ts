@@ -16,15 +16,15 @@ export interface Metrics {
   /** The `Content-Type` to serve `render()` with. */
   readonly contentType: string;
   /** One gate decision: its risk class and what became of the request. */
-  decision(risk: string, outcome: Outcome): void;
+  decision(risk: string, outcome: Outcome, cluster?: string): void;
   /** Requests currently held open waiting for approval: +1 when one starts waiting, -1 when it stops. */
-  held(delta: number): void;
+  held(delta: number, cluster?: string): void;
   /** Seconds from a request being held to its approval. */
   approvalLatency(seconds: number): void;
   /** Seconds one policy evaluation took. */
   policyEval(seconds: number): void;
   /** Seconds of one upstream call (to response headers), by read or write. */
-  upstream(kind: VerbClass, seconds: number): void;
+  upstream(kind: VerbClass, seconds: number, cluster?: string): void;
   /** Seconds one `audit.append` took (the durable write, fsync included). */
   auditAppend(seconds: number): void;
   /** A caller refused before anything was read: `anonymous` write, `unverifiable` credentials, `over_budget` body. */
@@ -40,6 +40,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Labels put on every series, e.g. `{ replica: 'kubegate-0' }`. */
   labels?: Record<string, string>;
+  /** The clusters behind kubegate: decisions, held requests and upstream latency carry a `cluster` label. */
+  clusters?: string[];
   /** Audit and notification sinks, read on each scrape (delivered, failures, queued per sink). */
   sinks?: () => SinkStatus[];
 }
@@ -61,12 +63,13 @@ function registerKubegateMetrics(registry: Registry) {
     decisions: new Counter({
       name: 'kubegate_decisions_total',
       help: 'Gate decisions by risk class and outcome.',
-      labelNames: ['risk', 'outcome'] as const,
+      labelNames: ['cluster', 'risk', 'outcome'] as const,
       registers,
     }),
     held: new Gauge({
       name: 'kubegate_held_requests',
       help: 'Requests currently held open waiting for approval.',
+      labelNames: ['cluster'] as const,
       registers,
     }),
     approval: new Histogram({
@@ -84,7 +87,7 @@ function registerKubegateMetrics(registry: Registry) {
     upstream: new Histogram({
       name: 'kubegate_upstream_latency_seconds',
       help: 'Time of one upstream API server call until its response headers, by read or write.',
-      labelNames: ['verb_class'] as const,
+      labelNames: ['cluster', 'verb_class'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
@@ -112,9 +115,15 @@ function registerKubegateMetrics(registry: Registry) {
 type KubegateMetrics = ReturnType<typeof registerKubegateMetrics>;
 
 /** Pre-creates the series a dashboard expects, so they read 0 rather than missing. */
-function zeroExpectedSeries({ decisions, upstream, refused }: KubegateMetrics): void {
-  for (const risk of RISKS) for (const outcome of OUTCOMES) decisions.inc({ risk, outcome }, 0);
-  for (const verb_class of VERB_CLASSES) upstream.zero({ verb_class });
+function zeroExpectedSeries(
+  { decisions, upstream, held, refused }: KubegateMetrics,
+  clusters: string[],
+): void {
+  for (const cluster of clusters) {
+    for (const risk of RISKS) for (const outcome of OUTCOMES) decisions.inc({ cluster, risk, outcome }, 0);
+    for (const verb_class of VERB_CLASSES) upstream.zero({ cluster, verb_class });
+    held.set({ cluster }, 0);
+  }
   for (const kind of REFUSED_CALLERS) refused.inc({ kind }, 0);
 }
 
@@ -158,19 +167,23 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   if (opts.labels) registry.setDefaultLabels(opts.labels);
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const m = registerKubegateMetrics(registry);
-  zeroExpectedSeries(m);
+  const clusters = opts.clusters ?? [''];
+  // a label value from a request is one of the configured names (bounded cardinality)
+  const known = (c: string | undefined) =>
+    c !== undefined && clusters.includes(c) ? c : (clusters[0] ?? '');
+  zeroExpectedSeries(m, clusters);
   if (opts.sinks) registerSinkMetrics(registry, opts.sinks);
 
   const ok = (s: number) => Number.isFinite(s) && s >= 0;
   return {
     registry,
     contentType: registry.contentType,
-    decision(risk, outcome) {
+    decision(risk, outcome, cluster) {
       // the policy names the risk; anything else is folded into one series (bounded cardinality)
-      m.decisions.inc({ risk: isRisk(risk) ? risk : 'UNKNOWN', outcome });
+      m.decisions.inc({ cluster: known(cluster), risk: isRisk(risk) ? risk : 'UNKNOWN', outcome });
     },
-    held(delta) {
-      m.held.inc(delta);
+    held(delta, cluster) {
+      m.held.inc({ cluster: known(cluster) }, delta);
     },
     approvalLatency(s) {
       if (ok(s)) m.approval.observe(s);
@@ -178,8 +191,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     policyEval(s) {
       if (ok(s)) m.policy.observe(s);
     },
-    upstream(kind, s) {
-      if (ok(s)) m.upstream.observe({ verb_class: kind }, s);
+    upstream(kind, s, cluster) {
+      if (ok(s)) m.upstream.observe({ cluster: known(cluster), verb_class: kind }, s);
     },
     auditAppend(s) {
       if (ok(s)) m.audit.observe(s);

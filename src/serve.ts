@@ -230,6 +230,7 @@ export async function serve(config: Config, logger: Logger = pino({ name: 'kubeg
   );
   const metrics = createMetrics({
     labels: { replica: process.env.KUBEGATE_REPLICA ?? os.hostname() },
+    clusters: clusters.names,
     sinks: () => audit.shippingStatus(),
   });
   const approvers = Approvers.open(config.approvers.jwks, logger);

@@ -111,11 +111,12 @@ function table(head, rows) {
   );
 }
 
-function requestRow(p) {
+function requestRow(p, several) {
   return el(
     'tr',
     { 'data-id': p.id, class: `risk-${p.risk}` },
     el('td', {}, el('a', { href: `/kubegate/ui/requests/${encodeURIComponent(p.id)}` }, p.id)),
+    several ? el('td', { class: 'cluster' }, p.cluster) : undefined,
     el('td', {}, p.age),
     el('td', {}, p.requester),
     el('td', {}, p.risk),
@@ -153,16 +154,19 @@ function freezeForm(freeze) {
 }
 
 const HEAD = ['ID', 'AGE', 'REQUESTER', 'RISK', 'ACTION', 'STATUS', 'CONFLICTS'];
+// with several clusters behind kubegate, each request's cluster is a column of its own
+const headFor = (several) => (several ? ['ID', 'CLUSTER', ...HEAD.slice(1)] : HEAD);
 
 async function homePage() {
   const list = await api('/requests');
+  const several = (list.clusters ?? []).length > 1;
   main().replaceChildren(
     el('h1', {}, 'Pending requests'),
-    list.pending.length ? table(HEAD, list.pending.map(requestRow)) : el('p', { id: 'none' }, 'no pending requests'),
+    list.pending.length ? table(headFor(several), list.pending.map((p) => requestRow(p, several))) : el('p', { id: 'none' }, 'no pending requests'),
     el('pre', { id: 'signing', class: 'signing', 'aria-live': 'polite' }),
     freezeForm(list.freeze),
     el('h2', {}, 'Recent decisions'),
-    list.recent.length ? el('div', { id: 'recent' }, table(HEAD, list.recent.map(requestRow))) : el('p', {}, 'none yet'),
+    list.recent.length ? el('div', { id: 'recent' }, table(headFor(several), list.recent.map((p) => requestRow(p, several)))) : el('p', {}, 'none yet'),
   );
 }
 

@@ -22,7 +22,8 @@ export function planForReaders(p: PlanView): PlanView {
 export function planListed(p: PlanView) {
   return {
     ...p,
-    steps: p.steps.map(({ detail: _d, dryRun: _r, ...s }) => s),
+    // a listed step keeps only the cluster of the request it makes
+    steps: p.steps.map(({ detail, dryRun: _r, ...s }) => ({ ...s, detail: { cluster: detail.cluster } })),
   };
 }
 

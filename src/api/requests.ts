@@ -82,6 +82,7 @@ export async function listView(deps: ApiDeps) {
     freeze: await deps.store.getFreeze(),
     // a pending request older than this is no longer held open: its requester re-runs it after approval
     hold_seconds: deps.holdSeconds,
+    clusters: deps.clusters.names,
   };
 }
 

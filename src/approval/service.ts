@@ -326,7 +326,6 @@ export class ApprovalService {
       throw new ApprovalError('token was already used (replay)', 'replayed');
     const p = await this.d.store.getPending(id);
     if (!p) throw new ApprovalError(`no request ${id}`, 'not-found');
-    forClusters(v, [p.detail.cluster]);
     return { v, p };
   }
 

@@ -6,8 +6,8 @@ import { parseTtl } from './ttl.js';
 export interface RemoteOptions {
   /** --key FILE (else APPROVE_KEY). */
   key?: string;
-  /** --cluster NAME (else KUBEGATE_CLUSTER, else kubegate): the tokens' audience. */
-  cluster?: string;
+  /** --gate NAME (else KUBEGATE_GATE or KUBEGATE_CLUSTER, else kubegate): kubegate's cluster_name, the tokens' audience. */
+  gate?: string;
 }
 
 export type Output = 'text' | 'json';
@@ -15,7 +15,7 @@ export type Output = 'text' | 'json';
 export type Command =
   | { cmd: 'help' }
   | { cmd: 'keygen'; name: string; out: string }
-  | { cmd: 'list'; remote: RemoteOptions; output: Output }
+  | { cmd: 'list'; remote: RemoteOptions; output: Output; cluster?: string }
   | { cmd: 'watch'; remote: RemoteOptions }
   | { cmd: 'show'; remote: RemoteOptions; id: string; output: Output }
   | {
@@ -40,7 +40,7 @@ export const DEFAULT_TTL = '10m';
 
 const REMOTE = {
   key: { type: 'string' },
-  cluster: { type: 'string' },
+  gate: { type: 'string' },
 } as const;
 const OUTPUT = { output: { type: 'string', short: 'o' } } as const;
 
@@ -59,10 +59,10 @@ function output(v: string | undefined): Output {
   throw new UsageError(`-o: only "json" is supported, not ${JSON.stringify(v)}`);
 }
 
-function remote(values: { key?: string | undefined; cluster?: string | undefined }): RemoteOptions {
+function remote(values: { key?: string | undefined; gate?: string | undefined }): RemoteOptions {
   return {
     ...(values.key !== undefined ? { key: values.key } : {}),
-    ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
+    ...(values.gate !== undefined ? { gate: values.gate } : {}),
   };
 }
 
@@ -97,11 +97,17 @@ function parseKeygen(args: string[]): Command {
 function parseList(args: string[]): Command {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...REMOTE, ...OUTPUT },
+    options: { ...REMOTE, ...OUTPUT, cluster: { type: 'string' } },
     allowPositionals: true,
   });
   noExtra('list', positionals);
-  return { cmd: 'list', remote: remote(values), output: output(values.output) };
+  const cluster = nonEmpty('--cluster', values.cluster);
+  return {
+    cmd: 'list',
+    remote: remote(values),
+    output: output(values.output),
+    ...(cluster ? { cluster } : {}),
+  };
 }
 
 function parseWatch(args: string[]): Command {

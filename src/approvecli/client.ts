@@ -24,7 +24,8 @@ export const ACTION_TTL_SECONDS = 60;
 /** Signs approve-cli's tokens with the approver's key for one kubegate (the audience). */
 export interface Signer {
   approver: string;
-  sign(claims: ApprovalClaims, ttlSeconds: number): Promise<string>;
+  /** `clusters`: the clusters of the requests an approval is for, added to the audience. */
+  sign(claims: ApprovalClaims, ttlSeconds: number, clusters?: string[]): Promise<string>;
 }
 
 /**
@@ -35,7 +36,13 @@ export interface Signer {
 export function keySigner(key: ApproverKeyFile, audience: string): Signer {
   const stamped = (c: ApprovalClaims): ApprovalClaims =>
     c.action === 'approve' ? { ...c, signedAt: Date.now() } : c;
-  return { approver: key.name, sign: (claims, ttl) => signApproval(key, audience, stamped(claims), ttl) };
+  return {
+    approver: key.name,
+    sign: (claims, ttl, clusters = []) => {
+      const aud = [...new Set([audience, ...clusters])];
+      return signApproval(key, aud.length === 1 ? audience : aud, stamped(claims), ttl);
+    },
+  };
 }
 
 /** A non-2xx answer as one readable error: a Status's message, else the HTTP code and text. */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { generateApproverKey } from '../wire/approver-key.js';
-import { isPlanId } from '../wire/plan-view.js';
+import { isPlanId, planClusters } from '../wire/plan-view.js';
 import type { Preview } from '../wire/preview.js';
 import { printable } from '../wire/printable.js';
 import { approvalClaims, newPlanId, progressLine } from './approve.js';
@@ -61,8 +61,10 @@ export async function keygen(
 }
 
 export async function list(cmd: Remote<'list'>, ctx: CommandContext): Promise<number> {
-  const res = await ctx.client.list();
-  const plans = await ctx.client.listPlans();
+  const all = await ctx.client.list();
+  const mine = (c: string | undefined) => !cmd.cluster || c === cmd.cluster;
+  const res = { ...all, items: all.items.filter((p) => mine(p.detail.cluster)) };
+  const plans = (await ctx.client.listPlans()).filter((p) => planClusters(p).some(mine));
   ctx.stdout.write(
     cmd.output === 'json'
       ? `${JSON.stringify(res.items, null, 2)}\n`
@@ -115,7 +117,8 @@ async function approvePlan(cmd: Remote<'approve'>, ctx: CommandContext): Promise
     ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
     ...(unseen.length ? { blind: true } : {}),
   };
-  const after = await ctx.client.planAction(id, 'approve', await ctx.signer.sign(claims, cmd.ttlSeconds));
+  const token = await ctx.signer.sign(claims, cmd.ttlSeconds, planClusters(plan));
+  const after = await ctx.client.planAction(id, 'approve', token);
   const next =
     after.status === 'approved'
       ? `approved: the requester runs it with \`kubegate plan run ${id}\``
@@ -234,7 +237,11 @@ export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Prom
     ...(planId ? { planId } : {}),
     blind: blind.length > 0,
   });
-  const token = await ctx.signer.sign(claims, cmd.ttlSeconds);
+  const token = await ctx.signer.sign(
+    claims,
+    cmd.ttlSeconds,
+    requests.map((r) => r.view.detail.cluster),
+  );
   if (cmd.print) {
     ctx.stdout.write(`${token}\n`);
     ctx.stderr.write(

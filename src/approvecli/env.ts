@@ -16,7 +16,7 @@ export interface Endpoint {
 export interface Remote {
   endpoint: Endpoint;
   keyFile: string;
-  /** The approval tokens' audience: kubegate's `cluster_name`. */
+  /** The approval tokens' audience: kubegate's `cluster_name` (an approval adds its request's cluster). */
   audience: string;
 }
 
@@ -25,7 +25,7 @@ export type Env = Record<string, string | undefined>;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /**
- * Reads KUBEGATE_URL, KUBEGATE_CA, APPROVE_KEY and KUBEGATE_CLUSTER (flags win).
+ * Reads KUBEGATE_URL, KUBEGATE_CA, APPROVE_KEY and KUBEGATE_GATE (or KUBEGATE_CLUSTER) (flags win).
  * `http://` is accepted only for a loopback host, so tests can run a plain local
  * server; anything else must be https.
  */
@@ -68,7 +68,8 @@ export function resolveRemote(env: Env, opts: RemoteOptions): Remote {
     throw new CliError(
       'no approver key: pass --key FILE or set APPROVE_KEY (make one with `approve-cli keygen`)',
     );
-  const audience = opts.cluster ?? (env.KUBEGATE_CLUSTER?.trim() || DEFAULT_CLUSTER);
+  const audience =
+    opts.gate ?? (env.KUBEGATE_GATE?.trim() || env.KUBEGATE_CLUSTER?.trim() || DEFAULT_CLUSTER);
   return { endpoint: { url, ...(ca !== undefined ? { ca } : {}) }, keyFile, audience };
 }
 

@@ -1,4 +1,4 @@
-import type { PlanStep, PlanView } from '../wire/plan-view.js';
+import { type PlanStep, type PlanView, planClusters } from '../wire/plan-view.js';
 import { printable as t } from '../wire/printable.js';
 import { describeChange } from './change.js';
 import { describeAction } from './describe.js';
@@ -103,7 +103,7 @@ export function renderPlanList(plans: PlanView[]): string {
   if (!open.length) return '';
   const rows = open.map(
     (p) =>
-      `${p.id}  ${p.status.padEnd(8)} ${p.risk.padEnd(8)} ${p.requester.padEnd(12)} ${p.steps.length} step${p.steps.length === 1 ? '' : 's'}  "${p.title}"`,
+      `${p.id}  ${p.status.padEnd(8)} ${p.risk.padEnd(8)} ${p.requester.padEnd(12)} ${planClusters(p).join(',').padEnd(10)} ${p.steps.length} step${p.steps.length === 1 ? '' : 's'}  "${p.title}"`,
   );
   return `\nplans:\n${rows.map((r) => `  ${r}`).join('\n')}\n`;
 }

@@ -55,10 +55,15 @@ export function renderList(list: PendingList, now: number): string {
     out.push('no pending requests');
     return `${out.join('\n')}\n`;
   }
-  const rows = [['ID', 'AGE', 'REQUESTER', 'RISK', 'ACTION', 'STATUS', 'CONFLICTS']];
+  // with several clusters behind kubegate, each request's cluster is a column of its own
+  const several = (list.clusters?.length ?? 0) > 1;
+  const rows = [
+    ['ID', ...(several ? ['CLUSTER'] : []), 'AGE', 'REQUESTER', 'RISK', 'ACTION', 'STATUS', 'CONFLICTS'],
+  ];
   for (const p of list.items) {
     rows.push([
       p.id,
+      ...(several ? [p.detail.cluster] : []),
       age(now - p.createdAt),
       p.requester,
       p.risk,
@@ -158,6 +163,7 @@ export function renderShow(p: PendingView, now: number, fingerprint: string, pre
   const d = p.detail;
   const out: string[] = [];
   out.push(`${p.id}   ${p.status}, ${age(now - p.createdAt)} old`);
+  out.push(`cluster:     ${p.detail.cluster}`);
   out.push(`requester:   ${p.requester}`);
   out.push(`risk:        ${p.risk}`);
   for (const r of p.reasons) out.push(`  - ${r}`);

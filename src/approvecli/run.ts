@@ -31,8 +31,9 @@ its current step) and \`rollback\` (the undo of what ran, as a new plan for anot
 
 Options for commands that talk to kubegate:
   --key FILE       your private approver key (default: $APPROVE_KEY)
-  --cluster NAME   kubegate's cluster_name, the tokens' audience
-                   (default: $KUBEGATE_CLUSTER, else ${DEFAULT_CLUSTER})
+  --gate NAME      kubegate's cluster_name, the tokens' audience; an approval also names
+                   its request's cluster (default: $KUBEGATE_GATE, else ${DEFAULT_CLUSTER})
+  list --cluster NAME   only the requests and plans of that cluster
   approve --ttl    how long the approval stays valid: 30s, 10m, 1h (default ${DEFAULT_TTL})
   approve --print  print the token instead of sending it (the requester passes it
                    in a Kubegate-Approval header)
@@ -45,7 +46,7 @@ Environment:
   KUBEGATE_URL      https://HOST:PORT of kubegate (http:// only for a loopback test server)
   KUBEGATE_CA       PEM file of the CA that signed kubegate's certificate
   APPROVE_KEY       private approver key file (JWK), as --key
-  KUBEGATE_CLUSTER  as --cluster
+  KUBEGATE_GATE     as --gate (KUBEGATE_CLUSTER is read when it is unset)
   KUBEGATE_CONSOLE_URL  the console's https://HOST:PORT for passkey links (default: KUBEGATE_URL)
 
 Every call is signed with your key: kubegate must list its public half in its approvers JWKS.

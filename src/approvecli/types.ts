@@ -47,6 +47,8 @@ export interface PendingList {
   freeze: FreezeState;
   /** How long kubegate holds a request open; an older pending one is re-run by its requester after approval. */
   holdSeconds?: number;
+  /** The clusters behind kubegate (a list of several shows each request's cluster). */
+  clusters?: string[];
 }
 
 // What comes over the wire is checked before it is shown or signed: a malformed
@@ -143,6 +145,7 @@ export function asPendingList(v: unknown): PendingList {
     items: v.items.map((it, i) => asPendingItem(it, `items[${i}]`)),
     freeze: asFreeze(v.freeze ?? { on: false }),
     ...(typeof v.hold_seconds === 'number' ? { holdSeconds: v.hold_seconds } : {}),
+    ...(Array.isArray(v.clusters) ? { clusters: v.clusters.map(String) } : {}),
   };
 }
 

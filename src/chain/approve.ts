@@ -148,8 +148,10 @@ function howToApprove(id: string, decision: Decided['decided']['decision']): str
 
 /** Waits for an approval, rejection or cancellation (here or, by polling, on another replica). */
 async function waitForNews(ctx: Decided, d: ApproveDeps, pending: PendingRequest, ms: number): Promise<void> {
-  d.metrics.held(1);
-  const ev = await d.approvals.wait(pending.fingerprint, ms, ctx.signal).finally(() => d.metrics.held(-1));
+  d.metrics.held(1, ctx.cluster.name);
+  const ev = await d.approvals
+    .wait(pending.fingerprint, ms, ctx.signal)
+    .finally(() => d.metrics.held(-1, ctx.cluster.name));
   if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
   const details = { name: pending.id, kind: 'kubegate-request' };
   if (ev === 'timeout') {

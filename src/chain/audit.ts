@@ -77,7 +77,7 @@ export class RequestAudit {
       );
     }
     const outcome = OUTCOME_OF[event];
-    if (outcome && facts.risk) this.metrics.decision(facts.risk, outcome);
+    if (outcome && facts.risk) this.metrics.decision(facts.risk, outcome, facts.cluster);
   }
 
   /** The write-ahead record: durable before the request goes upstream. */

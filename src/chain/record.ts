@@ -59,7 +59,7 @@ export async function recordOutcome(ctx: Approved, o: Outcome, d: RecordDeps): P
 
 async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<void> {
   const { kr, approved } = ctx;
-  d.metrics.upstream('write', (Date.now() - ctx.started) / 1000);
+  d.metrics.upstream('write', (Date.now() - ctx.started) / 1000, ctx.cluster.name);
   const ok = kr.upgrade ? o.status === 101 : o.status >= 200 && o.status < 300;
   // A request never sent ran nothing, and neither did an exec/attach/port-forward upgrade the
   // upstream refused (no stream opened): their approvals are not spent (kubectl retries a refused

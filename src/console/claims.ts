@@ -51,8 +51,12 @@ export async function claimsFor(deps: ConsoleDeps, approver: string, ask: Action
   };
   const reason = text(ask.reason);
   switch (ask.action) {
-    case 'approve':
-      return { ...(await approveClaims(deps, approver, ask, reason)), ...base };
+    case 'approve': {
+      const { cluster, ...claims } = await approveClaims(deps, approver, ask, reason);
+      // an approval names its request's cluster too: it approves nothing on another
+      const aud = [...new Set([deps.console.cluster, cluster])];
+      return { ...claims, ...base, aud: aud.length === 1 ? deps.console.cluster : aud };
+    }
     case 'reject':
       if (!reason) throw new StatusError(400, 'BadRequest', 'a rejection needs a reason');
       return { action: 'reject', requestIds: [requestId(ask.id)], reason, ...base };
@@ -98,5 +102,6 @@ async function approveClaims(deps: ConsoleDeps, approver: string, ask: ActionAsk
     ...(view.detail.resourceVersion ? { resourceVersion: view.detail.resourceVersion } : {}),
     ...(spots.length ? { blind: true } : {}),
     signedAt: Date.now(),
+    cluster: view.detail.cluster,
   };
 }

@@ -21,6 +21,7 @@ export async function consoleList(deps: ConsoleDeps) {
   const now = Date.now();
   const row = (p: (typeof list.items)[number]) => ({
     id: p.id,
+    cluster: p.detail.cluster,
     age: age(now - p.createdAt),
     requester: p.requester,
     risk: p.risk,
@@ -38,6 +39,7 @@ export async function consoleList(deps: ConsoleDeps) {
       .slice(0, 20)
       .map((p) => row({ ...p, conflicts: [] })),
     freeze: { ...list.freeze, line: freezeLine(list.freeze) },
+    clusters: list.clusters,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/log.js';
 import { StatusError } from '../kube/status.js';
-import type { PlanView } from '../wire/plan-view.js';
+import { type PlanView, planClusters } from '../wire/plan-view.js';
 
 /** Every event a plan can have in the audit log (its steps' requests carry `plan_id` too). */
 export const PLAN_EVENTS = [
@@ -43,11 +43,6 @@ export async function recordPlan(
       'kubegate cannot write its audit log: the plan stops here',
     );
   }
-}
-
-/** The clusters a plan touches: the one it came through first, then its steps' (in order, once each). */
-export function planClusters(plan: Pick<PlanView, 'cluster' | 'steps'>): string[] {
-  return [...new Set([...(plan.cluster ? [plan.cluster] : []), ...plan.steps.map((s) => s.detail.cluster)])];
 }
 
 /** The command that proposes undoing what a plan ran. */

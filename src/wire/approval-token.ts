@@ -48,7 +48,7 @@ export const APPROVAL_CLAIM = 'kubegate';
 
 export async function signApproval(
   key: ApproverKeyFile,
-  audience: string,
+  audience: string | string[],
   claims: ApprovalClaims,
   ttlSeconds: number,
 ): Promise<string> {

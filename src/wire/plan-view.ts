@@ -107,6 +107,15 @@ export interface PlanView {
   message?: string;
 }
 
+/** The clusters a plan touches: the one it came through first, then its steps' (once each). */
+export function planClusters(plan: {
+  cluster?: string;
+  steps: { detail?: { cluster?: string } }[];
+}): string[] {
+  const all = [plan.cluster, ...plan.steps.map((s) => s.detail?.cluster)];
+  return [...new Set(all.filter((c): c is string => !!c))];
+}
+
 /** The fingerprints an approval of the plan signs, in run order. */
 export const planFingerprints = (p: Pick<PlanView, 'steps'>): string[] => p.steps.map((s) => s.fingerprint);
 
