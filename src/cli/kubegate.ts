@@ -19,6 +19,7 @@ Usage:
   kubegate policy replay --audit FILE [--policy DIR]   (DIR: a bundle or a folder of Rego files)
   kubegate plan submit|status|run|stop|example ...   plans: see \`kubegate plan --help\`
   kubegate requests [-o json]            your own requests and what became of them
+  kubegate kubeconfig --cluster NAME --user USER ...   a kubeconfig context for one cluster behind kubegate
   kubegate mcp [--kubeconfig FILE]       an MCP server (stdio) for AI agents, speaking through kubegate
 Every command and subcommand takes --help.
 `;
@@ -84,16 +85,21 @@ async function main(argv: string[]): Promise<number> {
           dir: { type: 'string', default: '.work/dev' },
           port: { type: 'string', default: '8443' },
           set: { type: 'string', multiple: true, default: [] },
+          clusters: { type: 'string' },
         },
       });
+      const clusters = values.clusters?.split(',').map((c) => c.trim());
       const port = Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new ConfigError(`--port: not a port: ${values.port}`);
-      const dev = await startDev({ dir: values.dir, port, overrides: parseSets(values.set) }, logger);
+      const dev = await startDev(
+        { dir: values.dir, port, overrides: parseSets(values.set), ...(clusters ? { clusters } : {}) },
+        logger,
+      );
       onSignals(() => dev.stop());
       const dir = values.dir;
       process.stdout.write(
-        `kubegate dev ready at https://127.0.0.1:${dev.kubegate.port} (upstream ${dev.controlPlane.url})\n` +
+        `kubegate dev ready at https://127.0.0.1:${dev.kubegate.port} (${dev.clusters.map((c) => `${c.name}: ${c.controlPlane.url}`).join(', ')})\n` +
           `  source ${dir}/env   # KUBECONFIG (agent via kubegate), KUBEGATE_URL, KUBEGATE_CA, KUBEGATE_AUDIT\n` +
           `  kubectl --kubeconfig ${dir}/admin.kubeconfig ...   # admin, straight to the apiserver\n` +
           (dev.notifySecretFile
@@ -114,6 +120,10 @@ async function main(argv: string[]): Promise<number> {
     case 'requests': {
       const { runPlanCommand } = await import('../plan/cli.js');
       return runPlanCommand(rest, { stdout: process.stdout, stderr: process.stderr }, cmd === 'requests');
+    }
+    case 'kubeconfig': {
+      const { runKubeconfigCommand } = await import('../kubeconfig.js');
+      return runKubeconfigCommand(rest, process.stdout);
     }
     case 'mcp': {
       const { runMcpServer } = await import('../mcp/server.js');

@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { writeJwksFile } from '../approval/keys.js';
-import { loadConfig } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { kubeCall } from '../kube/client.js';
+import { addContext, writeKubeconfigFile } from '../kubeconfig.js';
 import { type Running, serve } from '../serve.js';
 import { loadUpstream } from '../upstream.js';
 import { generateApproverKey } from '../wire/approver-key.js';
@@ -19,10 +21,24 @@ export interface DevOptions {
   port: number;
   /** Extra config merged over the generated kubegate.yaml (tests use this). */
   overrides?: Record<string, unknown>;
+  /** `--clusters staging,prod`: one control plane each, all behind one kubegate (default: one, unnamed). */
+  clusters?: string[];
+}
+
+/** One local control plane behind the dev kubegate, and its files. */
+export interface DevCluster {
+  name: string;
+  controlPlane: ControlPlane;
+  nodes: SimulatedNodes;
+  /** kubegate's own credentials for it, and the admin's (straight to its apiserver). */
+  upstreamKubeconfig: string;
+  adminKubeconfig: string;
 }
 
 export interface DevHandle {
+  /** The first cluster's control plane. */
   controlPlane: ControlPlane;
+  clusters: DevCluster[];
   kubegate: Running;
   /** The notify webhook's signing secret, when dev made one (notify.webhook_url without a file). */
   notifySecretFile?: string;
@@ -164,16 +180,30 @@ export function ensureNotifySecret(dir: string, config: Record<string, unknown>)
   return file;
 }
 
+/** The cluster a `clusters` entry of the dev config describes (labels: env, production for prod). */
+function clusterEntry(dir: string, c: DevCluster) {
+  const env = ['prod', 'production'].includes(c.name) ? 'production' : c.name;
+  return {
+    name: c.name,
+    labels: { env },
+    upstream: { kubeconfig: path.relative(dir, c.upstreamKubeconfig) },
+  };
+}
+
 /** kubegate.yaml (paths relative to dir), with the caller's overrides merged over it. */
 function writeDevConfig(
   dir: string,
   opts: DevOptions,
-  cp: ControlPlane,
+  clusters: DevCluster[],
 ): { configFile: string; notifySecretFile: string | undefined } {
+  const first = clusters[0]!.controlPlane;
   const config = {
     listen: { address: '127.0.0.1', port: opts.port },
-    tls: { cert: 'certs/serving.crt', key: 'certs/serving.key', client_ca: cp.clientCaFile },
-    upstream: { kubeconfig: 'upstream.kubeconfig' },
+    // one client CA for the listener: the first cluster's (kubegate impersonates its users on every cluster)
+    tls: { cert: 'certs/serving.crt', key: 'certs/serving.key', client_ca: first.clientCaFile },
+    ...(opts.clusters
+      ? { clusters: clusters.map((c) => clusterEntry(dir, c)) }
+      : { upstream: { kubeconfig: 'upstream.kubeconfig' } }),
     cluster_name: 'kubegate',
     policy: { bundle: path.join(repoRoot, 'dist', 'policy') },
     approvers: { jwks: 'approvers.jwks.json' },
@@ -188,14 +218,37 @@ function writeDevConfig(
   return { configFile, notifySecretFile };
 }
 
-/** Kubeconfigs for the users who go through kubegate. */
-function writeUserKubeconfigs(dir: string, url: string, ca: string, cp: ControlPlane): void {
-  writeKubeconfig(path.join(dir, 'kubeconfig'), url, ca, 'agent', cp.tokens.agent);
-  // approvers as Kubernetes users through kubegate too: what a self-approval attempt looks like
-  for (const u of ['alice', 'bob'] as const)
-    writeKubeconfig(path.join(dir, `${u}.kubeconfig`), url, ca, u, cp.tokens[u]);
-  // a client-certificate user through kubegate (kubegate verifies it and impersonates carol upstream)
-  writeKubeconfig(path.join(dir, 'carol.kubeconfig'), url, ca, 'carol', cp.carolCert);
+/** Kubeconfigs for the users who go through kubegate: one context per cluster when there are several. */
+function writeUserKubeconfigs(
+  dir: string,
+  url: string,
+  ca: string,
+  clusters: DevCluster[],
+  several: boolean,
+): void {
+  const file = (u: string) => path.join(dir, u === 'agent' ? 'kubeconfig' : `${u}.kubeconfig`);
+  const first = clusters[0]!.controlPlane;
+  if (!several) {
+    for (const u of ['agent', 'alice', 'bob'] as const) writeKubeconfig(file(u), url, ca, u, first.tokens[u]);
+    // a client-certificate user (kubegate verifies it and impersonates carol upstream)
+    writeKubeconfig(file('carol'), url, ca, 'carol', first.carolCert);
+    return;
+  }
+  for (const u of ['agent', 'alice', 'bob', 'carol'] as const) {
+    const kc = new KubeConfig();
+    for (const c of clusters)
+      addContext(kc, {
+        cluster: c.name,
+        server: url,
+        caFile: ca,
+        user: u,
+        credential:
+          u === 'carol'
+            ? { certFile: first.carolCert.cert, keyFile: first.carolCert.key }
+            : { token: c.controlPlane.tokens[u] },
+      });
+    writeKubeconfigFile(file(u), kc);
+  }
 }
 
 /** The `env` file a shell sources to use this dev setup. */
@@ -206,40 +259,79 @@ function writeEnvFile(dir: string, env: Record<string, string>): void {
   );
 }
 
+/** One real local control plane (etcd, kube-apiserver, kube-controller-manager) with a simulated node. */
+async function startCluster(
+  dir: string,
+  name: string,
+  several: boolean,
+  logger: Logger,
+): Promise<DevCluster> {
+  const base = several ? path.join(dir, 'clusters', name) : dir;
+  mkdirSync(base, { recursive: true });
+  logger.info(
+    { dir: base, cluster: name },
+    'starting local control plane (etcd, kube-apiserver, kube-controller-manager)',
+  );
+  const cp = await startControlPlane(path.join(base, 'cluster'));
+  let nodes: SimulatedNodes | undefined;
+  try {
+    await bootstrapRbac(cp);
+    logger.info({ cluster: name }, 'starting simulated nodes (kwok)');
+    nodes = await startNodes(cp, path.join(base, 'cluster'));
+    const upstreamKubeconfig = path.join(base, 'upstream.kubeconfig');
+    writeKubeconfig(upstreamKubeconfig, cp.url, cp.caFile, 'kubegate', cp.tokens.kubegate);
+    const adminKubeconfig = path.join(dir, several ? `admin-${name}.kubeconfig` : 'admin.kubeconfig');
+    writeKubeconfig(adminKubeconfig, cp.url, cp.caFile, 'admin', cp.tokens.admin);
+    return { name, controlPlane: cp, nodes, upstreamKubeconfig, adminKubeconfig };
+  } catch (err) {
+    await nodes?.stop();
+    await cp.stop();
+    throw err;
+  }
+}
+
+async function stopClusters(clusters: DevCluster[]): Promise<void> {
+  for (const c of clusters) {
+    await c.nodes.stop();
+    await c.controlPlane.stop();
+  }
+}
+
+/** Cluster names for --clusters: DNS labels, each once. */
+function checkNames(names: string[]): void {
+  const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n));
+  if (bad !== undefined)
+    throw new ConfigError(`--clusters: ${JSON.stringify(bad)} is not a cluster name (a DNS label)`);
+  if (new Set(names).size !== names.length) throw new ConfigError('--clusters: a name is given twice');
+}
+
 /**
- * `kubegate dev`: a real local control plane with kubegate in front of it, and
- * every file a user needs to try it (kubeconfigs, approver keys, an env file).
+ * `kubegate dev`: real local control planes (one, or one per `--clusters` name) with kubegate in
+ * front, and every file a user needs to try it (kubeconfigs, approver keys, an env file).
  */
 export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHandle> {
   const dir = path.resolve(opts.dir);
   const keys = path.join(dir, 'keys');
   mkdirSync(keys, { recursive: true, mode: 0o700 });
-
-  logger.info({ dir }, 'starting local control plane (etcd, kube-apiserver, kube-controller-manager)');
-  const cp = await startControlPlane(path.join(dir, 'cluster'));
-  let nodes: SimulatedNodes | undefined;
+  const several = !!opts.clusters;
+  const names = opts.clusters ?? ['kubegate'];
+  checkNames(names);
+  const clusters: DevCluster[] = [];
   try {
-    await bootstrapRbac(cp);
-    logger.info('starting simulated nodes (kwok)');
-    nodes = await startNodes(cp, path.join(dir, 'cluster'));
+    for (const name of names) clusters.push(await startCluster(dir, name, several, logger));
     const certs = ensureDevCerts(dir);
     await ensureApproverKeys(dir, keys);
     ensureAuditKey(keys);
-
-    const upstreamKubeconfig = path.join(dir, 'upstream.kubeconfig');
-    writeKubeconfig(upstreamKubeconfig, cp.url, cp.caFile, 'kubegate', cp.tokens.kubegate);
-    const adminKubeconfig = path.join(dir, 'admin.kubeconfig');
-    writeKubeconfig(adminKubeconfig, cp.url, cp.caFile, 'admin', cp.tokens.admin);
-
     const auditPath = path.join(dir, 'audit', 'actions-log.jsonl');
     mkdirSync(path.dirname(auditPath), { recursive: true });
-    const { configFile, notifySecretFile } = writeDevConfig(dir, opts, cp);
+    const { configFile, notifySecretFile } = writeDevConfig(dir, opts, clusters);
     mkdirSync(path.join(dir, 'state'), { recursive: true });
 
     const kubegate = await serve(loadConfig(configFile), logger);
     const url = `https://127.0.0.1:${kubegate.port}`;
     const ca = path.join(certs, 'ca.crt');
-    writeUserKubeconfigs(dir, url, ca, cp);
+    writeUserKubeconfigs(dir, url, ca, clusters, several);
+    const first = clusters[0]!;
     writeEnvFile(dir, {
       KUBECONFIG: path.join(dir, 'kubeconfig'),
       KUBEGATE_URL: url,
@@ -247,27 +339,27 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
       KUBEGATE_CONSOLE_URL: `https://localhost:${kubegate.port}`,
       KUBEGATE_CA: ca,
       KUBEGATE_CLUSTER: 'kubegate',
+      ...(several ? { KUBEGATE_CLUSTERS: names.join(',') } : {}),
       KUBEGATE_METRICS_URL: `${url}/kubegate/metrics`,
       KUBEGATE_AUDIT: auditPath,
-      KUBEGATE_ADMIN_KUBECONFIG: adminKubeconfig,
+      KUBEGATE_ADMIN_KUBECONFIG: first.adminKubeconfig,
       KUBEGATE_CONFIG: configFile,
-      KUBEGATE_APISERVER_AUDIT: cp.auditLog,
-      KUBEGATE_NODE_LOGS: nodes.logsFile,
-      KUBEGATE_NODE_EXEC_DIR: nodes.execDir,
+      KUBEGATE_APISERVER_AUDIT: first.controlPlane.auditLog,
+      KUBEGATE_NODE_LOGS: first.nodes.logsFile,
+      KUBEGATE_NODE_EXEC_DIR: first.nodes.execDir,
     });
     return {
-      controlPlane: cp,
+      controlPlane: first.controlPlane,
+      clusters,
       kubegate,
       ...(notifySecretFile && { notifySecretFile }),
       async stop() {
         await kubegate.close();
-        await nodes?.stop();
-        await cp.stop();
+        await stopClusters(clusters);
       },
     };
   } catch (err) {
-    await nodes?.stop();
-    await cp.stop();
+    await stopClusters(clusters);
     throw err;
   }
 }
