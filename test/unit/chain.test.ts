@@ -7,6 +7,7 @@ import { newContext } from '../../src/chain/context.js';
 import { buildResourceRequest } from '../../src/kube/build.js';
 import { parseRequest } from '../../src/kube/request.js';
 import { createMetrics } from '../../src/metrics.js';
+import { testCluster } from './fake-cluster.js';
 
 function fakeLog(): { log: AuditLog; appended: AuditInput[] } {
   const appended: AuditInput[] = [];
@@ -17,6 +18,7 @@ function fakeLog(): { log: AuditLog; appended: AuditInput[] } {
 const ctxFor = (method: string, url: string) =>
   newContext({
     origin: 'client',
+    cluster: testCluster(),
     kr: parseRequest({ method, url, headers: {}, rawHeaders: [] }),
     headers: {},
     signal: new AbortController().signal,
@@ -39,7 +41,12 @@ describe('the receipt: only the audit stage issues one', () => {
     expect(receipt).toBeInstanceOf(Receipt);
     expect(receipt.requestId).toBe(ctx.facts.request_id);
     expect(appended).toHaveLength(1);
-    expect(appended[0]).toMatchObject({ event: 'forwarded', status: 'pending', request_id: ctx.id });
+    expect(appended[0]).toMatchObject({
+      event: 'forwarded',
+      status: 'pending',
+      request_id: ctx.id,
+      cluster: 'kubegate',
+    });
   });
 
   it('a read receipt is never issued for a change; a failing log refuses with 503', async () => {

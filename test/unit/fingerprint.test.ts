@@ -4,6 +4,7 @@ import { pendingDetail } from '../../src/state/store.js';
 import { type FingerprintParts, fingerprint } from '../../src/wire/fingerprint.js';
 
 const parts: FingerprintParts = {
+  cluster: 'kubegate',
   verb: 'patch',
   group: '',
   version: 'v1',
@@ -74,11 +75,29 @@ describe('fingerprint: what an approval is bound to', () => {
     expect(() =>
       verifyFingerprint({ ...view, detail: hidden } as Parameters<typeof verifyFingerprint>[0]),
     ).toThrow();
+    // nor may it show the request as one for another cluster
+    expect(() =>
+      verifyFingerprint({ ...view, detail: { ...detail, cluster: 'prod' } } as Parameters<
+        typeof verifyFingerprint
+      >[0]),
+    ).toThrow();
+  });
+
+  it('binds the cluster: the same request on another cluster is another request', () => {
+    const onStaging = fingerprint({ ...parts, cluster: 'staging' });
+    const onProd = fingerprint({ ...parts, cluster: 'prod' });
+    expect(onStaging).not.toBe(onProd);
+    expect(onStaging).not.toBe(fingerprint(parts));
+    // and what identifies a request otherwise still does on each cluster
+    expect(fingerprint({ ...parts, cluster: 'prod', query: { ...parts.query, dryRun: ['All'] } })).toBe(
+      onProd,
+    );
   });
 });
 
 describe('what the apiserver stores, not how it answers', () => {
   const base = {
+    cluster: 'kubegate',
     verb: 'patch',
     group: 'apps',
     version: 'v1',

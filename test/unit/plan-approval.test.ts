@@ -74,7 +74,13 @@ const sign = (who: string, claims: Partial<ApprovalClaims>) =>
     { action: 'approve', fingerprints: FPS, planId: 'plan-20261202-001', ...claims },
     60,
   );
-const plan = { id: 'plan-20261202-001', requester: 'agent', fingerprints: FPS, proposedBy: 'bob' };
+const plan = {
+  id: 'plan-20261202-001',
+  requester: 'agent',
+  fingerprints: FPS,
+  clusters: [CLUSTER],
+  proposedBy: 'bob',
+};
 const need = { approvals: 1, override_required: false };
 
 describe('ApprovalService.approvePlan', () => {
@@ -159,7 +165,7 @@ describe('ApprovalService.approvePlan', () => {
       approvals: [],
     });
     await expect(svc.approve(await sign('alice', {}))).rejects.toThrow(/counts only when that plan runs/);
-    const facts = { request_id: 'req-1', action: 'patch', resource: 'x' };
+    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'patch', resource: 'x' };
     await expect(svc.acceptWithRequest([await sign('alice', {})], FPS[0]!, 'agent', facts)).rejects.toThrow(
       /counts only when that plan runs/,
     );
@@ -178,6 +184,7 @@ describe('ApprovalService.approvePlan', () => {
       createdAt: old,
       updatedAt: old,
       detail: {
+        cluster: CLUSTER,
         verb: 'patch',
         group: '',
         version: 'v1',

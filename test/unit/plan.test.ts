@@ -158,6 +158,7 @@ describe('plan checks', () => {
 
 describe('approve-cli show of a plan', () => {
   const detail = {
+    cluster: 'kubegate',
     verb: 'patch',
     group: '',
     version: 'v1',

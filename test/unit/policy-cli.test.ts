@@ -47,7 +47,9 @@ describe('kubegate policy eval', () => {
       inputFile({ requets: { verb: 'delete', resource: 'namespaces' } }),
     ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/requets: unknown key \(allowed: request, user, object, oldObject, config\)/);
+    expect(r.stderr).toMatch(
+      /requets: unknown key \(allowed: request, user, cluster, object, oldObject, config\)/,
+    );
     expect(r.stderr).toMatch(/request: missing/);
     expect(r.stdout).toBe('');
     const typo = await run(['eval', '--input', inputFile({ request: { verb: 'delete', resorce: 'pods' } })]);

@@ -60,7 +60,7 @@ describe('recording audit-mode findings', () => {
 
   it('a LOW change an audit rule would raise is marked would_hold and counted', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const facts: RequestFacts = { request_id: 'r', action: 'a', resource: 'x' };
+    const facts: RequestFacts = { request_id: 'r', cluster: 'kubegate', action: 'a', resource: 'x' };
     const d = validateDecision({ ...base, audit_findings: [finding] }, 'v');
     noteAuditMode(d, config, metrics, facts);
     expect(facts).toMatchObject({ would_risk: 'HIGH', would_hold: true, audit_rules: ['network.egress'] });
@@ -71,7 +71,7 @@ describe('recording audit-mode findings', () => {
 
   it('a change held anyway is only "raised"', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const facts: RequestFacts = { request_id: 'r', action: 'a', resource: 'x' };
+    const facts: RequestFacts = { request_id: 'r', cluster: 'kubegate', action: 'a', resource: 'x' };
     noteAuditMode(
       validateDecision({ ...base, risk: 'MEDIUM', audit_findings: [finding] }, 'v'),
       config,
@@ -83,9 +83,9 @@ describe('recording audit-mode findings', () => {
   });
 
   it('nothing is added when the audit rules agree with the enforced ones', () => {
-    const facts: RequestFacts = { request_id: 'r', action: 'a', resource: 'x' };
+    const facts: RequestFacts = { request_id: 'r', cluster: 'kubegate', action: 'a', resource: 'x' };
     const d = validateDecision({ ...base, risk: 'HIGH', approvals: 1, audit_findings: [finding] }, 'v');
     noteAuditMode(d, config, createMetrics({ defaultMetrics: false }), facts);
-    expect(Object.keys(facts)).toEqual(['request_id', 'action', 'resource']);
+    expect(Object.keys(facts)).toEqual(['request_id', 'cluster', 'action', 'resource']);
   });
 });

@@ -30,6 +30,7 @@ function input(ns: string): PolicyInput {
       impersonate: { user: null, uid: null, groups: [], extra: {} },
     },
     user: { username: 'dev', uid: '', groups: [], extra: {} },
+    cluster: { name: 'kubegate', labels: {} },
     object: { data: { a: '1' } },
     oldObject: null,
     config: {},

@@ -14,13 +14,14 @@ import { ApprovalService } from '../../../src/approval/service.js';
 import { runApproveCli } from '../../../src/approvecli/run.js';
 import { AuditLog } from '../../../src/audit/log.js';
 import { RequestAudit } from '../../../src/chain/audit.js';
+import { Clusters } from '../../../src/clusters.js';
 import { parseConfig } from '../../../src/config.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { SqliteStore } from '../../../src/state/sqlite.js';
-import type { Upstream } from '../../../src/upstream.js';
 import { type ApproverJwks, generateApproverKey } from '../../../src/wire/approver-key.js';
 import { fingerprint } from '../../../src/wire/fingerprint.js';
 import type { PendingRequest } from '../../../src/wire/request-view.js';
+import { fakeUpstream } from '../fake-cluster.js';
 import { detail, patchPreview, sink, tempDir } from './helpers.js';
 
 const CLUSTER = 'test-cluster';
@@ -89,7 +90,8 @@ function api() {
     // approve fetches a preview first: the apiserver's dry run answers with the patched object
     // (rollbacks and the previews' own paths are end to end)
     handle: async () => ({ status: 200, body: patchPreview.object }),
-    upstream: { ownAuthorization: () => 'Bearer kubegate' } as unknown as Upstream,
+    // one cluster, named after cluster_name (test-cluster)
+    clusters: Clusters.single(config, fakeUpstream()),
     policyVersion: () => 'test',
     holdSeconds: 600,
     identify: async () => {
@@ -106,7 +108,8 @@ async function listen(s: http.Server | https.Server): Promise<number> {
 }
 
 async function hold(id: string, over: Parameters<typeof detail>[0] = {}): Promise<PendingRequest> {
-  const d = detail(over);
+  // held on the one cluster, which is named after cluster_name
+  const d = detail({ cluster: CLUSTER, ...over });
   const p: PendingRequest = {
     id,
     fingerprint: fingerprint({ ...d, user: REQUESTER, body: d.body }),
@@ -268,9 +271,9 @@ describe('approve-cli against the approval API over loopback http', () => {
     expect(r.stderr).toMatch(
       /^approve-cli: kubegate refused \(401 Unauthorized\): unknown signing key "mallory-[0-9a-f]+"\n$/,
     );
-    const aud = await as('alice')('list', '--cluster', 'another-cluster');
+    const aud = await as('alice')('list', '--gate', 'another-cluster');
     expect(aud.stderr).toMatch(
-      /^approve-cli: kubegate refused \(401 Unauthorized\): .*for cluster "another-cluster", this kubegate is cluster "test-cluster" \(approve-cli --cluster test-cluster/,
+      /^approve-cli: kubegate refused \(401 Unauthorized\): .*for cluster "another-cluster", this kubegate is cluster "test-cluster" \(approve-cli --gate test-cluster/,
     );
   });
 });

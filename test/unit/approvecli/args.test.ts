@@ -49,7 +49,7 @@ describe('parseCommand: approve', () => {
     });
   });
 
-  it('parses --ttl, --print, --key and --cluster', () => {
+  it('parses --ttl, --print, --key and --gate', () => {
     const c = parseCommand([
       'approve',
       '--ttl',
@@ -58,10 +58,13 @@ describe('parseCommand: approve', () => {
       'req-1',
       '--key',
       'k.jwk',
-      '--cluster',
+      '--gate',
       'prod',
     ]);
-    expect(c).toMatchObject({ ttlSeconds: 30, print: true, remote: { key: 'k.jwk', cluster: 'prod' } });
+    expect(c).toMatchObject({ ttlSeconds: 30, print: true, remote: { key: 'k.jwk', gate: 'prod' } });
+    // --cluster names a cluster behind kubegate (list filters by it), never the tokens' audience
+    expect(parseCommand(['list', '--cluster', 'staging'])).toMatchObject({ cmd: 'list', cluster: 'staging' });
+    expect(() => parseCommand(['approve', 'req-1', '--cluster', 'prod'])).toThrow(/Unknown option/);
     expect(() => parseCommand(['approve', 'req-1', '--ttl', 'soon'])).toThrow(/--ttl/);
   });
 

@@ -107,7 +107,7 @@ describe('the fingerprint check', () => {
 describe('approve', () => {
   it('signs one token bound to the fingerprint and resourceVersion and posts it', async () => {
     const v = view();
-    const r = await run(['approve', ID, '--ttl', '5m', '--cluster', 'prod-eu'], {
+    const r = await run(['approve', ID, '--ttl', '5m', '--gate', 'prod-eu'], {
       [GET]: ok(v),
       ...PREVIEW,
       'POST /kubegate/v1/approvals': { status: 201, body: { approved: [ID], approver: 'alice' } },
@@ -119,7 +119,8 @@ describe('approve', () => {
     expect(r.stdout).toBe(`approved ${ID} (1 of 1 approvals; run the command again)\n`);
     const token = (posts(r.calls)[0]!.body as { token: string }).token;
     const claims = decodeJwt(token);
-    expect(claims.aud).toBe('prod-eu');
+    // the gate's name, and the cluster of the request it approves
+    expect(claims.aud).toEqual(['prod-eu', 'kubegate']);
     expect(claims.exp! - claims.iat!).toBe(300);
     expect(claims.kubegate).toEqual({
       action: 'approve',

@@ -62,8 +62,10 @@ export const patchPreview: Preview = {
 /** The fake transport's key for a request's preview. */
 export const dryRunRoute = (id: string) => `GET /kubegate/v1/requests/${id}/dryrun`;
 
+/** A held request's detail; its cluster is a single-cluster kubegate's (cluster_name `kubegate`). */
 export function detail(over: Partial<PendingDetail> = {}): PendingDetail {
   return {
+    cluster: 'kubegate',
     verb: 'patch',
     group: 'apps',
     version: 'v1',

@@ -84,6 +84,7 @@ function pendingReq(id: string, fingerprint: string, createdAt = Date.now()): Pe
     createdAt,
     updatedAt: createdAt,
     detail: {
+      cluster: 'kubegate',
       verb: 'patch',
       group: 'apps',
       version: 'v1',
