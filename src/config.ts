@@ -257,6 +257,11 @@ function checkClusters(c: Config): void {
   const names = c.clusters ? c.clusters.map((cl) => cl.name) : [c.cluster_name];
   if (c.clusters && Object.keys(c.upstream).length > 0)
     throw new ConfigError('give either upstream (one cluster) or clusters, not both');
+  // the gate's own name is the audience of every token: no cluster may share it
+  if (c.clusters && names.includes(c.cluster_name))
+    throw new ConfigError(
+      `clusters: "${c.cluster_name}" is cluster_name (kubegate's own name): name the cluster otherwise`,
+    );
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new ConfigError(`clusters: the name "${dup}" is used twice`);
   const home = c.state?.type === 'kubernetes' ? c.state.cluster : undefined;

@@ -136,12 +136,14 @@ interface ClusterFiles {
   auditLog: string;
 }
 
-/** One random bearer token per user, in the apiserver's static token file. */
-function writeTokenFile(pki: string): Pick<ClusterFiles, 'tokens' | 'tokenFile'> {
-  const tokens = Object.fromEntries(USERS.map((u) => [u, randomBytes(24).toString('hex')])) as Record<
-    UserName,
-    string
-  >;
+/** One random bearer token per user (or the one given), in the apiserver's static token file. */
+function writeTokenFile(
+  pki: string,
+  given: Partial<Record<UserName, string>>,
+): Pick<ClusterFiles, 'tokens' | 'tokenFile'> {
+  const tokens = Object.fromEntries(
+    USERS.map((u) => [u, given[u] ?? randomBytes(24).toString('hex')]),
+  ) as Record<UserName, string>;
   const tokenFile = path.join(pki, 'tokens.csv');
   writeFileSync(tokenFile, `${USERS.map((u) => `${tokens[u]},${u},uid-${u},"${GROUPS[u]}"`).join('\n')}\n`, {
     mode: 0o600,
@@ -182,9 +184,13 @@ function writeAuditPolicy(pki: string, logDir: string): Pick<ClusterFiles, 'audi
   return { auditPolicy, auditLog };
 }
 
-function writeClusterFiles(pki: string, logDir: string): ClusterFiles {
+function writeClusterFiles(
+  pki: string,
+  logDir: string,
+  tokens: Partial<Record<UserName, string>>,
+): ClusterFiles {
   return {
-    ...writeTokenFile(pki),
+    ...writeTokenFile(pki, tokens),
     saKey: writeServiceAccountKey(pki),
     ...makeClientCerts(pki),
     ...writeAuditPolicy(pki, logDir),
@@ -272,13 +278,14 @@ async function waitForApiserver(
  */
 export async function startControlPlane(
   dir: string,
-  opts: { controllerManager?: boolean } = {},
+  /** tokens: users whose token this cluster shares with another (as one identity provider would). */
+  opts: { controllerManager?: boolean; tokens?: Partial<Record<UserName, string>> } = {},
 ): Promise<ControlPlane> {
   const logDir = path.join(dir, 'logs');
   const pki = path.join(dir, 'pki');
   mkdirSync(logDir, { recursive: true });
   mkdirSync(pki, { recursive: true, mode: 0o700 });
-  const files = writeClusterFiles(pki, logDir);
+  const files = writeClusterFiles(pki, logDir, opts.tokens ?? {});
 
   const [etcdPort, peerPort, apiPort, kcmPort] = await Promise.all([
     freePort(),

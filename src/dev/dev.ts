@@ -13,7 +13,7 @@ import { type Running, serve } from '../serve.js';
 import { loadUpstream } from '../upstream.js';
 import { generateApproverKey } from '../wire/approver-key.js';
 import { repoRoot } from './binaries.js';
-import { type ControlPlane, startControlPlane, writeKubeconfig } from './controlplane.js';
+import { type ControlPlane, startControlPlane, type UserName, writeKubeconfig } from './controlplane.js';
 import { type SimulatedNodes, startNodes } from './nodes.js';
 
 export interface DevOptions {
@@ -265,6 +265,7 @@ async function startCluster(
   name: string,
   several: boolean,
   logger: Logger,
+  shared: Partial<Record<UserName, string>>,
 ): Promise<DevCluster> {
   const base = several ? path.join(dir, 'clusters', name) : dir;
   mkdirSync(base, { recursive: true });
@@ -272,7 +273,7 @@ async function startCluster(
     { dir: base, cluster: name },
     'starting local control plane (etcd, kube-apiserver, kube-controller-manager)',
   );
-  const cp = await startControlPlane(path.join(base, 'cluster'));
+  const cp = await startControlPlane(path.join(base, 'cluster'), { tokens: shared });
   let nodes: SimulatedNodes | undefined;
   try {
     await bootstrapRbac(cp);
@@ -288,6 +289,15 @@ async function startCluster(
     await cp.stop();
     throw err;
   }
+}
+
+/**
+ * The people (agent, alice, bob) have one token for every cluster, as with one identity provider;
+ * admin's and kubegate's own tokens are each cluster's (a token of one cluster is no one on another).
+ */
+function sharedTokens(started: DevCluster[]): Partial<Record<UserName, string>> {
+  const first = started[0]?.controlPlane.tokens;
+  return first ? { agent: first.agent, alice: first.alice, bob: first.bob } : {};
 }
 
 async function stopClusters(clusters: DevCluster[]): Promise<void> {
@@ -318,7 +328,8 @@ export async function startDev(opts: DevOptions, logger: Logger): Promise<DevHan
   checkNames(names);
   const clusters: DevCluster[] = [];
   try {
-    for (const name of names) clusters.push(await startCluster(dir, name, several, logger));
+    for (const name of names)
+      clusters.push(await startCluster(dir, name, several, logger, sharedTokens(clusters)));
     const certs = ensureDevCerts(dir);
     await ensureApproverKeys(dir, keys);
     ensureAuditKey(keys);
