@@ -258,7 +258,11 @@ describe('two clusters behind one kubegate', () => {
     writeFileSync(file, kc);
     const r = await kubectl('agent@staging', ['get', 'namespaces'], file);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('several clusters');
+    expect(r.stderr).toContain('NotFound');
+    const raw = await api('GET', '/api/v1/namespaces');
+    expect(raw.status).toBe(404);
+    expect(raw.body.message).toContain('several clusters');
+    expect(raw.body.message).toContain('staging, prod');
     const bad = await api('GET', '/clusters/nope/api/v1/namespaces');
     expect(bad.status).toBe(404);
     expect(bad.body.message).toContain('staging, prod');
