@@ -10,7 +10,7 @@ const USAGE = `kubegate — a safety gate in front of the Kubernetes API server
 
 Usage:
   kubegate serve --config FILE           run the proxy from kubegate.yaml
-  kubegate dev [--dir DIR] [--port N] [--set key.path=VALUE]...
+  kubegate dev [--dir DIR] [--port N] [--clusters a,b] [--set key.path=VALUE]...
                                          local control plane + kubegate in front of it (demo, tests)
   kubegate audit verify FILE... [--key PUB]
   kubegate audit export FILE --since TIME [--until TIME] [-o json|table]
