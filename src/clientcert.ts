@@ -1,5 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { KubeRequest } from './kube/request.js';
 import { StatusError } from './kube/status.js';
 import { hasImpersonation } from './wire/impersonation.js';
@@ -28,16 +29,45 @@ const printable = (s: string): string =>
     [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   );
 
-/** Reads the TLS peer certificate. undefined: none was sent. Throws 401 for one kubegate must not trust. */
-export function readCertCaller(req: IncomingMessage): CertCaller | undefined {
+/** Whether the verified chain passes through one of `cas` (the request's cluster's client CA). */
+function chainsTo(cert: DetailedPeerCertificate, cas: X509Certificate[]): boolean {
+  const seen = new Set<string>();
+  for (
+    let c: DetailedPeerCertificate | undefined = cert;
+    c?.raw && !seen.has(c.fingerprint256);
+    c = c.issuerCertificate
+  ) {
+    seen.add(c.fingerprint256);
+    const x = new X509Certificate(c.raw);
+    if (
+      cas.some(
+        (ca) => ca.fingerprint256 === x.fingerprint256 || (x.checkIssued(ca) && x.verify(ca.publicKey)),
+      )
+    )
+      return true;
+  }
+  return false;
+}
+
+/**
+ * Reads the TLS peer certificate. undefined: none was sent. Throws 401 for one kubegate must not
+ * trust: unverified, or not issued by the client CA of the cluster the request is for (the
+ * handshake accepts every cluster's CA; a certificate is a user of its own cluster only).
+ */
+export function readCertCaller(
+  req: IncomingMessage,
+  clusterCa: X509Certificate[] | undefined,
+): CertCaller | undefined {
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return undefined;
-  const cert: PeerCertificate = socket.getPeerCertificate(false);
+  const cert: DetailedPeerCertificate = socket.getPeerCertificate(true);
   if (!cert || !cert.raw) return undefined;
   const refuse = (why: string) =>
     new StatusError(401, 'Unauthorized', `client certificate not accepted: ${why}`);
-  // verified by Node/OpenSSL against tls.client_ca only (chain, signature, validity period)
+  // verified by Node/OpenSSL against the client CAs (chain, signature, validity period)
   if (!socket.authorized) throw refuse(String(socket.authorizationError ?? 'not signed by the cluster CA'));
+  if (!clusterCa?.length || !chainsTo(cert, clusterCa))
+    throw refuse("it was not issued by this cluster's client CA");
   if (cert.ext_key_usage && !cert.ext_key_usage.includes(CLIENT_AUTH))
     throw refuse('its extended key usage does not include client authentication');
   const cns = values(cert.subject?.CN);

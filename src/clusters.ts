@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { ClusterConfig, Config, UpstreamConfig } from './config.js';
 import { Identifier } from './identify.js';
@@ -17,6 +19,8 @@ export interface Cluster {
   safety: { production_namespaces: string[]; block_production: boolean };
   holdSeconds: number;
   requireDryRun: boolean;
+  /** The client CA whose certificates are users of this cluster (none: certificates are refused here). */
+  clientCa?: X509Certificate[];
 }
 
 /** The path prefix that names a cluster: kubeconfig's `server:` carries it. */
@@ -32,8 +36,28 @@ function upstreamOf(u: UpstreamConfig): Upstream {
   });
 }
 
-function clusterOf(config: Config, c: ClusterConfig, upstream = upstreamOf(c.upstream)): Cluster {
+/** The certificates of a PEM bundle. */
+export function pemCertificates(file: string): X509Certificate[] {
+  const pem = readFileSync(file, 'utf8');
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+    (p) => new X509Certificate(p),
+  );
+}
+
+/** The client CA files of every cluster (the TLS handshake asks for a certificate of any of them). */
+export function clientCaFiles(config: Config): string[] {
+  if (!config.clusters) return config.tls.client_ca ? [config.tls.client_ca] : [];
+  return config.clusters.flatMap((c) => (c.client_ca ? [c.client_ca] : []));
+}
+
+function clusterOf(
+  config: Config,
+  c: ClusterConfig,
+  upstream = upstreamOf(c.upstream),
+  clientCa = c.client_ca,
+): Cluster {
   return {
+    ...(clientCa ? { clientCa: pemCertificates(clientCa) } : {}),
     name: c.name,
     labels: c.labels,
     upstream,
@@ -61,7 +85,11 @@ export class Clusters {
   }
 
   static fromConfig(config: Config): Clusters {
-    const list = config.clusters ?? [{ name: config.cluster_name, labels: {}, upstream: config.upstream }];
+    // one cluster: `upstream`, named cluster_name, with tls.client_ca as its client CA
+    const ca = config.tls.client_ca;
+    const list = config.clusters ?? [
+      { name: config.cluster_name, labels: {}, upstream: config.upstream, ...(ca ? { client_ca: ca } : {}) },
+    ];
     const all = list.map((c) => clusterOf(config, c));
     const home = config.state?.type === 'kubernetes' ? config.state.cluster : undefined;
     return new Clusters(all, !!config.clusters, home ?? all[0]!.name);
@@ -69,7 +97,12 @@ export class Clusters {
 
   /** For tests and tools that build one cluster from an upstream they already have. */
   static single(config: Config, upstream: Upstream): Clusters {
-    const c = clusterOf(config, { name: config.cluster_name, labels: {}, upstream: {} }, upstream);
+    const c = clusterOf(
+      config,
+      { name: config.cluster_name, labels: {}, upstream: {} },
+      upstream,
+      config.tls.client_ca,
+    );
     return new Clusters([c], false, c.name);
   }
 

@@ -16,6 +16,12 @@ function namedFiles(c: Config): [key: string, file: string | undefined, kind: 'f
     ['upstream.ca', c.upstream.ca, 'file'],
     ['upstream.token_file', c.upstream.token_file, 'file'],
     ['notify.webhook_secret_file', c.notify?.webhook_secret_file, 'file'],
+    ...(c.clusters ?? []).flatMap((cl, i): [string, string | undefined, 'file'][] => [
+      [`clusters.${i}.client_ca`, cl.client_ca, 'file'],
+      [`clusters.${i}.upstream.kubeconfig`, cl.upstream.kubeconfig, 'file'],
+      [`clusters.${i}.upstream.ca`, cl.upstream.ca, 'file'],
+      [`clusters.${i}.upstream.token_file`, cl.upstream.token_file, 'file'],
+    ]),
   ];
 }
 

@@ -86,6 +86,8 @@ const ClusterSchema = z.strictObject({
   name: ClusterName,
   labels: z.record(z.string(), z.string()).default({}),
   upstream: UpstreamSchema,
+  /** This cluster's client CA: a certificate it issued is a user here (and on no other cluster). */
+  client_ca: z.string().optional(),
   safety: z
     .strictObject({
       production_namespaces: z.array(z.string()).optional(),
@@ -238,7 +240,10 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): Config {
   c.audit.path = abs(c.audit.path);
   if (c.audit.key) c.audit.key = abs(c.audit.key);
   absUpstream(c.upstream, 'upstream', abs);
-  for (const [i, cl] of (c.clusters ?? []).entries()) absUpstream(cl.upstream, `clusters.${i}.upstream`, abs);
+  for (const [i, cl] of (c.clusters ?? []).entries()) {
+    absUpstream(cl.upstream, `clusters.${i}.upstream`, abs);
+    if (cl.client_ca) cl.client_ca = abs(cl.client_ca);
+  }
   if (c.state?.type === 'file') c.state.path = abs(c.state.path);
   if (c.notify?.webhook_secret_file) c.notify.webhook_secret_file = abs(c.notify.webhook_secret_file);
   checkClusters(c);
@@ -257,6 +262,9 @@ function checkClusters(c: Config): void {
   const names = c.clusters ? c.clusters.map((cl) => cl.name) : [c.cluster_name];
   if (c.clusters && Object.keys(c.upstream).length > 0)
     throw new ConfigError('give either upstream (one cluster) or clusters, not both');
+  // one CA for several clusters would make a certificate of one a user of all
+  if (c.clusters && c.tls.client_ca)
+    throw new ConfigError('tls.client_ca: with clusters, give each cluster its own clusters[].client_ca');
   // the gate's own name is the audience of every token: no cluster may share it
   if (c.clusters && names.includes(c.cluster_name))
     throw new ConfigError(

@@ -17,7 +17,7 @@ import { RequestAudit } from './chain/audit.js';
 import { BodyBudget } from './chain/body.js';
 import { createChain } from './chain/chain.js';
 import { createForwarder } from './chain/forward.js';
-import { Clusters } from './clusters.js';
+import { Clusters, clientCaFiles } from './clusters.js';
 import type { Config } from './config.js';
 import { checkConfigFiles, listenError } from './config-files.js';
 import type { ConsoleOptions } from './console/deps.js';
@@ -114,7 +114,8 @@ function wire(config: Config, p: Parts): https.Server {
   });
   const limits = config.limits;
   const ui = consoleOf(config, p);
-  const who = { clientCertificates: !!config.tls.client_ca, metrics, logger };
+  const caFiles = clientCaFiles(config);
+  const who = { clientCertificates: caFiles.length > 0, metrics, logger };
   const recorder = sessionRecorder(config, audit, logger);
   const forwarders = new Map(
     clusters.all.map((c) => [
@@ -160,7 +161,9 @@ function wire(config: Config, p: Parts): https.Server {
     tls: {
       cert: readFileSync(config.tls.cert),
       key: readFileSync(config.tls.key),
-      ...(config.tls.client_ca ? { clientCa: readFileSync(config.tls.client_ca) } : {}),
+      ...(caFiles.length
+        ? { clientCa: Buffer.concat(caFiles.flatMap((f) => [readFileSync(f), Buffer.from('\n')])) }
+        : {}),
     },
     handle,
     api: (req, res) => api(req, res),
@@ -173,8 +176,8 @@ function wire(config: Config, p: Parts): https.Server {
 
 function clustersOf(config: Config): Clusters {
   const clusters = Clusters.fromConfig(config);
-  const without = clusters.all.find((c) => !c.upstream.ownAuthorization());
-  if (config.tls.client_ca && without)
+  const without = clusters.all.find((c) => c.clientCa && !c.upstream.ownAuthorization());
+  if (without)
     throw new Error(
       `tls.client_ca needs kubegate credentials of its own upstream (it impersonates certificate users)${clusters.several ? `: cluster ${without.name} has none` : ''}`,
     );

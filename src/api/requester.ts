@@ -9,6 +9,8 @@ import { StatusError } from '../kube/status.js';
 /** A requester as one cluster knows them: their requests and plans are theirs on that cluster. */
 export type Requester = Caller & {
   cluster: Cluster;
+  /** kubegate fronts this cluster only: records from before clusters existed (none named) are its. */
+  soleCluster?: boolean;
   /** Set when the credentials are kubegate's own impersonating this user (a rollback plan). */
   actingAs?: { username: string; groups: string[] };
 };
@@ -16,9 +18,10 @@ export type Requester = Caller & {
 /** Who a requester is, from their own kube credentials (token or client certificate). */
 export type IdentifyRequester = (req: IncomingMessage) => Promise<Requester>;
 
-/** Whether a request or plan (made on `cluster`, default the only one) is this requester's own. */
+/** Whether a request or plan (made on `cluster`) is this requester's own, on the cluster they came through. */
 export function owns(r: Requester, requester: string, cluster: string | undefined): boolean {
-  return requester === r.user.username && (cluster ?? r.cluster.name) === r.cluster.name;
+  const on = cluster ?? (r.soleCluster ? r.cluster.name : undefined);
+  return requester === r.user.username && on === r.cluster.name;
 }
 
 /**
@@ -50,6 +53,6 @@ export function requesterIdentity(d: AuthenticateDeps, clusters: Clusters): Iden
         'Unauthorized',
         'send your kube credentials (the ones your kubeconfig uses for kubegate)',
       );
-    return { ...caller, cluster };
+    return { ...caller, cluster, soleCluster: !clusters.several };
   };
 }

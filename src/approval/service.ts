@@ -499,7 +499,8 @@ export class ApprovalService {
     liveObject?: unknown,
   ) {
     const all = await this.d.store.approvalsFor(fingerprint, Date.now());
-    const live = all.filter((a) => !a.boundToPlan || a.boundToPlan === plan);
+    // a plan is approved whole: its steps count its own approvals, never approvals of single requests
+    const live = all.filter((a) => (plan ? a.boundToPlan === plan : !a.boundToPlan));
     const objectHash = objectContentHash(liveObject);
     const verdict: Verdict = countApprovals(live, need, {
       allowCritical: this.d.config.safety.allow_critical,

@@ -63,7 +63,7 @@ export function renderList(list: PendingList, now: number): string {
   for (const p of list.items) {
     rows.push([
       p.id,
-      ...(several ? [p.detail.cluster] : []),
+      ...(several ? [p.detail.cluster || '-'] : []),
       age(now - p.createdAt),
       p.requester,
       p.risk,

@@ -6,7 +6,7 @@ import type { Metrics, RefusedCaller } from '../metrics.js';
 import type { RequestContext, With } from './context.js';
 
 export interface AuthenticateDeps {
-  /** Whether callers may present client certificates (tls.client_ca is set). */
+  /** Whether callers may present client certificates (a client CA is set, for some cluster). */
   clientCertificates: boolean;
   metrics: Metrics;
   logger: Logger;
@@ -18,7 +18,7 @@ export interface AuthenticateDeps {
  * or unverifiable caller's change is refused here, so its body is never buffered.
  */
 export async function authenticate(ctx: RequestContext, d: AuthenticateDeps): Promise<With<'caller'>> {
-  const cert = ctx.req && d.clientCertificates ? readCertCaller(ctx.req) : undefined;
+  const cert = ctx.req && d.clientCertificates ? readCertCaller(ctx.req, ctx.cluster.clientCa) : undefined;
   const credentials = cert
     ? certCredentials(cert, ctx.kr, ctx.headers, ctx.cluster.upstream.ownAuthorization)
     : tokenCredentials(ctx.headers);

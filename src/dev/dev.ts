@@ -187,6 +187,8 @@ function clusterEntry(dir: string, c: DevCluster) {
     name: c.name,
     labels: { env },
     upstream: { kubeconfig: path.relative(dir, c.upstreamKubeconfig) },
+    // its own client CA: a certificate of one cluster is no user of another
+    client_ca: c.controlPlane.clientCaFile,
   };
 }
 
@@ -199,8 +201,11 @@ function writeDevConfig(
   const first = clusters[0]!.controlPlane;
   const config = {
     listen: { address: '127.0.0.1', port: opts.port },
-    // one client CA for the listener: the first cluster's (kubegate impersonates its users on every cluster)
-    tls: { cert: 'certs/serving.crt', key: 'certs/serving.key', client_ca: first.clientCaFile },
+    tls: {
+      cert: 'certs/serving.crt',
+      key: 'certs/serving.key',
+      ...(opts.clusters ? {} : { client_ca: first.clientCaFile }),
+    },
     ...(opts.clusters
       ? { clusters: clusters.map((c) => clusterEntry(dir, c)) }
       : { upstream: { kubeconfig: 'upstream.kubeconfig' } }),
@@ -244,7 +249,7 @@ function writeUserKubeconfigs(
         user: u,
         credential:
           u === 'carol'
-            ? { certFile: first.carolCert.cert, keyFile: first.carolCert.key }
+            ? { certFile: c.controlPlane.carolCert.cert, keyFile: c.controlPlane.carolCert.key }
             : { token: c.controlPlane.tokens[u] },
       });
     writeKubeconfigFile(file(u), kc);

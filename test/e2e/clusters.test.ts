@@ -252,6 +252,38 @@ describe('two clusters behind one kubegate', () => {
     expect(onStaging.code, onStaging.stderr).toBe(0);
   });
 
+  it("a client certificate is a user of its own cluster only (found by a bypass round: staging's CA let carol into prod)", async () => {
+    const staging = dev.clusters.find((c) => c.name === 'staging')!.controlPlane.carolCert;
+    // carol's own contexts carry each cluster's certificate: each works where it was issued
+    for (const c of ['staging', 'prod']) {
+      const me = await kubectl(
+        `carol@${c}`,
+        ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'],
+        path.join(dir, 'carol.kubeconfig'),
+      );
+      expect(me.code, me.stderr).toBe(0);
+      expect(me.stdout).toBe('carol');
+    }
+    const file = path.join(dir, 'carol-staging-cert-on-prod.kubeconfig');
+    const w = await kubegateCli([
+      'kubeconfig',
+      '--cluster',
+      'prod',
+      '--user',
+      'carol',
+      '--client-certificate',
+      staging.cert,
+      '--client-key',
+      staging.key,
+      '--out',
+      file,
+    ]);
+    expect(w.code, w.stderr).toBe(0);
+    const other = await kubectl('carol@prod', ['-n', 'default', 'get', 'configmaps'], file);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toMatch(/Unauthorized|not issued by this cluster's client CA/);
+  });
+
   it('a request that names no cluster is refused with the names to use', async () => {
     const file = path.join(dir, 'unprefixed.kubeconfig');
     const kc = readFileSync(env.KUBECONFIG!, 'utf8').replace(/\/clusters\/staging/g, '');

@@ -1,10 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { certCredentials, readCertCaller, tokenCredentials } from '../../src/clientcert.js';
 import { parseRequest } from '../../src/kube/request.js';
 import { StatusError } from '../../src/kube/status.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/** Two client CAs (two clusters) and a certificate the first one issued. */
+let caA: X509Certificate;
+let caB: X509Certificate;
+let leaf: X509Certificate;
+
+beforeAll(() => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'kg-cert-'));
+  const ssl = (...a: string[]) => execFileSync('openssl', a, { cwd: d, stdio: 'ignore' });
+  for (const ca of ['a', 'b'])
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+      '-subj',
+      `/CN=client-ca-${ca}`,
+      '-days',
+      '1',
+    );
+  ssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'leaf.key',
+    '-out',
+    'leaf.csr',
+    '-subj',
+    '/CN=carol/O=dev',
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'a.crt',
+    '-CAkey',
+    'a.key',
+    '-CAcreateserial',
+    '-out',
+    'leaf.crt',
+    '-days',
+    '1',
+  );
+  const read = (f: string) => new X509Certificate(readFileSync(path.join(d, f)));
+  [caA, caB, leaf] = [read('a.crt'), read('b.crt'), read('leaf.crt')];
+});
 
 interface FakeCert {
   subject?: Record<string, string | string[]>;
@@ -20,7 +84,7 @@ function fakeReq(cert: FakeCert | null, o: { authorized?: boolean; headers?: Rec
     authorizationError: o.authorized === false ? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' : undefined,
     getPeerCertificate: () =>
       cert
-        ? { raw: Buffer.from('der'), fingerprint256: 'AB:CD:EF', ext_key_usage: [CLIENT_AUTH], ...cert }
+        ? { raw: leaf.raw, fingerprint256: leaf.fingerprint256, ext_key_usage: [CLIENT_AUTH], ...cert }
         : {},
   };
   const req = { method: 'GET', url: '/api/v1/namespaces/default/pods', headers, rawHeaders, socket };
@@ -31,7 +95,7 @@ const own = () => 'Bearer kubegate-own';
 
 /** The credentials kubegate sends upstream for this caller (authenticate.ts does the same). */
 function apply(req: IncomingMessage, ownAuth: () => string | undefined = own) {
-  const cert = readCertCaller(req);
+  const cert = readCertCaller(req, [caA]);
   return cert
     ? certCredentials(cert, parseRequest(req), req.headers, ownAuth)
     : tokenCredentials(req.headers);
@@ -50,7 +114,7 @@ function refusal(req: IncomingMessage, ownAuth?: () => string | undefined): Stat
 describe('client certificates: verify, then act upstream by impersonation', () => {
   it('no certificate: the request is left exactly as it came (token callers)', () => {
     const req = fakeReq(null, { headers: { authorization: 'Bearer t', 'impersonate-user': 'x' } });
-    expect(readCertCaller(req)).toBeUndefined();
+    expect(readCertCaller(req, [caA])).toBeUndefined();
     expect(apply(req)).toEqual({ authorization: 'Bearer t', 'impersonate-user': 'x' });
   });
 
@@ -61,9 +125,27 @@ describe('client certificates: verify, then act upstream by impersonation', () =
       'impersonate-user': 'carol',
       'impersonate-group': ['dev', 'team/ü'],
       'impersonate-extra-kubegate.dev%2fclient-cert-subject': 'CN=carol,O=dev,O=team/%C3%BC',
-      'impersonate-extra-kubegate.dev%2fclient-cert-sha256': 'abcdef',
+      'impersonate-extra-kubegate.dev%2fclient-cert-sha256': leaf.fingerprint256
+        .replace(/:/g, '')
+        .toLowerCase(),
     });
-    expect(readCertCaller(req)).toMatchObject({ username: 'carol', groups: ['dev', 'team/ü'] });
+    expect(readCertCaller(req, [caA])).toMatchObject({ username: 'carol', groups: ['dev', 'team/ü'] });
+  });
+
+  it("a certificate of another cluster's CA, or on a cluster with no client CA, is 401", () => {
+    const req = fakeReq({ subject: { CN: 'carol', O: 'dev' } });
+    expect(readCertCaller(req, [caB, caA])).toMatchObject({ username: 'carol' });
+    for (const cas of [[caB], [], undefined]) {
+      let err: unknown;
+      try {
+        readCertCaller(req, cas);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(StatusError);
+      expect((err as StatusError).code).toBe(401);
+      expect((err as StatusError).message).toContain("not issued by this cluster's client CA");
+    }
   });
 
   it('an unverified certificate (other CA, expired) is 401, never anonymous', () => {

@@ -1,10 +1,12 @@
 // Several clusters behind one kubegate: the `clusters:` config, and how a request URL names its
+
 // cluster (/clusters/NAME/...), each cluster with its own overrides of the global settings.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { owns, type Requester } from '../../src/api/requester.js';
 import { Clusters } from '../../src/clusters.js';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import { StatusError } from '../../src/kube/status.js';
@@ -291,5 +293,19 @@ describe('Clusters: which cluster a request is for', () => {
   it('the home cluster is the first without state.cluster', () => {
     const cs = clustersOf({ clusters: [cluster('b'), cluster('a')], state: { type: 'kubernetes' } });
     expect(cs.home.name).toBe('b');
+  });
+});
+
+describe('owns: a requester sees their own requests on the cluster they came through', () => {
+  const r = (soleCluster: boolean) =>
+    ({ user: { username: 'agent' }, cluster: { name: 'prod' }, soleCluster }) as unknown as Requester;
+  it('names the cluster and the requester', () => {
+    expect(owns(r(false), 'agent', 'prod')).toBe(true);
+    expect(owns(r(false), 'agent', 'staging')).toBe(false);
+    expect(owns(r(false), 'carol', 'prod')).toBe(false);
+  });
+  it("a record from before clusters existed is the only cluster's, and nobody's with several", () => {
+    expect(owns(r(true), 'agent', undefined)).toBe(true);
+    expect(owns(r(false), 'agent', undefined)).toBe(false);
   });
 });

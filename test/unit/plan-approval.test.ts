@@ -146,6 +146,16 @@ describe('ApprovalService.approvePlan', () => {
     expect((await svc.count(FPS[0]!, need, 'agent', undefined, plan.id)).verdict.ok).toBe(false);
   });
 
+  it("an approval of the same request on its own never counts toward a plan's step (a plan is approved whole)", async () => {
+    // bob approves the first step's request by itself (a Kubegate-Approval header): it counts for that request
+    const facts = { request_id: 'req-2', cluster: CLUSTER, action: 'patch', resource: 'x' };
+    const single = await signApproval(keys.bob!, CLUSTER, { action: 'approve', fingerprints: [FPS[0]!] }, 60);
+    await svc.acceptWithRequest([single], FPS[0]!, 'agent', facts);
+    expect((await svc.count(FPS[0]!, need, 'agent', undefined)).verdict.ok).toBe(true);
+    // ...but not for the plan, whose approvers must have seen the plan
+    expect((await svc.count(FPS[0]!, need, 'agent', undefined, plan.id)).verdict.ok).toBe(false);
+  });
+
   it("a plan's token is refused as a request's approval (API or Kubegate-Approval header)", async () => {
     const now = Date.now();
     await store.createPlan({
