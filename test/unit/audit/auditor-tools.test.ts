@@ -78,10 +78,10 @@ describe('audit export and tail -o table', () => {
     const r = await run('export', signed, '-o', 'table');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^TIME\s+SEQ\s+EVENT\s+RISK\s+USER\s+REQUEST\s+ACTION\s+RESOURCE$/);
+    expect(lines[0]).toMatch(/^TIME\s+SEQ\s+EVENT\s+CLUSTER\s+RISK\s+USER\s+REQUEST\s+ACTION\s+RESOURCE$/);
     const row = lines.find((l) => l.includes('req-3'));
     expect(row).toMatch(
-      /forwarded\s+MEDIUM\s+agent\s+req-3\s+create v1 configmaps\s+team\/configmaps\/c3 {2}by alice,bob/,
+      /forwarded\s+-\s+MEDIUM\s+agent\s+req-3\s+create v1 configmaps\s+team\/configmaps\/c3 {2}by alice,bob/,
     );
     const tail = await run('tail', signed, '-n', '2', '-o', 'table');
     expect(tail.stdout.trim().split('\n')).toHaveLength(3);
