@@ -44,6 +44,13 @@ const kubegateCli = (args: string[]) =>
     KUBEGATE_CA: env.KUBEGATE_CA!,
   });
 
+/** `kubegate kubeconfig`: adds USER@CLUSTER with these credential flags to `file`. */
+async function addContext(file: string, cluster: string, user: string, credential: string[]): Promise<void> {
+  const args = ['kubeconfig', '--cluster', cluster, '--user', user, ...credential, '--out', file];
+  const r = await kubegateCli(args);
+  expect(r.code, r.stderr).toBe(0);
+}
+
 const heldId = (r: RunResult) => /held for approval as (req-\d{8}-[0-9a-f]+)/.exec(r.stderr)?.[1];
 
 function auditFor(id: string): Record<string, unknown>[] {
@@ -221,33 +228,11 @@ describe('two clusters behind one kubegate', () => {
     const file = path.join(dir, 'staging-admin-on-prod.kubeconfig');
     const token =
       readFileSync(path.join(dir, 'admin-staging.kubeconfig'), 'utf8').match(/token: (\S+)/)?.[1] ?? '';
-    const w = await kubegateCli([
-      'kubeconfig',
-      '--cluster',
-      'prod',
-      '--user',
-      'admin',
-      '--token',
-      token,
-      '--out',
-      file,
-    ]);
-    expect(w.code, w.stderr).toBe(0);
+    await addContext(file, 'prod', 'admin', ['--token', token]);
     const onProd = await kubectl('admin@prod', ['get', 'namespaces'], file);
     expect(onProd.code).not.toBe(0);
     expect(onProd.stderr).toMatch(/Unauthorized|did not accept your credentials/);
-    const w2 = await kubegateCli([
-      'kubeconfig',
-      '--cluster',
-      'staging',
-      '--user',
-      'admin',
-      '--token',
-      token,
-      '--out',
-      file,
-    ]);
-    expect(w2.code, w2.stderr).toBe(0);
+    await addContext(file, 'staging', 'admin', ['--token', token]);
     const onStaging = await kubectl('admin@staging', ['get', 'namespaces'], file);
     expect(onStaging.code, onStaging.stderr).toBe(0);
   });
@@ -265,20 +250,12 @@ describe('two clusters behind one kubegate', () => {
       expect(me.stdout).toBe('carol');
     }
     const file = path.join(dir, 'carol-staging-cert-on-prod.kubeconfig');
-    const w = await kubegateCli([
-      'kubeconfig',
-      '--cluster',
-      'prod',
-      '--user',
-      'carol',
+    await addContext(file, 'prod', 'carol', [
       '--client-certificate',
       staging.cert,
       '--client-key',
       staging.key,
-      '--out',
-      file,
     ]);
-    expect(w.code, w.stderr).toBe(0);
     const other = await kubectl('carol@prod', ['-n', 'default', 'get', 'configmaps'], file);
     expect(other.code).not.toBe(0);
     expect(other.stderr).toMatch(/Unauthorized|not issued by this cluster's client CA/);
