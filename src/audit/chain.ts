@@ -19,6 +19,11 @@ export function recordHash(recordWithoutHash: Record<string, unknown>): string {
   if (typeof prev !== 'string') throw new TypeError('record has no prev');
   const canonical = canonicalize(recordWithoutHash);
   if (canonical === undefined) throw new TypeError('record is not JSON');
+  return hashCanonical(prev, canonical);
+}
+
+/** The same hash from the record's canonical JSON text, when the writer already has it. */
+export function hashCanonical(prev: string, canonical: string): string {
   return createHash('sha256').update(prev).update(canonical).digest('hex');
 }
 
