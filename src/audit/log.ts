@@ -287,8 +287,22 @@ function validate(opts: AuditLogOptions): void {
   }
 }
 
+/**
+ * The append handle: O_DSYNC, so each write() returns only once its bytes (and the file size that
+ * makes them readable) are on stable storage, which is what write + fdatasync guarantees, in one
+ * system call and one thread-pool round trip instead of two. datasync() has nothing left to do.
+ */
 async function openAppend(path: string): Promise<AppendFile> {
-  return open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+  const fh = await open(
+    path,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC,
+    0o600,
+  );
+  return {
+    write: (buffer) => fh.write(buffer),
+    datasync: () => Promise.resolve(),
+    close: () => fh.close(),
+  };
 }
 
 async function syncDir(dir: string): Promise<void> {

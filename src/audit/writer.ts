@@ -16,6 +16,7 @@ export interface WriterStats {
   records: number;
   /** write() calls (partial writes count again). */
   writes: number;
+  /** Commits: one write+datasync each (with the default O_DSYNC handle, one durable write). */
   fsyncs: number;
   /** Largest number of lines one fsync covered. */
   maxBatch: number;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuditInput, AuditLog } from '../audit/log.js';
-import type { Commit } from '../audit/writer.js';
 import { slimRecord } from '../audit/slim.js';
+import type { Commit } from '../audit/writer.js';
 import { StatusError } from '../kube/status.js';
 import { type Metrics, type Outcome, stopwatch } from '../metrics.js';
 import type { RequestContext, RequestFacts } from './context.js';
@@ -74,7 +74,11 @@ export class RequestAudit {
    * the writer's timer). A crash before that commit leaves the write-ahead record without an
    * outcome, which the next start marks `interrupted` (src/audit/interrupted.ts).
    */
-  async outcome(facts: RequestFacts, event: 'executed' | 'failed', extra: Record<string, unknown>): Promise<void> {
+  async outcome(
+    facts: RequestFacts,
+    event: 'executed' | 'failed',
+    extra: Record<string, unknown>,
+  ): Promise<void> {
     await this.durable(facts, event, extra, 'next');
   }
 

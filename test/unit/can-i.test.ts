@@ -12,7 +12,9 @@ const kr = parseRequest({
   headers: { 'content-type': 'application/json' },
   rawHeaders: ['Content-Type', 'application/json'],
 });
-const review = (verb: string) => ({ spec: { resourceAttributes: { verb, resource: 'pods', namespace: 'prod' } } });
+const review = (verb: string) => ({
+  spec: { resourceAttributes: { verb, resource: 'pods', namespace: 'prod' } },
+});
 const agent = { username: 'agent', uid: '', groups: ['kubegate:agents'], extra: {} };
 
 /** A policy that holds deletes and counts its evaluations; `version` and failures on demand. */

@@ -19,7 +19,10 @@ function oldPipeline(input: Record<string, unknown>): Array<[string, string]> {
 }
 
 const newPipeline = (input: Record<string, unknown>) =>
-  encodeFields(input, targetsSecrets(input.resource as string, input.action as string)).map(([k, v]) => [k, v]);
+  encodeFields(input, targetsSecrets(input.resource as string, input.action as string)).map(([k, v]) => [
+    k,
+    v,
+  ]);
 
 const B64 = Buffer.from('hunter2').toString('base64');
 const secret = {
