@@ -57,4 +57,14 @@ export function sealLine(fields: readonly EncodedField[], a: Assigned): SealedLi
   return { hash, line: `{${members.map((m) => m[1]).join(',')},"hash":"${hash}"}\n` };
 }
 
-const member = (k: string, json: string): Member => [k, `${quote(k)}:${json}`];
+// Field names repeat on every record: quote each once (a bounded set; others are quoted each time).
+const quoted = new Map<string, string>();
+
+function member(k: string, json: string): Member {
+  let q = quoted.get(k);
+  if (q === undefined) {
+    q = quote(k);
+    if (quoted.size < 256) quoted.set(k, q);
+  }
+  return [k, `${q}:${json}`];
+}

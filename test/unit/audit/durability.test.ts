@@ -183,10 +183,8 @@ describe('the default append handle', () => {
         )
       ).find(Boolean);
       expect(fd).toBeTruthy();
-      const flags = Number.parseInt(
-        /flags:\s*(\d+)/.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'))[1]!,
-        8,
-      );
+      const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+      const flags = Number.parseInt(/flags:\s*(\d+)/.exec(info)?.[1] ?? '', 8);
       expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
       expect(flags & constants.O_APPEND).toBe(constants.O_APPEND);
       await log.close();
