@@ -283,6 +283,28 @@ export function report(r) {
         );
       }
       rows.push(...cpu);
+      const b = g.bare?.median;
+      if (b) {
+        const bareCpu = b.cpuUsPerReq?.['bare proxy'];
+        rows.push([
+          '',
+          'bare Node https proxy (floor): req/s | p99 ms | CPU µs/req',
+          '',
+          `${fmt(b.rps, 0)} | ${fmt(b.p99, 2)} | ${fmt(bareCpu, 0)}`,
+          '',
+          ratio(b.rps, d.rps),
+          '',
+        ]);
+        rows.push([
+          '',
+          'CPU µs/req: kubegate − bare proxy',
+          '',
+          fmt((cpuOf(c) ?? NaN) - (bareCpu ?? NaN), 0),
+          '',
+          '',
+          '',
+        ]);
+      }
     }
   }
   if (r.fsync) {

@@ -89,6 +89,29 @@ function limit(/** @type {string} */ name, /** @type {number} */ seconds, /** @t
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }
 
+/** bench/bare-proxy.mjs in front of the apiserver, with kubegate dev's serving certificate. */
+async function startBareProxy(/** @type {import('./lib/http.mjs').Endpoint} */ direct) {
+  const caFile = path.join(dir, 'bare-proxy-upstream-ca.crt');
+  writeFileSync(caFile, /** @type {Buffer} */ (direct.ca));
+  const { proc, match } = await startProc({
+    name: 'bare-proxy',
+    cmd: process.execPath,
+    args: [
+      path.join(root, 'bench', 'bare-proxy.mjs'),
+      path.join(dir, 'certs', 'serving.crt'),
+      path.join(dir, 'certs', 'serving.key'),
+      direct.url,
+      caFile,
+    ],
+    logDir,
+    ready: /listening (\d+)/,
+  });
+  const ca = readFileSync(path.join(dir, 'certs', 'ca.crt'));
+  /** @type {import('./lib/http.mjs').Endpoint} */
+  const ep = { name: 'bare proxy', url: `https://127.0.0.1:${match[1]}`, ca, token: direct.token };
+  return { proc, ep };
+}
+
 /** The directory of the audit log a kubegate.yaml names (relative paths are from the file's directory). */
 function auditDirOf(/** @type {string} */ configFile) {
   const config = YAML.parse(readFileSync(configFile, 'utf8'));
@@ -172,7 +195,19 @@ async function main() {
     if (only.has('get')) results.get = await limit('get', 300, benchGet(ep, o));
     if (only.has('mutation')) {
       const auditDir = auditDirOf(dev.env.KUBEGATE_CONFIG);
-      results.mutation = await limit('mutation', 360, benchLowMutation(ep, { ...o, auditDir }));
+      const bare = await startBareProxy(ep.direct);
+      try {
+        results.mutation = await limit(
+          'mutation',
+          420,
+          benchLowMutation(
+            { ...ep, bare: bare.ep },
+            { ...o, auditDir, cpu: { ...cpu, 'bare proxy': /** @type {number} */ (bare.proc.child.pid) } },
+          ),
+        );
+      } finally {
+        await stopProc(bare.proc);
+      }
     }
     if (only.has('fsync')) {
       log('fsync: starting a second kubegate with audit.fsync=each');

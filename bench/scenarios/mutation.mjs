@@ -29,16 +29,19 @@ const load = (
 ) => runLoad(ep, { method: 'POST', path: SSAR_PATH, body: SSAR_BODY, connections, seconds, cpu });
 
 /**
- * @param {{ direct: import('../lib/http.mjs').Endpoint, kubegate: import('../lib/http.mjs').Endpoint }} ep
+ * @param {{ direct: import('../lib/http.mjs').Endpoint, kubegate: import('../lib/http.mjs').Endpoint,
+ *   bare: import('../lib/http.mjs').Endpoint }} ep  bare: bench/bare-proxy.mjs (a Node proxy's CPU floor)
  * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void,
  *   cpu?: Record<string, number>, auditDir: string }} o  auditDir: the audit log's directory
  */
 export async function benchLowMutation(ep, o) {
   await checkLowMutation(ep.direct, false);
   await checkLowMutation(ep.kubegate);
+  await checkLowMutation(ep.bare, false);
   const targets = (/** @type {number} */ c, /** @type {number} */ s) => ({
     direct: () => load(ep.direct, c, s, o.cpu),
     kubegate: () => load(ep.kubegate, c, s, o.cpu),
+    bare: () => load(ep.bare, c, s, o.cpu),
     // at 1 client, the disk's floor in the same rounds: one append + fdatasync at a time
     ...(c === 1 ? { fdatasync: () => fdatasyncLoop(o.auditDir, s) } : {}),
   });
@@ -47,7 +50,7 @@ export async function benchLowMutation(ep, o) {
   /** @type {Record<string, Awaited<ReturnType<typeof interleave>>>} */
   const out = {};
   for (const c of [1, 32]) {
-    const what = c === 1 ? '3 targets (direct, kubegate, fdatasync beside the audit log)' : '2 targets';
+    const what = `${c === 1 ? 4 : 3} targets (direct, kubegate, bare Node proxy${c === 1 ? ', fdatasync beside the audit log' : ''})`;
     o.log(`LOW mutation: ${c} client(s), ${o.rounds} rounds × ${o.seconds}s × ${what}`);
     out[`c${c}`] = await interleave(targets(c, o.seconds), o.rounds);
   }
