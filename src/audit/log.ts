@@ -35,7 +35,7 @@ export interface AuditLogOptions {
   logger?: Logger;
   /** How long close() lets webhook sinks keep delivering (default 5000 ms). */
   shipCloseTimeoutMs?: number;
-  /** Longest wait of a record appended with commit 'next' for a commit to ride (default 20 ms). */
+  /** Longest wait of a record appended with commit 'next' for a commit to ride (default 10 ms). */
   rideMs?: number;
   /** Test seam: opens the append handle (default fs.promises.open(path, 'a')). */
   openFile?: (path: string) => Promise<AppendFile>;

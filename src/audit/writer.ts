@@ -34,7 +34,7 @@ interface Pending {
 }
 
 /** Default longest wait of a 'next' line for a commit to ride. */
-export const DEFAULT_RIDE_MS = 20;
+export const DEFAULT_RIDE_MS = 10;
 
 export class GroupCommitWriter {
   readonly stats: WriterStats = { records: 0, writes: 0, fsyncs: 0, maxBatch: 0, timerCommits: 0 };
