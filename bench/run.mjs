@@ -3,10 +3,11 @@
 // Usage: node bench/run.mjs [--rounds N] [--seconds S] [--held N] [--only get,list,...]
 //                           [--dir DIR] [--keep] [--cpu-prof]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import YAML from 'yaml';
 import { ensureNamespace, root, startDev, startKubectlProxy, startServe } from './lib/cluster.mjs';
 import { mustCall } from './lib/http.mjs';
 import { killAllNow, startProc, stopAll, stopProc } from './lib/procs.mjs';
@@ -88,6 +89,35 @@ function limit(/** @type {string} */ name, /** @type {number} */ seconds, /** @t
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }
 
+/** bench/bare-proxy.mjs in front of the apiserver, with kubegate dev's serving certificate. */
+async function startBareProxy(/** @type {import('./lib/http.mjs').Endpoint} */ direct) {
+  const caFile = path.join(dir, 'bare-proxy-upstream-ca.crt');
+  writeFileSync(caFile, /** @type {Buffer} */ (direct.ca));
+  const { proc, match } = await startProc({
+    name: 'bare-proxy',
+    cmd: process.execPath,
+    args: [
+      path.join(root, 'bench', 'bare-proxy.mjs'),
+      path.join(dir, 'certs', 'serving.crt'),
+      path.join(dir, 'certs', 'serving.key'),
+      direct.url,
+      caFile,
+    ],
+    logDir,
+    ready: /listening (\d+)/,
+  });
+  const ca = readFileSync(path.join(dir, 'certs', 'ca.crt'));
+  /** @type {import('./lib/http.mjs').Endpoint} */
+  const ep = { name: 'bare proxy', url: `https://127.0.0.1:${match[1]}`, ca, token: direct.token };
+  return { proc, ep };
+}
+
+/** The directory of the audit log a kubegate.yaml names (relative paths are from the file's directory). */
+function auditDirOf(/** @type {string} */ configFile) {
+  const config = YAML.parse(readFileSync(configFile, 'utf8'));
+  return path.dirname(path.resolve(path.dirname(configFile), config.audit.path));
+}
+
 function gitCommit() {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
@@ -163,7 +193,22 @@ async function main() {
     const o = { rounds, seconds, warmupSeconds, log, cpu };
 
     if (only.has('get')) results.get = await limit('get', 300, benchGet(ep, o));
-    if (only.has('mutation')) results.mutation = await limit('mutation', 300, benchLowMutation(ep, o));
+    if (only.has('mutation')) {
+      const auditDir = auditDirOf(dev.env.KUBEGATE_CONFIG);
+      const bare = await startBareProxy(ep.direct);
+      try {
+        results.mutation = await limit(
+          'mutation',
+          420,
+          benchLowMutation(
+            { ...ep, bare: bare.ep },
+            { ...o, auditDir, cpu: { ...cpu, 'bare proxy': /** @type {number} */ (bare.proc.child.pid) } },
+          ),
+        );
+      } finally {
+        await stopProc(bare.proc);
+      }
+    }
     if (only.has('fsync')) {
       log('fsync: starting a second kubegate with audit.fsync=each');
       const each = await startServe({

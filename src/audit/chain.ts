@@ -1,6 +1,6 @@
 // The hash chain and checkpoint signatures: the only place that defines what is hashed and signed,
 // so the writer and the verifier cannot drift apart.
-import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createHash, createPublicKey, hash, type KeyObject, sign, verify } from 'node:crypto';
 import canonicalizeModule from 'canonicalize';
 
 // canonicalize is CommonJS whose types declare an ESM default export: under NodeNext the default
@@ -19,7 +19,13 @@ export function recordHash(recordWithoutHash: Record<string, unknown>): string {
   if (typeof prev !== 'string') throw new TypeError('record has no prev');
   const canonical = canonicalize(recordWithoutHash);
   if (canonical === undefined) throw new TypeError('record is not JSON');
-  return createHash('sha256').update(prev).update(canonical).digest('hex');
+  return hashCanonical(prev, canonical);
+}
+
+/** The same hash from the record's canonical JSON text, when the writer already has it. */
+export function hashCanonical(prev: string, canonical: string): string {
+  // one-shot: the same digest as update(prev).update(canonical), without a Hash object per record
+  return hash('sha256', prev + canonical, 'hex');
 }
 
 /** The fixed string a checkpoint signs; versioned so the format can change without ambiguity. */

@@ -7,6 +7,9 @@ const OUTCOMES = new Set(['executed', 'failed', 'interrupted']);
  * After a crash, a change may have been forwarded without its outcome being
  * recorded. On start, each such request gets an `interrupted` record (status
  * unknown) so the log says plainly which changes need checking in the cluster.
+ * An outcome rides the group commit after its write-ahead record (it is not
+ * fsynced on its own), so a crash may also lose an outcome kubegate had
+ * already seen: it is reported here the same way, as unknown, never guessed.
  */
 export async function markInterrupted(log: AuditLog): Promise<string[]> {
   const open = new Map<string, Record<string, unknown>>();
@@ -31,7 +34,7 @@ export async function markInterrupted(log: AuditLog): Promise<string[]> {
       ...(typeof rec.user === 'string' ? { user: rec.user } : {}),
       status: 'unknown',
       message:
-        'kubegate stopped after forwarding and before recording the outcome; check the object in the cluster',
+        'kubegate stopped after forwarding and before its outcome record was durable; check the object in the cluster',
     });
   }
   return [...open.keys()];

@@ -6,14 +6,16 @@ import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
-import { auditKeyId, recordHash, signCheckpoint } from './chain.js';
+import { auditKeyId, signCheckpoint } from './chain.js';
+import { type EncodedField, encodeFields, encodePlain, quote } from './encode.js';
 import { AuditInputError, AuditKeyError, AuditUnavailableError } from './errors.js';
+import { ASSIGNED_FIELDS, sealLine } from './line.js';
 import { scanForOpen, setTornTailAside } from './recover.js';
-import { redact, targetsSecrets } from './redact.js';
+import { targetsSecrets } from './redact.js';
 import { Shipper } from './ship.js';
 import type { SinkStatus } from './sink.js';
 import type { AuditInput, AuditRecord, SinkConfig } from './types.js';
-import { type AppendFile, GroupCommitWriter, type WriterStats } from './writer.js';
+import { type AppendFile, type Commit, GroupCommitWriter, type WriterStats } from './writer.js';
 
 export { AuditCorruptError, AuditInputError, AuditKeyError, AuditUnavailableError } from './errors.js';
 export type { AuditInput, AuditRecord, SinkConfig } from './types.js';
@@ -33,30 +35,23 @@ export interface AuditLogOptions {
   logger?: Logger;
   /** How long close() lets webhook sinks keep delivering (default 5000 ms). */
   shipCloseTimeoutMs?: number;
+  /** Longest wait of a record appended with commit 'next' for a commit to ride (default 10 ms). */
+  rideMs?: number;
   /** Test seam: opens the append handle (default fs.promises.open(path, 'a')). */
   openFile?: (path: string) => Promise<AppendFile>;
 }
 
-// Field order of a line; extras go after these, then prev and hash. (The hash does not depend on
-// it: it is over canonical JSON.)
-const KNOWN_FIELDS = [
-  'event',
-  'request_id',
-  'plan_id',
-  'action',
-  'resource',
-  'user',
-  'risk',
-  'reasons',
-  'status',
-  'approver',
-  'approvers',
-  'duration_seconds',
-  'policy',
-] as const;
-const ASSIGNED_FIELDS = new Set(['seq', 'timestamp', 'prev', 'hash', 'replica']);
-const ORDERED = new Set<string>([...KNOWN_FIELDS, ...ASSIGNED_FIELDS]);
 const openPaths = new Set<string>();
+
+export interface AppendOptions {
+  /**
+   * 'now' (default): durable as soon as possible, the write-ahead kind. 'next': the record starts
+   * no fsync of its own and rides the next commit (at the latest after `rideMs`); for records
+   * nothing waits on, such as an outcome after the answer went out. Either way the promise
+   * resolves only once the record is durable.
+   */
+  commit?: Commit;
+}
 
 export class AuditLog {
   private seq: number;
@@ -65,6 +60,7 @@ export class AuditLog {
   private closing = false;
   private readonly keyId: string | undefined;
   private readonly every: number;
+  private readonly replicaJson: string | undefined;
 
   private constructor(
     private readonly opts: AuditLogOptions,
@@ -77,6 +73,7 @@ export class AuditLog {
     this.sinceCheckpoint = state.sinceCheckpoint;
     this.keyId = opts.signingKey ? auditKeyId(opts.signingKey) : undefined;
     this.every = opts.checkpointEvery ?? 100;
+    this.replicaJson = opts.replica === undefined ? undefined : quote(opts.replica);
   }
 
   /**
@@ -121,7 +118,8 @@ export class AuditLog {
       await file.close();
       throw err;
     }
-    const log = new AuditLog(opts, new GroupCommitWriter(file, opts.fsync ?? 'group'), shipper, scan);
+    const writer = new GroupCommitWriter(file, opts.fsync ?? 'group', opts.rideMs);
+    const log = new AuditLog(opts, writer, shipper, scan);
     if (scan.torn && tornPath) {
       logger.warn(
         { path: opts.path, tornPath, bytes: scan.torn.bytes },
@@ -162,24 +160,36 @@ export class AuditLog {
   }
 
   /**
-   * Appends one record; resolves with it once it is written and fsynced. seq, prev and hash are
-   * assigned synchronously, so records are in call order. Rejects with AuditUnavailableError
-   * when the log has failed or is closed (and on the first failure itself).
+   * Appends one record; resolves with it (as written: parsed back from its line, frozen) once it
+   * is written and fsynced. seq, prev and hash are assigned synchronously, so records are in call
+   * order. Rejects with AuditUnavailableError when the log has failed or is closed (and on the
+   * first failure itself).
    */
-  append(input: AuditInput): Promise<AuditRecord> {
+  append(input: AuditInput, opts: AppendOptions = {}): Promise<AuditRecord> {
+    return this.add(input, opts).then((line) => parseLine(line));
+  }
+
+  /** append() for callers that do not need the record back: resolves with its seq once durable. */
+  write(input: AuditInput, opts: AppendOptions = {}): Promise<number> {
+    const seq = this.seq + 1;
+    return this.add(input, opts).then(() => seq);
+  }
+
+  private add(input: AuditInput, opts: AppendOptions): Promise<string> {
     if (this.closing) return Promise.reject(new AuditUnavailableError('audit log is closed'));
     const failure = this.writer.failed;
     if (failure) return Promise.reject(failure);
-    let fields: Record<string, unknown>;
+    let fields: EncodedField[];
     try {
-      fields = this.prepare(input);
+      fields = prepare(input);
     } catch (err) {
       return Promise.reject(err);
     }
-    const done = this.seal(fields);
+    const commit = opts.commit ?? 'now';
+    const done = this.seal(fields, commit);
     if (this.keyId && ++this.sinceCheckpoint >= this.every) {
       // Same tick, so it joins the same batch; its failure is the same failure as the record's.
-      this.checkpoint().catch(() => undefined);
+      this.checkpoint(commit).catch(() => undefined);
     }
     return done;
   }
@@ -191,7 +201,7 @@ export class AuditLog {
     this.closing = true;
     let checkpointError: unknown;
     if (this.keyId && this.sinceCheckpoint > 0 && !this.writer.failed) {
-      await this.checkpoint().catch((err: unknown) => {
+      await this.checkpoint('now').catch((err: unknown) => {
         checkpointError = err;
       });
     }
@@ -213,56 +223,56 @@ export class AuditLog {
     }
   }
 
-  /** Validates, normalises to plain JSON and redacts a caller's input. */
-  private prepare(input: AuditInput): Record<string, unknown> {
-    if (typeof input?.event !== 'string' || input.event === '') {
-      throw new AuditInputError('audit record needs an event');
-    }
-    if (input.event === 'checkpoint') throw new AuditInputError('checkpoints are written by the log itself');
-    for (const k of ['seq', 'timestamp', 'prev', 'hash']) {
-      if (k in input) throw new AuditInputError(`audit field ${k} is assigned by the log`);
-    }
-    let plain: Record<string, unknown>;
-    try {
-      // The line, the hash and the sinks must all see the same plain JSON values.
-      plain = JSON.parse(JSON.stringify(input)) as Record<string, unknown>;
-    } catch (err) {
-      throw new AuditInputError(`audit record is not JSON-serialisable: ${(err as Error).message}`);
-    }
-    const secrets = targetsSecrets(input.resource, input.action);
-    return redact(plain, secrets ? 'secrets' : undefined);
-  }
-
-  /** Assigns seq/timestamp/prev/hash in the documented field order and queues the line. */
-  private seal(fields: Record<string, unknown>): Promise<AuditRecord> {
-    const rec: Record<string, unknown> = { seq: this.seq + 1, timestamp: new Date().toISOString() };
-    for (const k of KNOWN_FIELDS) if (fields[k] !== undefined) rec[k] = fields[k];
-    const replica = this.opts.replica ?? fields.replica;
-    if (replica !== undefined) rec.replica = replica;
-    for (const [k, v] of Object.entries(fields)) if (!ORDERED.has(k) && v !== undefined) rec[k] = v;
-    rec.prev = this.lastHash;
-    rec.hash = recordHash(rec);
-    // Frozen: the same object goes to the caller and to every sink, and must match the file.
-    const record = deepFreeze(rec) as AuditRecord;
-    this.seq = record.seq;
-    this.lastHash = record.hash;
-    return this.writer.enqueue(`${JSON.stringify(record)}\n`).then(() => {
-      this.shipper.offer(record);
-      return record;
+  /** Assigns seq/timestamp/prev/hash and queues the line; resolves with the line once durable. */
+  private seal(fields: readonly EncodedField[], commit: Commit): Promise<string> {
+    const { hash, line } = sealLine(fields, {
+      seq: this.seq + 1,
+      timestamp: new Date().toISOString(),
+      replicaJson: this.replicaJson,
+      prev: this.lastHash,
+    });
+    this.seq++;
+    this.lastHash = hash;
+    return this.writer.enqueue(line, commit).then(() => {
+      // the sinks get the record as written; parsed only when there is a sink to take it
+      if (this.shipper.active) this.shipper.offer(parseLine(line));
+      return line;
     });
   }
 
-  private checkpoint(): Promise<AuditRecord> {
+  private checkpoint(commit: Commit): Promise<string> {
     const key = this.opts.signingKey!;
     this.sinceCheckpoint = 0;
-    return this.seal({
+    const fields = Object.entries({
       event: 'checkpoint',
       signed_seq: this.seq,
       signed_hash: this.lastHash,
       signature: signCheckpoint(key, this.seq, this.lastHash),
       key_id: this.keyId,
-    });
+    }).map(([k, v]) => [k, encodePlain(v)] as const);
+    return this.seal(fields, commit);
   }
+}
+
+/** Validates a caller's input and encodes it (redacted, canonical) in one pass. */
+function prepare(input: AuditInput): EncodedField[] {
+  if (typeof input?.event !== 'string' || input.event === '') {
+    throw new AuditInputError('audit record needs an event');
+  }
+  if (input.event === 'checkpoint') throw new AuditInputError('checkpoints are written by the log itself');
+  for (const k of ASSIGNED_FIELDS) {
+    if (k in input) throw new AuditInputError(`audit field ${k} is assigned by the log`);
+  }
+  try {
+    return encodeFields(input, targetsSecrets(input.resource, input.action));
+  } catch (err) {
+    throw new AuditInputError(`audit record is not JSON-serialisable: ${(err as Error).message}`);
+  }
+}
+
+/** The record a line holds, frozen: what callers and sinks see is what the file says. */
+function parseLine(line: string): AuditRecord {
+  return deepFreeze(JSON.parse(line) as AuditRecord);
 }
 
 function validate(opts: AuditLogOptions): void {
@@ -277,8 +287,22 @@ function validate(opts: AuditLogOptions): void {
   }
 }
 
+/**
+ * The append handle: O_DSYNC, so each write() returns only once its bytes (and the file size that
+ * makes them readable) are on stable storage, which is what write + fdatasync guarantees, in one
+ * system call and one thread-pool round trip instead of two. datasync() has nothing left to do.
+ */
 async function openAppend(path: string): Promise<AppendFile> {
-  return open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+  const fh = await open(
+    path,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC,
+    0o600,
+  );
+  return {
+    write: (buffer) => fh.write(buffer),
+    datasync: () => Promise.resolve(),
+    close: () => fh.close(),
+  };
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -14,7 +14,7 @@ const REFERENCE_KEY =
   /(id|ids|jti|name|names|ref|file|path|type|kind|seconds|ttl|expiry|expires|expiration|audiences?|count)$/;
 const BEARER_VALUE = /^\s*bearer\s+\S/i;
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-const SECRET_PAYLOAD_KEYS = new Set(['data', 'stringData']);
+export const SECRET_PAYLOAD_KEYS = new Set(['data', 'stringData']);
 // Keys under which a caller may pass a raw (string) request or response body.
 const BODY_KEY = /(^|_)(body|patch|object)$/i;
 const SECRETS_RESOURCE = /(^|[/\s])secrets([/\s]|$)/;
@@ -28,9 +28,18 @@ export function targetsSecrets(resource?: string, action?: string): boolean {
   );
 }
 
+// Keys repeat from record to record (a body's field names): remember the answer for the first few
+// thousand distinct ones; past that, compute it every time (a caller cannot grow memory).
+const keyVerdicts = new Map<string, boolean>();
+const MAX_REMEMBERED_KEYS = 4096;
+
 export function isSensitiveKey(key: string): boolean {
+  const known = keyVerdicts.get(key);
+  if (known !== undefined) return known;
   const k = key.toLowerCase().replace(/[-_.\s]/g, '');
-  return SENSITIVE_KEY.test(k) && !REFERENCE_KEY.test(k);
+  const sensitive = SENSITIVE_KEY.test(k) && !REFERENCE_KEY.test(k);
+  if (keyVerdicts.size < MAX_REMEMBERED_KEYS) keyVerdicts.set(key, sensitive);
+  return sensitive;
 }
 
 /**
@@ -57,7 +66,7 @@ function walk(value: unknown, key: string | undefined, secrets: boolean): unknow
   return value;
 }
 
-function redactString(value: string, key: string | undefined, secrets: boolean): string {
+export function redactString(value: string, key: string | undefined, secrets: boolean): string {
   if (key !== undefined && isSensitiveKey(key)) return REDACTED;
   if (BEARER_VALUE.test(value)) return REDACTED;
   if (secrets && key === LAST_APPLIED) return REDACTED;
@@ -92,7 +101,7 @@ function redactObject(obj: Record<string, unknown>, secretsContext: boolean): Re
 }
 
 /** Keeps the key names (which keys changed is useful), replaces every value. */
-function redactPayload(v: unknown): unknown {
+export function redactPayload(v: unknown): unknown {
   if (v === null || v === undefined) return v;
   if (typeof v === 'object' && !Array.isArray(v)) {
     return Object.fromEntries(Object.keys(v).map((k) => [k, REDACTED]));
@@ -100,13 +109,13 @@ function redactPayload(v: unknown): unknown {
   return REDACTED;
 }
 
-interface PatchOp {
+export interface PatchOp {
   op: string;
   path: string;
   [k: string]: unknown;
 }
 
-function isJsonPatch(arr: unknown[]): arr is PatchOp[] {
+export function isJsonPatch(arr: unknown[]): arr is PatchOp[] {
   return (
     arr.length > 0 &&
     arr.every(
@@ -119,7 +128,7 @@ function isJsonPatch(arr: unknown[]): arr is PatchOp[] {
   );
 }
 
-function redactPatchOp(op: PatchOp, secrets: boolean): PatchOp {
+export function redactPatchOp(op: PatchOp, secrets: boolean): PatchOp {
   if (!('value' in op)) return op;
   const segments = op.path.split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const last = segments[segments.length - 1] ?? '';

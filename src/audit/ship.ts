@@ -52,6 +52,11 @@ export class Shipper {
   }
 
   /** Called once a record is durable. Never throws, never waits. */
+  /** False without sinks: the log then need not hand records over at all. */
+  get active(): boolean {
+    return this.sinks.length > 0;
+  }
+
   offer(record: AuditRecord): void {
     if (this.sinks.length === 0) return;
     this.pending.push(record);

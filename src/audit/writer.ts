@@ -1,5 +1,7 @@
 // Group commit: every line queued while one write+fsync runs goes out in the next single
-// write+fsync, so N concurrent requests cost about two fsyncs instead of N.
+// write+fsync, so N concurrent requests cost about two fsyncs instead of N. A line queued with
+// commit 'next' (an outcome, a read) starts no fsync of its own: it rides the next commit that a
+// write-ahead record starts, or a timer's commit when none comes within `rideMs`.
 import { AuditUnavailableError } from './errors.js';
 
 /** The part of fs.promises.FileHandle the writer uses (an interface so tests can inject faults). */
@@ -14,10 +16,16 @@ export interface WriterStats {
   records: number;
   /** write() calls (partial writes count again). */
   writes: number;
+  /** Commits: one write+datasync each (with the default O_DSYNC handle, one durable write). */
   fsyncs: number;
   /** Largest number of lines one fsync covered. */
   maxBatch: number;
+  /** Commits started by the ride timer (no write-ahead record came along in time). */
+  timerCommits: number;
 }
+
+/** 'now': durable as soon as possible (write-ahead); 'next': with the next commit, within rideMs. */
+export type Commit = 'now' | 'next';
 
 interface Pending {
   line: string;
@@ -25,16 +33,25 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** Default longest wait of a 'next' line for a commit to ride. */
+export const DEFAULT_RIDE_MS = 10;
+
 export class GroupCommitWriter {
-  readonly stats: WriterStats = { records: 0, writes: 0, fsyncs: 0, maxBatch: 0 };
+  readonly stats: WriterStats = { records: 0, writes: 0, fsyncs: 0, maxBatch: 0, timerCommits: 0 };
   private queue: Pending[] = [];
+  /** Lines in the queue that asked for 'now': only they start (or continue) a drain. */
+  private urgent = 0;
+  /** Set when the riders must go now (their timer fired, or close()). */
+  private flush = false;
   private draining: Promise<void> | undefined;
+  private rideTimer: NodeJS.Timeout | undefined;
   private failure: AuditUnavailableError | undefined;
   private closed = false;
 
   constructor(
     private readonly file: AppendFile,
     private readonly mode: 'group' | 'each' = 'group',
+    private readonly rideMs = DEFAULT_RIDE_MS,
   ) {}
 
   /** Set once a write or fsync failed; the writer never recovers from it (fail closed). */
@@ -43,22 +60,26 @@ export class GroupCommitWriter {
   }
 
   /** Resolves when `line` (which must end with "\n") is written and fsynced. */
-  enqueue(line: string): Promise<void> {
+  enqueue(line: string, commit: Commit = 'now'): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new AuditUnavailableError('audit log is closed'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
-      // Start on a microtask so appends made in the same tick share the first fsync too.
-      if (!this.draining) {
-        this.draining = Promise.resolve().then(() => this.drain());
+      // 'each' is the one-fsync-per-record baseline: nothing rides there
+      if (commit === 'now' || this.mode === 'each') {
+        this.urgent++;
+        this.start();
+      } else if (!this.draining) {
+        this.rideTimer ??= setTimeout(() => this.commitRiders(), this.rideMs);
       }
     });
   }
 
-  /** Waits for everything queued so far, then closes the file. */
+  /** Waits for everything queued so far (riders too), then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.queue.length > 0) this.commitRiders();
     await this.draining;
     await this.file.close().catch((err: unknown) => {
       // After a failure the handle may already be unusable; that is not news.
@@ -66,25 +87,53 @@ export class GroupCommitWriter {
     });
   }
 
+  private start(): void {
+    // Start on a microtask so appends made in the same tick share the first fsync too.
+    if (this.draining) return;
+    clearTimeout(this.rideTimer);
+    this.rideTimer = undefined;
+    this.draining = Promise.resolve().then(() => this.drain());
+  }
+
+  private commitRiders(): void {
+    this.rideTimer = undefined;
+    if (this.queue.length === 0 || this.failure) return;
+    if (!this.draining && !this.closed) this.stats.timerCommits++;
+    this.flush = true;
+    this.start();
+  }
+
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0 && !this.failure) {
-        const batch = this.mode === 'each' ? this.queue.splice(0, 1) : this.queue.splice(0);
-        try {
-          await this.writeAll(Buffer.from(batch.map((p) => p.line).join(''), 'utf8'));
-          await this.file.datasync();
-          this.stats.fsyncs++;
-        } catch (err) {
-          this.fail(err, batch);
-          return;
-        }
-        this.stats.records += batch.length;
-        this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
-        for (const p of batch) p.resolve();
+      while ((this.urgent > 0 || this.flush) && this.queue.length > 0 && !this.failure) {
+        const one = this.mode === 'each';
+        const batch = one ? this.queue.splice(0, 1) : this.queue.splice(0);
+        this.urgent = one ? Math.max(0, this.urgent - 1) : 0;
+        if (!one || this.queue.length === 0) this.flush = false;
+        if (!(await this.commit(batch))) return;
       }
     } finally {
       this.draining = undefined;
+      // riders that came in during the last fsync wait for the next write-ahead, or the timer
+      if (this.queue.length > 0 && !this.failure)
+        this.rideTimer ??= setTimeout(() => this.commitRiders(), this.rideMs);
     }
+  }
+
+  /** One write+fsync of `batch`; false once it failed (everything pending is then refused). */
+  private async commit(batch: Pending[]): Promise<boolean> {
+    try {
+      await this.writeAll(Buffer.from(batch.map((p) => p.line).join(''), 'utf8'));
+      await this.file.datasync();
+      this.stats.fsyncs++;
+    } catch (err) {
+      this.fail(err, batch);
+      return false;
+    }
+    this.stats.records += batch.length;
+    this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);
+    for (const p of batch) p.resolve();
+    return true;
   }
 
   private async writeAll(buf: Buffer): Promise<void> {
@@ -102,6 +151,8 @@ export class GroupCommitWriter {
     this.failure = new AuditUnavailableError(`audit log write failed (${reason}); refusing further records`, {
       cause: err,
     });
+    clearTimeout(this.rideTimer);
+    this.rideTimer = undefined;
     // Everything not yet durable is refused: the caller must not act on an unrecorded decision.
     for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failure);
   }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuditInput, AuditLog } from '../audit/log.js';
 import { slimRecord } from '../audit/slim.js';
+import type { Commit } from '../audit/writer.js';
 import { StatusError } from '../kube/status.js';
 import { type Metrics, type Outcome, stopwatch } from '../metrics.js';
 import type { RequestContext, RequestFacts } from './context.js';
@@ -64,10 +65,34 @@ export class RequestAudit {
 
   /** A durable record; when the log cannot write, nothing is forwarded (fail closed: 503). */
   async record(facts: RequestFacts, event: RequestEvent, extra: Record<string, unknown> = {}): Promise<void> {
+    await this.durable(facts, event, extra, 'now');
+  }
+
+  /**
+   * The outcome of a change whose answer already went out: durable before this resolves, but it
+   * starts no fsync of its own; it rides the next group commit (the next write-ahead record's, or
+   * the writer's timer). A crash before that commit leaves the write-ahead record without an
+   * outcome, which the next start marks `interrupted` (src/audit/interrupted.ts).
+   */
+  async outcome(
+    facts: RequestFacts,
+    event: 'executed' | 'failed',
+    extra: Record<string, unknown>,
+  ): Promise<void> {
+    await this.durable(facts, event, extra, 'next');
+  }
+
+  private async durable(
+    facts: RequestFacts,
+    event: RequestEvent,
+    extra: Record<string, unknown>,
+    commit: Commit,
+  ): Promise<void> {
     try {
       const elapsed = stopwatch();
-      await this.log.append(this.input(facts, event, extra));
-      this.metrics.auditAppend(elapsed());
+      await this.log.write(this.input(facts, event, extra), { commit });
+      // the append latency metric is the write-ahead kind's (a rider waits for a commit by design)
+      if (commit === 'now') this.metrics.auditAppend(elapsed());
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'audit log unavailable: refusing');
       throw new StatusError(
@@ -98,11 +123,14 @@ export class RequestAudit {
     return new Receipt(issuer, ctx.facts.request_id, 'read');
   }
 
-  /** Appends without waiting (outcomes, reads): a failure is logged, the answer already went out. */
+  /**
+   * Appends without waiting (reads, rollout checks): a failure is logged, the answer already went
+   * out. The record rides the next group commit.
+   */
   later(facts: RequestFacts, event: RequestEvent, extra: Record<string, unknown> = {}): void {
     if (event === 'read' && this.opts.reads === 'none') return;
     this.log
-      .append(this.input(facts, event, extra))
+      .write(this.input(facts, event, extra), { commit: 'next' })
       .catch((err: Error) =>
         this.logger.error({ err: err.message, request_id: facts.request_id, event }, 'cannot record'),
       );

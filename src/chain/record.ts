@@ -67,8 +67,9 @@ async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<
   // answered, i.e. acted, without a 101.
   const giveBack =
     !!approved.jtis?.length && (!!o.notSent || (kr.upgrade && STREAMS.has(kr.subresource) && !ok));
-  // durable before anything else is said about the outcome (the client has its answer already)
-  await d.audit.record(ctx.facts, ok ? 'executed' : 'failed', {
+  // durable before anything else is said about the outcome (the client has its answer already);
+  // it rides the next group commit instead of paying an fsync of its own
+  await d.audit.outcome(ctx.facts, ok ? 'executed' : 'failed', {
     status: ok ? 'success' : 'failed',
     http_status: o.status,
     duration_seconds: (Date.now() - ctx.started) / 1000,

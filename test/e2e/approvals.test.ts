@@ -13,6 +13,7 @@ import {
   kubectl,
   namespaceWithDeployment,
   pending,
+  recordsWhen,
   requestIdIn,
   waitForPending,
 } from './helpers.js';
@@ -112,9 +113,9 @@ describe('approval gate: held requests, request-bound signed approvals, the two-
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/approved by alice/);
     expect(await replicas(ns)).toBe('3');
-    const events = auditRecords()
-      .filter((x) => x.request_id === p.id)
-      .map((x) => x.event);
+    const mine = (recs: Record<string, unknown>[]) => recs.filter((x) => x.request_id === p.id);
+    const records = await recordsWhen((recs) => mine(recs).some((x) => x.event === 'executed'));
+    const events = mine(records).map((x) => x.event);
     expect(events).toEqual(expect.arrayContaining(['held', 'approved', 'forwarded', 'executed']));
   });
 

@@ -13,6 +13,7 @@ import {
   freshNamespace,
   kubectl,
   type RunResult,
+  recordsWhen,
   requestIdIn,
   startExtraKubegate,
 } from './helpers.js';
@@ -234,10 +235,9 @@ describe('records of a plan', () => {
     const plan = /plan-[0-9A-Za-z-]+/.exec(ok.stdout)?.[0];
     expect(plan).toBeDefined();
     for (const c of cmds) expect((await as(c)).code).toBe(0);
-    const records = readFileSync(kg.auditFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const executed = (recs: Record<string, unknown>[], id: string) =>
+      recs.some((r) => r.request_id === id && r.event === 'executed');
+    const records = await recordsWhen((recs) => ids.every((id) => executed(recs, id)), kg.auditFile);
     for (const id of ids) {
       const after = records.filter(
         (r) => r.request_id === id && ['approved', 'forwarded', 'executed'].includes(String(r.event)),

@@ -178,6 +178,27 @@ export function auditRecords(): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/**
+ * Audit records of `file` once `ready` holds for them (up to `timeoutMs`): an outcome record rides
+ * kubegate's next group commit, so it may land a few milliseconds after the client has its answer.
+ */
+export async function recordsWhen(
+  ready: (records: Record<string, unknown>[]) => boolean,
+  file = devEnv().KUBEGATE_AUDIT!,
+  timeoutMs = 5000,
+): Promise<Record<string, unknown>[]> {
+  const read = () =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (const t0 = Date.now(); ; ) {
+    const records = read();
+    if (ready(records) || Date.now() - t0 > timeoutMs) return records;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export interface ExtraKubegate {
   url: string;
   /** The agent's kubeconfig through this instance. */

@@ -196,8 +196,8 @@ describe('a rollback is a request like any other', () => {
     expect((await admin(['get', 'configmap', 'reused', '-n', ns, '-o', 'jsonpath={.data.v}'])).stdout).toBe(
       '2',
     );
-    const failed = auditRecords().find((r) => r.request_id === rollbackId && r.event === 'failed');
-    expect(failed?.http_status).toBe(409);
+    const failed = await waitAudit((r) => r.request_id === rollbackId && r.event === 'failed');
+    expect(failed.http_status).toBe(409);
     // and a new rollback is refused before anything is sent
     const again = await approveCli(['rollback', id]);
     expect(again.code).not.toBe(0);
@@ -251,7 +251,7 @@ describe('previews, identity first, Audit-ID', () => {
       dry_run: true,
       origin: 'preview',
     });
-    expect(previews.some((r) => r.event === 'executed')).toBe(true);
+    await waitAudit((r) => r.preview_of === p.id && r.event === 'executed');
     await approveCli(['reject', p.id, '--reason', 'test done']);
     expect((await run).code).not.toBe(0);
     expect((await admin(['get', 'configmap', 'p', '-n', ns, '-o', 'jsonpath={.data.v}'])).stdout).toBe('1');

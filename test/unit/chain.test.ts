@@ -11,7 +11,8 @@ import { testCluster } from './fake-cluster.js';
 
 function fakeLog(): { log: AuditLog; appended: AuditInput[] } {
   const appended: AuditInput[] = [];
-  const log = { append: async (r: AuditInput) => void appended.push(r) } as unknown as AuditLog;
+  const add = async (r: AuditInput) => void appended.push(r);
+  const log = { append: add, write: add } as unknown as AuditLog;
   return { log, appended };
 }
 
@@ -51,7 +52,10 @@ describe('the receipt: only the audit stage issues one', () => {
 
   it('a read receipt is never issued for a change; a failing log refuses with 503', async () => {
     const audit = new RequestAudit(
-      { append: () => Promise.reject(new Error('disk full')) } as unknown as AuditLog,
+      {
+        append: () => Promise.reject(new Error('disk full')),
+        write: () => Promise.reject(new Error('disk full')),
+      } as unknown as AuditLog,
       createMetrics({ defaultMetrics: false }),
       pino({ level: 'silent' }),
       { approvalDisabled: false, reads: 'metadata' },
@@ -62,6 +66,28 @@ describe('the receipt: only the audit stage issues one', () => {
     ).rejects.toMatchObject({
       code: 503,
     });
+  });
+
+  it('the write-ahead record commits now; the outcome and reads ride the next group commit', async () => {
+    const commits: Array<[string, unknown]> = [];
+    const log = {
+      write: async (r: AuditInput, o?: { commit?: string }) =>
+        void commits.push([r.event, o?.commit ?? 'now']),
+    } as unknown as AuditLog;
+    const audit = new RequestAudit(log, createMetrics({ defaultMetrics: false }), pino({ level: 'silent' }), {
+      approvalDisabled: false,
+      reads: 'metadata',
+    });
+    const ctx = ctxFor('DELETE', '/api/v1/namespaces/default/configmaps/x');
+    await audit.writeAhead(ctx);
+    await audit.outcome(ctx.facts, 'executed', { status: 'success', http_status: 200 });
+    audit.later(ctxFor('GET', '/api/v1/namespaces').facts, 'read', { http_status: 200 });
+    await Promise.resolve();
+    expect(commits).toEqual([
+      ['forwarded', 'now'],
+      ['executed', 'next'],
+      ['read', 'next'],
+    ]);
   });
 
   it('reads are recorded only with audit.reads metadata', async () => {

@@ -1,5 +1,6 @@
 // Write-ahead durability: group commit, call-order seqs, and failing closed when the disk fails.
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditUnavailableError } from '../../../src/audit/errors.js';
@@ -167,4 +168,26 @@ describe('fail closed', () => {
     expect(log.healthy).toBe(false);
     await expect(log.append({ event: 'received' })).rejects.toBeInstanceOf(AuditUnavailableError);
   });
+});
+
+describe('the default append handle', () => {
+  it.runIf(process.platform === 'linux')(
+    'is opened O_DSYNC|O_APPEND: every write returns only once durable, as write + fdatasync would',
+    async () => {
+      const log = await AuditLog.open({ path, logger: silent });
+      await log.append({ event: 'received' });
+      const fds = await readdir('/proc/self/fd');
+      const fd = (
+        await Promise.all(
+          fds.map(async (f) => ((await readlink(`/proc/self/fd/${f}`).catch(() => '')) === path ? f : '')),
+        )
+      ).find(Boolean);
+      expect(fd).toBeTruthy();
+      const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+      const flags = Number.parseInt(/flags:\s*(\d+)/.exec(info)?.[1] ?? '', 8);
+      expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
+      expect(flags & constants.O_APPEND).toBe(constants.O_APPEND);
+      await log.close();
+    },
+  );
 });
