@@ -39,30 +39,45 @@ function fakePolicy() {
   return { p, calls, engine: p as unknown as PolicyEngine };
 }
 
+const staging = {
+  name: 'staging',
+  labels: { env: 'staging' },
+  safety: { production_namespaces: ['prod'], block_production: true },
+};
+
 describe('can-i hint', () => {
   it('asks the policy once per question and policy version, with the same answer each time', () => {
     const { p, calls, engine } = fakePolicy();
-    const first = canIWarning(kr, review('delete'), agent, engine, {});
+    const first = canIWarning(kr, review('delete'), agent, engine, staging);
     expect(first).toMatch(/delete pods would be held for approval \(HIGH: delete; 1 approval\)/);
-    expect(canIWarning(kr, review('delete'), agent, engine, {})).toBe(first);
-    expect(canIWarning(kr, review('get'), agent, engine, {})).toBeUndefined();
-    expect(canIWarning(kr, review('get'), agent, engine, {})).toBeUndefined();
+    expect(canIWarning(kr, review('delete'), agent, engine, staging)).toBe(first);
+    expect(canIWarning(kr, review('get'), agent, engine, staging)).toBeUndefined();
+    expect(canIWarning(kr, review('get'), agent, engine, staging)).toBeUndefined();
     expect(calls).toHaveLength(2);
     // another asker is another question
-    canIWarning(kr, review('delete'), { ...agent, username: 'dev' }, engine, {});
+    canIWarning(kr, review('delete'), { ...agent, username: 'dev' }, engine, staging);
     expect(calls).toHaveLength(3);
+    // the same question on another cluster is another question
+    canIWarning(kr, review('delete'), agent, engine, {
+      ...staging,
+      name: 'prod',
+      labels: { env: 'production' },
+    });
+    expect(calls).toHaveLength(4);
     // a new bundle decides afresh
     p.version = 'v2';
-    canIWarning(kr, review('delete'), agent, engine, {});
-    expect(calls).toHaveLength(4);
+    canIWarning(kr, review('delete'), agent, engine, staging);
+    expect(calls).toHaveLength(5);
   });
 
   it('remembers no failure: a policy error is thrown again next time', () => {
     const { p, calls, engine } = fakePolicy();
     p.fail = true;
-    expect(() => canIWarning(kr, review('delete'), agent, engine, {})).toThrow(/policy evaluation failed/);
+    expect(() => canIWarning(kr, review('delete'), agent, engine, staging)).toThrow(
+      /policy evaluation failed/,
+    );
     p.fail = false;
-    expect(canIWarning(kr, review('delete'), agent, engine, {})).toMatch(/would be held/);
+    expect(canIWarning(kr, review('delete'), agent, engine, staging)).toMatch(/would be held/);
     expect(calls).toHaveLength(2);
   });
 });
