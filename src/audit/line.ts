@@ -9,6 +9,7 @@ import { type EncodedField, quote } from './encode.js';
 const KNOWN_FIELDS = [
   'event',
   'request_id',
+  'cluster',
   'plan_id',
   'action',
   'resource',
