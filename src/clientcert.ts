@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { KubeRequest } from './kube/request.js';
 import { StatusError } from './kube/status.js';
@@ -29,7 +29,8 @@ const printable = (s: string): string =>
   );
 
 /** Reads the TLS peer certificate. undefined: none was sent. Throws 401 for one kubegate must not trust. */
-export function readCertCaller(req: IncomingMessage): CertCaller | undefined {
+export function readCertCaller(req: { socket: unknown }): CertCaller | undefined {
+  // HTTP/1.1: the connection's TLS socket; HTTP/2: a proxy to the session's TLS socket
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return undefined;
   const cert: PeerCertificate = socket.getPeerCertificate(false);
