@@ -58,8 +58,8 @@ export class Notifier {
       };
       const timer = setTimeout(() => w.done('timeout'), ms);
       for (const k of keys) {
-        let set = this.byKey.get(k);
-        if (!set) this.byKey.set(k, (set = new Set()));
+        const set = this.byKey.get(k) ?? new Set<Waiter>();
+        if (set.size === 0) this.byKey.set(k, set);
         set.add(w);
       }
       this.all.add(w);
