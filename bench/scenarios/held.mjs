@@ -66,7 +66,7 @@ export async function benchHeld(ep, o) {
       metadata: { name: `${prefix}-${i}` },
       data: { i: String(i) },
     });
-    if (sessions.length) return sendH2(sessions[i % sessions.length], i, body);
+    if (sessions.length) return sendH2(sessions[i % sessions.length], body);
     const req = https.request(url, {
       method: 'POST',
       agent,
@@ -88,8 +88,7 @@ export async function benchHeld(ep, o) {
   };
   const sendH2 = (
     /** @type {import('node:http2').ClientHttp2Session} */ s,
-    /** @type {number} */ i,
-    body,
+    /** @type {string} */ body,
   ) => {
     const st = s.request({
       ':method': 'POST',
