@@ -273,6 +273,34 @@ async function main() {
       } finally {
         await stopProc(heldKg.proc);
       }
+      log(`held: ${count} requests over 4 HTTP/2 connections, a fresh kubegate`);
+      const h2Kg = await startServe({
+        dir,
+        logDir,
+        name: 'held-h2',
+        overrides: { execution: { hold_seconds: holdSeconds }, limits: { max_held_requests: 2 * count } },
+        configFile: dev.env.KUBEGATE_CONFIG,
+        caFile: dev.env.KUBEGATE_CA,
+        token: dev.agentToken,
+        ...(cpuProf ? { cpuProf } : {}),
+      });
+      try {
+        results.heldH2 = await limit(
+          'held h2',
+          holdSeconds + 120,
+          benchHeld(h2Kg.ep, {
+            pid: /** @type {number} */ (h2Kg.proc.child.pid),
+            auditPath: h2Kg.auditPath,
+            count,
+            holdSeconds,
+            window: 500,
+            log,
+            h2Sessions: 4,
+          }),
+        );
+      } finally {
+        await stopProc(h2Kg.proc);
+      }
       log(`held: the same ${count} requests held by a bare Node https server (the floor)`);
       const baseFile = path.join(dir, 'held-baseline.jsonl');
       const bare = await startProc({

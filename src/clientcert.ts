@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { KubeRequest } from './kube/request.js';
 import { StatusError } from './kube/status.js';
@@ -55,9 +55,10 @@ function chainsTo(cert: DetailedPeerCertificate, cas: X509Certificate[]): boolea
  * handshake accepts every cluster's CA; a certificate is a user of its own cluster only).
  */
 export function readCertCaller(
-  req: IncomingMessage,
+  req: { socket: unknown },
   clusterCa: X509Certificate[] | undefined,
 ): CertCaller | undefined {
+  // HTTP/1.1: the connection's TLS socket; HTTP/2: a proxy to the session's TLS socket
   const socket = req.socket as TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return undefined;
   const cert: DetailedPeerCertificate = socket.getPeerCertificate(true);

@@ -160,13 +160,13 @@ export class Clusters {
   }
 }
 
-const routed = new WeakMap<IncomingMessage, Cluster>();
+const routed = new WeakMap<object, Cluster>();
 
 /** Remembers which cluster a client request was routed to (the API reads it back). */
-export function setRequestCluster(req: IncomingMessage, cluster: Cluster): void {
+export function setRequestCluster(req: object, cluster: Cluster): void {
   routed.set(req, cluster);
 }
 
-export function requestCluster(req: IncomingMessage): Cluster | undefined {
+export function requestCluster(req: object): Cluster | undefined {
   return routed.get(req);
 }

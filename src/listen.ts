@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import https from 'node:https';
+import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { forExpress } from './api-over-h2.js';
 import type { Target } from './chain/chain.js';
-import { newContext, type RequestContext } from './chain/context.js';
+import { newContext, type RequestContext, type WebRequest, type WebResponse } from './chain/context.js';
 import { writeStatus } from './chain/forward.js';
 import { type Clusters, requestCluster, setRequestCluster } from './clusters.js';
+import { trackConnections } from './connections.js';
 import { parseRequest } from './kube/request.js';
 import { asStatusError, StatusError, sendStatus } from './kube/status.js';
 
@@ -22,13 +24,25 @@ export interface ListenDeps {
   maxHeaderBytes?: number;
 }
 
+/** The listening server, with the graceful-close helpers http.Server has and Http2SecureServer lacks. */
+export type KubegateServer = http2.Http2SecureServer & {
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+};
+
+/** Aborting with a ready reason: abort() alone builds a DOMException (and its stack) per request. */
+const CLIENT_GONE = new Error('the client went away');
+
 /**
- * The listener: HTTPS in, one parsed request context per request or upgrade, handed to the
- * chain; every refusal answered as a Kubernetes Status.
+ * The listener: HTTPS in, HTTP/2 or HTTP/1.1 as the client's ALPN asks (like the apiserver), one
+ * parsed request context per request, stream or upgrade, handed to the chain; every refusal
+ * answered as a Kubernetes Status. Upgrades (exec, attach, port-forward) are HTTP/1.1 only, as
+ * client-go sends them; HTTP/2 has no Upgrade, and CONNECT never reaches the handler.
  */
-export function createListener(deps: ListenDeps): https.Server {
+export function createListener(deps: ListenDeps): KubegateServer {
   const { logger } = deps;
-  const contextOf = (req: IncomingMessage, signal: AbortSignal) => {
+  const maxHeaderBytes = deps.maxHeaderBytes ?? 64 * 1024;
+  const contextOf = (req: WebRequest, signal: AbortSignal) => {
     const cluster = requestCluster(req);
     if (!cluster) throw deps.clusters.noneNamed();
     return newContext({
@@ -42,11 +56,12 @@ export function createListener(deps: ListenDeps): https.Server {
     });
   };
 
-  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function onRequest(req: WebRequest, res: WebResponse): Promise<void> {
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    res.once('close', () => abort.abort(CLIENT_GONE));
     try {
-      if (routeToCluster(req, deps.clusters) && deps.api) return deps.api(req, res);
+      if (req instanceof http2.Http2ServerRequest) refuseLargeHeaders(req, maxHeaderBytes);
+      if (routeToCluster(req, deps.clusters) && deps.api) return toApi(req, res, deps.api);
       await deps.handle(contextOf(req, abort.signal), { kind: 'web', res });
     } catch (err) {
       const se = asStatusError(err);
@@ -57,8 +72,8 @@ export function createListener(deps: ListenDeps): https.Server {
 
   async function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const abort = new AbortController();
-    socket.on('close', () => abort.abort());
-    socket.on('error', () => abort.abort());
+    socket.on('close', () => abort.abort(CLIENT_GONE));
+    socket.on('error', () => abort.abort(CLIENT_GONE));
     try {
       // An upgrade carries no body, and a client sends nothing before the 101: bytes that came
       // early would reach the upstream as a second, undecided request.
@@ -80,8 +95,8 @@ export function createListener(deps: ListenDeps): https.Server {
     }
   }
 
-  const server = https.createServer(
-    serverOptions(deps),
+  const server = http2.createSecureServer(
+    serverOptions(deps, maxHeaderBytes),
     (req, res) =>
       void onRequest(req, res).catch((err: unknown) => {
         // a bug must cost one request, never the process (and every held request with it)
@@ -91,6 +106,7 @@ export function createListener(deps: ListenDeps): https.Server {
         else res.destroy();
       }),
   );
+  http1Limits(server, maxHeaderBytes);
   server.on(
     'upgrade',
     (req: IncomingMessage, socket: Socket, head: Buffer) =>
@@ -101,45 +117,82 @@ export function createListener(deps: ListenDeps): https.Server {
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerMalformed(err, socket));
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+  server.on('sessionError', (err) => logger.debug({ err: err.message }, 'HTTP/2 session error'));
   // One identity per connection: no TLS 1.2 renegotiation (which could swap the client certificate).
   server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
-  return server;
+  return trackConnections(server);
 }
 
 /**
  * Strips a `/clusters/NAME` prefix from the URL and remembers the cluster it named (the only one
  * when there is no prefix and a single cluster). True for kubegate's own API (/kubegate/…).
  */
-function routeToCluster(req: IncomingMessage, clusters: Clusters): boolean {
+function routeToCluster(req: WebRequest, clusters: Clusters): boolean {
   const { cluster, url } = clusters.route(req.url ?? '/');
   req.url = url;
   if (cluster) setRequestCluster(req, cluster);
   return url === '/kubegate' || url.startsWith('/kubegate/') || url.startsWith('/kubegate?');
 }
 
-function serverOptions(deps: ListenDeps): https.ServerOptions {
+function serverOptions(deps: ListenDeps, maxHeaderBytes: number): http2.SecureServerOptions {
   return {
     cert: deps.tls.cert,
     key: deps.tls.key,
     // A client certificate is asked for but optional: token callers send none. Verification is
     // against the cluster's client CA only; an unverified one is refused per request (401).
     ...(deps.tls.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: deps.tls.clientCa } : {}),
-    maxHeaderSize: deps.maxHeaderBytes ?? 64 * 1024,
+    allowHTTP1: true,
+    settings: { maxHeaderListSize: maxHeaderBytes },
+    // the default (10 MB) refuses new streams once a session's buffers pass it: thousands of held
+    // requests on one connection are normal for client-go
+    maxSessionMemory: 256,
+  };
+}
+
+/** HTTP/1.1 connections read these from the server object (Http2SecureServer takes no options for them). */
+function http1Limits(server: http2.Http2SecureServer, maxHeaderBytes: number): void {
+  Object.assign(server, {
+    maxHeaderSize: maxHeaderBytes,
     // long watches and held requests are normal; only the header phase is bounded
     requestTimeout: 0,
     headersTimeout: 30_000,
     keepAliveTimeout: 65_000,
-  };
+  });
+}
+
+/** Express (kubegate's API) over HTTP/2 needs the compat objects' accessors kept (api-over-h2.ts). */
+function toApi(req: WebRequest, res: WebResponse, api: NonNullable<ListenDeps['api']>): void {
+  if (req instanceof http2.Http2ServerRequest) forExpress(req, res as http2.Http2ServerResponse);
+  api(req as IncomingMessage, res as ServerResponse);
+}
+
+/**
+ * HTTP/1.1's header cap is the parser's (431 from answerMalformed); HTTP/2 has no parser limit
+ * that answers, so the same cap is counted here (HPACK's accounting: name + value + 32 each).
+ */
+function refuseLargeHeaders(req: http2.Http2ServerRequest, max: number): void {
+  let size = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i++) size += raw[i]!.length + (i % 2 === 0 ? 32 : 0);
+  if (size > max) throw new StatusError(431, 'BadRequest', 'request headers too large');
 }
 
 /**
  * A refusal; when the body was not read (refused before it, e.g. an anonymous write), the
  * connection closes after the answer and what the client still sends is dropped unread.
  */
-function answerUnread(req: IncomingMessage, res: ServerResponse, err: StatusError): void {
+function answerUnread(req: WebRequest, res: WebResponse, err: StatusError): void {
   if (req.complete || res.headersSent) {
     sendStatus(res, err);
     req.resume();
+    return;
+  }
+  if (req instanceof http2.Http2ServerRequest) {
+    // one stream of a shared connection: answer, then end the stream (RST NO_ERROR) so the
+    // client stops sending its body; the connection and its other streams go on
+    sendStatus(res, err);
+    const stream = req.stream;
+    (res as http2.Http2ServerResponse).once('finish', () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
     return;
   }
   sendStatus(res, err, { connection: 'close' });

@@ -1,6 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +20,7 @@ import { Clusters, clientCaFiles } from './clusters.js';
 import type { Config } from './config.js';
 import { checkConfigFiles, listenError } from './config-files.js';
 import type { ConsoleOptions } from './console/deps.js';
-import { createListener } from './listen.js';
+import { createListener, type KubegateServer } from './listen.js';
 import { createMetrics } from './metrics.js';
 import { notifySinks } from './notify/sinks.js';
 import { PasskeyStore, passkeysFileFor } from './passkey/store.js';
@@ -35,7 +34,7 @@ import type { StateStore } from './state/store.js';
 import type { ApproverJwks } from './wire/approver-key.js';
 
 export interface Running {
-  server: https.Server;
+  server: KubegateServer;
   port: number;
   close(graceMs?: number): Promise<void>;
 }
@@ -97,7 +96,7 @@ function sessionRecorder(config: Config, audit: RequestAudit, logger: Logger): S
 /** How long a plan step's checks may take to pass before the run stops. */
 const PLAN_STEP_TIMEOUT_MS = 120_000;
 
-function wire(config: Config, p: Parts): https.Server {
+function wire(config: Config, p: Parts): KubegateServer {
   const { clusters, logger, metrics } = p;
   const audit = new RequestAudit(p.log, metrics, logger, {
     approvalDisabled: !config.safety.require_approval,

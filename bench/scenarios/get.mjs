@@ -1,4 +1,6 @@
 // GET of one small object at 1 and 32 clients: direct, through kubegate, through kubectl proxy.
+
+import { runH2Load } from '../lib/h2load.mjs';
 import { mustCall } from '../lib/http.mjs';
 import { interleave, runLoad } from '../lib/load.mjs';
 
@@ -40,5 +42,11 @@ export async function benchGet(ep, o) {
     o.log(`GET: ${c} client(s), ${o.rounds} rounds × ${o.seconds}s × 3 targets`);
     out[`c${c}`] = await interleave(targets(c, o.seconds), o.rounds);
   }
+  // HTTP/2 as kubectl and client-go speak it: 32 requests in flight over one connection
+  // (kubectl proxy serves plain HTTP/1.1 only, so it has no column here)
+  o.log(`GET over HTTP/2: 32 streams on 1 connection, ${o.rounds} rounds × ${o.seconds}s × 2 targets`);
+  const h2 = (/** @type {import('../lib/http.mjs').Endpoint} */ e) => () =>
+    runH2Load(e, { path: GET_PATH, streams: 32, seconds: o.seconds, cpu: o.cpu });
+  out.h2c32 = await interleave({ direct: h2(ep.direct), kubegate: h2(ep.kubegate) }, o.rounds);
   return out;
 }

@@ -4,6 +4,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connectH2 } from '../lib/h2load.mjs';
 import { headersFor } from '../lib/http.mjs';
 import { rssBytes, sampleRss } from '../lib/rss.mjs';
 
@@ -39,7 +40,8 @@ function heldCounter(/** @type {string} */ file) {
 /**
  * @param {import('../lib/http.mjs').Endpoint} ep  a dedicated kubegate (long hold, high limit)
  * @param {{ pid: number, auditPath: string, count: number, holdSeconds: number, window: number,
- *   log: (s: string) => void }} o
+ *   log: (s: string) => void, h2Sessions?: number }} o  h2Sessions: send over that many HTTP/2
+ *   connections (requests multiplexed, as client-go does) instead of one TLS connection each
  */
 export async function benchHeld(ep, o) {
   const count = heldCounter(o.auditPath);
@@ -51,15 +53,20 @@ export async function benchHeld(ep, o) {
   /** @type {Record<string, number>} */
   const answered = {};
   let errors = 0;
-  /** @type {import('node:http').ClientRequest[]} */
+  /** @type {{ destroy(): void }[]} */
   const reqs = [];
+  const sessions = o.h2Sessions
+    ? await Promise.all(Array.from({ length: o.h2Sessions }, () => connectH2(ep)))
+    : [];
+  const prefix = o.h2Sessions ? 'held-h2' : 'held';
   const send = (/** @type {number} */ i) => {
     const body = JSON.stringify({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: `held-${i}` },
+      metadata: { name: `${prefix}-${i}` },
       data: { i: String(i) },
     });
+    if (sessions.length) return sendH2(sessions[i % sessions.length], body);
     const req = https.request(url, {
       method: 'POST',
       agent,
@@ -78,6 +85,27 @@ export async function benchHeld(ep, o) {
     });
     req.end(body);
     reqs.push(req);
+  };
+  const sendH2 = (/** @type {import('node:http2').ClientHttp2Session} */ s, /** @type {string} */ body) => {
+    const st = s.request({
+      ':method': 'POST',
+      ':path': url.pathname,
+      ...headersFor(ep, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+        accept: 'application/json',
+      }),
+    });
+    st.on('response', (h) => {
+      const code = Number(h[':status']);
+      answered[code] = (answered[code] ?? 0) + 1;
+      st.resume();
+    });
+    st.on('error', () => {
+      errors++;
+    });
+    st.end(body);
+    reqs.push({ destroy: () => st.close() });
   };
 
   try {
@@ -106,6 +134,7 @@ export async function benchHeld(ep, o) {
     const heldAfter = count() - base;
     return {
       requested: o.count,
+      connections: o.h2Sessions ? `${o.h2Sessions} HTTP/2` : `${o.count} HTTP/1.1`,
       held: heldAfter,
       sent,
       rampSeconds: rampS,
@@ -118,6 +147,7 @@ export async function benchHeld(ep, o) {
     };
   } finally {
     for (const r of reqs) r.destroy();
+    for (const s of sessions) s.destroy();
     agent.destroy();
   }
 }

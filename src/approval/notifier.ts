@@ -1,37 +1,79 @@
-import { EventEmitter } from 'node:events';
-
 export type HoldEvent =
   | { kind: 'approved' }
   | { kind: 'rejected'; message: string }
-  | { kind: 'cancelled'; message: string };
+  | { kind: 'cancelled'; message: string }
+  /** The store says something about this request changed (on any replica): look again. */
+  | { kind: 'news' };
 
-/** Wakes requests held on a fingerprint when an approval, rejection or cancellation arrives. */
+/** Every key's waiters at once (a store feed that may have missed changes). */
+export const ALL = '*';
+
+interface Waiter {
+  keys: string[];
+  done: (v: HoldEvent | 'timeout' | 'aborted') => void;
+}
+
+/**
+ * Wakes requests held on a fingerprint when an approval, rejection or cancellation arrives here,
+ * or when the store's one change feed names it. Waiters live in sets by key, so thousands of
+ * held requests cost one entry each and no polling.
+ */
 export class Notifier {
-  private ee = new EventEmitter();
+  private byKey = new Map<string, Set<Waiter>>();
+  private all = new Set<Waiter>();
 
-  constructor() {
-    this.ee.setMaxListeners(0);
+  notify(key: string, ev: HoldEvent): void {
+    const waiters = key === ALL ? this.all : this.byKey.get(key);
+    if (!waiters) return;
+    for (const w of [...waiters]) w.done(ev);
   }
 
-  notify(fingerprint: string, ev: HoldEvent): void {
-    this.ee.emit(fingerprint, ev);
+  /** How many requests wait now. */
+  get waiting(): number {
+    return this.all.size;
   }
 
-  /** Resolves with the next event for a fingerprint, or 'timeout' / 'aborted'. */
-  wait(fingerprint: string, ms: number, signal: AbortSignal): Promise<HoldEvent | 'timeout' | 'aborted'> {
+  /**
+   * Resolves with the next event for a fingerprint (or for any of `alsoKeys`, e.g. the store's
+   * key for it), or 'timeout' after `ms`, or 'aborted'.
+   */
+  wait(
+    fingerprint: string,
+    ms: number,
+    signal: AbortSignal,
+    alsoKeys: string[] = [],
+  ): Promise<HoldEvent | 'timeout' | 'aborted'> {
     return new Promise((resolve) => {
-      const done = (v: HoldEvent | 'timeout' | 'aborted') => {
-        clearTimeout(timer);
-        this.ee.off(fingerprint, onEvent);
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
+      if (signal.aborted) return resolve('aborted');
+      const keys = alsoKeys.includes(fingerprint) ? alsoKeys : [fingerprint, ...alsoKeys];
+      const onAbort = () => w.done('aborted');
+      const w: Waiter = {
+        keys,
+        done: (v) => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          this.remove(w);
+          resolve(v);
+        },
       };
-      const onEvent = (ev: HoldEvent) => done(ev);
-      const onAbort = () => done('aborted');
-      const timer = setTimeout(() => done('timeout'), ms);
-      this.ee.on(fingerprint, onEvent);
-      signal.addEventListener('abort', onAbort);
-      if (signal.aborted) done('aborted');
+      const timer = setTimeout(() => w.done('timeout'), ms);
+      for (const k of keys) {
+        const set = this.byKey.get(k) ?? new Set<Waiter>();
+        if (set.size === 0) this.byKey.set(k, set);
+        set.add(w);
+      }
+      this.all.add(w);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  private remove(w: Waiter): void {
+    this.all.delete(w);
+    for (const k of w.keys) {
+      const set = this.byKey.get(k);
+      if (!set) continue;
+      set.delete(w);
+      if (set.size === 0) this.byKey.delete(k);
+    }
   }
 }

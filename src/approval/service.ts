@@ -14,7 +14,7 @@ import type { PendingRequest } from '../wire/request-view.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
 import { coverGroups, groupsOf, refuseOutOfScope } from './groups.js';
-import type { HoldEvent, Notifier } from './notifier.js';
+import { ALL, type HoldEvent, type Notifier } from './notifier.js';
 import { objectContentHash } from './object-version.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
 
@@ -87,6 +87,7 @@ function signedWith(v: VerifiedApproval): Record<string, unknown> {
  */
 export class ApprovalService {
   private readonly changes = new EventEmitter();
+  private stopNews: (() => void) | undefined;
 
   constructor(private readonly d: ApprovalDeps) {
     this.changes.setMaxListeners(0);
@@ -559,7 +560,19 @@ export class ApprovalService {
     return coverGroups(approvers, groups, (a) => groupsOf(this.d.jwks(), a)).missing;
   }
 
+  /**
+   * Waits for news of a held request: an event here, or a change any replica made, learnt from the
+   * store's one change feed (a watch, or a poll), started with the first wait. Held requests never
+   * poll the store each on its own.
+   */
   wait(fingerprint: string, ms: number, signal: AbortSignal): Promise<HoldEvent | 'timeout' | 'aborted'> {
-    return this.d.notifier.wait(fingerprint, ms, signal);
+    this.stopNews ??= this.d.store.watchNews((key) => this.d.notifier.notify(key, { kind: 'news' }));
+    return this.d.notifier.wait(fingerprint, ms, signal, [this.d.store.newsKey(fingerprint), ALL]);
+  }
+
+  /** Stops the store's change feed (at shutdown). */
+  close(): void {
+    this.stopNews?.();
+    this.stopNews = undefined;
   }
 }

@@ -22,9 +22,6 @@ export interface ApproveDeps {
 type Decided = With<'caller' | 'body' | 'decided'>;
 type Approved = With<'caller' | 'body' | 'decided' | 'approved'>;
 
-/** How often a held request re-reads the store (approvals may arrive through another replica). */
-const POLL_MS = 1000;
-
 /**
  * Lets a decided request through when it needs no approval, or when enough approvals exist;
  * otherwise holds it as pending (up to `ctx.holdMs`) and answers with what is still needed.
@@ -119,8 +116,9 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     if (decision.override_required && !d.config.safety.allow_critical && verdict.why.includes('override'))
       throw forbidden(`blocked: ${instructions}`, details);
     const left = deadline - Date.now();
-    if (left <= 0) throw forbidden(instructions, details);
-    await waitForNews(ctx, d, pending, Math.min(left, POLL_MS));
+    // no news until the deadline: the answer is the held one, without asking the store again
+    if (left <= 0 || (await waitForNews(ctx, d, pending, left)) === 'deadline')
+      throw forbidden(instructions, details);
   }
 }
 
@@ -146,22 +144,32 @@ function howToApprove(id: string, decision: Decided['decided']['decision']): str
   return `Approve with \`${cmd}\`${who}`;
 }
 
-/** Waits for an approval, rejection or cancellation (here or, by polling, on another replica). */
-async function waitForNews(ctx: Decided, d: ApproveDeps, pending: PendingRequest, ms: number): Promise<void> {
+/**
+ * Waits for news of the request until the deadline: an approval, rejection or cancellation here,
+ * or a change on another replica that the store's one change feed names (then its status is read
+ * again; approvals are counted again by the caller). No polling per held request.
+ */
+async function waitForNews(
+  ctx: Decided,
+  d: ApproveDeps,
+  pending: PendingRequest,
+  ms: number,
+): Promise<'news' | 'deadline'> {
   d.metrics.held(1, ctx.cluster.name);
   const ev = await d.approvals
     .wait(pending.fingerprint, ms, ctx.signal)
     .finally(() => d.metrics.held(-1, ctx.cluster.name));
   if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
+  if (ev === 'timeout') return 'deadline';
   const details = { name: pending.id, kind: 'kubegate-request' };
-  if (ev === 'timeout') {
-    const now = await d.store.getPending(pending.id);
-    if (now && (now.status === 'rejected' || now.status === 'cancelled'))
-      throw forbidden(`${now.status}: ${now.message ?? 'no reason given'} (request ${pending.id})`, details);
-    return; // re-check the approvals; past the deadline this gives the held answer
-  }
   if (ev.kind === 'rejected' || ev.kind === 'cancelled')
     throw forbidden(`${ev.kind}: ${ev.message} (request ${pending.id})`, details);
+  if (ev.kind === 'news') {
+    const now = await d.store.getPending(pending.id);
+    if (now && (now.status === 'rejected' || now.status === 'cancelled' || now.status === 'expired'))
+      throw forbidden(`${now.status}: ${now.message ?? 'no reason given'} (request ${pending.id})`, details);
+  }
+  return 'news';
 }
 
 /** The pending request approvers see: the request, its body as decided, the live object, the decision. */

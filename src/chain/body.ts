@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { NEEDS_DECODE, parseBody, YAML_TYPES } from '../kube/body.js';
 import { decodeViaDryRun } from '../kube/decode.js';
@@ -9,7 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { DELETE_OPTION_PARAMS, honoursDryRun, isDelete } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { countRefused } from './authenticate.js';
-import { type RequestContext, targetOf, type With } from './context.js';
+import { type RequestContext, targetOf, type WebRequest, type With } from './context.js';
 
 /** Body bytes held in memory at once, per caller and in all: past either, a clear 429. */
 export class BodyBudget {
@@ -114,7 +113,7 @@ function readBounded(ctx: With<'caller' | 'req'>, d: BodyDeps): Promise<Buffer> 
 }
 
 function collect(
-  req: IncomingMessage,
+  req: WebRequest,
   max: number,
   fits: (size: number) => boolean,
   refuse: () => StatusError,

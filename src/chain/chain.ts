@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Cluster } from '../clusters.js';
@@ -7,9 +6,10 @@ import { type ApproveDeps, approve } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
 import { type AuthenticateDeps, authenticate } from './authenticate.js';
 import { type BodyDeps, readAndDecode } from './body.js';
-import type { RequestContext, With } from './context.js';
+import type { RequestContext, WebResponse, With } from './context.js';
 import { type DecideDeps, decide, decideRead } from './decide.js';
 import type { Forwarder, Outcome } from './forward.js';
+import { ReadDecisions } from './read-decisions.js';
 import { type RecordDeps, recordOutcome, snapshotBefore } from './record.js';
 
 export type ChainDeps = AuthenticateDeps &
@@ -25,7 +25,7 @@ export type ChainDeps = AuthenticateDeps &
 
 /** Where a request's answer goes: the client's response, its upgraded socket, or back to kubegate. */
 export type Target =
-  | { kind: 'web'; res: ServerResponse }
+  | { kind: 'web'; res: WebResponse }
   | { kind: 'upgrade'; socket: Socket; head: Buffer }
   | { kind: 'call' };
 
@@ -38,10 +38,11 @@ const GONE: Outcome = { status: 0, error: 'client went away before forwarding', 
  * DefaultBuildHandlerChain, this is the one place the order is written down.
  */
 export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => Promise<Outcome> {
+  const reads = new ReadDecisions();
   return async function handle(ctx, to) {
     try {
       const caller = ctx.caller ? (ctx as With<'caller'>) : await authenticate(ctx, d);
-      const read = readPass(caller, d);
+      const read = readPass(caller, d, reads);
       if (read) return await forwardRead(read, caller, to, d);
       const body = caller.body
         ? (caller as With<'caller' | 'body'>)
@@ -70,10 +71,10 @@ function forward(receipt: Receipt, ctx: With<'caller'>, to: Target, d: ChainDeps
 }
 
 /** Plain reads the policy calls LOW stream straight through: no body, no hold, no write-ahead. */
-function readPass(ctx: With<'caller'>, d: ChainDeps): Receipt | undefined {
+function readPass(ctx: With<'caller'>, d: ChainDeps, reads: ReadDecisions): Receipt | undefined {
   if (ctx.kr.mutating || hasImpersonation(ctx.kr.impersonate) || ctx.origin !== 'client') return undefined;
   try {
-    const decision = decideRead(ctx.kr, ctx.caller.user, ctx.cluster, d);
+    const decision = decideRead(ctx.kr, ctx.caller.user, ctx.cluster, d, reads);
     if (decision.risk !== 'LOW' || decision.deny.length > 0) return undefined;
     ctx.facts.risk = 'LOW';
     ctx.responseHeaders['kubegate-risk'] = 'LOW';

@@ -15,6 +15,7 @@ import type { RequestAudit } from './audit.js';
 import { noteAuditMode } from './audit-mode.js';
 import { canIWarning } from './can-i.js';
 import type { With } from './context.js';
+import type { ReadDecisions } from './read-decisions.js';
 
 export interface DecideDeps {
   config: Config;
@@ -28,11 +29,25 @@ export interface DecideDeps {
 /** Verbs whose decision needs the live object the change applies to. */
 const NEEDS_LIVE = new Set(['update', 'patch', 'delete', 'connect', 'create']);
 
-/** The policy's decision on a read, with no body and no live object (the read fast path). */
-export function decideRead(kr: KubeRequest, user: UserInfo, cluster: Cluster, d: DecideDeps): Decision {
-  const elapsed = stopwatch();
-  const decision = d.policy.decide(buildInput(kr, user, null, null, cluster));
-  d.metrics.policyEval(elapsed());
+/**
+ * The policy's decision on a read, with no body and no live object (the read fast path);
+ * evaluated once per distinct read, caller, cluster and policy version (see ReadDecisions).
+ */
+export function decideRead(
+  kr: KubeRequest,
+  user: UserInfo,
+  cluster: Cluster,
+  d: DecideDeps,
+  seen?: ReadDecisions,
+): Decision {
+  const version = d.policy.version;
+  let decision = seen?.get(kr, user, cluster.name, version);
+  if (!decision) {
+    const elapsed = stopwatch();
+    decision = d.policy.decide(buildInput(kr, user, null, null, cluster));
+    d.metrics.policyEval(elapsed());
+    seen?.set(kr, user, cluster.name, decision, version);
+  }
   noteAuditMode(decision, d.config, d.metrics);
   return decision;
 }

@@ -1,14 +1,11 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import type httpProxy from 'http-proxy';
-import { createProxyMiddleware } from 'http-proxy-middleware';
 import { StatusError, sendStatus } from '../kube/status.js';
 import type { Recording, SessionRecorder } from '../sessions/recorder.js';
 import type { Upstream } from '../upstream.js';
 import { Receipt } from './audit.js';
-import type { RequestContext, With } from './context.js';
+import type { RequestContext, WebResponse, With } from './context.js';
 
 /**
  * Headers never forwarded: those of one hop (the client's `Connection` is dropped whole rather
@@ -41,7 +38,7 @@ export interface Outcome {
 
 export interface Forwarder {
   /** Streams a client's request to the upstream and its answer back. */
-  web(receipt: Receipt, ctx: With<'caller' | 'req'>, res: ServerResponse): Promise<Outcome>;
+  web(receipt: Receipt, ctx: With<'caller' | 'req'>, res: WebResponse): Promise<Outcome>;
   /** Tunnels an upgrade (WebSocket or SPDY) once the upstream switched protocols. */
   upgrade(receipt: Receipt, ctx: With<'caller' | 'req'>, socket: Socket, head: Buffer): Promise<Outcome>;
   /** Sends a change kubegate makes itself (a rollback, a preview) and reads the JSON answer. */
@@ -56,7 +53,8 @@ function upstreamHeaders(receipt: Receipt, ctx: With<'caller'>, keepUpgrade: boo
   if (receipt.kind === 'read' && ctx.kr.mutating) throw new Error('a change needs a write-ahead receipt');
   const out: IncomingHttpHeaders = {};
   for (const [k, v] of Object.entries(ctx.headers)) {
-    if (k.startsWith('impersonate-')) continue;
+    // HTTP/2 pseudo-headers (:method, :path, :authority…) belong to the client's hop only
+    if (k.startsWith('impersonate-') || k.startsWith(':')) continue;
     if (NOT_FORWARDED.has(k) && !(keepUpgrade && (k === 'connection' || k === 'upgrade'))) continue;
     out[k] = v;
   }
@@ -69,75 +67,78 @@ export function createForwarder(
   onError: (err: Error, ctx: RequestContext) => void,
   sessions?: SessionRecorder,
 ): Forwarder {
-  let server: httpProxy | undefined;
-  const options = {
-    target: upstream.url.origin,
-    agent: upstream.agent,
-    changeOrigin: true,
-    secure: true,
-    xfwd: false,
-  };
-  const watches = new WeakSet<IncomingMessage>();
-  const contexts = new WeakMap<IncomingMessage, RequestContext>();
-  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
-    ...options,
-    ejectPlugins: true, // we answer errors ourselves, as Kubernetes Status objects
-    plugins: [
-      (s) => {
-        server = s as unknown as httpProxy;
-      },
-    ],
-    on: {
-      proxyRes(_proxyRes, req, res) {
-        // A quiet watch must still get its headers now, not with the first event:
-        // http-proxy sets them right after this hook, so flush on the next turn.
-        if (watches.has(req)) setImmediate(() => res.headersSent || res.flushHeaders());
-      },
-      proxyReq(proxyReq, req) {
-        // A decided body is sent as a fixed-length buffer, whatever framing the client used.
-        if (req.headers['content-length'] !== undefined) proxyReq.removeHeader('transfer-encoding');
-      },
-      error(err, req, resOrSocket) {
-        const ctx = contexts.get(req);
-        if (ctx) onError(err, ctx);
-        if ('writeHead' in resOrSocket)
-          sendStatus(
-            resOrSocket,
-            new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
-          );
-        else resOrSocket.destroy();
-      },
-    },
-  });
-
   return {
-    web(receipt, ctx, res) {
-      const req = ctx.req;
-      req.headers = upstreamHeaders(receipt, ctx, false);
-      req.url = ctx.kr.path + ctx.kr.search;
-      contexts.set(req, ctx);
-      for (const [k, v] of Object.entries(ctx.responseHeaders)) res.setHeader(k, v);
-      const outcome = outcomeOf(res);
-      if (ctx.kr.verb === 'watch') watches.add(req);
-      const body = ctx.body?.forward;
-      if (!ctx.kr.mutating || !body)
-        proxy(req, res); // reads stream straight through
-      else {
-        // A change's body was read and decided on: forward exactly those bytes.
-        delete req.headers['transfer-encoding'];
-        req.headers['content-length'] = String(body.length);
-        server!.web(req, res, { ...options, buffer: Readable.from([body]) });
-      }
-      return outcome;
-    },
+    web: (receipt, ctx, res) => stream(upstream, upstreamHeaders(receipt, ctx, false), ctx, res, onError),
     upgrade: (receipt, ctx, socket, head) =>
       openUpgrade(upstream, upstreamHeaders(receipt, ctx, true), ctx, socket, head, sessions),
     call: (receipt, ctx) => send(upstream, upstreamHeaders(receipt, ctx, false), ctx),
   };
 }
 
+/** Response headers of one hop: never relayed (HTTP/2 forbids them; Node frames HTTP/1.1 itself). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/**
+ * Streams a client's request to the upstream over the shared keep-alive pool and the answer
+ * back, byte for byte. A read's body (if any) streams through; a change's decided bytes go as a
+ * fixed-length buffer, whatever framing the client used.
+ */
+function stream(
+  upstream: Upstream,
+  headers: OutgoingHttpHeaders,
+  ctx: With<'caller' | 'req'>,
+  res: WebResponse,
+  onError: (err: Error, ctx: RequestContext) => void,
+): Promise<Outcome> {
+  const body = ctx.kr.mutating ? ctx.body?.forward : undefined;
+  if (body) {
+    delete headers['transfer-encoding'];
+    headers['content-length'] = String(body.length);
+  }
+  const outcome = outcomeOf(res);
+  const up = https.request({
+    host: upstream.url.hostname,
+    port: upstream.url.port || 443,
+    method: ctx.kr.method,
+    path: ctx.kr.path + ctx.kr.search,
+    headers: { ...headers, host: upstream.url.host },
+    agent: upstream.agent,
+  });
+  up.on('response', (upRes) => relay(upRes, res, ctx));
+  up.on('error', (err) => {
+    onError(err, ctx);
+    if (res.headersSent) return void res.destroy();
+    sendStatus(
+      res,
+      new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
+    );
+  });
+  // the client left (a watch closed, a download cancelled): the upstream stream goes too
+  res.once('close', () => up.destroy());
+  if (body) up.end(body);
+  else ctx.req.pipe(up);
+  return outcome;
+}
+
+/** The upstream's status and headers (plus kubegate's own), then its body as it arrives. */
+function relay(upRes: IncomingMessage, res: WebResponse, ctx: With<'caller' | 'req'>): void {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(ctx.responseHeaders)) {
+    const theirs = out[k];
+    // kubegate's Warning joins the upstream's (e.g. a deprecated API), it does not replace it
+    out[k] = theirs === undefined ? v : [v, ...(Array.isArray(theirs) ? theirs : [String(theirs)])];
+  }
+  res.writeHead(upRes.statusCode ?? 502, out);
+  // a quiet watch must get its headers now, not with its first event
+  // (HTTP/2's writeHead sends them at once)
+  if (ctx.kr.verb === 'watch' && 'flushHeaders' in res) res.flushHeaders();
+  upRes.on('error', () => res.destroy());
+  upRes.pipe(res as NodeJS.WritableStream);
+}
+
 /** Resolves once the answer went out in full, or with status 0 when the connection closed first. */
-function outcomeOf(res: ServerResponse): Promise<Outcome> {
+function outcomeOf(res: WebResponse): Promise<Outcome> {
   return new Promise((resolve) => {
     res.once('finish', () => resolve({ status: res.statusCode }));
     res.once('close', () => {

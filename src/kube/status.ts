@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 
 /** Kubernetes `metav1.Status` reasons kubegate answers with. */
 export type StatusReason =
@@ -62,8 +62,16 @@ export const forbidden = (message: string, details?: KubeStatus['details']) =>
   new StatusError(403, 'Forbidden', message, details);
 
 /** Writes a Status to a response that has not started yet. */
+/** What sendStatus needs of a response: HTTP/1.1's ServerResponse and HTTP/2's compat one both have it. */
+export interface StatusResponse {
+  headersSent: boolean;
+  destroy(): unknown;
+  writeHead(code: number, headers: OutgoingHttpHeaders): unknown;
+  end(body: string): unknown;
+}
+
 export function sendStatus(
-  res: ServerResponse,
+  res: StatusResponse,
   err: StatusError,
   headers: Record<string, string> = {},
 ): void {

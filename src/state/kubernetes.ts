@@ -5,6 +5,7 @@ import { type KubeResponse, kubeCall } from '../kube/client.js';
 import type { Upstream } from '../upstream.js';
 import type { PlanView } from '../wire/plan-view.js';
 import type { PendingRequest, PendingStatus, Snapshot } from '../wire/request-view.js';
+import { watchConfigMaps } from './kubernetes-news.js';
 import type { PruneRules, StateStore, StoredApproval } from './store.js';
 
 /**
@@ -126,6 +127,7 @@ const num = (s: string | undefined): number | undefined =>
 export class KubernetesStore implements StateStore {
   private readonly base: string;
   private readonly auth: () => string;
+  private readonly watches = new Set<() => void>();
 
   constructor(
     private readonly upstream: Upstream,
@@ -756,8 +758,32 @@ export class KubernetesStore implements StateStore {
     throw this.error(r, `pruning ${cm.metadata.name}`);
   }
 
+  watchNews(onNews: (key: string) => void): () => void {
+    const stop = watchConfigMaps(
+      {
+        upstream: this.upstream,
+        base: this.base,
+        labelSelector: `${MANAGED_BY}=kubegate,${KIND} in (pending,approval)`,
+        keyLabel: FP,
+        authorization: this.auth,
+      },
+      onNews,
+    );
+    this.watches.add(stop);
+    return () => {
+      this.watches.delete(stop);
+      stop();
+    };
+  }
+
+  newsKey(fingerprint: string): string {
+    return labelHash(fingerprint);
+  }
+
   async close() {
-    // the upstream's agent belongs to the caller; nothing is held here
+    // the upstream's agent belongs to the caller; only the change feeds are kubegate's to stop
+    for (const stop of this.watches) stop();
+    this.watches.clear();
   }
 }
 

@@ -32,7 +32,7 @@ export class SqliteStore implements StateStore {
 
   private statements = new Map<string, Database.Statement>();
 
-  /** Statements are prepared once: held requests poll the store every second. */
+  /** Statements are prepared once (reads are frequent). */
   private stmt(sql: string): Database.Statement {
     let st = this.statements.get(sql);
     if (!st) {
@@ -266,7 +266,33 @@ export class SqliteStore implements StateStore {
     )();
   }
 
+  /**
+   * Another process sharing the file (another replica) changed it: `PRAGMA data_version` moves
+   * only for commits by other connections, so one cheap poll a second tells, and this process's
+   * own changes (announced in process) never wake anyone twice. It cannot tell which request
+   * changed: every held request looks again.
+   */
+  watchNews(onNews: (key: string) => void): () => void {
+    const version = () => this.db.pragma('data_version', { simple: true }) as number;
+    let seen = version();
+    const timer = setInterval(() => {
+      if (!this.db.open) return;
+      const now = version();
+      if (now !== seen) onNews('*');
+      seen = now;
+    }, NEWS_POLL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  newsKey(fingerprint: string): string {
+    return fingerprint;
+  }
+
   async close() {
     this.db.close();
   }
 }
+
+/** How often the file is checked for other processes' changes. */
+const NEWS_POLL_MS = 1000;

@@ -148,6 +148,16 @@ export interface StateStore {
    */
   updatePlan(id: string, change: (p: PlanView) => PlanView | undefined): Promise<PlanView | undefined>;
 
+  /**
+   * The one store-wide feed of changes to pending requests and approvals, by any replica or
+   * process: `onNews` gets the `newsKey` of the fingerprint concerned, or '*' when the feed may
+   * have missed changes (a restart after an error). Held requests wait on it instead of each
+   * polling the store. Returns a stop function.
+   */
+  watchNews(onNews: (key: string) => void): () => void;
+  /** The key `watchNews` names a fingerprint's changes by. */
+  newsKey(fingerprint: string): string;
+
   /** Deletes what `rules` allow (the freeze switch is never pruned); returns how many records went. */
   prune(rules: PruneRules): Promise<number>;
 
