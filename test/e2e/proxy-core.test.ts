@@ -116,7 +116,7 @@ describe('kubectl works through kubegate against a real kube-apiserver', () => {
     // SPDY retry kubegate refuses itself, since kubegate dev records sessions and SPDY cannot be
     // recorded (without recording, the retry too is relayed as is: direct.stderr).
     const failedNow = () => auditRecords().filter((r) => r.request_id === p.id && r.event === 'failed');
-    for (let i = 0; i < 50 && failedNow().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 150 && failedNow().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     const outcomes = failedNow();
     expect(outcomes.map((r) => r.http_status)).toEqual([404, 400]);
     expect(direct.stderr).toContain('not found');
