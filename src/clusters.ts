@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import type { ClusterConfig, Config, UpstreamConfig } from './config.js';
 import { Identifier } from './identify.js';
 import { StatusError } from './kube/status.js';
