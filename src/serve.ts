@@ -15,8 +15,8 @@ import { AuditLog } from './audit/log.js';
 import { RequestAudit } from './chain/audit.js';
 import { BodyBudget } from './chain/body.js';
 import { createChain } from './chain/chain.js';
-import { createForwarder } from './chain/forward.js';
-import { Clusters, clientCaFiles } from './clusters.js';
+import { createForwarder, type Forwarder } from './chain/forward.js';
+import { type Cluster, Clusters, clientCaFiles } from './clusters.js';
 import type { Config } from './config.js';
 import { checkConfigFiles, listenError } from './config-files.js';
 import type { ConsoleOptions } from './console/deps.js';
@@ -96,6 +96,25 @@ function sessionRecorder(config: Config, audit: RequestAudit, logger: Logger): S
 /** How long a plan step's checks may take to pass before the run stops. */
 const PLAN_STEP_TIMEOUT_MS = 120_000;
 
+/** One forwarder per cluster: its own upstream and connection pool, one session recorder for all. */
+function forwardersOf(
+  clusters: Clusters,
+  recorder: SessionRecorder | undefined,
+  logger: Logger,
+): Map<string, Forwarder> {
+  const forwarder = (c: Cluster) =>
+    createForwarder(
+      c.upstream,
+      (err, ctx) =>
+        logger.warn(
+          { err: err.message, cluster: c.name, method: ctx.kr.method, path: ctx.kr.path },
+          'upstream error',
+        ),
+      recorder,
+    );
+  return new Map(clusters.all.map((c) => [c.name, forwarder(c)]));
+}
+
 function wire(config: Config, p: Parts): KubegateServer {
   const { clusters, logger, metrics } = p;
   const audit = new RequestAudit(p.log, metrics, logger, {
@@ -115,21 +134,7 @@ function wire(config: Config, p: Parts): KubegateServer {
   const ui = consoleOf(config, p);
   const caFiles = clientCaFiles(config);
   const who = { clientCertificates: caFiles.length > 0, metrics, logger };
-  const recorder = sessionRecorder(config, audit, logger);
-  const forwarders = new Map(
-    clusters.all.map((c) => [
-      c.name,
-      createForwarder(
-        c.upstream,
-        (err, ctx) =>
-          logger.warn(
-            { err: err.message, cluster: c.name, method: ctx.kr.method, path: ctx.kr.path },
-            'upstream error',
-          ),
-        recorder,
-      ),
-    ]),
-  );
+  const forwarders = forwardersOf(clusters, sessionRecorder(config, audit, logger), logger);
   const handle = createChain({
     ...who,
     config,

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
@@ -66,6 +67,39 @@ function printUsage(): number {
   return 0;
 }
 
+/** `kubegate dev`: local control planes with kubegate in front; runs until a signal. */
+async function runDev(rest: string[], logger: pino.Logger): Promise<number> {
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      dir: { type: 'string', default: '.work/dev' },
+      port: { type: 'string', default: '8443' },
+      set: { type: 'string', multiple: true, default: [] },
+      clusters: { type: 'string' },
+    },
+  });
+  const clusters = values.clusters?.split(',').map((c) => c.trim());
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`--port: not a port: ${values.port}`);
+  const dev = await startDev(
+    { dir: values.dir, port, overrides: parseSets(values.set), ...(clusters ? { clusters } : {}) },
+    logger,
+  );
+  onSignals(() => dev.stop());
+  const dir = values.dir;
+  const admins = dev.clusters.map((c) => path.relative(process.cwd(), c.adminKubeconfig)).join(', ');
+  process.stdout.write(
+    `kubegate dev ready at https://127.0.0.1:${dev.kubegate.port} (${dev.clusters.map((c) => `${c.name}: ${c.controlPlane.url}`).join(', ')})\n` +
+      `  source ${dir}/env   # KUBECONFIG (agent via kubegate), KUBEGATE_URL, KUBEGATE_CA, KUBEGATE_AUDIT\n` +
+      `  kubectl --kubeconfig ${admins} ...   # admin, straight to the apiserver\n` +
+      (dev.notifySecretFile
+        ? `  notify webhook secret (verify Kubegate-Signature with it): ${dev.notifySecretFile}\n`
+        : ''),
+  );
+  return -1; // keep running
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const logger = pino({ name: 'kubegate', level: process.env.KUBEGATE_LOG_LEVEL ?? 'info' });
@@ -78,36 +112,8 @@ async function main(argv: string[]): Promise<number> {
       onSignals(() => running.close());
       return -1; // keep running
     }
-    case 'dev': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          dir: { type: 'string', default: '.work/dev' },
-          port: { type: 'string', default: '8443' },
-          set: { type: 'string', multiple: true, default: [] },
-          clusters: { type: 'string' },
-        },
-      });
-      const clusters = values.clusters?.split(',').map((c) => c.trim());
-      const port = Number(values.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new ConfigError(`--port: not a port: ${values.port}`);
-      const dev = await startDev(
-        { dir: values.dir, port, overrides: parseSets(values.set), ...(clusters ? { clusters } : {}) },
-        logger,
-      );
-      onSignals(() => dev.stop());
-      const dir = values.dir;
-      process.stdout.write(
-        `kubegate dev ready at https://127.0.0.1:${dev.kubegate.port} (${dev.clusters.map((c) => `${c.name}: ${c.controlPlane.url}`).join(', ')})\n` +
-          `  source ${dir}/env   # KUBECONFIG (agent via kubegate), KUBEGATE_URL, KUBEGATE_CA, KUBEGATE_AUDIT\n` +
-          `  kubectl --kubeconfig ${dir}/admin.kubeconfig ...   # admin, straight to the apiserver\n` +
-          (dev.notifySecretFile
-            ? `  notify webhook secret (verify Kubegate-Signature with it): ${dev.notifySecretFile}\n`
-            : ''),
-      );
-      return -1;
-    }
+    case 'dev':
+      return runDev(rest, logger);
     case 'audit': {
       const { runAuditCommand } = await import('../audit/cli.js');
       return runAuditCommand(rest, { stdout: process.stdout, stderr: process.stderr });
