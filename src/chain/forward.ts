@@ -75,13 +75,15 @@ export function createForwarder(
   };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Response headers of one hop: never relayed (HTTP/2 forbids them; Node frames HTTP/1.1 itself). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 /**
- * Streams a client's request to the upstream over the shared keep-alive pool and the answer
- * back, byte for byte. A read's body (if any) streams through; a change's decided bytes go as a
- * fixed-length buffer, whatever framing the client used.
+ * Sends a client's request to the upstream over the shared keep-alive pool and streams the answer
+ * back, byte for byte. A change's decided bytes go as a fixed-length buffer, whatever framing the
+ * client used; a read goes without a body.
  */
 function stream(
   upstream: Upstream,
@@ -90,11 +92,13 @@ function stream(
   res: WebResponse,
   onError: (err: Error, ctx: RequestContext) => void,
 ): Promise<Outcome> {
-  const body = ctx.kr.mutating ? ctx.body?.forward : undefined;
-  if (body) {
-    delete headers['transfer-encoding'];
-    headers['content-length'] = String(body.length);
-  }
+  // kubegate frames every upstream request itself: a change's decided bytes with their exact
+  // length, a read with no body at all. Bytes a client sends with a read (HTTP/2 DATA needs no
+  // content-length) would otherwise reach the pooled HTTP/1.1 connection as an undecided request.
+  const body = (ctx.kr.mutating ? ctx.body?.forward : undefined) ?? EMPTY;
+  delete headers['transfer-encoding'];
+  if (body.length || ctx.kr.mutating) headers['content-length'] = String(body.length);
+  else delete headers['content-length'];
   const outcome = outcomeOf(res);
   const up = https.request({
     host: upstream.url.hostname,
@@ -115,8 +119,9 @@ function stream(
   });
   // the client left (a watch closed, a download cancelled): the upstream stream goes too
   res.once('close', () => up.destroy());
-  if (body) up.end(body);
-  else ctx.req.pipe(up);
+  up.end(body);
+  // what a read's client still sends is read and dropped, never forwarded
+  if (!ctx.kr.mutating) ctx.req.resume();
   return outcome;
 }
 
