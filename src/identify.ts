@@ -46,7 +46,7 @@ export class Identifier {
     // sees them as impersonation), so only the token is reviewed.
     const key = certUser
       ? `x509:${certUser.sha256}`
-      : createHash('sha256').update(authorization).digest('hex');
+      : createHash('sha256').update(bearerToken(authorization)).digest('hex');
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.user;
@@ -96,4 +96,14 @@ export class Identifier {
     this.cache.set(key, { user, until: now + this.ttlMs });
     return user;
   }
+}
+
+/**
+ * The credential the apiserver reads from an Authorization header: for `Bearer TOKEN rest`, TOKEN
+ * (it takes the second word). Keying the cache on it means padding the header cannot make every
+ * request a fresh review (a cheap way to tie up the upstream pool).
+ */
+function bearerToken(authorization: string): string {
+  const [scheme, token] = authorization.split(' ', 2);
+  return scheme?.toLowerCase() === 'bearer' && token ? `bearer ${token}` : authorization;
 }

@@ -92,7 +92,8 @@ async function forwardRead(
   to: Target,
   d: ChainDeps,
 ): Promise<Outcome> {
-  const outcome = await forward(receipt, ctx, to, d);
+  // the client left while kubegate looked it up: nothing goes upstream for nobody
+  const outcome = ctx.signal.aborted ? GONE : await forward(receipt, ctx, to, d);
   d.audit.later(ctx.facts, 'read', {
     status: outcome.status >= 200 && outcome.status < 400 ? 'success' : 'failed',
     http_status: outcome.status,

@@ -110,6 +110,7 @@ function stream(
   });
   up.on('response', (upRes) => relay(upRes, res, ctx));
   up.on('error', (err) => {
+    if (ctx.signal.aborted || res.destroyed) return; // cancelled because the client left: nobody to answer
     onError(err, ctx);
     if (res.headersSent) return void res.destroy();
     sendStatus(
@@ -117,8 +118,14 @@ function stream(
       new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
     );
   });
-  // the client left (a watch closed, a download cancelled): the upstream stream goes too
-  res.once('close', () => up.destroy());
+  // the client left (a watch closed, a download cancelled), now or before the request went: the
+  // upstream stream goes too, so a caller that left leaves no pooled socket busy behind it
+  const cancel = () => up.destroy();
+  if (ctx.signal.aborted || res.destroyed) cancel();
+  else {
+    ctx.signal.addEventListener('abort', cancel, { once: true });
+    res.once('close', cancel);
+  }
   up.end(body);
   // what a read's client still sends is read and dropped, never forwarded
   if (!ctx.kr.mutating) ctx.req.resume();

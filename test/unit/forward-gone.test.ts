@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditLog } from '../../src/audit/log.js';
+import { RequestAudit } from '../../src/chain/audit.js';
+import { newContext, type WebResponse, type With } from '../../src/chain/context.js';
+import { createForwarder } from '../../src/chain/forward.js';
+import { parseRequest } from '../../src/kube/request.js';
+import { createMetrics } from '../../src/metrics.js';
+import type { Upstream } from '../../src/upstream.js';
+import { testCluster } from './fake-cluster.js';
+
+/** A local HTTPS "apiserver" that counts what reaches it. */
+let server: https.Server;
+let seen: string[] = [];
+/** Requests whose connection the upstream saw close (a watch it never answered). */
+const closed: string[] = [];
+let upstream: Upstream;
+
+beforeAll(async () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'kg-fwd-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-days',
+      '1',
+    ],
+    { cwd: d, stdio: 'ignore' },
+  );
+  server = https.createServer(
+    { key: readFileSync(path.join(d, 'k.pem')), cert: readFileSync(path.join(d, 'c.pem')) },
+    (req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      // a watch stays open with nothing to say: only the client side can end it
+      if (req.url?.includes('watch=1')) req.on('close', () => closed.push(req.url ?? ''));
+      else res.end('{}');
+    },
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  upstream = {
+    url,
+    agent: new https.Agent({ keepAlive: true, rejectUnauthorized: false }),
+    ownAuthorization: () => undefined,
+  };
+});
+
+afterAll(() => {
+  upstream.agent.destroy();
+  server.close();
+});
+
+function readContext(abort: AbortController) {
+  const req = Object.assign(new PassThrough(), { headers: {} });
+  const ctx = newContext({
+    origin: 'client',
+    cluster: testCluster(),
+    kr: parseRequest({
+      method: 'GET',
+      url: '/api/v1/namespaces/default/configmaps?watch=1',
+      headers: {},
+      rawHeaders: [],
+    }),
+    req: req as never,
+    headers: {},
+    signal: abort.signal,
+    holdMs: 0,
+  });
+  ctx.caller = {
+    user: { username: 'agent', uid: '', groups: [], extra: {} },
+    credentials: { authorization: 'Bearer t' },
+  };
+  return ctx as With<'caller' | 'req'>;
+}
+
+describe('a read whose client already left', () => {
+  it('sends nothing upstream and leaves no pooled socket busy', async () => {
+    seen = [];
+    const audit = new RequestAudit(
+      {} as AuditLog,
+      createMetrics({ defaultMetrics: false }),
+      pino({ level: 'silent' }),
+      {
+        approvalDisabled: false,
+        reads: 'none',
+      },
+    );
+    const fwd = createForwarder(upstream, () => undefined);
+    const abort = new AbortController();
+    const ctx = readContext(abort);
+    const res = new PassThrough();
+    abort.abort(new Error('the client went away'));
+    res.destroy();
+    const outcome = await fwd.web(audit.passRead(ctx), ctx, res as unknown as WebResponse);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual([]);
+    expect(outcome.status).toBe(0);
+  });
+
+  it('a client leaving mid-watch ends the upstream request too', async () => {
+    seen = [];
+    const audit = new RequestAudit(
+      {} as AuditLog,
+      createMetrics({ defaultMetrics: false }),
+      pino({ level: 'silent' }),
+      {
+        approvalDisabled: false,
+        reads: 'none',
+      },
+    );
+    const fwd = createForwarder(upstream, () => undefined);
+    const abort = new AbortController();
+    const ctx = readContext(abort);
+    const res = Object.assign(new PassThrough(), { writeHead: () => undefined, headersSent: false });
+    const outcome = fwd.web(audit.passRead(ctx), ctx, res as unknown as WebResponse);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toHaveLength(1);
+    abort.abort(new Error('the client went away'));
+    res.destroy();
+    expect((await outcome).status).toBe(0);
+  });
+});
