@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { kubeCall } from './kube/client.js';
 import { StatusError } from './kube/status.js';
 import type { UserInfo } from './policy/input.js';
@@ -20,10 +19,17 @@ interface SelfSubjectReview {
 /**
  * Who is asking, as the upstream sees it: a SelfSubjectReview sent with the
  * caller's own credentials. Client-sent identity headers are never trusted.
- * Results are cached by a hash of the credential for a short time.
+ * Results are cached per credential for a short time.
  */
 export class Identifier {
-  private cache = new Map<string, { user: UserInfo; until: number }>();
+  /**
+   * Token callers by the exact Authorization header value, certificate callers by the
+   * certificate's sha256: two maps, so no header value can ever name a certificate's entry.
+   * (Hashing the token per request cost more than the rest of the identity lookup; the token is
+   * in this process's memory while its requests are anyway.)
+   */
+  private byToken = new Map<string, { user: UserInfo; until: number }>();
+  private byCert = new Map<string, { user: UserInfo; until: number }>();
 
   constructor(
     private readonly upstream: Upstream,
@@ -44,11 +50,10 @@ export class Identifier {
     // A certificate caller is sent as kubegate + Impersonate-*: the certificate, not kubegate's
     // token, says who it is. A token caller's own Impersonate-* are not its identity (the policy
     // sees them as impersonation), so only the token is reviewed.
-    const key = certUser
-      ? `x509:${certUser.sha256}`
-      : createHash('sha256').update(authorization).digest('hex');
+    const cache = certUser ? this.byCert : this.byToken;
+    const key = certUser ? certUser.sha256 : authorization;
     const now = Date.now();
-    const hit = this.cache.get(key);
+    const hit = cache.get(key);
     if (hit && hit.until > now) return hit.user;
 
     let res: Awaited<ReturnType<typeof kubeCall<SelfSubjectReview>>>;
@@ -92,8 +97,8 @@ export class Identifier {
       groups: info.groups ?? [],
       extra: info.extra ?? {},
     };
-    if (this.cache.size > 10_000) this.cache.clear(); // bounded: credentials churn in long runs
-    this.cache.set(key, { user, until: now + this.ttlMs });
+    if (cache.size > 10_000) cache.clear(); // bounded: credentials churn in long runs
+    cache.set(key, { user, until: now + this.ttlMs });
     return user;
   }
 }

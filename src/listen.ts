@@ -118,6 +118,10 @@ export function createListener(deps: ListenDeps): KubegateServer {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerMalformed(err, socket));
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
   server.on('sessionError', (err) => logger.debug({ err: err.message }, 'HTTP/2 session error'));
+  // Nagle off, as http.createServer does by default (Http2SecureServer's HTTP/1.1 fallback does
+  // not): a watch event is a small write after another, and waiting for the client's delayed
+  // ACK held events back by up to 40 ms. Set on the TCP socket, before TLS, for both protocols.
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   // One identity per connection: no TLS 1.2 renegotiation (which could swap the client certificate).
   server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   return trackConnections(server);
