@@ -51,15 +51,20 @@ function upstreamHeaders(receipt: Receipt, ctx: With<'caller'>, keepUpgrade: boo
   if (!(receipt instanceof Receipt) || receipt.requestId !== ctx.facts.request_id)
     throw new Error('forwarding needs the receipt of this request');
   if (receipt.kind === 'read' && ctx.kr.mutating) throw new Error('a change needs a write-ahead receipt');
+  // one object filled in order (later keys win, as spreads would), without intermediate copies
   const out: IncomingHttpHeaders = {};
-  for (const [k, v] of Object.entries(ctx.headers)) {
+  const headers = ctx.headers;
+  for (const k of Object.keys(headers)) {
     // HTTP/2 pseudo-headers (:method, :path, :authority…) belong to the client's hop only
     if (k.startsWith('impersonate-') || k.startsWith(':')) continue;
     if (NOT_FORWARDED.has(k) && !(keepUpgrade && (k === 'connection' || k === 'upgrade'))) continue;
-    out[k] = v;
+    out[k] = headers[k];
   }
   if (ctx.body?.contentType) out['content-type'] = ctx.body.contentType;
-  return { ...out, ...ctx.caller.credentials, 'audit-id': receipt.requestId };
+  const credentials = ctx.caller.credentials;
+  for (const k of Object.keys(credentials)) out[k] = credentials[k];
+  out['audit-id'] = receipt.requestId;
+  return out;
 }
 
 export function createForwarder(
@@ -95,15 +100,17 @@ function stream(
     delete headers['transfer-encoding'];
     headers['content-length'] = String(body.length);
   }
-  const outcome = outcomeOf(res);
+  headers.host = upstream.url.host;
   const up = https.request({
     host: upstream.url.hostname,
     port: upstream.url.port || 443,
     method: ctx.kr.method,
     path: ctx.kr.path + ctx.kr.search,
-    headers: { ...headers, host: upstream.url.host },
+    headers,
     agent: upstream.agent,
   });
+  // the client left (a watch closed, a download cancelled): the upstream stream goes too
+  const outcome = outcomeOf(res, () => up.destroy());
   up.on('response', (upRes) => relay(upRes, res, ctx));
   up.on('error', (err) => {
     onError(err, ctx);
@@ -113,8 +120,6 @@ function stream(
       new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
     );
   });
-  // the client left (a watch closed, a download cancelled): the upstream stream goes too
-  res.once('close', () => up.destroy());
   if (body) up.end(body);
   else ctx.req.pipe(up);
   return outcome;
@@ -137,11 +142,16 @@ function relay(upRes: IncomingMessage, res: WebResponse, ctx: With<'caller' | 'r
   upRes.pipe(res as NodeJS.WritableStream);
 }
 
-/** Resolves once the answer went out in full, or with status 0 when the connection closed first. */
-function outcomeOf(res: WebResponse): Promise<Outcome> {
+/**
+ * Resolves once the answer went out in full, or with status 0 when the connection closed first;
+ * `onClose` runs on 'close' either way. (`on`, not `once`: both events fire once per response,
+ * and `once` wraps each listener in a bound function per request.)
+ */
+function outcomeOf(res: WebResponse, onClose: () => void): Promise<Outcome> {
   return new Promise((resolve) => {
-    res.once('finish', () => resolve({ status: res.statusCode }));
-    res.once('close', () => {
+    res.on('finish', () => resolve({ status: res.statusCode }));
+    res.on('close', () => {
+      onClose();
       // closed before the answer was complete: the outcome is unknown, never "success"
       if (!res.writableFinished)
         resolve({ status: 0, error: 'connection closed before the upstream answer completed' });
