@@ -10,7 +10,7 @@ import { writeStatus } from './chain/forward.js';
 import { ClientGone } from './client-gone.js';
 import { type Clusters, requestCluster, setRequestCluster } from './clusters.js';
 import { trackConnections } from './connections.js';
-import { parseRequest } from './kube/request.js';
+import { parseRequestRemembered } from './kube/parsed-reads.js';
 import { asStatusError, StatusError, sendStatus } from './kube/status.js';
 
 export interface ListenDeps {
@@ -46,7 +46,7 @@ export function createListener(deps: ListenDeps): KubegateServer {
     return newContext({
       origin: 'client',
       cluster,
-      kr: parseRequest(req),
+      kr: parseRequestRemembered(req),
       req,
       headers: req.headers,
       signal,

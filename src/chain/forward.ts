@@ -128,8 +128,14 @@ function stream(
 /** The upstream's status and headers (plus kubegate's own), then its body as it arrives. */
 function relay(upRes: IncomingMessage, res: WebResponse, ctx: With<'caller' | 'req'>): void {
   const out: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-  for (const [k, v] of Object.entries(ctx.responseHeaders)) {
+  const theirHeaders = upRes.headers;
+  for (const k of Object.keys(theirHeaders)) {
+    const v = theirHeaders[k];
+    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  }
+  const ours = ctx.responseHeaders;
+  for (const k of Object.keys(ours)) {
+    const v = ours[k]!;
     const theirs = out[k];
     // kubegate's Warning joins the upstream's (e.g. a deprecated API), it does not replace it
     out[k] = theirs === undefined ? v : [v, ...(Array.isArray(theirs) ? theirs : [String(theirs)])];
