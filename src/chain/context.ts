@@ -44,11 +44,17 @@ export interface Decided {
   summary: string;
 }
 
+/**
+ * What a request keeps of its pending record while held and after: the store has the rest (its
+ * detail is the bulk of it, and thousands of requests may wait at once).
+ */
+export type HeldRef = Pick<PendingRequest, 'id' | 'fingerprint' | 'createdAt'>;
+
 /** What the approval stage let through: who approved, which approvals were spent. */
 export interface Approved {
   approvers?: string[];
   jtis?: string[];
-  pending?: PendingRequest;
+  pending?: HeldRef;
   snapshot?: Snapshot;
 }
 
