@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import { kubeCall } from './kube/client.js';
 import { StatusError } from './kube/status.js';
 import type { UserInfo } from './policy/input.js';
 import type { Upstream } from './upstream.js';
+
+/** Authorization values up to this length are cache keys as they are (a JWT is ~1 KiB). */
+const MAX_KEPT_TOKEN = 4096;
 
 export const ANONYMOUS: UserInfo = {
   username: 'system:anonymous',
@@ -26,15 +30,28 @@ export class Identifier {
    * Token callers by the exact Authorization header value, certificate callers by the
    * certificate's sha256: two maps, so no header value can ever name a certificate's entry.
    * (Hashing the token per request cost more than the rest of the identity lookup; the token is
-   * in this process's memory while its requests are anyway.)
+   * in this process's memory while its requests are anyway.) A token longer than
+   * MAX_KEPT_TOKEN is kept by its sha256, in a third map: 10,000 entries stay small whatever an
+   * authenticator accepts, and no short token can spell a long one's key.
    */
   private byToken = new Map<string, { user: UserInfo; until: number }>();
+  private byLongToken = new Map<string, { user: UserInfo; until: number }>();
   private byCert = new Map<string, { user: UserInfo; until: number }>();
 
   constructor(
     private readonly upstream: Upstream,
     private readonly ttlMs: number,
   ) {}
+
+  /** Which map and key a caller's identity is kept under (see the maps above). */
+  private slotOf(
+    authorization: string,
+    certUser: { sha256: string } | undefined,
+  ): [Map<string, { user: UserInfo; until: number }>, string] {
+    if (certUser) return [this.byCert, certUser.sha256];
+    if (authorization.length <= MAX_KEPT_TOKEN) return [this.byToken, authorization];
+    return [this.byLongToken, createHash('sha256').update(authorization).digest('hex')];
+  }
 
   /**
    * `credentials` are what goes upstream for this caller (see authenticate.ts); `certUser`, for a
@@ -50,8 +67,7 @@ export class Identifier {
     // A certificate caller is sent as kubegate + Impersonate-*: the certificate, not kubegate's
     // token, says who it is. A token caller's own Impersonate-* are not its identity (the policy
     // sees them as impersonation), so only the token is reviewed.
-    const cache = certUser ? this.byCert : this.byToken;
-    const key = certUser ? certUser.sha256 : authorization;
+    const [cache, key] = this.slotOf(authorization, certUser);
     const now = Date.now();
     const hit = cache.get(key);
     if (hit && hit.until > now) return hit.user;

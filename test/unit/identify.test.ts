@@ -27,6 +27,18 @@ describe('Identifier cache', () => {
     expect(reviews).toHaveLength(2);
   });
 
+  it('keeps a long token by its hash, apart from any short token spelling that hash', async () => {
+    const id = new Identifier(fakeUpstream(), 60_000);
+    const long = `Bearer ${'x'.repeat(5000)}`;
+    expect((await id.identify({ authorization: long })).username).toBe(`token:${long}`);
+    expect((await id.identify({ authorization: long })).username).toBe(`token:${long}`);
+    expect(reviews).toHaveLength(1);
+    const { createHash } = await import('node:crypto');
+    const spelled = createHash('sha256').update(long).digest('hex');
+    expect((await id.identify({ authorization: spelled })).username).toBe(`token:${spelled}`);
+    expect(reviews).toHaveLength(2);
+  });
+
   it('keeps certificate and token callers apart, whatever a header value looks like', async () => {
     const id = new Identifier(fakeUpstream(), 60_000);
     const cert = { username: 'alice', sha256: 'ab12' };
