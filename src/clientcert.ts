@@ -136,7 +136,9 @@ function encodeExtraKey(key: string): string {
  */
 export function tokenCredentials(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers))
+  for (const k of Object.keys(headers)) {
+    const v = headers[k];
     if ((k === 'authorization' || k.startsWith('impersonate-')) && v !== undefined) out[k] = v;
+  }
   return out;
 }

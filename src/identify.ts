@@ -4,6 +4,9 @@ import { StatusError } from './kube/status.js';
 import type { UserInfo } from './policy/input.js';
 import type { Upstream } from './upstream.js';
 
+/** Authorization values up to this length are cache keys as they are (a JWT is ~1 KiB). */
+const MAX_KEPT_TOKEN = 4096;
+
 export const ANONYMOUS: UserInfo = {
   username: 'system:anonymous',
   uid: '',
@@ -20,15 +23,35 @@ interface SelfSubjectReview {
 /**
  * Who is asking, as the upstream sees it: a SelfSubjectReview sent with the
  * caller's own credentials. Client-sent identity headers are never trusted.
- * Results are cached by a hash of the credential for a short time.
+ * Results are cached per credential for a short time.
  */
 export class Identifier {
-  private cache = new Map<string, { user: UserInfo; until: number }>();
+  /**
+   * Token callers by the exact Authorization header value, certificate callers by the
+   * certificate's sha256: two maps, so no header value can ever name a certificate's entry.
+   * (Hashing the token per request cost more than the rest of the identity lookup; the token is
+   * in this process's memory while its requests are anyway.) A token longer than
+   * MAX_KEPT_TOKEN is kept by its sha256, in a third map: 10,000 entries stay small whatever an
+   * authenticator accepts, and no short token can spell a long one's key.
+   */
+  private byToken = new Map<string, { user: UserInfo; until: number }>();
+  private byLongToken = new Map<string, { user: UserInfo; until: number }>();
+  private byCert = new Map<string, { user: UserInfo; until: number }>();
 
   constructor(
     private readonly upstream: Upstream,
     private readonly ttlMs: number,
   ) {}
+
+  /** Which map and key a caller's identity is kept under (see the maps above). */
+  private slotOf(
+    authorization: string,
+    certUser: { sha256: string } | undefined,
+  ): [Map<string, { user: UserInfo; until: number }>, string] {
+    if (certUser) return [this.byCert, certUser.sha256];
+    if (authorization.length <= MAX_KEPT_TOKEN) return [this.byToken, authorization];
+    return [this.byLongToken, createHash('sha256').update(authorization).digest('hex')];
+  }
 
   /**
    * `credentials` are what goes upstream for this caller (see authenticate.ts); `certUser`, for a
@@ -44,11 +67,9 @@ export class Identifier {
     // A certificate caller is sent as kubegate + Impersonate-*: the certificate, not kubegate's
     // token, says who it is. A token caller's own Impersonate-* are not its identity (the policy
     // sees them as impersonation), so only the token is reviewed.
-    const key = certUser
-      ? `x509:${certUser.sha256}`
-      : createHash('sha256').update(bearerToken(authorization)).digest('hex');
+    const [cache, key] = this.slotOf(bearerToken(authorization), certUser);
     const now = Date.now();
-    const hit = this.cache.get(key);
+    const hit = cache.get(key);
     if (hit && hit.until > now) return hit.user;
 
     let res: Awaited<ReturnType<typeof kubeCall<SelfSubjectReview>>>;
@@ -92,8 +113,8 @@ export class Identifier {
       groups: info.groups ?? [],
       extra: info.extra ?? {},
     };
-    if (this.cache.size > 10_000) this.cache.clear(); // bounded: credentials churn in long runs
-    this.cache.set(key, { user, until: now + this.ttlMs });
+    if (cache.size > 10_000) cache.clear(); // bounded: credentials churn in long runs
+    cache.set(key, { user, until: now + this.ttlMs });
     return user;
   }
 }

@@ -7,9 +7,10 @@ import { forExpress } from './api-over-h2.js';
 import type { Target } from './chain/chain.js';
 import { newContext, type RequestContext, type WebRequest, type WebResponse } from './chain/context.js';
 import { writeStatus } from './chain/forward.js';
+import { ClientGone } from './client-gone.js';
 import { type Clusters, requestCluster, setRequestCluster } from './clusters.js';
 import { trackConnections } from './connections.js';
-import { parseRequest } from './kube/request.js';
+import { parseRequestRemembered } from './kube/parsed-reads.js';
 import { asStatusError, StatusError, sendStatus } from './kube/status.js';
 
 export interface ListenDeps {
@@ -30,9 +31,6 @@ export type KubegateServer = http2.Http2SecureServer & {
   closeAllConnections(): void;
 };
 
-/** Aborting with a ready reason: abort() alone builds a DOMException (and its stack) per request. */
-const CLIENT_GONE = new Error('the client went away');
-
 /**
  * The listener: HTTPS in, HTTP/2 or HTTP/1.1 as the client's ALPN asks (like the apiserver), one
  * parsed request context per request, stream or upgrade, handed to the chain; every refusal
@@ -42,13 +40,13 @@ const CLIENT_GONE = new Error('the client went away');
 export function createListener(deps: ListenDeps): KubegateServer {
   const { logger } = deps;
   const maxHeaderBytes = deps.maxHeaderBytes ?? 64 * 1024;
-  const contextOf = (req: WebRequest, signal: AbortSignal) => {
+  const contextOf = (req: WebRequest, signal: ClientGone) => {
     const cluster = requestCluster(req);
     if (!cluster) throw deps.clusters.noneNamed();
     return newContext({
       origin: 'client',
       cluster,
-      kr: parseRequest(req),
+      kr: parseRequestRemembered(req),
       req,
       headers: req.headers,
       signal,
@@ -57,12 +55,12 @@ export function createListener(deps: ListenDeps): KubegateServer {
   };
 
   async function onRequest(req: WebRequest, res: WebResponse): Promise<void> {
-    const abort = new AbortController();
-    res.once('close', () => abort.abort(CLIENT_GONE));
+    const gone = new ClientGone();
+    res.once('close', gone.left);
     try {
       if (req instanceof http2.Http2ServerRequest) refuseLargeHeaders(req, maxHeaderBytes);
       if (routeToCluster(req, deps.clusters) && deps.api) return toApi(req, res, deps.api);
-      await deps.handle(contextOf(req, abort.signal), { kind: 'web', res });
+      await deps.handle(contextOf(req, gone), { kind: 'web', res });
     } catch (err) {
       const se = asStatusError(err);
       if (se.code >= 500) logger.error({ err }, 'request failed inside kubegate');
@@ -71,9 +69,9 @@ export function createListener(deps: ListenDeps): KubegateServer {
   }
 
   async function onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
-    const abort = new AbortController();
-    socket.on('close', () => abort.abort(CLIENT_GONE));
-    socket.on('error', () => abort.abort(CLIENT_GONE));
+    const gone = new ClientGone();
+    socket.on('close', gone.left);
+    socket.on('error', gone.left);
     try {
       // An upgrade carries no body, and a client sends nothing before the 101: bytes that came
       // early would reach the upstream as a second, undecided request.
@@ -89,7 +87,7 @@ export function createListener(deps: ListenDeps): KubegateServer {
         );
       if (routeToCluster(req, deps.clusters))
         throw new StatusError(404, 'NotFound', 'kubegate API paths take no upgrade');
-      await deps.handle(contextOf(req, abort.signal), { kind: 'upgrade', socket, head });
+      await deps.handle(contextOf(req, gone), { kind: 'upgrade', socket, head });
     } catch (err) {
       writeStatus(socket, asStatusError(err));
     }
@@ -118,6 +116,10 @@ export function createListener(deps: ListenDeps): KubegateServer {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerMalformed(err, socket));
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
   server.on('sessionError', (err) => logger.debug({ err: err.message }, 'HTTP/2 session error'));
+  // Nagle off, as http.createServer does by default (Http2SecureServer's HTTP/1.1 fallback does
+  // not): a watch event is a small write after another, and waiting for the client's delayed
+  // ACK held events back by up to 40 ms. Set on the TCP socket, before TLS, for both protocols.
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   // One identity per connection: no TLS 1.2 renegotiation (which could swap the client certificate).
   server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
   return trackConnections(server);

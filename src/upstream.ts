@@ -56,7 +56,9 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
     keepAlive: true,
     maxSockets: 512,
     maxFreeSockets: 64,
-    ...(ca ? { ca } : {}),
+    // as a string: the agent names its socket pools by the TLS options, CA included, per request,
+    // and a Buffer there is decoded to text every time
+    ...(ca ? { ca: ca.toString('utf8') } : {}),
   });
   const tokenFile = opts.tokenFile;
   const ownAuthorization = () => {

@@ -29,7 +29,8 @@ export async function startDev(o) {
     cmd: process.execPath,
     args: [...nodeArgs(o, 'kubegate-dev'), cli, 'dev', '--dir', o.dir, '--port', '0'],
     logDir: o.logDir,
-    ready: /kubegate dev ready at (https:\/\/\S+) \(upstream (https:\/\/\S+)\)/,
+    // since several clusters: "(NAME: URL)"; before: "(upstream URL)"
+    ready: /kubegate dev ready at (https:\/\/\S+) \((?:upstream|[\w.-]+:) (https:\/\/\S+)\)/,
     group: true, // etcd, kube-apiserver and kube-controller-manager are its children
     timeoutMs: 300_000,
   });

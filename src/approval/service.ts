@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { RequestAudit } from '../chain/audit.js';
-import type { RequestFacts } from '../chain/context.js';
+import type { HeldRef, RequestFacts } from '../chain/context.js';
 import type { Config } from '../config.js';
 import { resourceVersionOf } from '../kube/live.js';
 import { StatusError } from '../kube/status.js';
@@ -517,7 +517,7 @@ export class ApprovalService {
    * Spends the approvals of one run: the pending request moves to approved (one winner), and
    * every live approval is consumed — a second approval must not run the change again.
    */
-  async spend(pending: PendingRequest | undefined, live: StoredApproval[]): Promise<void> {
+  async spend(pending: HeldRef | undefined, live: StoredApproval[]): Promise<void> {
     if (pending && !(await this.d.store.transitionPending(pending.id, ['pending', 'approved'], 'approved')))
       throw new StatusError(409, 'Conflict', `request ${pending.id} is no longer pending`);
     if (
@@ -536,7 +536,7 @@ export class ApprovalService {
 
   /** The outcome of a spent approval: executed or failed, or given back when nothing ran. */
   async settle(
-    pending: PendingRequest | undefined,
+    pending: HeldRef | undefined,
     jtis: string[],
     outcome: 'executed' | 'failed' | 'give-back',
     message: string,

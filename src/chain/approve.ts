@@ -8,7 +8,7 @@ import { pendingDetail, type StateStore } from '../state/store.js';
 import type { PendingRequest } from '../wire/request-view.js';
 import { honoursDryRun } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
-import { targetOf, type With } from './context.js';
+import { type HeldRef, targetOf, type With } from './context.js';
 import { warning } from './decide.js';
 
 export interface ApproveDeps {
@@ -68,7 +68,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     ctx.origin === 'rollback'
       ? { ...decided.decision, approvals: Math.max(1, decided.decision.approvals) }
       : decided.decision;
-  let pending = await d.store.findPendingByFingerprint(decided.fingerprint);
+  let pending = heldRef(await d.store.findPendingByFingerprint(decided.fingerprint));
   let announced = false;
   const deadline = Date.now() + ctx.holdMs;
   for (;;) {
@@ -101,7 +101,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     if (ctx.origin === 'plan')
       throw forbidden(`step not approved: ${decided.summary}; ${verdict.why} (plan ${ctx.facts.plan_id})`);
     if (!pending) await refuseIfJustRejected(ctx, d);
-    pending ??= await d.approvals.hold(pendingOf(ctx, decision.approvals));
+    pending ??= heldRef(await d.approvals.hold(pendingOf(ctx, decision.approvals)));
     ctx.facts.request_id = pending.id;
     if (!announced) {
       await d.audit.record(ctx.facts, decision.override_required ? 'blocked' : 'held', {
@@ -152,7 +152,7 @@ function howToApprove(id: string, decision: Decided['decided']['decision']): str
 async function waitForNews(
   ctx: Decided,
   d: ApproveDeps,
-  pending: PendingRequest,
+  pending: HeldRef,
   ms: number,
 ): Promise<'news' | 'deadline'> {
   d.metrics.held(1, ctx.cluster.name);
@@ -170,6 +170,13 @@ async function waitForNews(
       throw forbidden(`${now.status}: ${now.message ?? 'no reason given'} (request ${pending.id})`, details);
   }
   return 'news';
+}
+
+/** Only what the request needs of its pending record (a copy: the full record stays unreferenced). */
+function heldRef(p: PendingRequest): HeldRef;
+function heldRef(p: PendingRequest | undefined): HeldRef | undefined;
+function heldRef(p: PendingRequest | undefined): HeldRef | undefined {
+  return p && { id: p.id, fingerprint: p.fingerprint, createdAt: p.createdAt };
 }
 
 /** The pending request approvers see: the request, its body as decided, the live object, the decision. */

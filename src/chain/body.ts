@@ -120,11 +120,24 @@ function collect(
   timeoutMs = 30_000,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
-    const stop = (err: StatusError) => {
+    // Every listener goes once the body is in (or refused): a held request keeps its request
+    // object for minutes, and listeners left on it would keep this closure, its chunks and its
+    // timer alive with it.
+    const detach = () => {
       clearTimeout(timer);
       req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', detach);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+      // a later error (the client resets while held) must not go unhandled: as before, swallowed
+      if (req.listenerCount('error') === 0) req.on('error', ignoreError);
+    };
+    const stop = (err: StatusError) => {
+      detach();
+      chunks = [];
       reject(err);
     };
     const onData = (c: Buffer) => {
@@ -133,21 +146,28 @@ function collect(
       if (!fits(size)) return stop(refuse());
       chunks.push(c);
     };
+    const onEnd = () => {
+      detach();
+      resolve(Buffer.concat(chunks, size));
+      chunks = [];
+    };
+    const onError = (err: Error) => stop(new StatusError(400, 'BadRequest', err.message));
+    const onAborted = () => stop(new StatusError(400, 'BadRequest', 'client aborted the request body'));
     // a client that trickles its body must not pin a connection (and memory) forever
     const timer = setTimeout(() => {
       stop(new StatusError(408, 'Timeout', `request body not received within ${timeoutMs / 1000}s`));
       req.destroy();
     }, timeoutMs);
     req.on('data', onData);
-    req.once('end', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks, size));
-    });
-    req.once('close', () => clearTimeout(timer));
-    req.once('error', (err) => stop(new StatusError(400, 'BadRequest', err.message)));
-    req.once('aborted', () => stop(new StatusError(400, 'BadRequest', 'client aborted the request body')));
+    req.on('end', onEnd);
+    req.on('close', detach);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
   });
 }
+
+/** Shared, so that it keeps nothing of a request alive. */
+const ignoreError = (): void => {};
 
 const tooLarge = (max: number) =>
   new StatusError(413, 'RequestEntityTooLarge', `request body larger than kubegate's limit of ${max} bytes`);

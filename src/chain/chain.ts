@@ -93,7 +93,7 @@ async function forwardRead(
   d: ChainDeps,
 ): Promise<Outcome> {
   // the client left while kubegate looked it up: nothing goes upstream for nobody
-  const outcome = ctx.signal.aborted ? GONE : await forward(receipt, ctx, to, d);
+  const outcome = ctx.clientGone ? GONE : await forward(receipt, ctx, to, d);
   d.audit.later(ctx.facts, 'read', {
     status: outcome.status >= 200 && outcome.status < 400 ? 'success' : 'failed',
     http_status: outcome.status,

@@ -44,11 +44,17 @@ export interface Decided {
   summary: string;
 }
 
+/**
+ * What a request keeps of its pending record while held and after: the store has the rest (its
+ * detail is the bulk of it, and thousands of requests may wait at once).
+ */
+export type HeldRef = Pick<PendingRequest, 'id' | 'fingerprint' | 'createdAt'>;
+
 /** What the approval stage let through: who approved, which approvals were spent. */
 export interface Approved {
   approvers?: string[];
   jtis?: string[];
-  pending?: PendingRequest;
+  pending?: HeldRef;
   snapshot?: Snapshot;
 }
 
@@ -96,6 +102,8 @@ export interface RequestContext {
   /** The client's headers ({} for kubegate's own requests). */
   headers: IncomingHttpHeaders;
   signal: AbortSignal;
+  /** The client left (cheap to ask: no signal is made for it). */
+  readonly clientGone: boolean;
   /** How long the approval stage holds the request open waiting for approvals (0: answer at once). */
   holdMs: number;
   facts: RequestFacts;
@@ -149,21 +157,59 @@ export function targetOf(kr: KubeRequest, object?: unknown): string {
   return [kr.namespace, kr.resource, name].filter(Boolean).join('/');
 }
 
-export function newContext(
-  init: Pick<RequestContext, 'origin' | 'cluster' | 'kr' | 'headers' | 'signal' | 'holdMs'> &
-    Partial<Pick<RequestContext, 'req' | 'id'>>,
-): RequestContext {
-  const id = init.id ?? newRequestId();
-  return {
-    ...init,
-    id,
-    started: Date.now(),
-    facts: {
+/** What newContext needs; `signal` may be made on first use (see ClientGone). */
+export type ContextInit = Pick<RequestContext, 'origin' | 'cluster' | 'kr' | 'headers' | 'holdMs'> &
+  Partial<Pick<RequestContext, 'req' | 'id'>> & {
+    signal: AbortSignal | { readonly signal: AbortSignal; readonly isGone: boolean };
+  };
+
+/**
+ * One request's context. A class rather than a literal so that `signal` can be resolved on first
+ * use through one shared accessor (a getter per object literal would give every context its own
+ * hidden class); fields are assigned in one order so every context shares one shape.
+ */
+class Context implements RequestContext {
+  id: string;
+  started = Date.now();
+  origin: RequestContext['origin'];
+  cluster: Cluster;
+  kr: KubeRequest;
+  req: WebRequest | undefined;
+  headers: IncomingHttpHeaders;
+  holdMs: number;
+  facts: RequestFacts;
+  responseHeaders: Record<string, string> = {};
+  private signalOf: ContextInit['signal'];
+
+  constructor(init: ContextInit) {
+    const id = init.id ?? newRequestId();
+    this.id = id;
+    this.origin = init.origin;
+    this.cluster = init.cluster;
+    this.kr = init.kr;
+    this.req = init.req;
+    this.headers = init.headers;
+    this.holdMs = init.holdMs;
+    this.signalOf = init.signal;
+    this.facts = {
       request_id: id,
       cluster: init.cluster.name,
       action: describeRequest(init.kr),
       resource: targetOf(init.kr),
-    },
-    responseHeaders: {},
-  };
+    };
+  }
+
+  get signal(): AbortSignal {
+    const s = this.signalOf;
+    return s instanceof AbortSignal ? s : s.signal;
+  }
+
+  get clientGone(): boolean {
+    const s = this.signalOf;
+    return s instanceof AbortSignal ? s.aborted : s.isGone;
+  }
+}
+
+export function newContext(init: ContextInit): RequestContext {
+  return new Context(init);
 }

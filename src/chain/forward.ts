@@ -51,15 +51,20 @@ function upstreamHeaders(receipt: Receipt, ctx: With<'caller'>, keepUpgrade: boo
   if (!(receipt instanceof Receipt) || receipt.requestId !== ctx.facts.request_id)
     throw new Error('forwarding needs the receipt of this request');
   if (receipt.kind === 'read' && ctx.kr.mutating) throw new Error('a change needs a write-ahead receipt');
+  // one object filled in order (later keys win, as spreads would), without intermediate copies
   const out: IncomingHttpHeaders = {};
-  for (const [k, v] of Object.entries(ctx.headers)) {
+  const headers = ctx.headers;
+  for (const k of Object.keys(headers)) {
     // HTTP/2 pseudo-headers (:method, :path, :authority…) belong to the client's hop only
     if (k.startsWith('impersonate-') || k.startsWith(':')) continue;
     if (NOT_FORWARDED.has(k) && !(keepUpgrade && (k === 'connection' || k === 'upgrade'))) continue;
-    out[k] = v;
+    out[k] = headers[k];
   }
   if (ctx.body?.contentType) out['content-type'] = ctx.body.contentType;
-  return { ...out, ...ctx.caller.credentials, 'audit-id': receipt.requestId };
+  const credentials = ctx.caller.credentials;
+  for (const k of Object.keys(credentials)) out[k] = credentials[k];
+  out['audit-id'] = receipt.requestId;
+  return out;
 }
 
 export function createForwarder(
@@ -99,18 +104,23 @@ function stream(
   delete headers['transfer-encoding'];
   if (body.length || ctx.kr.mutating) headers['content-length'] = String(body.length);
   else delete headers['content-length'];
-  const outcome = outcomeOf(res);
+  headers.host = upstream.url.host;
+  // a client that left before its request went sends nothing (and leaves no pooled socket busy)
+  if (ctx.clientGone)
+    return Promise.resolve({ status: 0, error: 'client went away before forwarding', notSent: true });
   const up = https.request({
     host: upstream.url.hostname,
     port: upstream.url.port || 443,
     method: ctx.kr.method,
     path: ctx.kr.path + ctx.kr.search,
-    headers: { ...headers, host: upstream.url.host },
+    headers,
     agent: upstream.agent,
   });
+  // the client left (a watch closed, a download cancelled): the upstream stream goes too
+  const outcome = outcomeOf(res, () => up.destroy());
   up.on('response', (upRes) => relay(upRes, res, ctx));
   up.on('error', (err) => {
-    if (ctx.signal.aborted || res.destroyed) return; // cancelled because the client left: nobody to answer
+    if (ctx.clientGone) return; // cancelled because the client left: nobody to answer
     onError(err, ctx);
     if (res.headersSent) return void res.destroy();
     sendStatus(
@@ -118,14 +128,6 @@ function stream(
       new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
     );
   });
-  // the client left (a watch closed, a download cancelled), now or before the request went: the
-  // upstream stream goes too, so a caller that left leaves no pooled socket busy behind it
-  const cancel = () => up.destroy();
-  if (ctx.signal.aborted || res.destroyed) cancel();
-  else {
-    ctx.signal.addEventListener('abort', cancel, { once: true });
-    res.once('close', cancel);
-  }
   up.end(body);
   // what a read's client still sends is read and dropped, never forwarded
   if (!ctx.kr.mutating) ctx.req.resume();
@@ -135,8 +137,14 @@ function stream(
 /** The upstream's status and headers (plus kubegate's own), then its body as it arrives. */
 function relay(upRes: IncomingMessage, res: WebResponse, ctx: With<'caller' | 'req'>): void {
   const out: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-  for (const [k, v] of Object.entries(ctx.responseHeaders)) {
+  const theirHeaders = upRes.headers;
+  for (const k of Object.keys(theirHeaders)) {
+    const v = theirHeaders[k];
+    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  }
+  const ours = ctx.responseHeaders;
+  for (const k of Object.keys(ours)) {
+    const v = ours[k]!;
     const theirs = out[k];
     // kubegate's Warning joins the upstream's (e.g. a deprecated API), it does not replace it
     out[k] = theirs === undefined ? v : [v, ...(Array.isArray(theirs) ? theirs : [String(theirs)])];
@@ -149,11 +157,16 @@ function relay(upRes: IncomingMessage, res: WebResponse, ctx: With<'caller' | 'r
   upRes.pipe(res as NodeJS.WritableStream);
 }
 
-/** Resolves once the answer went out in full, or with status 0 when the connection closed first. */
-function outcomeOf(res: WebResponse): Promise<Outcome> {
+/**
+ * Resolves once the answer went out in full, or with status 0 when the connection closed first;
+ * `onClose` runs on 'close' either way. (`on`, not `once`: both events fire once per response,
+ * and `once` wraps each listener in a bound function per request.)
+ */
+function outcomeOf(res: WebResponse, onClose: () => void): Promise<Outcome> {
   return new Promise((resolve) => {
-    res.once('finish', () => resolve({ status: res.statusCode }));
-    res.once('close', () => {
+    res.on('finish', () => resolve({ status: res.statusCode }));
+    res.on('close', () => {
+      onClose();
       // closed before the answer was complete: the outcome is unknown, never "success"
       if (!res.writableFinished)
         resolve({ status: 0, error: 'connection closed before the upstream answer completed' });
