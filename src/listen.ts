@@ -73,18 +73,7 @@ export function createListener(deps: ListenDeps): KubegateServer {
     socket.on('close', gone.left);
     socket.on('error', gone.left);
     try {
-      // An upgrade carries no body, and a client sends nothing before the 101: bytes that came
-      // early would reach the upstream as a second, undecided request.
-      if (
-        head.length > 0 ||
-        req.headers['transfer-encoding'] ||
-        Number(req.headers['content-length'] ?? 0) > 0
-      )
-        throw new StatusError(
-          400,
-          'BadRequest',
-          'an upgrade request must not carry a body or data before the upgrade',
-        );
+      refuseEarlyData(req, head);
       if (routeToCluster(req, deps.clusters))
         throw new StatusError(404, 'NotFound', 'kubegate API paths take no upgrade');
       await deps.handle(contextOf(req, gone), { kind: 'upgrade', socket, head });
@@ -113,6 +102,25 @@ export function createListener(deps: ListenDeps): KubegateServer {
         socket.destroy();
       }),
   );
+  onConnectionEvents(server, logger);
+  return trackConnections(server);
+}
+
+/**
+ * An upgrade carries no body, and a client sends nothing before the 101: bytes that came early
+ * would reach the upstream as a second, undecided request.
+ */
+function refuseEarlyData(req: IncomingMessage, head: Buffer): void {
+  if (head.length > 0 || req.headers['transfer-encoding'] || Number(req.headers['content-length'] ?? 0) > 0)
+    throw new StatusError(
+      400,
+      'BadRequest',
+      'an upgrade request must not carry a body or data before the upgrade',
+    );
+}
+
+/** Malformed HTTP, failed handshakes, and what every connection gets before its first request. */
+function onConnectionEvents(server: http2.Http2SecureServer, logger: Logger): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerMalformed(err, socket));
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed'));
   server.on('sessionError', (err) => logger.debug({ err: err.message }, 'HTTP/2 session error'));
@@ -122,7 +130,6 @@ export function createListener(deps: ListenDeps): KubegateServer {
   server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   // One identity per connection: no TLS 1.2 renegotiation (which could swap the client certificate).
   server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
-  return trackConnections(server);
 }
 
 /**
