@@ -8,6 +8,9 @@ export type HoldEvent =
 /** Every key's waiters at once (a store feed that may have missed changes). */
 export const ALL = '*';
 
+/** Keys whose latest notification is remembered for waits that start just after it. */
+const MAX_REMEMBERED = 10_000;
+
 interface Waiter {
   keys: string[];
   done: (v: HoldEvent | 'timeout' | 'aborted') => void;
@@ -21,8 +24,21 @@ interface Waiter {
 export class Notifier {
   private byKey = new Map<string, Set<Waiter>>();
   private all = new Set<Waiter>();
+  /** A count of notifications, and the count at each key's latest (bounded: oldest go first). */
+  private seq = 0;
+  private lastAt = new Map<string, number>();
+
+  /** Where notifications stand now: a wait given this mark wakes at once for any that came since. */
+  mark(): number {
+    return this.seq;
+  }
 
   notify(key: string, ev: HoldEvent): void {
+    // remembered even with nobody waiting: a request that counted its approvals just before this
+    // and waits just after must not miss it (a lost wake-up holds it to its deadline)
+    this.lastAt.delete(key);
+    this.lastAt.set(key, ++this.seq);
+    if (this.lastAt.size > MAX_REMEMBERED) this.lastAt.delete(this.lastAt.keys().next().value as string);
     const waiters = key === ALL ? this.all : this.byKey.get(key);
     if (!waiters) return;
     for (const w of [...waiters]) w.done(ev);
@@ -42,10 +58,13 @@ export class Notifier {
     ms: number,
     signal: AbortSignal,
     alsoKeys: string[] = [],
+    since?: number,
   ): Promise<HoldEvent | 'timeout' | 'aborted'> {
     return new Promise((resolve) => {
       if (signal.aborted) return resolve('aborted');
       const keys = alsoKeys.includes(fingerprint) ? alsoKeys : [fingerprint, ...alsoKeys];
+      if (since !== undefined && keys.some((k) => (this.lastAt.get(k) ?? 0) > since))
+        return resolve({ kind: 'news' });
       const onAbort = () => w.done('aborted');
       const w: Waiter = {
         keys,

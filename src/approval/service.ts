@@ -565,9 +565,19 @@ export class ApprovalService {
    * store's one change feed (a watch, or a poll), started with the first wait. Held requests never
    * poll the store each on its own.
    */
-  wait(fingerprint: string, ms: number, signal: AbortSignal): Promise<HoldEvent | 'timeout' | 'aborted'> {
+  wait(
+    fingerprint: string,
+    ms: number,
+    signal: AbortSignal,
+    since?: number,
+  ): Promise<HoldEvent | 'timeout' | 'aborted'> {
     this.stopNews ??= this.d.store.watchNews((key) => this.d.notifier.notify(key, { kind: 'news' }));
-    return this.d.notifier.wait(fingerprint, ms, signal, [this.d.store.newsKey(fingerprint), ALL]);
+    return this.d.notifier.wait(fingerprint, ms, signal, [this.d.store.newsKey(fingerprint), ALL], since);
+  }
+
+  /** Where news stands now: taken before counting approvals, given to `wait` after (no lost wake-up). */
+  newsMark(): number {
+    return this.d.notifier.mark();
   }
 
   /** Stops the store's change feed (at shutdown). */

@@ -72,6 +72,8 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
   let announced = false;
   const deadline = Date.now() + ctx.holdMs;
   for (;;) {
+    // news that comes while the approvals are counted wakes the wait below at once
+    const since = d.approvals.newsMark();
     const { verdict, live } = await d.approvals.count(
       decided.fingerprint,
       decision,
@@ -117,7 +119,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       throw forbidden(`blocked: ${instructions}`, details);
     const left = deadline - Date.now();
     // no news until the deadline: the answer is the held one, without asking the store again
-    if (left <= 0 || (await waitForNews(ctx, d, pending, left)) === 'deadline')
+    if (left <= 0 || (await waitForNews(ctx, d, pending, left, since)) === 'deadline')
       throw forbidden(instructions, details);
   }
 }
@@ -154,10 +156,11 @@ async function waitForNews(
   d: ApproveDeps,
   pending: HeldRef,
   ms: number,
+  since: number,
 ): Promise<'news' | 'deadline'> {
   d.metrics.held(1, ctx.cluster.name);
   const ev = await d.approvals
-    .wait(pending.fingerprint, ms, ctx.signal)
+    .wait(pending.fingerprint, ms, ctx.signal, since)
     .finally(() => d.metrics.held(-1, ctx.cluster.name));
   if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
   if (ev === 'timeout') return 'deadline';
