@@ -571,13 +571,22 @@ export class ApprovalService {
     signal: AbortSignal,
     since?: number,
   ): Promise<HoldEvent | 'timeout' | 'aborted'> {
-    this.stopNews ??= this.d.store.watchNews((key) => this.d.notifier.notify(key, { kind: 'news' }));
+    this.watchStore();
     return this.d.notifier.wait(fingerprint, ms, signal, [this.d.store.newsKey(fingerprint), ALL], since);
   }
 
-  /** Where news stands now: taken before counting approvals, given to `wait` after (no lost wake-up). */
+  /**
+   * Where news stands now: taken before counting approvals, given to `wait` after (no lost
+   * wake-up). The store's feed is running from here on, so a change another replica makes after
+   * the count is news too.
+   */
   newsMark(): number {
+    this.watchStore();
     return this.d.notifier.mark();
+  }
+
+  private watchStore(): void {
+    this.stopNews ??= this.d.store.watchNews((key) => this.d.notifier.notify(key, { kind: 'news' }));
   }
 
   /** Stops the store's change feed (at shutdown). */
