@@ -137,8 +137,11 @@ describe('a workload runs on the simulated node; kubectl diagnoses and acts on i
     );
     expect(stdin.code, stdin.stderr).toBe(0);
     expect(stdin.stdout).toBe('typed in\n');
+    // the recording is complete once its session is recorded closed (kubectl may return first)
+    const stdinId = lastId(`${ns}/pods/${pod}`);
+    await sessionClosed(stdinId);
     const cast = readFileSync(
-      path.join(path.dirname(devEnv().KUBEGATE_AUDIT!), 'sessions', `${lastId(`${ns}/pods/${pod}`)}.cast`),
+      path.join(path.dirname(devEnv().KUBEGATE_AUDIT!), 'sessions', `${stdinId}.cast`),
       'utf8',
     );
     const events = cast
