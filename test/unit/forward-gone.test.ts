@@ -92,19 +92,24 @@ function readContext(abort: AbortController) {
   return ctx as With<'caller' | 'req'>;
 }
 
+/** A read's receipt comes from the audit stage; the forwarder is the one kubegate uses. */
+function forwarding() {
+  const audit = new RequestAudit(
+    {} as AuditLog,
+    createMetrics({ defaultMetrics: false }),
+    pino({ level: 'silent' }),
+    {
+      approvalDisabled: false,
+      reads: 'none',
+    },
+  );
+  return { audit, fwd: createForwarder(upstream, () => undefined) };
+}
+
 describe('a read whose client already left', () => {
   it('sends nothing upstream and leaves no pooled socket busy', async () => {
     seen = [];
-    const audit = new RequestAudit(
-      {} as AuditLog,
-      createMetrics({ defaultMetrics: false }),
-      pino({ level: 'silent' }),
-      {
-        approvalDisabled: false,
-        reads: 'none',
-      },
-    );
-    const fwd = createForwarder(upstream, () => undefined);
+    const { audit, fwd } = forwarding();
     const abort = new AbortController();
     const ctx = readContext(abort);
     const res = new PassThrough();
@@ -118,16 +123,7 @@ describe('a read whose client already left', () => {
 
   it('a client leaving mid-watch ends the upstream request too', async () => {
     seen = [];
-    const audit = new RequestAudit(
-      {} as AuditLog,
-      createMetrics({ defaultMetrics: false }),
-      pino({ level: 'silent' }),
-      {
-        approvalDisabled: false,
-        reads: 'none',
-      },
-    );
-    const fwd = createForwarder(upstream, () => undefined);
+    const { audit, fwd } = forwarding();
     const abort = new AbortController();
     const ctx = readContext(abort);
     const res = Object.assign(new PassThrough(), { writeHead: () => undefined, headersSent: false });
