@@ -28,7 +28,12 @@ const user = {
   groups: ['kubegate:agents', 'system:authenticated'],
   extra: {},
 };
-const config = { production_namespaces: ['production', 'prod', 'live'], block_production: true };
+/** the cluster part of the input (kubegate dev's defaults) */
+const config = {
+  name: 'kubegate',
+  labels: {},
+  safety: { production_namespaces: ['production', 'prod', 'live'], block_production: true },
+};
 
 const labels = { app: 'api', tier: 'backend', team: 'payments' };
 const container = (/** @type {string} */ name, /** @type {number} */ port) => ({
