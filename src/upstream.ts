@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { readKubeconfig } from './kube/kubeconfig-read.js';
 
 /** Where kubegate forwards to, and how it trusts it. Credentials are always the caller's. */
 export interface Upstream {
@@ -31,21 +31,15 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
   let ca: Buffer | undefined;
   let insecure = false;
   let ownToken: string | undefined;
+  let tokenFile = opts.tokenFile;
   if (opts.url) {
     server = opts.url;
     if (opts.caFile) ca = readFileSync(opts.caFile);
   } else {
-    const kc = new KubeConfig();
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
-    if (opts.context) kc.setCurrentContext(opts.context);
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error(`kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
-    server = cluster.server;
-    if (cluster.caData) ca = Buffer.from(cluster.caData, 'base64');
-    else if (cluster.caFile) ca = readFileSync(cluster.caFile);
-    insecure = cluster.skipTLSVerify;
-    ownToken = kc.getCurrentUser()?.token;
+    const target = readKubeconfig(opts.kubeconfig, opts.context);
+    ({ server, ca, insecure } = target);
+    ownToken = target.token;
+    tokenFile ??= target.tokenFile;
   }
   const url = new URL(server);
   if (url.protocol !== 'https:') throw new Error(`upstream must be https, got ${server}`);
@@ -60,7 +54,6 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
     // and a Buffer there is decoded to text every time
     ...(ca ? { ca: ca.toString('utf8') } : {}),
   });
-  const tokenFile = opts.tokenFile;
   const ownAuthorization = () => {
     const t = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : ownToken;
     return t ? `Bearer ${t}` : undefined;

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
-import { startDev } from '../dev/dev.js';
 import { serve } from '../serve.js';
 import { asksForHelp, parseArgsMessage } from '../wire/parse-args-message.js';
 
@@ -82,6 +81,8 @@ async function runDev(rest: string[], logger: pino.Logger): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`--port: not a port: ${values.port}`);
+  // loaded only here: dev writes kubeconfigs with the full client library, which serve does not load
+  const { startDev } = await import('../dev/dev.js');
   const dev = await startDev(
     { dir: values.dir, port, overrides: parseSets(values.set), ...(clusters ? { clusters } : {}) },
     logger,

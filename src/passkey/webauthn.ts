@@ -1,12 +1,8 @@
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { PasskeyCredential } from './store.js';
 
@@ -22,6 +18,16 @@ export function relyingParty(url: string): RelyingParty {
 }
 
 /** A typed refusal of an assertion or a registration (never a 500). */
+/**
+ * The WebAuthn library, loaded on the first passkey operation: it costs ~24 MB of memory in a
+ * kubegate whose approvers never use a passkey.
+ */
+let library: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => {
+  library ??= import('@simplewebauthn/server');
+  return library;
+};
+
 export class PasskeyError extends Error {
   override name = 'PasskeyError';
 }
@@ -31,6 +37,7 @@ export async function registrationOptions(
   approver: string,
   existing: PasskeyCredential[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { generateRegistrationOptions } = await webauthn();
   return generateRegistrationOptions({
     rpName: 'kubegate',
     rpID: rp.rpId,
@@ -49,6 +56,7 @@ export async function verifyRegistration(
   response: RegistrationResponseJSON,
   challenge: string,
 ): Promise<{ id: string; publicKey: string; counter: number; transports?: string[] }> {
+  const { verifyRegistrationResponse } = await webauthn();
   const r = await verifyRegistrationResponse({
     response,
     expectedChallenge: challenge,
@@ -68,11 +76,12 @@ export async function verifyRegistration(
   };
 }
 
-export function assertionOptions(
+export async function assertionOptions(
   rp: RelyingParty,
   challenge: string,
   creds: PasskeyCredential[] | undefined,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthn();
   return generateAuthenticationOptions({
     rpID: rp.rpId,
     challenge: Buffer.from(challenge, 'base64url'),
@@ -93,6 +102,7 @@ export async function verifyAssertion(
   challenge: string,
   cred: Pick<PasskeyCredential, 'id' | 'public_key' | 'counter'>,
 ): Promise<number> {
+  const { verifyAuthenticationResponse } = await webauthn();
   const r = await verifyAuthenticationResponse({
     response,
     expectedChallenge: challenge,
