@@ -16,7 +16,10 @@ const cli = path.join(root, 'dist', 'cli', 'kubegate.js');
 
 /** node flags for kubegate processes (e.g. --cpu-prof) */
 function nodeArgs(/** @type {{ cpuProf?: string }} */ o, /** @type {string} */ name) {
-  return o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  // BENCH_NODE_ARGS: extra node flags for every kubegate, e.g. --heapsnapshot-signal=SIGUSR2
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  if (!o.cpuProf) return extra;
+  return [...extra, '--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, `--cpu-prof-name=${name}.cpuprofile`];
 }
 
 /**
