@@ -1,3 +1,5 @@
+import { type Gone, goneOf } from './approval/notifier.js';
+
 /** Aborting with a ready reason: abort() alone builds a DOMException (and its stack) per request. */
 const CLIENT_GONE = new Error('the client went away');
 
@@ -7,18 +9,33 @@ const CLIENT_GONE = new Error('the client went away');
  * aborting an AbortController for every request cost ~2% of a GET's CPU. Asked for after the
  * client left, the signal is aborted already: lazily made, never late.
  */
-export class ClientGone {
+export class ClientGone implements Gone {
   private gone = false;
   private controller: AbortController | undefined;
+  /** One listener without a signal: what a held request waits with. */
+  private onLeft: (() => void) | undefined;
 
   /** The listener for the response's (or upgraded socket's) 'close'. */
   readonly left = (): void => {
+    if (this.gone) return;
     this.gone = true;
     this.controller?.abort(CLIENT_GONE);
+    const cb = this.onLeft;
+    this.onLeft = undefined;
+    cb?.();
   };
 
+  /** Calls `cb` once when the client leaves (no AbortController made for the first listener). */
+  whenGone(cb: () => void): () => void {
+    if (this.onLeft) return goneOf(this.signal).whenGone(cb);
+    this.onLeft = cb;
+    return () => {
+      if (this.onLeft === cb) this.onLeft = undefined;
+    };
+  }
+
   /** Whether the client left (no AbortController made to tell). */
-  get isGone(): boolean {
+  get clientGone(): boolean {
     return this.gone;
   }
 

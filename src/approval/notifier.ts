@@ -11,6 +11,26 @@ export const ALL = '*';
 /** Keys whose latest notification is remembered for waits that start just after it. */
 const MAX_REMEMBERED = 10_000;
 
+/** Whether, and when, a held request's client left (cheaper than an AbortSignal per request). */
+export interface Gone {
+  readonly clientGone: boolean;
+  /** Calls `cb` once when the client leaves; returns the way to stop listening. */
+  whenGone(cb: () => void): () => void;
+}
+
+/** An AbortSignal as a Gone. */
+export function goneOf(signal: AbortSignal): Gone {
+  return {
+    get clientGone() {
+      return signal.aborted;
+    },
+    whenGone(cb) {
+      signal.addEventListener('abort', cb, { once: true });
+      return () => signal.removeEventListener('abort', cb);
+    },
+  };
+}
+
 interface Waiter {
   keys: string[];
   done: (v: HoldEvent | 'timeout' | 'aborted') => void;
@@ -22,7 +42,8 @@ interface Waiter {
  * held requests cost one entry each and no polling.
  */
 export class Notifier {
-  private byKey = new Map<string, Set<Waiter>>();
+  /** One waiter alone (the usual case: one held request per fingerprint), or a set of them. */
+  private byKey = new Map<string, Waiter | Set<Waiter>>();
   private all = new Set<Waiter>();
   /** A count of notifications, and the count at each key's latest (bounded: oldest go first). */
   private seq = 0;
@@ -41,7 +62,8 @@ export class Notifier {
     if (this.lastAt.size > MAX_REMEMBERED) this.lastAt.delete(this.lastAt.keys().next().value as string);
     const waiters = key === ALL ? this.all : this.byKey.get(key);
     if (!waiters) return;
-    for (const w of [...waiters]) w.done(ev);
+    if (waiters instanceof Set) for (const w of [...waiters]) w.done(ev);
+    else waiters.done(ev);
   }
 
   /** How many requests wait now. */
@@ -51,48 +73,53 @@ export class Notifier {
 
   /**
    * Resolves with the next event for a fingerprint (or for any of `alsoKeys`, e.g. the store's
-   * key for it), or 'timeout' after `ms`, or 'aborted'.
+   * key for it), or 'timeout' after `ms`, or 'aborted' when the client left.
    */
   wait(
     fingerprint: string,
     ms: number,
-    signal: AbortSignal,
+    gone: Gone,
     alsoKeys: string[] = [],
     since?: number,
   ): Promise<HoldEvent | 'timeout' | 'aborted'> {
     return new Promise((resolve) => {
-      if (signal.aborted) return resolve('aborted');
+      if (gone.clientGone) return resolve('aborted');
       const keys = alsoKeys.includes(fingerprint) ? alsoKeys : [fingerprint, ...alsoKeys];
       if (since !== undefined && keys.some((k) => (this.lastAt.get(k) ?? 0) > since))
         return resolve({ kind: 'news' });
-      const onAbort = () => w.done('aborted');
+      let stopListening = (): void => {};
       const w: Waiter = {
         keys,
         done: (v) => {
           clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
+          stopListening();
           this.remove(w);
           resolve(v);
         },
       };
       const timer = setTimeout(() => w.done('timeout'), ms);
-      for (const k of keys) {
-        const set = this.byKey.get(k) ?? new Set<Waiter>();
-        if (set.size === 0) this.byKey.set(k, set);
-        set.add(w);
-      }
+      for (const k of keys) this.add(k, w);
       this.all.add(w);
-      signal.addEventListener('abort', onAbort, { once: true });
+      stopListening = gone.whenGone(() => w.done('aborted'));
     });
+  }
+
+  private add(key: string, w: Waiter): void {
+    const now = this.byKey.get(key);
+    if (!now) this.byKey.set(key, w);
+    else if (now instanceof Set) now.add(w);
+    else this.byKey.set(key, new Set([now, w]));
   }
 
   private remove(w: Waiter): void {
     this.all.delete(w);
     for (const k of w.keys) {
-      const set = this.byKey.get(k);
-      if (!set) continue;
-      set.delete(w);
-      if (set.size === 0) this.byKey.delete(k);
+      const now = this.byKey.get(k);
+      if (now === w) this.byKey.delete(k);
+      else if (now instanceof Set) {
+        now.delete(w);
+        if (now.size === 0) this.byKey.delete(k);
+      }
     }
   }
 }

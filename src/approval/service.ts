@@ -14,7 +14,7 @@ import type { PendingRequest } from '../wire/request-view.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
 import { coverGroups, groupsOf, refuseOutOfScope } from './groups.js';
-import { ALL, type HoldEvent, type Notifier } from './notifier.js';
+import { ALL, type Gone, type HoldEvent, type Notifier } from './notifier.js';
 import { objectContentHash } from './object-version.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
 
@@ -568,11 +568,11 @@ export class ApprovalService {
   wait(
     fingerprint: string,
     ms: number,
-    signal: AbortSignal,
+    gone: Gone,
     since?: number,
   ): Promise<HoldEvent | 'timeout' | 'aborted'> {
     this.watchStore();
-    return this.d.notifier.wait(fingerprint, ms, signal, [this.d.store.newsKey(fingerprint), ALL], since);
+    return this.d.notifier.wait(fingerprint, ms, gone, [this.d.store.newsKey(fingerprint), ALL], since);
   }
 
   /**

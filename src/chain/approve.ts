@@ -84,7 +84,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     );
     if (verdict.ok) {
       // a client that left must not spend approvals on a run that will never happen
-      if (ctx.signal.aborted) throw new StatusError(499 as number, 'Timeout', 'client went away while held');
+      if (ctx.clientGone) throw new StatusError(499 as number, 'Timeout', 'client went away while held');
       await d.approvals.spend(pending, live);
       if (pending) d.metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
       if (pending) ctx.facts.request_id = pending.id;
@@ -113,15 +113,28 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       });
       announced = true;
     }
-    const instructions = `held for approval as ${pending.id}: ${decided.summary}; ${verdict.why}. ${howToApprove(pending.id, decision)}${ctx.origin === 'client' ? ', then run the same command again' : ''}`;
-    const details = { name: pending.id, kind: 'kubegate-request' };
     if (decision.override_required && !d.config.safety.allow_critical && verdict.why.includes('override'))
-      throw forbidden(`blocked: ${instructions}`, details);
+      throw heldAnswer(ctx, pending, decision, verdict.why, 'blocked: ');
     const left = deadline - Date.now();
     // no news until the deadline: the answer is the held one, without asking the store again
+    // (the answer is made only then: a held request keeps as little as it can while it waits)
+    const why = verdict.why;
     if (left <= 0 || (await waitForNews(ctx, d, pending, left, since)) === 'deadline')
-      throw forbidden(instructions, details);
+      throw heldAnswer(ctx, pending, decision, why);
   }
+}
+
+/** The answer to a request still held (or blocked for want of an override): how to approve it. */
+function heldAnswer(
+  ctx: Decided,
+  pending: HeldRef,
+  decision: Decided['decided']['decision'],
+  why: string,
+  prefix = '',
+): StatusError {
+  const again = ctx.origin === 'client' ? ', then run the same command again' : '';
+  const instructions = `held for approval as ${pending.id}: ${ctx.decided.summary}; ${why}. ${howToApprove(pending.id, decision)}${again}`;
+  return forbidden(`${prefix}${instructions}`, { name: pending.id, kind: 'kubegate-request' });
 }
 
 async function refuseIfJustRejected(ctx: Decided, d: ApproveDeps): Promise<void> {
@@ -160,7 +173,7 @@ async function waitForNews(
 ): Promise<'news' | 'deadline'> {
   d.metrics.held(1, ctx.cluster.name);
   const ev = await d.approvals
-    .wait(pending.fingerprint, ms, ctx.signal, since)
+    .wait(pending.fingerprint, ms, ctx, since)
     .finally(() => d.metrics.held(-1, ctx.cluster.name));
   if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
   if (ev === 'timeout') return 'deadline';

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { goneOf } from '../approval/notifier.js';
+import type { ClientGone } from '../client-gone.js';
 import type { Cluster } from '../clusters.js';
 import { describeRequest, type KubeRequest } from '../kube/request.js';
 import type { Decision } from '../policy/decision.js';
@@ -104,6 +106,8 @@ export interface RequestContext {
   signal: AbortSignal;
   /** The client left (cheap to ask: no signal is made for it). */
   readonly clientGone: boolean;
+  /** Calls `cb` once when the client leaves (a held request's wait; cheaper than `signal`). */
+  whenGone(cb: () => void): () => void;
   /** How long the approval stage holds the request open waiting for approvals (0: answer at once). */
   holdMs: number;
   facts: RequestFacts;
@@ -160,7 +164,7 @@ export function targetOf(kr: KubeRequest, object?: unknown): string {
 /** What newContext needs; `signal` may be made on first use (see ClientGone). */
 export type ContextInit = Pick<RequestContext, 'origin' | 'cluster' | 'kr' | 'headers' | 'holdMs'> &
   Partial<Pick<RequestContext, 'req' | 'id'>> & {
-    signal: AbortSignal | { readonly signal: AbortSignal; readonly isGone: boolean };
+    signal: AbortSignal | ClientGone;
   };
 
 /**
@@ -206,7 +210,12 @@ class Context implements RequestContext {
 
   get clientGone(): boolean {
     const s = this.signalOf;
-    return s instanceof AbortSignal ? s.aborted : s.isGone;
+    return s instanceof AbortSignal ? s.aborted : s.clientGone;
+  }
+
+  whenGone(cb: () => void): () => void {
+    const s = this.signalOf;
+    return (s instanceof AbortSignal ? goneOf(s) : s).whenGone(cb);
   }
 }
 

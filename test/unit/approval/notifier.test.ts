@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ALL, Notifier } from '../../../src/approval/notifier.js';
+import { ALL, goneOf, Notifier } from '../../../src/approval/notifier.js';
+import { ClientGone } from '../../../src/client-gone.js';
 
 const never = new AbortController().signal;
 
@@ -10,7 +11,7 @@ describe('Notifier: no lost wake-up between counting approvals and waiting', () 
     // approvals come back (a refused exec upgrade) after the count, before the wait
     n.notify('sha256:fp', { kind: 'approved' });
     const t0 = Date.now();
-    expect(await n.wait('sha256:fp', 5000, never, [], since)).toEqual({ kind: 'news' });
+    expect(await n.wait('sha256:fp', 5000, goneOf(never), [], since)).toEqual({ kind: 'news' });
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 
@@ -19,13 +20,54 @@ describe('Notifier: no lost wake-up between counting approvals and waiting', () 
     n.notify('sha256:fp', { kind: 'approved' });
     const since = n.mark();
     n.notify('sha256:other', { kind: 'approved' });
-    expect(await n.wait('sha256:fp', 50, never, [], since)).toBe('timeout');
+    expect(await n.wait('sha256:fp', 50, goneOf(never), [], since)).toBe('timeout');
   });
 
   it('the store-wide key wakes every wait that started after the mark', async () => {
     const n = new Notifier();
     const since = n.mark();
     n.notify(ALL, { kind: 'news' });
-    expect(await n.wait('sha256:fp', 5000, never, [ALL], since)).toEqual({ kind: 'news' });
+    expect(await n.wait('sha256:fp', 5000, goneOf(never), [ALL], since)).toEqual({ kind: 'news' });
+  });
+});
+
+describe('Notifier: waiters by key', () => {
+  it('wakes one waiter alone and each of several on the same key, and forgets them after', async () => {
+    const n = new Notifier();
+    const one = n.wait('fp-a', 5000, goneOf(never));
+    const two = [n.wait('fp-b', 5000, goneOf(never)), n.wait('fp-b', 5000, goneOf(never))];
+    expect(n.waiting).toBe(3);
+    n.notify('fp-a', { kind: 'approved' });
+    expect(await one).toEqual({ kind: 'approved' });
+    n.notify('fp-b', { kind: 'rejected', message: 'no' });
+    expect(await Promise.all(two)).toEqual([
+      { kind: 'rejected', message: 'no' },
+      { kind: 'rejected', message: 'no' },
+    ]);
+    expect(n.waiting).toBe(0);
+  });
+
+  it('a waiter that leaves a shared key leaves the other one waiting', async () => {
+    const n = new Notifier();
+    const c = new AbortController();
+    const leaving = n.wait('fp', 5000, goneOf(c.signal));
+    const staying = n.wait('fp', 5000, goneOf(never));
+    c.abort();
+    expect(await leaving).toBe('aborted');
+    expect(n.waiting).toBe(1);
+    n.notify('fp', { kind: 'approved' });
+    expect(await staying).toEqual({ kind: 'approved' });
+  });
+
+  it('ends the wait when the client leaves (ClientGone: no AbortSignal made), or at once if it left', async () => {
+    const n = new Notifier();
+    const gone = new ClientGone();
+    const held = n.wait('fp', 5000, gone);
+    const second = n.wait('fp2', 5000, gone); // a second listener on the same client
+    gone.left();
+    expect(await held).toBe('aborted');
+    expect(await second).toBe('aborted');
+    expect(await n.wait('fp', 5000, gone)).toBe('aborted');
+    expect(n.waiting).toBe(0);
   });
 });
