@@ -2,6 +2,8 @@
 # not affected by anything in this file.
 package kubegate
 
+default is_agent := false
+
 # An agent: a listed username, a username with a listed prefix (e.g. the
 # ServiceAccounts of the agents namespace), or a member of a listed group.
 is_agent if username in agent_users

@@ -3,6 +3,11 @@
 # The input comes from kubegate's parser and may have null, absent or wrongly typed
 # fields (and may even be {}). Everything here is normalized once so the rules can
 # compare plainly: strings default to "", objects to {}, the body to null.
+#
+# Cost note: the compiled (wasm) policy remembers a rule's value within one
+# evaluation, but only when the rule is defined. A yes/no rule without a default
+# is undefined when false and is then evaluated again at every use (is_write is
+# used by ~30 rules), so every such rule here has `default ... := false`.
 package kubegate
 
 # --- raw parts ----------------------------------------------------------------
@@ -60,6 +65,8 @@ user_groups contains g if {
 
 # --- kinds of request -----------------------------------------------------------
 
+default non_resource := false
+
 # Non-resource URLs (/version, /healthz, discovery). When the parser does not say,
 # a request without a resource is taken as non-resource.
 non_resource if req.resourceRequest == false
@@ -68,6 +75,8 @@ non_resource if {
 	not is_boolean(req.resourceRequest)
 	resource == ""
 }
+
+default resource_request := false
 
 resource_request if not non_resource
 
@@ -85,6 +94,8 @@ nonresource_write_methods := {"post", "put", "patch", "delete"}
 # spelled verb never makes an exec look like a read.
 connect_subresources := {"exec", "attach", "portforward", "proxy"}
 
+default is_connect := false
+
 is_connect if {
 	resource_request
 	verb == "connect"
@@ -95,16 +106,22 @@ is_connect if {
 	subresource in connect_subresources
 }
 
+default is_read := false
+
 is_read if {
 	resource_request
 	verb in read_verbs
 	not is_connect
 }
 
+default is_nonresource_read := false
+
 is_nonresource_read if {
 	non_resource
 	verb in nonresource_read_methods
 }
+
+default is_nonresource_write := false
 
 is_nonresource_write if {
 	non_resource
@@ -123,6 +140,8 @@ review_queries := {
 	},
 }
 
+default is_review_query := false
+
 is_review_query if {
 	resource_request
 	verb == "create"
@@ -130,12 +149,16 @@ is_review_query if {
 	resource in review_queries[group]
 }
 
+default is_write := false
+
 # Any request that changes stored state.
 is_write if {
 	resource_request
 	verb in write_verbs
 	not is_review_query
 }
+
+default is_change := false
 
 # A write that carries an object or patch (so not a delete).
 is_change if {
@@ -186,6 +209,8 @@ production_namespaces := string_set("production_namespaces")
 
 system_namespaces := string_set("system_namespaces")
 
+default block_production := false
+
 block_production if setting("block_production") == true
 
 kubegate_namespace := setting("kubegate_namespace")
@@ -195,6 +220,8 @@ agent_users := string_set("agent_users")
 agent_groups := string_set("agent_groups")
 
 agent_user_prefixes := string_set("agent_user_prefixes")
+
+default in_production_namespace := false
 
 in_production_namespace if {
 	namespace != ""

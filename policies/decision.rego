@@ -45,6 +45,8 @@ fallback_findings contains {
 	not generic_change
 }
 
+default generic_change := false
+
 generic_change if {
 	is_write
 	resource != ""

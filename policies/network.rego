@@ -11,6 +11,8 @@ rule_findings contains {
 	network_policy
 }
 
+default network_policy := false
+
 network_policy if is_resource("networking.k8s.io", {"networkpolicies"})
 
 network_policy if group == "policy.networking.k8s.io"
@@ -24,6 +26,8 @@ rule_findings contains {
 	is_write
 	ingress
 }
+
+default ingress := false
 
 ingress if is_resource("networking.k8s.io", {"ingresses", "ingressclasses"})
 

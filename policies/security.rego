@@ -20,6 +20,8 @@ rule_findings contains {
 	some s in security_settings
 }
 
+default data_only := false
+
 # ConfigMap and Secret values are opaque data, not settings (their keys may be
 # named anything); those writes have their own rules in config.rego.
 data_only if is_resource("", {"configmaps", "secrets"})

@@ -24,6 +24,8 @@ rule_findings contains {
 	cluster_storage
 }
 
+default cluster_storage := false
+
 cluster_storage if {
 	group == ""
 	resource == "persistentvolumes"

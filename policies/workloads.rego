@@ -66,6 +66,8 @@ rule_findings contains {
 	pod_binding
 }
 
+default pod_binding := false
+
 pod_binding if {
 	resource == "pods"
 	subresource == "binding"
