@@ -191,17 +191,27 @@ builtin_defaults := {
 	"rule_modes": {},
 }
 
-effective_defaults := object.union(builtin_defaults, d) if {
-	d := data.kubegate.defaults
-	is_object(d)
-} else := builtin_defaults
+default data_defaults := {}
+
+data_defaults := data.kubegate.defaults if is_object(data.kubegate.defaults)
+
+# default_setting(key): data.kubegate.defaults merged over the built-in defaults, for
+# one key (what object.union(builtin_defaults, data_defaults)[key] is). Looked up per
+# key so that a request needing one setting does not build and merge them all.
+default_setting(key) := object.union(builtin_defaults[key], v) if {
+	v := data_defaults[key]
+	is_object(v)
+	is_object(builtin_defaults[key])
+} else := v if {
+	v := data_defaults[key]
+} else := builtin_defaults[key]
 
 # setting(key): input.config[key] when present and of the default's type, else the
 # default. A malformed config value never weakens the policy silently.
 setting(key) := v if {
 	v := config[key]
-	type_name(v) == type_name(effective_defaults[key])
-} else := effective_defaults[key]
+	type_name(v) == type_name(default_setting(key))
+} else := default_setting(key)
 
 string_set(key) := {s | some s in setting(key); is_string(s)}
 
