@@ -208,10 +208,12 @@ default_setting(key) := object.union(builtin_defaults[key], v) if {
 
 # setting(key): input.config[key] when present and of the default's type, else the
 # default. A malformed config value never weakens the policy silently.
-setting(key) := v if {
+setting(key) := checked_setting(key, default_setting(key))
+
+checked_setting(key, d) := v if {
 	v := config[key]
-	type_name(v) == type_name(default_setting(key))
-} else := default_setting(key)
+	type_name(v) == type_name(d)
+} else := d
 
 string_set(key) := {s | some s in setting(key); is_string(s)}
 
@@ -312,8 +314,9 @@ pointer_segments(ptr) := [] if {
 
 unescape_pointer(s) := replace(replace(s, "~1", "/"), "~0", "~")
 
-# The last key of a path.
-last_key(p) := p[count(p) - 1]
+# The last key of a path. (Not p[count(p) - 1]: arithmetic in the compiled policy is
+# arbitrary-precision decimal and costs far more than reversing a short array.)
+last_key(p) := array.reverse(p)[0]
 
 # old_value(p): the live object's value at path p, or null.
 old_value(p) := v if {
