@@ -166,11 +166,28 @@ is_change if {
 	verb in {"create", "update", "patch"}
 }
 
-# is_resource(g, rs): the request is on the main resource (no subresource) of one
-# of the resources rs in API group g.
-is_resource(g, rs) if {
+default is_update := false
+
+# A change to an existing object.
+is_update if {
+	is_write
+	verb in {"update", "patch"}
+}
+
+default is_delete := false
+
+# A delete of one object or of a whole collection.
+is_delete if {
+	is_write
+	verb in {"delete", "deletecollection"}
+}
+
+# is_resource(g, r): the request is on the main resource (no subresource) r in API
+# group g. One resource per call, compared by equality: a set argument would be
+# built anew at every call, for every request. (Several resources: one rule body each.)
+is_resource(g, r) if {
 	group == g
-	resource in rs
+	resource == r
 	subresource == ""
 }
 

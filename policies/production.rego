@@ -21,7 +21,7 @@ rule_findings contains {
 } if {
 	block_production
 	is_write
-	is_resource("", {"namespaces"})
+	is_resource("", "namespaces")
 	object_name in production_namespaces
 }
 
@@ -57,7 +57,7 @@ touches_kubegate_namespace if {
 
 touches_kubegate_namespace if {
 	is_write
-	is_resource("", {"namespaces"})
+	is_resource("", "namespaces")
 	object_name == kubegate_namespace
 }
 

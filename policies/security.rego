@@ -24,7 +24,9 @@ default data_only := false
 
 # ConfigMap and Secret values are opaque data, not settings (their keys may be
 # named anything); those writes have their own rules in config.rego.
-data_only if is_resource("", {"configmaps", "secrets"})
+data_only if is_resource("", "configmaps")
+
+data_only if is_resource("", "secrets")
 
 # Where the pod spec sits in each built-in kind that has one.
 pod_spec_paths := {
@@ -229,9 +231,8 @@ rule_findings contains {
 	"risk": "CRITICAL",
 	"reason": "deleting a CRD deletes all its custom resources",
 } if {
-	is_write
-	verb in {"delete", "deletecollection"}
-	is_resource("apiextensions.k8s.io", {"customresourcedefinitions"})
+	is_delete
+	is_resource("apiextensions.k8s.io", "customresourcedefinitions")
 }
 
 # Creating or changing a CRD changes the API itself (schemas, conversion webhooks).
