@@ -80,6 +80,9 @@ default resource_request := false
 
 resource_request if not non_resource
 
+# The kinds of request below are decided for every request, so they test membership
+# with a lookup, write_verbs[verb]: one hash probe in the compiled policy, where
+# `verb in write_verbs` compares against each element in turn.
 read_verbs := {"get", "list", "watch"}
 
 write_verbs := {"create", "update", "patch", "delete", "deletecollection"}
@@ -103,14 +106,14 @@ is_connect if {
 
 is_connect if {
 	resource_request
-	subresource in connect_subresources
+	connect_subresources[subresource]
 }
 
 default is_read := false
 
 is_read if {
 	resource_request
-	verb in read_verbs
+	read_verbs[verb]
 	not is_connect
 }
 
@@ -154,7 +157,7 @@ default is_write := false
 # Any request that changes stored state.
 is_write if {
 	resource_request
-	verb in write_verbs
+	write_verbs[verb]
 	not is_review_query
 }
 

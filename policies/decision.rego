@@ -100,7 +100,9 @@ decision_extras["approvals_from"] := sort(approvals_from) if count(approvals_fro
 
 decision_extras["audit_findings"] := sort(audit_findings) if count(audit_findings) > 0
 
-decision := object.union(base_decision, decision_extras)
+decision := object.union(base_decision, decision_extras) if {
+	count(decision_extras) > 0
+} else := base_decision
 
 base_decision := {
 	"risk": risk,
