@@ -198,18 +198,26 @@ is_resource(g, r) if {
 
 # Built-in defaults, identical to policies/data.json (a test keeps them equal), so the
 # policy still decides sensibly when the host evaluates the wasm without its data.
-builtin_defaults := {
-	"production_namespaces": ["production", "prod", "live"],
-	"block_production": true,
-	"system_namespaces": ["kube-system", "kube-public", "kube-node-lease"],
-	"kubegate_namespace": "kubegate-system",
-	"agent_users": ["agent"],
-	"agent_groups": ["kubegate:agents"],
-	"agent_user_prefixes": ["system:serviceaccount:agents:"],
-	"namespace_approver_groups": {},
-	"critical_approver_groups": [],
-	"rule_modes": {},
-}
+# One rule per key, so that looking up one default builds only that one.
+builtin_defaults.production_namespaces := ["production", "prod", "live"]
+
+builtin_defaults.block_production := true
+
+builtin_defaults.system_namespaces := ["kube-system", "kube-public", "kube-node-lease"]
+
+builtin_defaults.kubegate_namespace := "kubegate-system"
+
+builtin_defaults.agent_users := ["agent"]
+
+builtin_defaults.agent_groups := ["kubegate:agents"]
+
+builtin_defaults.agent_user_prefixes := ["system:serviceaccount:agents:"]
+
+builtin_defaults.namespace_approver_groups := {}
+
+builtin_defaults.critical_approver_groups := []
+
+builtin_defaults.rule_modes := {}
 
 default data_defaults := {}
 
