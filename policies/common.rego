@@ -133,14 +133,14 @@ is_nonresource_write if {
 
 # "create" of these only asks the API server a question (kubectl auth whoami / can-i);
 # nothing is stored. The group is checked so a CRD of the same name gets no pass.
-review_queries := {
-	"authentication.k8s.io": {"selfsubjectreviews", "tokenreviews"},
-	"authorization.k8s.io": {
-		"selfsubjectaccessreviews",
-		"selfsubjectrulesreviews",
-		"subjectaccessreviews",
-		"localsubjectaccessreviews",
-	},
+# (One rule per group: a lookup builds only that group's set.)
+review_queries["authentication.k8s.io"] := {"selfsubjectreviews", "tokenreviews"}
+
+review_queries["authorization.k8s.io"] := {
+	"selfsubjectaccessreviews",
+	"selfsubjectrulesreviews",
+	"subjectaccessreviews",
+	"localsubjectaccessreviews",
 }
 
 default is_review_query := false
@@ -149,7 +149,7 @@ is_review_query if {
 	resource_request
 	verb == "create"
 	subresource == ""
-	resource in review_queries[group]
+	review_queries[group][resource]
 }
 
 default is_write := false

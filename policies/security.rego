@@ -28,23 +28,24 @@ data_only if is_resource("", "configmaps")
 
 data_only if is_resource("", "secrets")
 
-# Where the pod spec sits in each built-in kind that has one.
-pod_spec_paths := {
-	"": {
-		"pods": ["spec"],
-		"podtemplates": ["template", "spec"],
-		"replicationcontrollers": ["spec", "template", "spec"],
-	},
-	"apps": {
-		"deployments": ["spec", "template", "spec"],
-		"replicasets": ["spec", "template", "spec"],
-		"statefulsets": ["spec", "template", "spec"],
-		"daemonsets": ["spec", "template", "spec"],
-	},
-	"batch": {
-		"jobs": ["spec", "template", "spec"],
-		"cronjobs": ["spec", "jobTemplate", "spec", "template", "spec"],
-	},
+# Where the pod spec sits in each built-in kind that has one, by API group (one rule
+# per group: a lookup builds only that group's paths).
+pod_spec_paths[""] := {
+	"pods": ["spec"],
+	"podtemplates": ["template", "spec"],
+	"replicationcontrollers": ["spec", "template", "spec"],
+}
+
+pod_spec_paths["apps"] := {
+	"deployments": ["spec", "template", "spec"],
+	"replicasets": ["spec", "template", "spec"],
+	"statefulsets": ["spec", "template", "spec"],
+	"daemonsets": ["spec", "template", "spec"],
+}
+
+pod_spec_paths["batch"] := {
+	"jobs": ["spec", "template", "spec"],
+	"cronjobs": ["spec", "jobTemplate", "spec", "template", "spec"],
 }
 
 # The body is an object of a kind whose schema is known (not a JSON patch).
