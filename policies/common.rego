@@ -186,11 +186,19 @@ is_delete if {
 }
 
 # is_resource(g, r): the request is on the main resource (no subresource) r in API
-# group g. One resource per call, compared by equality: a set argument would be
-# built anew at every call, for every request. (Several resources: one rule body each.)
+# group g. Pass one resource name: it is compared by equality, where a set argument
+# would be built anew at every call, for every request (several resources: one rule
+# body each). A set of names still works, for policies written against the older form.
 is_resource(g, r) if {
 	group == g
 	resource == r
+	subresource == ""
+}
+
+is_resource(g, rs) if {
+	is_set(rs)
+	group == g
+	resource in rs
 	subresource == ""
 }
 
@@ -233,6 +241,9 @@ default_setting(key) := object.union(builtin_defaults[key], v) if {
 } else := v if {
 	v := data_defaults[key]
 } else := builtin_defaults[key]
+
+# All defaults merged, for policies that read them whole (the rules here use default_setting).
+effective_defaults := object.union(builtin_defaults, data_defaults)
 
 # setting(key): input.config[key] when present and of the default's type, else the
 # default. A malformed config value never weakens the policy silently.

@@ -316,3 +316,11 @@ test_last_key if {
 	kubegate.last_key(["a"]) == "a"
 	not kubegate.last_key([])
 }
+
+test_effective_defaults_merge_data_over_builtin if {
+	kubegate.effective_defaults == kubegate.builtin_defaults with data.kubegate.defaults as "not an object"
+	m := kubegate.effective_defaults with data.kubegate.defaults as {"agent_users": ["bot"], "rule_modes": {"network": "audit"}}
+	m.agent_users == ["bot"]
+	m.rule_modes == {"network": "audit"}
+	m.kubegate_namespace == "kubegate-system"
+}
