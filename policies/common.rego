@@ -3,6 +3,11 @@
 # The input comes from kubegate's parser and may have null, absent or wrongly typed
 # fields (and may even be {}). Everything here is normalized once so the rules can
 # compare plainly: strings default to "", objects to {}, the body to null.
+#
+# Cost note: the compiled (wasm) policy remembers a rule's value within one
+# evaluation, but only when the rule is defined. A yes/no rule without a default
+# is undefined when false and is then evaluated again at every use (is_write is
+# used by ~30 rules), so every such rule here has `default ... := false`.
 package kubegate
 
 # --- raw parts ----------------------------------------------------------------
@@ -60,6 +65,8 @@ user_groups contains g if {
 
 # --- kinds of request -----------------------------------------------------------
 
+default non_resource := false
+
 # Non-resource URLs (/version, /healthz, discovery). When the parser does not say,
 # a request without a resource is taken as non-resource.
 non_resource if req.resourceRequest == false
@@ -69,8 +76,13 @@ non_resource if {
 	resource == ""
 }
 
+default resource_request := false
+
 resource_request if not non_resource
 
+# The kinds of request below are decided for every request, so they test membership
+# with a lookup, write_verbs[verb]: one hash probe in the compiled policy, where
+# `verb in write_verbs` compares against each element in turn.
 read_verbs := {"get", "list", "watch"}
 
 write_verbs := {"create", "update", "patch", "delete", "deletecollection"}
@@ -85,6 +97,8 @@ nonresource_write_methods := {"post", "put", "patch", "delete"}
 # spelled verb never makes an exec look like a read.
 connect_subresources := {"exec", "attach", "portforward", "proxy"}
 
+default is_connect := false
+
 is_connect if {
 	resource_request
 	verb == "connect"
@@ -92,19 +106,25 @@ is_connect if {
 
 is_connect if {
 	resource_request
-	subresource in connect_subresources
+	connect_subresources[subresource]
 }
+
+default is_read := false
 
 is_read if {
 	resource_request
-	verb in read_verbs
+	read_verbs[verb]
 	not is_connect
 }
+
+default is_nonresource_read := false
 
 is_nonresource_read if {
 	non_resource
 	verb in nonresource_read_methods
 }
+
+default is_nonresource_write := false
 
 is_nonresource_write if {
 	non_resource
@@ -113,29 +133,35 @@ is_nonresource_write if {
 
 # "create" of these only asks the API server a question (kubectl auth whoami / can-i);
 # nothing is stored. The group is checked so a CRD of the same name gets no pass.
-review_queries := {
-	"authentication.k8s.io": {"selfsubjectreviews", "tokenreviews"},
-	"authorization.k8s.io": {
-		"selfsubjectaccessreviews",
-		"selfsubjectrulesreviews",
-		"subjectaccessreviews",
-		"localsubjectaccessreviews",
-	},
+# (One rule per group: a lookup builds only that group's set.)
+review_queries["authentication.k8s.io"] := {"selfsubjectreviews", "tokenreviews"}
+
+review_queries["authorization.k8s.io"] := {
+	"selfsubjectaccessreviews",
+	"selfsubjectrulesreviews",
+	"subjectaccessreviews",
+	"localsubjectaccessreviews",
 }
+
+default is_review_query := false
 
 is_review_query if {
 	resource_request
 	verb == "create"
 	subresource == ""
-	resource in review_queries[group]
+	review_queries[group][resource]
 }
+
+default is_write := false
 
 # Any request that changes stored state.
 is_write if {
 	resource_request
-	verb in write_verbs
+	write_verbs[verb]
 	not is_review_query
 }
+
+default is_change := false
 
 # A write that carries an object or patch (so not a delete).
 is_change if {
@@ -143,9 +169,34 @@ is_change if {
 	verb in {"create", "update", "patch"}
 }
 
-# is_resource(g, rs): the request is on the main resource (no subresource) of one
-# of the resources rs in API group g.
+default is_update := false
+
+# A change to an existing object.
+is_update if {
+	is_write
+	verb in {"update", "patch"}
+}
+
+default is_delete := false
+
+# A delete of one object or of a whole collection.
+is_delete if {
+	is_write
+	verb in {"delete", "deletecollection"}
+}
+
+# is_resource(g, r): the request is on the main resource (no subresource) r in API
+# group g. Pass one resource name: it is compared by equality, where a set argument
+# would be built anew at every call, for every request (several resources: one rule
+# body each). A set of names still works, for policies written against the older form.
+is_resource(g, r) if {
+	group == g
+	resource == r
+	subresource == ""
+}
+
 is_resource(g, rs) if {
+	is_set(rs)
 	group == g
 	resource in rs
 	subresource == ""
@@ -155,36 +206,61 @@ is_resource(g, rs) if {
 
 # Built-in defaults, identical to policies/data.json (a test keeps them equal), so the
 # policy still decides sensibly when the host evaluates the wasm without its data.
-builtin_defaults := {
-	"production_namespaces": ["production", "prod", "live"],
-	"block_production": true,
-	"system_namespaces": ["kube-system", "kube-public", "kube-node-lease"],
-	"kubegate_namespace": "kubegate-system",
-	"agent_users": ["agent"],
-	"agent_groups": ["kubegate:agents"],
-	"agent_user_prefixes": ["system:serviceaccount:agents:"],
-	"namespace_approver_groups": {},
-	"critical_approver_groups": [],
-	"rule_modes": {},
-}
+# One rule per key, so that looking up one default builds only that one.
+builtin_defaults.production_namespaces := ["production", "prod", "live"]
 
-effective_defaults := object.union(builtin_defaults, d) if {
-	d := data.kubegate.defaults
-	is_object(d)
-} else := builtin_defaults
+builtin_defaults.block_production := true
+
+builtin_defaults.system_namespaces := ["kube-system", "kube-public", "kube-node-lease"]
+
+builtin_defaults.kubegate_namespace := "kubegate-system"
+
+builtin_defaults.agent_users := ["agent"]
+
+builtin_defaults.agent_groups := ["kubegate:agents"]
+
+builtin_defaults.agent_user_prefixes := ["system:serviceaccount:agents:"]
+
+builtin_defaults.namespace_approver_groups := {}
+
+builtin_defaults.critical_approver_groups := []
+
+builtin_defaults.rule_modes := {}
+
+default data_defaults := {}
+
+data_defaults := data.kubegate.defaults if is_object(data.kubegate.defaults)
+
+# default_setting(key): data.kubegate.defaults merged over the built-in defaults, for
+# one key (what object.union(builtin_defaults, data_defaults)[key] is). Looked up per
+# key so that a request needing one setting does not build and merge them all.
+default_setting(key) := object.union(builtin_defaults[key], v) if {
+	v := data_defaults[key]
+	is_object(v)
+	is_object(builtin_defaults[key])
+} else := v if {
+	v := data_defaults[key]
+} else := builtin_defaults[key]
+
+# All defaults merged, for policies that read them whole (the rules here use default_setting).
+effective_defaults := object.union(builtin_defaults, data_defaults)
 
 # setting(key): input.config[key] when present and of the default's type, else the
 # default. A malformed config value never weakens the policy silently.
-setting(key) := v if {
+setting(key) := checked_setting(key, default_setting(key))
+
+checked_setting(key, d) := v if {
 	v := config[key]
-	type_name(v) == type_name(effective_defaults[key])
-} else := effective_defaults[key]
+	type_name(v) == type_name(d)
+} else := d
 
 string_set(key) := {s | some s in setting(key); is_string(s)}
 
 production_namespaces := string_set("production_namespaces")
 
 system_namespaces := string_set("system_namespaces")
+
+default block_production := false
 
 block_production if setting("block_production") == true
 
@@ -195,6 +271,8 @@ agent_users := string_set("agent_users")
 agent_groups := string_set("agent_groups")
 
 agent_user_prefixes := string_set("agent_user_prefixes")
+
+default in_production_namespace := false
 
 in_production_namespace if {
 	namespace != ""
@@ -275,8 +353,9 @@ pointer_segments(ptr) := [] if {
 
 unescape_pointer(s) := replace(replace(s, "~1", "/"), "~0", "~")
 
-# The last key of a path.
-last_key(p) := p[count(p) - 1]
+# The last key of a path. (Not p[count(p) - 1]: arithmetic in the compiled policy is
+# arbitrary-precision decimal and costs far more than reversing a short array.)
+last_key(p) := array.reverse(p)[0]
 
 # old_value(p): the live object's value at path p, or null.
 old_value(p) := v if {

@@ -14,6 +14,8 @@ connect_action := connect_actions[subresource]
 
 connect_target := concat(" ", [connect_action, qualified_resource, object_ref])
 
+default node_connect := false
+
 node_connect if {
 	is_connect
 	group == ""

@@ -45,21 +45,40 @@ fallback_findings contains {
 	not generic_change
 }
 
+default generic_change := false
+
 generic_change if {
 	is_write
 	resource != ""
 }
 
-audit_mode(f) if f.mode == "audit"
+audit_mode(f) if marked_audit(f)
 
 audit_mode(f) if rule_modes[f.rule] == "audit"
 
 audit_mode(f) if rule_modes[split(f.rule, ".")[0]] == "audit"
 
-enforced_findings := {f | some f in rule_findings; not audit_mode(f)}
+# Without any rule_modes and without a finding marked "audit" (the usual case), every
+# finding is enforced: the per-finding checks below are skipped.
+default audit_possible := false
+
+audit_possible if count(rule_modes) > 0
+
+audit_possible if {
+	some f in rule_findings
+	marked_audit(f)
+}
+
+marked_audit(f) if f.mode == "audit"
+
+enforced_findings := {f | some f in rule_findings; not audit_mode(f)} if {
+	audit_possible
+} else := rule_findings
 
 # What audit-mode rules found, without their mode marker (the host reads rule, risk, reason).
-audit_findings := {object.remove(f, ["mode"]) | some f in rule_findings; audit_mode(f)}
+audit_findings := {object.remove(f, ["mode"]) | some f in rule_findings; audit_mode(f)} if {
+	audit_possible
+} else := set()
 
 findings := enforced_findings | fallback_findings
 
@@ -77,12 +96,13 @@ min_listed_rank := 1 if {
 reasons := sort({f.reason | some f in findings; rank[f.risk] >= min_listed_rank})
 
 # Optional parts, present only when they say something (older hosts and tests see the same shape).
-decision_extras := {k: v |
-	some k, v in {"approvals_from": sort(approvals_from), "audit_findings": sort(audit_findings)}
-	count(v) > 0
-}
+decision_extras["approvals_from"] := sort(approvals_from) if count(approvals_from) > 0
 
-decision := object.union(base_decision, decision_extras)
+decision_extras["audit_findings"] := sort(audit_findings) if count(audit_findings) > 0
+
+decision := object.union(base_decision, decision_extras) if {
+	count(decision_extras) > 0
+} else := base_decision
 
 base_decision := {
 	"risk": risk,

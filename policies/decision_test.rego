@@ -277,3 +277,50 @@ test_seed_dry_run_classified_like_real_request if {
 	d := kubegate.decision with input as req_input({"verb": "delete", "resource": "pods", "namespace": "default", "name": "x", "dryRun": true, "query": {"dryRun": ["All"]}}, null)
 	d.risk == "HIGH"
 }
+
+# default_setting(key) is object.union(builtin_defaults, data.kubegate.defaults)[key], looked up per key.
+test_default_setting_is_the_merged_defaults_per_key if {
+	datas := [
+		{},
+		{"block_production": "yes", "rule_modes": {"network": "audit"}, "agent_users": ["bot"]},
+		{"namespace_approver_groups": {"payments": ["oncall"]}, "critical_approver_groups": "sre", "new_key": 1},
+	]
+	every d in datas {
+		every k, _ in kubegate.builtin_defaults {
+			kubegate.default_setting(k) == object.union(kubegate.builtin_defaults, d)[k] with data.kubegate.defaults as d
+		}
+	}
+	every k, v in kubegate.builtin_defaults {
+		kubegate.default_setting(k) == v with data.kubegate.defaults as "not an object"
+	}
+}
+
+# A data default of another type than the built-in one sets the type input.config must have.
+test_config_type_follows_data_default if {
+	inp := with_config(req_input({"verb": "create", "resource": "configmaps", "namespace": "staging"}, {}), {"production_namespaces": ["staging"]})
+	d := kubegate.decision with input as inp with data.kubegate.defaults as {"production_namespaces": "none"}
+	d.risk == "MEDIUM"
+	d2 := kubegate.decision with input as inp
+	d2.risk == "HIGH"
+}
+
+# Without extras the decision is exactly the base decision (no approvals_from, no audit_findings keys).
+test_decision_without_extras_has_base_keys_only if {
+	d := kubegate.decision with input as req_input({"verb": "get", "resource": "pods", "namespace": "default"}, null)
+	object.keys(d) == {"risk", "reasons", "approvals", "override_required", "dry_run_first", "deny"}
+}
+
+# last_key: the last segment of a path, also for JSON patch paths; none for the empty path.
+test_last_key if {
+	kubegate.last_key(["spec", "template", "serviceAccountName"]) == "serviceAccountName"
+	kubegate.last_key(["a"]) == "a"
+	not kubegate.last_key([])
+}
+
+test_effective_defaults_merge_data_over_builtin if {
+	kubegate.effective_defaults == kubegate.builtin_defaults with data.kubegate.defaults as "not an object"
+	m := kubegate.effective_defaults with data.kubegate.defaults as {"agent_users": ["bot"], "rule_modes": {"network": "audit"}}
+	m.agent_users == ["bot"]
+	m.rule_modes == {"network": "audit"}
+	m.kubegate_namespace == "kubegate-system"
+}

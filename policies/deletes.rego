@@ -28,7 +28,6 @@ rule_findings contains {
 	"risk": "CRITICAL",
 	"reason": "deleting a Namespace deletes everything in it",
 } if {
-	is_write
-	verb in {"delete", "deletecollection"}
-	is_resource("", {"namespaces"})
+	is_delete
+	is_resource("", "namespaces")
 }

@@ -69,3 +69,16 @@ fired(rule, r) if {
 	some f in r.findings
 	f.rule == rule
 }
+
+# is_resource takes one resource name, or (the older form) a set of names.
+test_is_resource_name_or_set if {
+	inp := req_input({"verb": "create", "group": "apps", "resource": "deployments", "namespace": "default"}, {})
+	kubegate.is_resource("apps", "deployments") with input as inp
+	kubegate.is_resource("apps", {"statefulsets", "deployments"}) with input as inp
+	not kubegate.is_resource("apps", "statefulsets") with input as inp
+	not kubegate.is_resource("apps", {"statefulsets"}) with input as inp
+	not kubegate.is_resource("", "deployments") with input as inp
+	sub := req_input({"verb": "patch", "group": "apps", "resource": "deployments", "subresource": "scale"}, {})
+	not kubegate.is_resource("apps", "deployments") with input as sub
+	not kubegate.is_resource("apps", {"deployments"}) with input as sub
+}

@@ -11,7 +11,9 @@ rule_findings contains {
 	network_policy
 }
 
-network_policy if is_resource("networking.k8s.io", {"networkpolicies"})
+default network_policy := false
+
+network_policy if is_resource("networking.k8s.io", "networkpolicies")
 
 network_policy if group == "policy.networking.k8s.io"
 
@@ -25,7 +27,11 @@ rule_findings contains {
 	ingress
 }
 
-ingress if is_resource("networking.k8s.io", {"ingresses", "ingressclasses"})
+default ingress := false
+
+ingress if is_resource("networking.k8s.io", "ingresses")
+
+ingress if is_resource("networking.k8s.io", "ingressclasses")
 
 ingress if group == "gateway.networking.k8s.io"
 
@@ -36,7 +42,7 @@ rule_findings contains {
 	"reason": concat(" ", ["Ingress TLS change:", target]),
 } if {
 	is_change
-	is_resource("networking.k8s.io", {"ingresses"})
+	is_resource("networking.k8s.io", "ingresses")
 	some [p, _] in assignments
 	count(p) >= 2
 	p[0] == "spec"
@@ -52,7 +58,7 @@ rule_findings contains {
 	"reason": concat(" ", ["Service", object_ref, "exposed as", t]),
 } if {
 	is_change
-	is_resource("", {"services"})
+	is_resource("", "services")
 	some [p, t] in assignments
 	p == ["spec", "type"]
 	t in exposed_service_types
@@ -66,7 +72,7 @@ rule_findings contains {
 	"reason": concat(" ", ["Service", object_ref, "gets external IP", ip]),
 } if {
 	is_change
-	is_resource("", {"services"})
+	is_resource("", "services")
 	some [p, ip] in assignments
 	count(p) >= 2
 	p[0] == "spec"

@@ -82,3 +82,13 @@ test_network_service_external_ip_negative if {
 	r := result with input as with_old(req_input({"verb": "update", "resource": "services", "namespace": "default", "name": "web"}, svc), svc)
 	not fired("network.service_external_ip", r)
 }
+
+# ingress is two rule bodies, one per resource: both resources count, their subresources do not.
+test_network_ingress_each_resource if {
+	every res in ["ingresses", "ingressclasses"] {
+		r := result with input as req_input({"verb": "create", "group": "networking.k8s.io", "resource": res, "name": "x"}, {})
+		fired("network.ingress", r)
+	}
+	s := result with input as req_input({"verb": "patch", "group": "networking.k8s.io", "resource": "ingresses", "subresource": "status", "namespace": "default", "name": "web"}, {})
+	not fired("network.ingress", s)
+}

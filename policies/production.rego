@@ -21,7 +21,7 @@ rule_findings contains {
 } if {
 	block_production
 	is_write
-	is_resource("", {"namespaces"})
+	is_resource("", "namespaces")
 	object_name in production_namespaces
 }
 
@@ -43,6 +43,8 @@ rule_findings contains {
 	"reason": concat(" ", ["change to kubegate's own namespace", kubegate_namespace]),
 } if touches_kubegate_namespace
 
+default touches_kubegate_namespace := false
+
 touches_kubegate_namespace if {
 	is_write
 	namespace == kubegate_namespace
@@ -55,7 +57,7 @@ touches_kubegate_namespace if {
 
 touches_kubegate_namespace if {
 	is_write
-	is_resource("", {"namespaces"})
+	is_resource("", "namespaces")
 	object_name == kubegate_namespace
 }
 
@@ -82,6 +84,8 @@ rule_findings contains {
 }
 
 production_cluster_labels := {"production", "prod"}
+
+default in_production_cluster := false
 
 in_production_cluster if object.get(input, ["cluster", "labels", "env"], "") in production_cluster_labels
 

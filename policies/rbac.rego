@@ -65,4 +65,6 @@ impersonated contains "malformed impersonation field" if {
 	not is_object(i)
 }
 
+default impersonating := false
+
 impersonating if count(impersonated) > 0

@@ -33,5 +33,5 @@ scoped_namespace := namespace if namespace != ""
 
 scoped_namespace := object_name if {
 	namespace == ""
-	is_resource("", {"namespaces"})
+	is_resource("", "namespaces")
 }

@@ -20,27 +20,32 @@ rule_findings contains {
 	some s in security_settings
 }
 
+default data_only := false
+
 # ConfigMap and Secret values are opaque data, not settings (their keys may be
 # named anything); those writes have their own rules in config.rego.
-data_only if is_resource("", {"configmaps", "secrets"})
+data_only if is_resource("", "configmaps")
 
-# Where the pod spec sits in each built-in kind that has one.
-pod_spec_paths := {
-	"": {
-		"pods": ["spec"],
-		"podtemplates": ["template", "spec"],
-		"replicationcontrollers": ["spec", "template", "spec"],
-	},
-	"apps": {
-		"deployments": ["spec", "template", "spec"],
-		"replicasets": ["spec", "template", "spec"],
-		"statefulsets": ["spec", "template", "spec"],
-		"daemonsets": ["spec", "template", "spec"],
-	},
-	"batch": {
-		"jobs": ["spec", "template", "spec"],
-		"cronjobs": ["spec", "jobTemplate", "spec", "template", "spec"],
-	},
+data_only if is_resource("", "secrets")
+
+# Where the pod spec sits in each built-in kind that has one, by API group (one rule
+# per group: a lookup builds only that group's paths).
+pod_spec_paths[""] := {
+	"pods": ["spec"],
+	"podtemplates": ["template", "spec"],
+	"replicationcontrollers": ["spec", "template", "spec"],
+}
+
+pod_spec_paths["apps"] := {
+	"deployments": ["spec", "template", "spec"],
+	"replicasets": ["spec", "template", "spec"],
+	"statefulsets": ["spec", "template", "spec"],
+	"daemonsets": ["spec", "template", "spec"],
+}
+
+pod_spec_paths["batch"] := {
+	"jobs": ["spec", "template", "spec"],
+	"cronjobs": ["spec", "jobTemplate", "spec", "template", "spec"],
 }
 
 # The body is an object of a kind whose schema is known (not a JSON patch).
@@ -227,9 +232,8 @@ rule_findings contains {
 	"risk": "CRITICAL",
 	"reason": "deleting a CRD deletes all its custom resources",
 } if {
-	is_write
-	verb in {"delete", "deletecollection"}
-	is_resource("apiextensions.k8s.io", {"customresourcedefinitions"})
+	is_delete
+	is_resource("apiextensions.k8s.io", "customresourcedefinitions")
 }
 
 # Creating or changing a CRD changes the API itself (schemas, conversion webhooks).

@@ -229,3 +229,20 @@ test_security_json_patch_copy_negative if {
 	)
 	not fired("security.json_patch_copy", r)
 }
+
+# data_only is two rule bodies: Secret values are opaque data too (config.secret decides those).
+test_security_settings_not_in_secret_data if {
+	r := result with input as req_input({"verb": "create", "resource": "secrets", "namespace": "default"}, {"stringData": {"privileged": "true"}, "data": {"hostNetwork": true}})
+	not fired("security.settings", r)
+	fired("config.secret", r)
+
+	# a Secret's subresource is not data_only
+	s := result with input as req_input({"verb": "patch", "resource": "secrets", "subresource": "status", "namespace": "default", "name": "s"}, {"spec": {"privileged": true}})
+	fired("security.settings", s)
+}
+
+test_security_crd_deletecollection if {
+	r := result with input as req_input({"verb": "deletecollection", "group": "apiextensions.k8s.io", "resource": "customresourcedefinitions"}, null)
+	fired("security.crd_delete", r)
+	r.decision.risk == "CRITICAL"
+}

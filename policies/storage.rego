@@ -7,10 +7,15 @@ rule_findings contains {
 	"risk": "CRITICAL",
 	"reason": "deleting a PersistentVolume or PersistentVolumeClaim can lose its data",
 } if {
-	is_write
-	verb in {"delete", "deletecollection"}
-	is_resource("", {"persistentvolumes", "persistentvolumeclaims"})
+	is_delete
+	volume
 }
+
+default volume := false
+
+volume if is_resource("", "persistentvolumes")
+
+volume if is_resource("", "persistentvolumeclaims")
 
 # PersistentVolumes and storage.k8s.io objects (StorageClasses, CSI drivers,
 # VolumeAttachments...) are cluster-wide: a reclaim policy or a driver change
@@ -23,6 +28,8 @@ rule_findings contains {
 	is_change
 	cluster_storage
 }
+
+default cluster_storage := false
 
 cluster_storage if {
 	group == ""

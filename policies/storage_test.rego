@@ -35,3 +35,17 @@ test_storage_cluster_storage_negative if {
 	r2 := result with input as req_input({"verb": "list", "group": "storage.k8s.io", "resource": "storageclasses"}, null)
 	not fired("storage.cluster_storage", r2)
 }
+
+# delete_volume: both verbs of deleting (is_delete), both volume resources, never their subresources.
+test_storage_delete_volume_each_verb_and_resource if {
+	every v in ["delete", "deletecollection"] {
+		every res in ["persistentvolumes", "persistentvolumeclaims"] {
+			r := result with input as req_input({"verb": v, "resource": res, "namespace": "default"}, null)
+			fired("storage.delete_volume", r)
+		}
+	}
+	s := result with input as req_input({"verb": "delete", "resource": "persistentvolumeclaims", "subresource": "status", "namespace": "default", "name": "d"}, null)
+	not fired("storage.delete_volume", s)
+	g := result with input as req_input({"verb": "delete", "group": "example.com", "resource": "persistentvolumes", "name": "d"}, null)
+	not fired("storage.delete_volume", g)
+}

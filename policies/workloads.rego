@@ -17,8 +17,7 @@ rule_findings contains {
 	"risk": "MEDIUM",
 	"reason": concat(" ", ["changing replicas of", target]),
 } if {
-	verb in {"update", "patch"}
-	is_write
+	is_update
 	subresource == ""
 	some [p, v] in assignments
 	p == ["spec", "replicas"]
@@ -35,13 +34,20 @@ rule_findings contains {
 	"risk": "MEDIUM",
 	"reason": concat(" ", ["rollout restart of", target]),
 } if {
-	verb in {"update", "patch"}
-	is_write
-	is_resource("apps", {"deployments", "statefulsets", "daemonsets"})
+	is_update
+	restartable
 	some [p, v] in assignments
 	p == ["spec", "template", "metadata", "annotations", restart_annotation]
 	v != old_value(p)
 }
+
+default restartable := false
+
+restartable if is_resource("apps", "deployments")
+
+restartable if is_resource("apps", "statefulsets")
+
+restartable if is_resource("apps", "daemonsets")
 
 # Eviction takes a running pod away (kubectl drain).
 rule_findings contains {
@@ -65,6 +71,8 @@ rule_findings contains {
 	group == ""
 	pod_binding
 }
+
+default pod_binding := false
 
 pod_binding if {
 	resource == "pods"

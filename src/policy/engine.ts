@@ -5,11 +5,13 @@ import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
 import type { Logger } from 'pino';
 import { type Decision, PolicyError, validateDecision } from './decision.js';
 import type { PolicyInput } from './input.js';
+import { type Evaluator, makeEvaluator } from './wasm-eval.js';
 
 const ENTRYPOINT = 'kubegate/decision';
 
 interface Loaded {
   policy: LoadedPolicy;
+  evaluate: Evaluator;
   version: string;
 }
 
@@ -58,7 +60,7 @@ async function loadBundle(dir: string): Promise<Loaded> {
     throw new PolicyError(`bundle has no ${ENTRYPOINT} entrypoint`);
   }
   policy.setData(data);
-  const loaded = { policy, version };
+  const loaded = { policy, evaluate: makeEvaluator(policy, ENTRYPOINT), version };
   evaluate(loaded, PROBE); // throws if the bundle cannot decide
   return loaded;
 }
@@ -66,7 +68,7 @@ async function loadBundle(dir: string): Promise<Loaded> {
 function evaluate(loaded: Loaded, input: PolicyInput): Decision {
   let rs: unknown;
   try {
-    rs = loaded.policy.evaluate(input, ENTRYPOINT);
+    rs = loaded.evaluate(input);
   } catch (err) {
     throw new PolicyError(`policy evaluation failed: ${String(err)}`);
   }
