@@ -51,7 +51,9 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
       const approved = await approve(decided, d);
       await snapshotBefore(approved, d);
       const receipt = await d.audit.writeAhead(approved);
-      const outcome = ctx.signal.aborted ? GONE : await forward(receipt, approved, to, d);
+      // clientGone, not signal.aborted: asking for the signal makes an AbortController whose
+      // abort (an Event, dispatched) every finished response would then pay for
+      const outcome = ctx.clientGone ? GONE : await forward(receipt, approved, to, d);
       await recordOutcome(approved, outcome, d);
       return outcome;
     } finally {
