@@ -7,6 +7,7 @@ import { type Decision, PolicyError, validateDecision } from './decision.js';
 import type { PolicyInput } from './input.js';
 
 const ENTRYPOINT = 'kubegate/decision';
+const encoder = new TextEncoder();
 
 interface Loaded {
   policy: LoadedPolicy;
@@ -63,7 +64,7 @@ async function loadBundle(dir: string): Promise<Loaded> {
   return loaded;
 }
 
-function evaluate(loaded: Loaded, input: PolicyInput): Decision {
+function evaluate(loaded: Loaded, input: PolicyInput | ArrayBuffer): Decision {
   let rs: unknown;
   try {
     rs = loaded.policy.evaluate(input, ENTRYPOINT);
@@ -101,6 +102,14 @@ export class PolicyEngine {
 
   decide(input: PolicyInput): Decision {
     return evaluate(this.current, input);
+  }
+
+  /**
+   * decide() on an input already serialised (`JSON.stringify(input)`), for callers that needed the
+   * text anyway: opa-wasm then reads these bytes instead of serialising the input a second time.
+   */
+  decideJson(inputJson: string): Decision {
+    return evaluate(this.current, encoder.encode(inputJson).buffer);
   }
 
   /** Tries the bundle on disk now; resolves to true if a new version is in force. */
