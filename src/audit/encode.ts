@@ -21,46 +21,17 @@ type Obj = Record<string, unknown>;
  * (targetsSecrets of its resource or action); the top level is treated like any object, so a
  * credential-like top-level key is redacted too. Throws TypeError on what JSON cannot hold.
  */
-export function encodeFields(input: Obj, secrets: boolean, once?: ReadonlySet<string>): EncodedField[] {
+export function encodeFields(input: Obj, secrets: boolean): EncodedField[] {
   const ctx = { redacting: true, stack: [input] as unknown[] };
   const kind = input.kind;
   const isSecret = kind === 'Secret';
   const inner = secrets || isSecret || kind === 'SecretList';
   const out: EncodedField[] = [];
   for (const k of Object.keys(input)) {
-    const v = input[k];
-    const json = once?.has(k)
-      ? memberOnce(v, k, isSecret || secrets, inner, ctx)
-      : member(v, k, isSecret || secrets, inner, ctx);
+    const json = member(input[k], k, isSecret || secrets, inner, ctx);
     if (json !== undefined) out.push([k, json]);
   }
   return out;
-}
-
-/**
- * Encodings of top-level objects named in `once`: values set once per request and never changed
- * after (every record of the request carries the same one), so each is encoded for its first
- * record and reused for the rest. Keyed by the object and by the redaction context it was
- * encoded in; an entry goes with its object.
- */
-const encodedOnce = new WeakMap<
-  object,
-  { payloadCtx: boolean; secrets: boolean; json: string | undefined }
->();
-
-function memberOnce(
-  v: unknown,
-  k: string,
-  payloadCtx: boolean,
-  secrets: boolean,
-  ctx: Ctx,
-): string | undefined {
-  if (v === null || typeof v !== 'object') return member(v, k, payloadCtx, secrets, ctx);
-  const seen = encodedOnce.get(v);
-  if (seen && seen.payloadCtx === payloadCtx && seen.secrets === secrets) return seen.json;
-  const json = member(v, k, payloadCtx, secrets, ctx);
-  encodedOnce.set(v, { payloadCtx, secrets, json });
-  return json;
 }
 
 /** Canonical JSON of fields kubegate made itself (no redaction: checkpoints, assigned fields). */

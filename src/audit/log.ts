@@ -254,12 +254,6 @@ export class AuditLog {
   }
 }
 
-/**
- * Fields a request sets once and every later record of it repeats unchanged: `policy_input` (what
- * the policy saw, ~60% of a LOW change's outcome record to encode). Encoded for the first record.
- */
-const SET_ONCE: ReadonlySet<string> = new Set(['policy_input']);
-
 /** Validates a caller's input and encodes it (redacted, canonical) in one pass. */
 function prepare(input: AuditInput): EncodedField[] {
   if (typeof input?.event !== 'string' || input.event === '') {
@@ -270,7 +264,7 @@ function prepare(input: AuditInput): EncodedField[] {
     if (k in input) throw new AuditInputError(`audit field ${k} is assigned by the log`);
   }
   try {
-    return encodeFields(input, targetsSecrets(input.resource, input.action), SET_ONCE);
+    return encodeFields(input, targetsSecrets(input.resource, input.action));
   } catch (err) {
     throw new AuditInputError(`audit record is not JSON-serialisable: ${(err as Error).message}`);
   }

@@ -98,13 +98,7 @@ export async function decide(
     reasons: decision.reasons,
     policy: decision.policy,
     // what the policy saw (minus the live object), so `kubegate policy replay` can re-decide it
-    // frozen: the audit log encodes it for the request's first record and reuses that (SET_ONCE)
-    policy_input: Object.freeze({
-      request: input.request,
-      user: input.user,
-      cluster: input.cluster,
-      config: input.config,
-    }),
+    policy_input: { request: input.request, user: input.user, cluster: input.cluster, config: input.config },
   });
   noteAuditMode(decision, d.config, d.metrics, ctx.facts);
   const summary = `${decision.risk} risk (${decision.reasons.join('; ') || 'no reason given'})`;

@@ -115,36 +115,6 @@ describe('encodeFields', () => {
     expect(encodeFields({ event: 'x', pair: [shared, shared] }, false)[1]![1]).toBe('[{"a":1},{"a":1}]');
   });
 
-  it('a field encoded once per object gives what encoding it every time gives, in each redaction context', () => {
-    const once = new Set(['policy_input']);
-    for (const [name, input] of Object.entries(CASES)) {
-      const fields = { ...input, policy_input: { request: input, note: 'Bearer abc.def' } };
-      const plain = encodeFields(fields, false);
-      expect(encodeFields(fields, false, once), name).toEqual(plain);
-      expect(encodeFields(fields, false, once), `${name}, again`).toEqual(plain);
-      // the same object in a secrets context is encoded for that context, not taken from the other
-      expect(encodeFields(fields, true, once), `${name}, secrets`).toEqual(encodeFields(fields, true));
-    }
-  });
-
-  it('a once-field met first outside, then inside a secrets context is redacted there', () => {
-    const once = new Set(['policy_input']);
-    const fields = { event: 'x', policy_input: { object: { data: { k: 'value-kept-or-not' } } } };
-    const outside = Object.fromEntries(encodeFields(fields, false, once));
-    const inside = Object.fromEntries(encodeFields(fields, true, once));
-    expect(outside.policy_input).toContain('value-kept-or-not');
-    expect(inside.policy_input).not.toContain('value-kept-or-not');
-    expect(inside.policy_input).toContain(REDACTED);
-  });
-
-  it('a once-field that is not an object is encoded every time', () => {
-    const once = new Set(['policy_input']);
-    expect(encodeFields({ event: 'x', policy_input: 'token' }, false, once)).toEqual([
-      ['event', '"x"'],
-      ['policy_input', '"token"'],
-    ]);
-  });
-
   it('encodePlain does not redact (checkpoints are kubegate’s own fields)', () => {
     expect(encodePlain({ token: 'kept', b: 2, a: 1 })).toBe('{"a":1,"b":2,"token":"kept"}');
   });
