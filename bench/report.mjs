@@ -304,6 +304,15 @@ export function report(r) {
           '',
           '',
         ]);
+        rows.push([
+          '',
+          "fdatasync loop's own CPU µs per fsync: total (system)",
+          '',
+          `${fmt(f.cpuUsPerReq?.fdatasync, 0)} (${fmt(f.sysUsPerReq?.fdatasync, 0)})`,
+          '',
+          '',
+          '',
+        ]);
       }
       const cpu = cpuRows(g, ['direct', 'kubegate']);
       if (c === 'c32' && Number.isFinite(cpuWorst)) {
@@ -329,6 +338,15 @@ export function report(r) {
           `${fmt(b.rps, 0)} | ${fmt(b.p99, 2)} | ${fmt(bareCpu, 0)}`,
           '',
           ratio(b.rps, d.rps),
+          '',
+        ]);
+        rows.push([
+          '',
+          'CPU µs/req, system part: kubegate | bare proxy',
+          '',
+          `${fmt(k.sysUsPerReq?.kubegate, 0)} | ${fmt(b.sysUsPerReq?.['bare proxy'], 0)}`,
+          '',
+          '',
           '',
         ]);
         rows.push([

@@ -7,12 +7,13 @@
 // normal request in the setup (bench/run.mjs) before any load is sent to it.
 import autocannon from 'autocannon';
 import { headersFor } from './http.mjs';
-import { cpuMs } from './rss.mjs';
+import { cpuMs, cpuSysMs } from './rss.mjs';
 import { median, percentile } from './stats.mjs';
 
 /**
  * @typedef {{ rps: number, p50: number, p99: number, mean: number, count: number,
- *   errors: number, non2xx: number, durationS: number, cpuUsPerReq: Record<string, number> }} LoadResult
+ *   errors: number, non2xx: number, durationS: number, cpuUsPerReq: Record<string, number>,
+ *   sysUsPerReq?: Record<string, number> }} LoadResult
  */
 
 /**
@@ -28,6 +29,7 @@ export function runLoad(ep, o) {
   const lat = [];
   const cpuPids = Object.entries(o.cpu ?? {});
   const cpu0 = cpuPids.map(([, pid]) => cpuMs(pid));
+  const sys0 = cpuPids.map(([, pid]) => cpuSysMs(pid));
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -49,8 +51,15 @@ export function runLoad(ep, o) {
         const cpuUsPerReq = Object.fromEntries(
           cpuPids.map(([name, pid], i) => [name, ((cpuMs(pid) - cpu0[i]) * 1000) / Math.max(1, lat.length)]),
         );
+        const sysUsPerReq = Object.fromEntries(
+          cpuPids.map(([name, pid], i) => [
+            name,
+            ((cpuSysMs(pid) - sys0[i]) * 1000) / Math.max(1, lat.length),
+          ]),
+        );
         resolve({
           cpuUsPerReq,
+          sysUsPerReq,
           rps: lat.length / durationS,
           p50: percentile(lat, 50),
           p99: percentile(lat, 99),
@@ -88,16 +97,25 @@ export async function interleave(targets, rounds) {
       runs[name].push(res);
     }
   }
-  /** @type {Record<string, { runs: LoadResult[], median: { rps: number, p50: number, p99: number, cpuUsPerReq: Record<string, number> } }>} */
+  /** @type {Record<string, { runs: LoadResult[], median: { rps: number, p50: number, p99: number, cpuUsPerReq: Record<string, number>, sysUsPerReq: Record<string, number> } }>} */
   const out = {};
   for (const [name, rs] of Object.entries(runs)) {
     const med = (/** @type {(r: LoadResult) => number} */ f) => median(rs.map(f));
     const cpu = Object.fromEntries(
       Object.keys(rs[0]?.cpuUsPerReq ?? {}).map((k) => [k, med((r) => r.cpuUsPerReq[k] ?? 0)]),
     );
+    const sys = Object.fromEntries(
+      Object.keys(rs[0]?.sysUsPerReq ?? {}).map((k) => [k, med((r) => r.sysUsPerReq?.[k] ?? 0)]),
+    );
     out[name] = {
       runs: rs,
-      median: { rps: med((r) => r.rps), p50: med((r) => r.p50), p99: med((r) => r.p99), cpuUsPerReq: cpu },
+      median: {
+        rps: med((r) => r.rps),
+        p50: med((r) => r.p50),
+        p99: med((r) => r.p99),
+        cpuUsPerReq: cpu,
+        sysUsPerReq: sys,
+      },
     };
   }
   return out;

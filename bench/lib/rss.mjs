@@ -62,6 +62,17 @@ export function cpuMs(/** @type {number} */ pid) {
 }
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
+/** The system (kernel) part of cpuMs: time in system calls, page faults, disk and network I/O. */
+export function cpuSysMs(/** @type {number} */ pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[12]) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 /** Pids of the direct children of `pid`, by command name. */
 export function childrenByName(/** @type {number} */ pid) {
   /** @type {Record<string, number>} */

@@ -6,6 +6,7 @@ import { type ApproveDeps, approve } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
 import { type AuthenticateDeps, authenticate } from './authenticate.js';
 import { type BodyDeps, readAndDecode } from './body.js';
+import { ChangeDecisions } from './change-decisions.js';
 import type { RequestContext, WebResponse, With } from './context.js';
 import { type DecideDeps, decide, decideRead } from './decide.js';
 import type { Forwarder, Outcome } from './forward.js';
@@ -39,6 +40,7 @@ const GONE: Outcome = { status: 0, error: 'client went away before forwarding', 
  */
 export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => Promise<Outcome> {
   const reads = new ReadDecisions();
+  const changes = new ChangeDecisions();
   return async function handle(ctx, to) {
     try {
       const caller = ctx.caller ? (ctx as With<'caller'>) : await authenticate(ctx, d);
@@ -47,10 +49,12 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
       const body = caller.body
         ? (caller as With<'caller' | 'body'>)
         : await readAndDecode(needReq(caller), d);
-      const decided = await decide(body, d);
+      const decided = await decide(body, d, changes);
       const approved = await approve(decided, d);
       await snapshotBefore(approved, d);
       const receipt = await d.audit.writeAhead(approved);
+      // clientGone, not signal.aborted: asking for the signal makes an AbortController whose
+      // abort (an Event, dispatched) every finished response would then pay for
       const outcome = ctx.clientGone ? GONE : await forward(receipt, approved, to, d);
       await recordOutcome(approved, outcome, d);
       return outcome;

@@ -14,6 +14,7 @@ import { proxyMethodOf } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { noteAuditMode } from './audit-mode.js';
 import { canIWarning } from './can-i.js';
+import type { ChangeDecisions } from './change-decisions.js';
 import type { With } from './context.js';
 import type { ReadDecisions } from './read-decisions.js';
 
@@ -59,6 +60,7 @@ export function decideRead(
 export async function decide(
   ctx: With<'caller' | 'body'>,
   d: DecideDeps,
+  seen?: ChangeDecisions,
 ): Promise<With<'caller' | 'body' | 'decided'>> {
   const { kr, caller, body } = ctx;
   const needsLive = kr.mutating && NEEDS_LIVE.has(kr.verb) && kr.name !== '';
@@ -80,7 +82,7 @@ export async function decide(
   let decision: Decision;
   try {
     const elapsed = stopwatch();
-    decision = d.policy.decide(input);
+    decision = seen ? seen.decide(d.policy, input) : d.policy.decide(input);
     d.metrics.policyEval(elapsed());
     if (ctx.rollbackOf)
       decision = { ...decision, reasons: [`rollback of ${ctx.rollbackOf}`, ...decision.reasons] };

@@ -8,6 +8,7 @@ import type { PolicyInput } from './input.js';
 import { type Evaluator, makeEvaluator } from './wasm-eval.js';
 
 const ENTRYPOINT = 'kubegate/decision';
+const encoder = new TextEncoder();
 
 interface Loaded {
   policy: LoadedPolicy;
@@ -65,7 +66,7 @@ async function loadBundle(dir: string): Promise<Loaded> {
   return loaded;
 }
 
-function evaluate(loaded: Loaded, input: PolicyInput): Decision {
+function evaluate(loaded: Loaded, input: PolicyInput | ArrayBuffer): Decision {
   let rs: unknown;
   try {
     rs = loaded.evaluate(input);
@@ -103,6 +104,14 @@ export class PolicyEngine {
 
   decide(input: PolicyInput): Decision {
     return evaluate(this.current, input);
+  }
+
+  /**
+   * decide() on an input already serialised (`JSON.stringify(input)`), for callers that needed the
+   * text anyway: opa-wasm then reads these bytes instead of serialising the input a second time.
+   */
+  decideJson(inputJson: string): Decision {
+    return evaluate(this.current, encoder.encode(inputJson).buffer);
   }
 
   /** Tries the bundle on disk now; resolves to true if a new version is in force. */

@@ -52,6 +52,14 @@ describe('policy engine: compiled Rego in-process, hot reload, fail closed', () 
     expect(engine.decide(input('production')).risk).toBe('HIGH');
   });
 
+  it('decides an input given as JSON text exactly as the input itself (non-ASCII included)', async () => {
+    const engine = await PolicyEngine.load(copyBundle(), quiet);
+    for (const ns of ['team-a', 'production', 'équipe-ü']) {
+      const i = input(ns);
+      expect(engine.decideJson(JSON.stringify(i))).toEqual(engine.decide(i));
+    }
+  });
+
   it('refuses a broken bundle and keeps the old one in force, then swaps in a good one', async () => {
     const dir = copyBundle();
     const engine = await PolicyEngine.load(dir, quiet);
