@@ -8,7 +8,6 @@ import type { PolicyInput } from './input.js';
 import { type Evaluator, makeEvaluator } from './wasm-eval.js';
 
 const ENTRYPOINT = 'kubegate/decision';
-const encoder = new TextEncoder();
 
 interface Loaded {
   policy: LoadedPolicy;
@@ -66,10 +65,10 @@ async function loadBundle(dir: string): Promise<Loaded> {
   return loaded;
 }
 
-function evaluate(loaded: Loaded, input: PolicyInput | ArrayBuffer): Decision {
+function evaluate(loaded: Loaded, input: PolicyInput | null, text?: string): Decision {
   let rs: unknown;
   try {
-    rs = loaded.evaluate(input);
+    rs = loaded.evaluate(input, text);
   } catch (err) {
     throw new PolicyError(`policy evaluation failed: ${String(err)}`);
   }
@@ -111,7 +110,7 @@ export class PolicyEngine {
    * text anyway: opa-wasm then reads these bytes instead of serialising the input a second time.
    */
   decideJson(inputJson: string): Decision {
-    return evaluate(this.current, encoder.encode(inputJson).buffer);
+    return evaluate(this.current, null, inputJson);
   }
 
   /** Tries the bundle on disk now; resolves to true if a new version is in force. */

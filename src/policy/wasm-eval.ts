@@ -1,7 +1,10 @@
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 
-/** One evaluation of a compiled policy: the input in, the result set out (as opa-wasm returns it). */
-export type Evaluator = (input: unknown) => unknown;
+/**
+ * One evaluation of a compiled policy: the input in, the result set out (as opa-wasm returns it).
+ * `text` is the input's JSON when the caller has it already (it is not serialised again).
+ */
+export type Evaluator = (input: unknown, text?: string) => unknown;
 
 const PAGE = 64 * 1024;
 const encoder = new TextEncoder();
@@ -30,13 +33,12 @@ export function makeEvaluator(policy: LoadedPolicy, entrypoint: string): Evaluat
   if (id === undefined) throw new Error(`entrypoint ${entrypoint} is not valid in this policy`);
   const instance = policy.wasmInstance as WebAssembly.Instance;
   if (!(Number(policy.minorVersion) >= 2) || !instance.exports?.opa_eval) {
-    return (input) => policy.evaluate(input, id);
+    return (input, text) => policy.evaluate(text === undefined ? input : encoder.encode(text).buffer, id);
   }
   const exports = instance.exports as unknown as OpaExports;
-  return (input) => {
-    if (input instanceof ArrayBuffer) return policy.evaluate(input, id); // already JSON text
+  return (input, given) => {
     // as opa-wasm: a falsy input is "no input" (0 bytes at address 0)
-    const text = input ? JSON.stringify(input) : '';
+    const text = given ?? (input ? JSON.stringify(input) : '');
     const addr: number = policy.dataHeapPtr;
     const len = text ? encodeAt(policy, text, addr) : 0;
     const ret = exports.opa_eval(0, id, policy.dataAddr, len ? addr : 0, len, addr + len, 0);
