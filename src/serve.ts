@@ -31,6 +31,7 @@ import { KubernetesStore } from './state/kubernetes.js';
 import { pruneRules, schedulePruning } from './state/prune.js';
 import { SqliteStore } from './state/sqlite.js';
 import type { StateStore } from './state/store.js';
+import { H2Sessions } from './upstream-h2.js';
 import type { ApproverJwks } from './wire/approver-key.js';
 
 export interface Running {
@@ -111,6 +112,8 @@ function forwardersOf(
           'upstream error',
         ),
       recorder,
+      // plain reads multiplexed over HTTP/2 sessions, as client-go and kubectl proxy do
+      new H2Sessions(c.upstream),
     );
   return new Map(clusters.all.map((c) => [c.name, forwarder(c)]));
 }
@@ -173,6 +176,9 @@ function wire(config: Config, p: Parts): KubegateServer {
     api: (req, res) => api(req, res),
     clusters,
     logger,
+  });
+  server.on('close', () => {
+    for (const f of forwarders.values()) f.close();
   });
   server.on('close', scheduleExpiry(approvals, config.execution.pending_expiry_seconds, logger));
   return server;
