@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureNamespace, root, startDev, startKubectlProxy } from './lib/cluster.mjs';
+import { ensureNamespace, root, startDev, startKubectlProxy, startServe } from './lib/cluster.mjs';
 import { mustCall } from './lib/http.mjs';
 import { interleave, runLoad } from './lib/load.mjs';
 import { killAllNow, startProc, stopAll } from './lib/procs.mjs';
@@ -45,9 +45,12 @@ try {
   const h1 = await bare('bare-proxy.mjs', dev.ep.direct);
   const h2a = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['1']);
   const h2b = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['4']);
+  const kgH1 = await startServe({ dir, logDir, name: 'h1', overrides: {}, configFile: dev.env.KUBEGATE_CONFIG,
+    caFile: dev.env.KUBEGATE_CA, token: dev.agentToken, env: { ...process.env, KUBEGATE_UPSTREAM_HTTP2: '0' } });
   const apiserver = childrenByName(dev.proc.child.pid)['kube-apiserver'];
   const eps = { 'h1 upstream': h1, 'h2 upstream x1': h2a, 'h2 upstream x4': h2b,
-    kubegate: { pid: dev.proc.child.pid, ep: dev.ep.kubegate }, 'kubectl proxy': { pid: proc(proxy), ep: proxy.ep } };
+    'kubegate h2': { pid: dev.proc.child.pid, ep: dev.ep.kubegate },
+    'kubegate h1': { pid: kgH1.proc.child.pid, ep: kgH1.ep }, 'kubectl proxy': { pid: proc(proxy), ep: proxy.ep } };
   for (const e of Object.values(eps)) await mustCall(e.ep, { path: P });
   const targets = (secs) => Object.fromEntries(Object.entries(eps).map(([n, e]) => [n, () =>
     runLoad(e.ep, { path: P, connections: clients, seconds: secs, cpu: { proxy: e.pid, apiserver } })]));

@@ -113,7 +113,8 @@ function forwardersOf(
         ),
       recorder,
       // plain reads multiplexed over HTTP/2 sessions, as client-go and kubectl proxy do
-      new H2Sessions(c.upstream),
+      // (KUBEGATE_UPSTREAM_HTTP2=0 keeps every request on HTTP/1.1)
+      process.env.KUBEGATE_UPSTREAM_HTTP2 === '0' ? undefined : new H2Sessions(c.upstream),
     );
   return new Map(clusters.all.map((c) => [c.name, forwarder(c)]));
 }

@@ -57,6 +57,27 @@ export class H2Sessions {
     return stream;
   }
 
+  /** Opens a session if none is open; resolves once none is still connecting: true if one spoke h2. */
+  async warm(): Promise<boolean> {
+    if (this.entries.length === 0 && !this.closed && Date.now() >= this.retryAt) this.open();
+    const connecting = this.entries.filter((e) => !e.connected);
+    await Promise.all(
+      connecting.map(
+        (e) =>
+          new Promise((resolve) => {
+            e.session.once('remoteSettings', resolve);
+            e.session.once('close', resolve);
+          }),
+      ),
+    );
+    return this.entries.some((e) => e.connected);
+  }
+
+  /** Sessions open or opening. */
+  get size(): number {
+    return this.entries.length;
+  }
+
   /** Ends every session (kubegate shutting down): open streams finish, no new ones start. */
   close(): void {
     this.closed = true;
@@ -89,13 +110,11 @@ export class H2Sessions {
     });
     const e: Entry = { session, active: 0, maxStreams: ASSUMED_MAX_STREAMS, connected: false };
     this.entries.push(e);
-    session.once('connect', () => {
+    // ready once the peer's SETTINGS arrived (its stream limit is known) over an h2 connection
+    session.on('remoteSettings', (settings) => {
       if (session.alpnProtocol !== 'h2') return void this.failed(e);
       e.connected = true;
-      e.maxStreams = session.remoteSettings.maxConcurrentStreams ?? ASSUMED_MAX_STREAMS;
-    });
-    session.on('remoteSettings', (s) => {
-      e.maxStreams = s.maxConcurrentStreams ?? ASSUMED_MAX_STREAMS;
+      e.maxStreams = settings.maxConcurrentStreams ?? ASSUMED_MAX_STREAMS;
     });
     // each open stream sees its session's error itself; the pool only lets the session go
     session.on('error', () => this.failed(e));

@@ -59,7 +59,7 @@ function deepMerge(/** @type {any} */ into, /** @type {any} */ from) {
  * A second kubegate in front of the same apiserver: the dev config with its own port, audit log
  * and state file, plus `overrides`.
  * @param {{ dir: string, logDir: string, name: string, overrides: Record<string, unknown>,
- *   configFile: string, caFile: string, token: string, cpuProf?: string }} o
+ *   configFile: string, caFile: string, token: string, cpuProf?: string, env?: NodeJS.ProcessEnv }} o
  */
 export async function startServe(o) {
   const config = deepMerge(YAML.parse(readFileSync(o.configFile, 'utf8')), {
@@ -77,6 +77,7 @@ export async function startServe(o) {
     cmd: process.execPath,
     args: [...nodeArgs(o, `kubegate-${o.name}`), cli, 'serve', '--config', file],
     logDir: o.logDir,
+    ...(o.env ? { env: o.env } : {}),
     ready: /"port":(\d+)[^\n]*"msg":"kubegate listening"/,
     timeoutMs: 60_000,
   });
