@@ -25,41 +25,96 @@ async function bare(script, direct, extra = []) {
   const { proc, match } = await startProc({
     name: path.basename(script, '.mjs') + extra.join(''),
     cmd: process.execPath,
-    args: [path.join(root, 'bench', script), path.join(dir, 'certs', 'serving.crt'),
-      path.join(dir, 'certs', 'serving.key'), direct.url, caFile, ...extra],
+    args: [
+      path.join(root, 'bench', script),
+      path.join(dir, 'certs', 'serving.crt'),
+      path.join(dir, 'certs', 'serving.key'),
+      direct.url,
+      caFile,
+      ...extra,
+    ],
     logDir,
     ready: /listening (\d+)/,
   });
   const ca = readFileSync(path.join(dir, 'certs', 'ca.crt'));
-  return { pid: proc.child.pid, ep: { name: script, url: `https://127.0.0.1:${match[1]}`, ca, token: direct.token } };
+  return {
+    pid: proc.child.pid,
+    ep: { name: script, url: `https://127.0.0.1:${match[1]}`, ca, token: direct.token },
+  };
 }
 
 try {
-  log(`load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   const dev = await startDev({ dir, logDir });
-  const proxy = await startKubectlProxy({ dir, logDir, server: dev.ep.direct.url, ca: dev.ep.direct.ca, token: dev.agentToken });
+  const proxy = await startKubectlProxy({
+    dir,
+    logDir,
+    server: dev.ep.direct.url,
+    ca: dev.ep.direct.ca,
+    token: dev.agentToken,
+  });
   await ensureNamespace(dev.ep.admin, 'bench-get');
   const P = '/api/v1/namespaces/bench-get/configmaps/small';
-  await mustCall(dev.ep.admin, { method: 'POST', path: '/api/v1/namespaces/bench-get/configmaps',
-    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'small' }, data: { a: 'b' } } }, [201, 409]);
+  await mustCall(
+    dev.ep.admin,
+    {
+      method: 'POST',
+      path: '/api/v1/namespaces/bench-get/configmaps',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'small' }, data: { a: 'b' } },
+    },
+    [201, 409],
+  );
   const h1 = await bare('bare-proxy.mjs', dev.ep.direct);
   const h2a = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['1']);
   const h2b = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['4']);
-  const kgH1 = await startServe({ dir, logDir, name: 'h1', overrides: {}, configFile: dev.env.KUBEGATE_CONFIG,
-    caFile: dev.env.KUBEGATE_CA, token: dev.agentToken, env: { ...process.env, KUBEGATE_UPSTREAM_HTTP2: '0' } });
+  const kgH1 = await startServe({
+    dir,
+    logDir,
+    name: 'h1',
+    overrides: {},
+    configFile: dev.env.KUBEGATE_CONFIG,
+    caFile: dev.env.KUBEGATE_CA,
+    token: dev.agentToken,
+    env: { ...process.env, KUBEGATE_UPSTREAM_HTTP2: '0' },
+  });
   const apiserver = childrenByName(dev.proc.child.pid)['kube-apiserver'];
-  const eps = { 'h1 upstream': h1, 'h2 upstream x1': h2a, 'h2 upstream x4': h2b,
+  const eps = {
+    'h1 upstream': h1,
+    'h2 upstream x1': h2a,
+    'h2 upstream x4': h2b,
     'kubegate h2': { pid: dev.proc.child.pid, ep: dev.ep.kubegate },
-    'kubegate h1': { pid: kgH1.proc.child.pid, ep: kgH1.ep }, 'kubectl proxy': { pid: proc(proxy), ep: proxy.ep } };
+    'kubegate h1': { pid: kgH1.proc.child.pid, ep: kgH1.ep },
+    'kubectl proxy': { pid: proc(proxy), ep: proxy.ep },
+  };
   for (const e of Object.values(eps)) await mustCall(e.ep, { path: P });
-  const targets = (secs) => Object.fromEntries(Object.entries(eps).map(([n, e]) => [n, () =>
-    runLoad(e.ep, { path: P, connections: clients, seconds: secs, cpu: { proxy: e.pid, apiserver } })]));
+  const targets = (secs) =>
+    Object.fromEntries(
+      Object.entries(eps).map(([n, e]) => [
+        n,
+        () =>
+          runLoad(e.ep, { path: P, connections: clients, seconds: secs, cpu: { proxy: e.pid, apiserver } }),
+      ]),
+    );
   await interleave(targets(2), 1);
   const out = await interleave(targets(4), rounds);
-  log(`load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   for (const [n, r] of Object.entries(out))
-    log(`${n.padEnd(16)} ${r.median.rps.toFixed(0).padStart(6)} req/s  proxy ${r.median.cpuUsPerReq.proxy.toFixed(0)} µs/req  apiserver ${r.median.cpuUsPerReq.apiserver.toFixed(0)} µs/req  p50 ${r.median.p50.toFixed(2)} ms  [rps ${r.runs.map((x) => x.rps.toFixed(0)).join(',')}; cpu ${r.runs.map((x) => x.cpuUsPerReq.proxy.toFixed(0)).join(',')}]`);
+    log(
+      `${n.padEnd(16)} ${r.median.rps.toFixed(0).padStart(6)} req/s  proxy ${r.median.cpuUsPerReq.proxy.toFixed(0)} µs/req  apiserver ${r.median.cpuUsPerReq.apiserver.toFixed(0)} µs/req  p50 ${r.median.p50.toFixed(2)} ms  [rps ${r.runs.map((x) => x.rps.toFixed(0)).join(',')}; cpu ${r.runs.map((x) => x.cpuUsPerReq.proxy.toFixed(0)).join(',')}]`,
+    );
 } finally {
   await stopAll(20_000);
 }
-function proc(p) { return p.proc.child.pid; }
+function proc(p) {
+  return p.proc.child.pid;
+}
