@@ -53,7 +53,7 @@ export class H2Sessions {
       return undefined;
     }
     e.active++;
-    stream.once('close', () => e.active--);
+    stream.on('close', () => e.active--); // fires once; `once` wraps per stream
     return stream;
   }
 

@@ -51,7 +51,7 @@ export function sendH2(
   if (!up) return undefined;
   let answered = false;
   let error: Error | undefined;
-  up.once('response', (h) => {
+  up.on('response', (h) => {
     answered = true;
     io.head(Number(h[':status']) || 502, h);
     up.pipe(res as NodeJS.WritableStream);
@@ -59,7 +59,7 @@ export function sendH2(
   up.on('error', (err) => {
     error = err;
   });
-  up.once('close', () => {
+  up.on('close', () => {
     if (ctx.clientGone) return; // cancelled because the client left: nobody to answer
     if (answered) {
       // cut off mid-answer: the client must not take a truncated body for a whole one
