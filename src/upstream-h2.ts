@@ -85,20 +85,20 @@ export class H2Sessions {
     this.entries = [];
   }
 
-  /** A connected session with a free stream slot; opens one when none has room and the pool may grow. */
+  /**
+   * A connected session with a free stream slot (under the peer's limit), or undefined; opens
+   * another when all are full and the pool may grow. A full pool sends over HTTP/1.1 rather than
+   * queue a stream behind long-lived ones (a followed log holds its stream for hours).
+   */
   private pick(): Entry | undefined {
-    let best: Entry | undefined;
     let connecting = false;
     for (const e of this.entries) {
       if (!e.connected) connecting = true;
       else if (e.active < e.maxStreams) return e;
-      else if (!best || e.active < best.active) best = e;
     }
     if (!connecting && !this.closed && this.entries.length < this.max && Date.now() >= this.retryAt)
       this.open();
-    // all at the peer's limit and no room: the least loaded (nghttp2 holds a stream beyond the
-    // limit until another closes, it never opens more than the peer allows)
-    return best;
+    return undefined;
   }
 
   private open(): void {

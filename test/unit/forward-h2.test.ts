@@ -283,16 +283,32 @@ describe('reads over an upstream HTTP/2 session', () => {
     };
     const first = req('hang');
     while (seen.length === 0) await new Promise((r) => setImmediate(r));
-    // the only session is at its limit: this one waits on it (never beyond the limit), a second session opens
-    const waiting = req('x');
-    expect(waiting?.session).toBe(first?.session);
+    // the only session is at its limit: no stream beyond it (HTTP/1.1 for this one), and a
+    // second session opens
+    expect(req('x')).toBeUndefined();
     expect(await sessions.warm()).toBe(true);
-    const third = req('y');
-    expect(third?.session).not.toBe(first?.session);
-    await once(third as http2.ClientHttp2Stream, 'response');
+    expect(sessions.size).toBe(2);
+    const second = req('y');
+    expect(second?.session).not.toBe(first?.session);
+    await once(second as http2.ClientHttp2Stream, 'response');
     expect(seen.map((s) => s.url)).toEqual([`${CM}/hang`, `${CM}/y`]);
     first?.close(http2.constants.NGHTTP2_CANCEL);
-    await once(waiting as http2.ClientHttp2Stream, 'response');
-    expect(seen.map((s) => s.url)).toEqual([`${CM}/hang`, `${CM}/y`, `${CM}/x`]);
+  });
+
+  it('a full pool sends over HTTP/1.1 instead of queueing a stream', async () => {
+    const { server, upstream } = await startUpstream(true, { maxConcurrentStreams: 1 });
+    const sessions = new H2Sessions(upstream, 1);
+    cleanup.push(() => {
+      sessions.close();
+      server.close();
+    });
+    await sessions.warm();
+    const headers = { ':method': 'GET', ':path': `${CM}/hang`, ':authority': upstream.url.host };
+    const first = sessions.request(headers);
+    first?.on('error', () => undefined);
+    expect(first).toBeDefined();
+    expect(sessions.request(headers)).toBeUndefined();
+    expect(sessions.size).toBe(1);
+    first?.close(http2.constants.NGHTTP2_CANCEL);
   });
 });
