@@ -91,6 +91,9 @@ try {
     'kubegate h1': { pid: kgH1.proc.child.pid, ep: kgH1.ep },
     'kubectl proxy': { pid: proc(proxy), ep: proxy.ep },
   };
+  // TARGETS=a,b,c: only these (by name)
+  if (process.env.TARGETS)
+    for (const n of Object.keys(eps)) if (!process.env.TARGETS.split(',').includes(n)) delete eps[n];
   for (const e of Object.values(eps)) await mustCall(e.ep, { path: P });
   const targets = (secs) =>
     Object.fromEntries(
@@ -101,7 +104,7 @@ try {
       ]),
     );
   await interleave(targets(2), 1);
-  const out = await interleave(targets(4), rounds);
+  const out = await interleave(targets(Number(process.env.SECONDS ?? 4)), rounds);
   log(
     `load ${os
       .loadavg()
@@ -112,6 +115,21 @@ try {
     log(
       `${n.padEnd(16)} ${r.median.rps.toFixed(0).padStart(6)} req/s  proxy ${r.median.cpuUsPerReq.proxy.toFixed(0)} µs/req  apiserver ${r.median.cpuUsPerReq.apiserver.toFixed(0)} µs/req  p50 ${r.median.p50.toFixed(2)} ms  [rps ${r.runs.map((x) => x.rps.toFixed(0)).join(',')}; cpu ${r.runs.map((x) => x.cpuUsPerReq.proxy.toFixed(0)).join(',')}]`,
     );
+  // pairs measured back to back share the machine's noise: the median of per-round ratios
+  const ratio = (a, b, f) => {
+    const r = out[a].runs.map((x, i) => f(x) / f(out[b].runs[i])).sort((x, y) => x - y);
+    return r[Math.floor(r.length / 2)].toFixed(2);
+  };
+  for (const [a, b] of [
+    ['h2 upstream x1', 'h1 upstream'],
+    ['kubegate h2', 'kubegate h1'],
+    ['kubegate h2', 'kubectl proxy'],
+    ['kubegate h1', 'kubectl proxy'],
+  ])
+    if (out[a] && out[b])
+      log(
+        `${a} / ${b}: req/s ${ratio(a, b, (x) => x.rps)}×, proxy CPU ${ratio(a, b, (x) => x.cpuUsPerReq.proxy)}×, apiserver CPU ${ratio(a, b, (x) => x.cpuUsPerReq.apiserver)}×`,
+      );
 } finally {
   await stopAll(20_000);
 }
