@@ -82,6 +82,19 @@ try {
     token: dev.agentToken,
     env: { ...process.env, KUBEGATE_UPSTREAM_HTTP2: '0' },
   });
+  // BASE_CLI=…/dist/cli/kubegate.js: another build beside them (e.g. the commit before)
+  const base = process.env.BASE_CLI
+    ? await startServe({
+        dir,
+        logDir,
+        name: 'base',
+        overrides: {},
+        configFile: dev.env.KUBEGATE_CONFIG,
+        caFile: dev.env.KUBEGATE_CA,
+        token: dev.agentToken,
+        cli: process.env.BASE_CLI,
+      })
+    : undefined;
   const apiserver = childrenByName(dev.proc.child.pid)['kube-apiserver'];
   const eps = {
     'h1 upstream': h1,
@@ -90,6 +103,7 @@ try {
     'kubegate h2': { pid: dev.proc.child.pid, ep: dev.ep.kubegate },
     'kubegate h1': { pid: kgH1.proc.child.pid, ep: kgH1.ep },
     'kubectl proxy': { pid: proc(proxy), ep: proxy.ep },
+    ...(base ? { 'kubegate base': { pid: base.proc.child.pid, ep: base.ep } } : {}),
   };
   // TARGETS=a,b,c: only these (by name)
   if (process.env.TARGETS)
@@ -125,6 +139,9 @@ try {
     ['kubegate h2', 'kubegate h1'],
     ['kubegate h2', 'kubectl proxy'],
     ['kubegate h1', 'kubectl proxy'],
+    ['kubegate h2', 'kubegate base'],
+    ['kubegate h1', 'kubegate base'],
+    ['kubegate base', 'kubectl proxy'],
   ])
     if (out[a] && out[b])
       log(
