@@ -114,9 +114,15 @@ function forwardersOf(
       recorder,
       // plain reads multiplexed over HTTP/2 sessions, as client-go and kubectl proxy do
       // (KUBEGATE_UPSTREAM_HTTP2=0 keeps every request on HTTP/1.1)
-      process.env.KUBEGATE_UPSTREAM_HTTP2 === '0' ? undefined : new H2Sessions(c.upstream),
+      process.env.KUBEGATE_UPSTREAM_HTTP2 === '0' ? undefined : warmed(new H2Sessions(c.upstream)),
     );
   return new Map(clusters.all.map((c) => [c.name, forwarder(c)]));
+}
+
+/** Connects at start, so the first reads find a session rather than open HTTP/1.1 sockets meanwhile. */
+function warmed(h2: H2Sessions): H2Sessions {
+  void h2.warm();
+  return h2;
 }
 
 function wire(config: Config, p: Parts): KubegateServer {
