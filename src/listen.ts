@@ -8,7 +8,7 @@ import type { Target } from './chain/chain.js';
 import { newContext, type RequestContext, type WebRequest, type WebResponse } from './chain/context.js';
 import { writeStatus } from './chain/forward.js';
 import { ClientGone } from './client-gone.js';
-import { type Clusters, requestCluster, setRequestCluster } from './clusters.js';
+import { type Cluster, type Clusters, requestCluster, setRequestCluster } from './clusters.js';
 import { trackConnections } from './connections.js';
 import { parseRequestRemembered } from './kube/parsed-reads.js';
 import { asStatusError, StatusError, sendStatus } from './kube/status.js';
@@ -40,8 +40,7 @@ export type KubegateServer = http2.Http2SecureServer & {
 export function createListener(deps: ListenDeps): KubegateServer {
   const { logger } = deps;
   const maxHeaderBytes = deps.maxHeaderBytes ?? 64 * 1024;
-  const contextOf = (req: WebRequest, signal: ClientGone) => {
-    const cluster = requestCluster(req);
+  const contextOf = (req: WebRequest, cluster: Cluster | undefined, signal: ClientGone) => {
     if (!cluster) throw deps.clusters.noneNamed();
     return newContext({
       origin: 'client',
@@ -56,11 +55,15 @@ export function createListener(deps: ListenDeps): KubegateServer {
 
   async function onRequest(req: WebRequest, res: WebResponse): Promise<void> {
     const gone = new ClientGone();
-    res.once('close', gone.left);
+    res.on('close', gone.left); // fires once; `once` would wrap it per request
     try {
       if (req instanceof http2.Http2ServerRequest) refuseLargeHeaders(req, maxHeaderBytes);
-      if (routeToCluster(req, deps.clusters) && deps.api) return toApi(req, res, deps.api);
-      await deps.handle(contextOf(req, gone), { kind: 'web', res });
+      const cluster = routeToCluster(req, deps.clusters);
+      if (cluster === API && deps.api) return toApi(req, res, deps.api);
+      await deps.handle(contextOf(req, cluster === API ? requestCluster(req) : cluster, gone), {
+        kind: 'web',
+        res,
+      });
     } catch (err) {
       const se = asStatusError(err);
       if (se.code >= 500) logger.error({ err }, 'request failed inside kubegate');
@@ -74,9 +77,9 @@ export function createListener(deps: ListenDeps): KubegateServer {
     socket.on('error', gone.left);
     try {
       refuseEarlyData(req, head);
-      if (routeToCluster(req, deps.clusters))
-        throw new StatusError(404, 'NotFound', 'kubegate API paths take no upgrade');
-      await deps.handle(contextOf(req, gone), { kind: 'upgrade', socket, head });
+      const cluster = routeToCluster(req, deps.clusters);
+      if (cluster === API) throw new StatusError(404, 'NotFound', 'kubegate API paths take no upgrade');
+      await deps.handle(contextOf(req, cluster, gone), { kind: 'upgrade', socket, head });
     } catch (err) {
       writeStatus(socket, asStatusError(err));
     }
@@ -132,15 +135,20 @@ function onConnectionEvents(server: http2.Http2SecureServer, logger: Logger): vo
   server.on('secureConnection', (socket: TLSSocket) => socket.disableRenegotiation());
 }
 
+/** What routeToCluster answers for kubegate's own API (/kubegate/…). */
+const API = Symbol('kubegate API');
+
 /**
- * Strips a `/clusters/NAME` prefix from the URL and remembers the cluster it named (the only one
- * when there is no prefix and a single cluster). True for kubegate's own API (/kubegate/…).
+ * Strips a `/clusters/NAME` prefix from the URL and answers the cluster it named (the only one
+ * when there is no prefix and a single cluster), or API for kubegate's own API, which reads the
+ * cluster back from the request (remembered for it only: a WeakMap entry per request costs).
  */
-function routeToCluster(req: WebRequest, clusters: Clusters): boolean {
+function routeToCluster(req: WebRequest, clusters: Clusters): Cluster | undefined | typeof API {
   const { cluster, url } = clusters.route(req.url ?? '/');
   req.url = url;
+  if (!(url === '/kubegate' || url.startsWith('/kubegate/') || url.startsWith('/kubegate?'))) return cluster;
   if (cluster) setRequestCluster(req, cluster);
-  return url === '/kubegate' || url.startsWith('/kubegate/') || url.startsWith('/kubegate?');
+  return API;
 }
 
 function serverOptions(deps: ListenDeps, maxHeaderBytes: number): http2.SecureServerOptions {

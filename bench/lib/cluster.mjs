@@ -62,7 +62,8 @@ function deepMerge(/** @type {any} */ into, /** @type {any} */ from) {
  * A second kubegate in front of the same apiserver: the dev config with its own port, audit log
  * and state file, plus `overrides`.
  * @param {{ dir: string, logDir: string, name: string, overrides: Record<string, unknown>,
- *   configFile: string, caFile: string, token: string, cpuProf?: string }} o
+ *   configFile: string, caFile: string, token: string, cpuProf?: string, env?: NodeJS.ProcessEnv,
+ *   cli?: string }} o  cli: another build's dist/cli/kubegate.js (comparing commits)
  */
 export async function startServe(o) {
   const config = deepMerge(YAML.parse(readFileSync(o.configFile, 'utf8')), {
@@ -78,8 +79,9 @@ export async function startServe(o) {
   const { proc, match } = await startProc({
     name: `kubegate-${o.name}`,
     cmd: process.execPath,
-    args: [...nodeArgs(o, `kubegate-${o.name}`), cli, 'serve', '--config', file],
+    args: [...nodeArgs(o, `kubegate-${o.name}`), o.cli ?? cli, 'serve', '--config', file],
     logDir: o.logDir,
+    ...(o.env ? { env: o.env } : {}),
     ready: /"port":(\d+)[^\n]*"msg":"kubegate listening"/,
     timeoutMs: 60_000,
   });

@@ -158,7 +158,11 @@ export function targetOf(kr: KubeRequest, object?: unknown): string {
   if (!kr.resourceRequest) return kr.path;
   const created = (object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
   const name = kr.name || (kr.verb === 'create' && typeof created === 'string' ? created : '');
-  return [kr.namespace, kr.resource, name].filter(Boolean).join('/');
+  // "ns/resource/name" without its empty parts (built per request: no arrays)
+  let out = kr.namespace;
+  if (kr.resource) out = out ? `${out}/${kr.resource}` : kr.resource;
+  if (name) out = out ? `${out}/${name}` : name;
+  return out;
 }
 
 /** What newContext needs; `signal` may be made on first use (see ClientGone). */

@@ -4,8 +4,10 @@ import type { Socket } from 'node:net';
 import { StatusError, sendStatus } from '../kube/status.js';
 import type { Recording, SessionRecorder } from '../sessions/recorder.js';
 import type { Upstream } from '../upstream.js';
+import type { H2Sessions } from '../upstream-h2.js';
 import { Receipt } from './audit.js';
 import type { RequestContext, WebResponse, With } from './context.js';
+import { h2Eligible, sendH2 } from './forward-h2.js';
 
 /**
  * Headers never forwarded: those of one hop (the client's `Connection` is dropped whole rather
@@ -43,6 +45,8 @@ export interface Forwarder {
   upgrade(receipt: Receipt, ctx: With<'caller' | 'req'>, socket: Socket, head: Buffer): Promise<Outcome>;
   /** Sends a change kubegate makes itself (a rollback, a preview) and reads the JSON answer. */
   call(receipt: Receipt, ctx: With<'caller' | 'body'>): Promise<Outcome>;
+  /** Ends its upstream HTTP/2 sessions (kubegate shutting down). */
+  close(): void;
 }
 
 /** What goes upstream for one request: the client's headers minus the above, plus identity and Audit-ID. */
@@ -71,12 +75,14 @@ export function createForwarder(
   upstream: Upstream,
   onError: (err: Error, ctx: RequestContext) => void,
   sessions?: SessionRecorder,
+  h2?: H2Sessions,
 ): Forwarder {
   return {
-    web: (receipt, ctx, res) => stream(upstream, upstreamHeaders(receipt, ctx, false), ctx, res, onError),
+    web: (receipt, ctx, res) => stream(upstream, h2, upstreamHeaders(receipt, ctx, false), ctx, res, onError),
     upgrade: (receipt, ctx, socket, head) =>
       openUpgrade(upstream, upstreamHeaders(receipt, ctx, true), ctx, socket, head, sessions),
     call: (receipt, ctx) => send(upstream, upstreamHeaders(receipt, ctx, false), ctx),
+    close: () => h2?.close(),
   };
 }
 
@@ -86,12 +92,14 @@ const EMPTY = Buffer.alloc(0);
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 /**
- * Sends a client's request to the upstream over the shared keep-alive pool and streams the answer
- * back, byte for byte. A change's decided bytes go as a fixed-length buffer, whatever framing the
+ * Sends a client's request to the upstream and streams the answer back, byte for byte: a plain
+ * read over an HTTP/2 session when the upstream has one ready, anything else over the shared
+ * keep-alive pool. A change's decided bytes go as a fixed-length buffer, whatever framing the
  * client used; a read goes without a body.
  */
 function stream(
   upstream: Upstream,
+  h2: H2Sessions | undefined,
   headers: OutgoingHttpHeaders,
   ctx: With<'caller' | 'req'>,
   res: WebResponse,
@@ -108,6 +116,31 @@ function stream(
   // a client that left before its request went sends nothing (and leaves no pooled socket busy)
   if (ctx.clientGone)
     return Promise.resolve({ status: 0, error: 'client went away before forwarding', notSent: true });
+  // the client left (a download cancelled): the upstream request goes too
+  let cancel: () => void;
+  const outcome = outcomeOf(res, () => cancel());
+  const viaH1 = () => {
+    cancel = sendH1(upstream, headers, body, ctx, res, onError);
+  };
+  const head = (status: number, theirs: Record<string, unknown>) => writeHead(res, status, theirs, ctx);
+  const viaH2 =
+    h2 && h2Eligible(ctx.kr) ? sendH2(h2, headers, ctx, res, { head, resend: viaH1, onError }) : undefined;
+  if (viaH2) cancel = viaH2;
+  else viaH1();
+  // what a read's client still sends is read and dropped, never forwarded
+  if (!ctx.kr.mutating) ctx.req.resume();
+  return outcome;
+}
+
+/** One request over the HTTP/1.1 keep-alive pool; returns what cancels it. */
+function sendH1(
+  upstream: Upstream,
+  headers: OutgoingHttpHeaders,
+  body: Buffer,
+  ctx: With<'caller' | 'req'>,
+  res: WebResponse,
+  onError: (err: Error, ctx: RequestContext) => void,
+): () => void {
   const up = https.request({
     host: upstream.url.hostname,
     port: upstream.url.port || 443,
@@ -116,8 +149,6 @@ function stream(
     headers,
     agent: upstream.agent,
   });
-  // the client left (a watch closed, a download cancelled): the upstream stream goes too
-  const outcome = outcomeOf(res, () => up.destroy());
   up.on('response', (upRes) => relay(upRes, res, ctx));
   up.on('error', (err) => {
     if (ctx.clientGone) return; // cancelled because the client left: nobody to answer
@@ -129,18 +160,33 @@ function stream(
     );
   });
   up.end(body);
-  // what a read's client still sends is read and dropped, never forwarded
-  if (!ctx.kr.mutating) ctx.req.resume();
-  return outcome;
+  return () => up.destroy();
 }
 
 /** The upstream's status and headers (plus kubegate's own), then its body as it arrives. */
 function relay(upRes: IncomingMessage, res: WebResponse, ctx: With<'caller' | 'req'>): void {
+  writeHead(res, upRes.statusCode ?? 502, upRes.headers, ctx);
+  // a quiet watch must get its headers now, not with its first event
+  // (HTTP/2's writeHead sends them at once)
+  if (ctx.kr.verb === 'watch' && 'flushHeaders' in res) res.flushHeaders();
+  upRes.on('error', () => res.destroy());
+  upRes.pipe(res as NodeJS.WritableStream);
+}
+
+/**
+ * The upstream's status and headers, minus those of one hop (and HTTP/2's pseudo-headers), with
+ * kubegate's own joined in.
+ */
+function writeHead(
+  res: WebResponse,
+  status: number,
+  theirHeaders: Record<string, unknown>,
+  ctx: RequestContext,
+): void {
   const out: OutgoingHttpHeaders = {};
-  const theirHeaders = upRes.headers;
   for (const k of Object.keys(theirHeaders)) {
-    const v = theirHeaders[k];
-    if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+    const v = theirHeaders[k] as OutgoingHttpHeaders[string];
+    if (v !== undefined && !HOP_BY_HOP.has(k) && k.charCodeAt(0) !== 58 /* ':' */) out[k] = v;
   }
   const ours = ctx.responseHeaders;
   for (const k of Object.keys(ours)) {
@@ -149,12 +195,7 @@ function relay(upRes: IncomingMessage, res: WebResponse, ctx: With<'caller' | 'r
     // kubegate's Warning joins the upstream's (e.g. a deprecated API), it does not replace it
     out[k] = theirs === undefined ? v : [v, ...(Array.isArray(theirs) ? theirs : [String(theirs)])];
   }
-  res.writeHead(upRes.statusCode ?? 502, out);
-  // a quiet watch must get its headers now, not with its first event
-  // (HTTP/2's writeHead sends them at once)
-  if (ctx.kr.verb === 'watch' && 'flushHeaders' in res) res.flushHeaders();
-  upRes.on('error', () => res.destroy());
-  upRes.pipe(res as NodeJS.WritableStream);
+  res.writeHead(status, out);
 }
 
 /**

@@ -27,6 +27,16 @@ describe('Identifier cache', () => {
     expect(reviews).toHaveLength(2);
   });
 
+  it('reviews a token once however its header is spelled (padding, scheme case)', async () => {
+    const id = new Identifier(fakeUpstream(), 60_000);
+    const a = await id.identify({ authorization: 'Bearer a' });
+    expect(await id.identify({ authorization: 'Bearer a padding' })).toBe(a);
+    expect(await id.identify({ authorization: 'bearer a' })).toBe(a);
+    expect(reviews).toHaveLength(1);
+    expect((await id.identify({ authorization: 'Bearer  a' })).username).toBe('token:Bearer  a');
+    expect(reviews).toHaveLength(2);
+  });
+
   it('keeps a long token by its hash, apart from any short token spelling that hash', async () => {
     const id = new Identifier(fakeUpstream(), 60_000);
     const long = `Bearer ${'x'.repeat(5000)}`;

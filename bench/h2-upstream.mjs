@@ -1,0 +1,155 @@
+// Experiment: a bare Node proxy with an HTTP/1.1 keep-alive upstream (bench/bare-proxy.mjs) vs an
+// HTTP/2 upstream (bench/bare-proxy-h2.mjs, 1 and 4 sessions), GET at 32 clients, side by side,
+// with CPU µs per request of each proxy and of the apiserver.
+// Usage: node bench/h2-upstream.mjs [DIR] [ROUNDS] [CLIENTS]
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureNamespace, root, startDev, startKubectlProxy, startServe } from './lib/cluster.mjs';
+import { mustCall } from './lib/http.mjs';
+import { interleave, runLoad } from './lib/load.mjs';
+import { killAllNow, startProc, stopAll } from './lib/procs.mjs';
+import { childrenByName } from './lib/rss.mjs';
+
+const dir = process.argv[2] ?? mkdtempSync(path.join(os.tmpdir(), 'kg-h2exp-'));
+const rounds = Number(process.argv[3] ?? 3);
+const clients = Number(process.argv[4] ?? 32);
+const logDir = path.join(dir, 'logs');
+mkdirSync(logDir, { recursive: true });
+process.on('exit', killAllNow);
+const log = (s) => process.stderr.write(`${s}\n`);
+
+async function bare(script, direct, extra = []) {
+  const caFile = path.join(dir, 'up-ca.crt');
+  writeFileSync(caFile, direct.ca);
+  const { proc, match } = await startProc({
+    name: path.basename(script, '.mjs') + extra.join(''),
+    cmd: process.execPath,
+    args: [
+      path.join(root, 'bench', script),
+      path.join(dir, 'certs', 'serving.crt'),
+      path.join(dir, 'certs', 'serving.key'),
+      direct.url,
+      caFile,
+      ...extra,
+    ],
+    logDir,
+    ready: /listening (\d+)/,
+  });
+  const ca = readFileSync(path.join(dir, 'certs', 'ca.crt'));
+  return {
+    pid: proc.child.pid,
+    ep: { name: script, url: `https://127.0.0.1:${match[1]}`, ca, token: direct.token },
+  };
+}
+
+try {
+  log(
+    `load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  const dev = await startDev({ dir, logDir });
+  const proxy = await startKubectlProxy({
+    dir,
+    logDir,
+    server: dev.ep.direct.url,
+    ca: dev.ep.direct.ca,
+    token: dev.agentToken,
+  });
+  await ensureNamespace(dev.ep.admin, 'bench-get');
+  const P = '/api/v1/namespaces/bench-get/configmaps/small';
+  await mustCall(
+    dev.ep.admin,
+    {
+      method: 'POST',
+      path: '/api/v1/namespaces/bench-get/configmaps',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'small' }, data: { a: 'b' } },
+    },
+    [201, 409],
+  );
+  const h1 = await bare('bare-proxy.mjs', dev.ep.direct);
+  const h2a = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['1']);
+  const h2b = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['4']);
+  const kgH1 = await startServe({
+    dir,
+    logDir,
+    name: 'h1',
+    overrides: {},
+    configFile: dev.env.KUBEGATE_CONFIG,
+    caFile: dev.env.KUBEGATE_CA,
+    token: dev.agentToken,
+    env: { ...process.env, KUBEGATE_UPSTREAM_HTTP2: '0' },
+  });
+  // BASE_CLI=…/dist/cli/kubegate.js: another build beside them (e.g. the commit before)
+  const base = process.env.BASE_CLI
+    ? await startServe({
+        dir,
+        logDir,
+        name: 'base',
+        overrides: {},
+        configFile: dev.env.KUBEGATE_CONFIG,
+        caFile: dev.env.KUBEGATE_CA,
+        token: dev.agentToken,
+        cli: process.env.BASE_CLI,
+      })
+    : undefined;
+  const apiserver = childrenByName(dev.proc.child.pid)['kube-apiserver'];
+  const eps = {
+    'h1 upstream': h1,
+    'h2 upstream x1': h2a,
+    'h2 upstream x4': h2b,
+    'kubegate h2': { pid: dev.proc.child.pid, ep: dev.ep.kubegate },
+    'kubegate h1': { pid: kgH1.proc.child.pid, ep: kgH1.ep },
+    'kubectl proxy': { pid: proc(proxy), ep: proxy.ep },
+    ...(base ? { 'kubegate base': { pid: base.proc.child.pid, ep: base.ep } } : {}),
+  };
+  // TARGETS=a,b,c: only these (by name)
+  if (process.env.TARGETS)
+    for (const n of Object.keys(eps)) if (!process.env.TARGETS.split(',').includes(n)) delete eps[n];
+  for (const e of Object.values(eps)) await mustCall(e.ep, { path: P });
+  const targets = (secs) =>
+    Object.fromEntries(
+      Object.entries(eps).map(([n, e]) => [
+        n,
+        () =>
+          runLoad(e.ep, { path: P, connections: clients, seconds: secs, cpu: { proxy: e.pid, apiserver } }),
+      ]),
+    );
+  await interleave(targets(2), 1);
+  const out = await interleave(targets(Number(process.env.SECONDS ?? 4)), rounds);
+  log(
+    `load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  for (const [n, r] of Object.entries(out))
+    log(
+      `${n.padEnd(16)} ${r.median.rps.toFixed(0).padStart(6)} req/s  proxy ${r.median.cpuUsPerReq.proxy.toFixed(0)} µs/req  apiserver ${r.median.cpuUsPerReq.apiserver.toFixed(0)} µs/req  p50 ${r.median.p50.toFixed(2)} ms  [rps ${r.runs.map((x) => x.rps.toFixed(0)).join(',')}; cpu ${r.runs.map((x) => x.cpuUsPerReq.proxy.toFixed(0)).join(',')}]`,
+    );
+  // pairs measured back to back share the machine's noise: the median of per-round ratios
+  const ratio = (a, b, f) => {
+    const r = out[a].runs.map((x, i) => f(x) / f(out[b].runs[i])).sort((x, y) => x - y);
+    return r[Math.floor(r.length / 2)].toFixed(2);
+  };
+  for (const [a, b] of [
+    ['h2 upstream x1', 'h1 upstream'],
+    ['kubegate h2', 'kubegate h1'],
+    ['kubegate h2', 'kubectl proxy'],
+    ['kubegate h1', 'kubectl proxy'],
+    ['kubegate h2', 'kubegate base'],
+    ['kubegate h1', 'kubegate base'],
+    ['kubegate base', 'kubectl proxy'],
+  ])
+    if (out[a] && out[b])
+      log(
+        `${a} / ${b}: req/s ${ratio(a, b, (x) => x.rps)}×, proxy CPU ${ratio(a, b, (x) => x.cpuUsPerReq.proxy)}×, apiserver CPU ${ratio(a, b, (x) => x.cpuUsPerReq.apiserver)}×`,
+      );
+} finally {
+  await stopAll(20_000);
+}
+function proc(p) {
+  return p.proc.child.pid;
+}
