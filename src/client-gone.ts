@@ -27,6 +27,10 @@ export class ClientGone implements Gone {
 
   /** Calls `cb` once when the client leaves (no AbortController made for the first listener). */
   whenGone(cb: () => void): () => void {
+    if (this.gone) {
+      cb(); // gone already: a listener added late is not left waiting
+      return () => {};
+    }
     if (this.onLeft) return goneOf(this.signal).whenGone(cb);
     this.onLeft = cb;
     return () => {

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { resourceVersionOf } from '../kube/live.js';
 import { forbidden, StatusError } from '../kube/status.js';
 import type { Metrics } from '../metrics.js';
-import { pendingDetail, type StateStore } from '../state/store.js';
+import { pendingDetail, type StateStore, type StoredApproval } from '../state/store.js';
 import type { PendingRequest } from '../wire/request-view.js';
 import { honoursDryRun } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
@@ -85,7 +85,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     if (verdict.ok) {
       // a client that left must not spend approvals on a run that will never happen
       if (ctx.clientGone) throw new StatusError(499 as number, 'Timeout', 'client went away while held');
-      await d.approvals.spend(pending, live);
+      if (!(await spendOrWait(ctx, d, pending, live, deadline))) continue;
       if (pending) d.metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
       if (pending) ctx.facts.request_id = pending.id;
       // approved as part of a plan: every later record of the request names the plan
@@ -135,6 +135,34 @@ function heldAnswer(
   const again = ctx.origin === 'client' ? ', then run the same command again' : '';
   const instructions = `held for approval as ${pending.id}: ${ctx.decided.summary}; ${why}. ${howToApprove(pending.id, decision)}${again}`;
   return forbidden(`${prefix}${instructions}`, { name: pending.id, kind: 'kubegate-request' });
+}
+
+/**
+ * Spends the approvals, or, when an identical held request won them at the same moment, waits:
+ * if the winner's client left before anything was sent, the approvals come back and this request
+ * counts them again (false); if the winner ran, this one gets the 409 it lost with.
+ */
+async function spendOrWait(
+  ctx: Decided,
+  d: ApproveDeps,
+  pending: HeldRef | undefined,
+  live: StoredApproval[],
+  deadline: number,
+): Promise<boolean> {
+  try {
+    await d.approvals.spend(pending, live);
+    return true;
+  } catch (err) {
+    if (!pending || !(err instanceof StatusError) || err.code !== 409) throw err;
+    for (;;) {
+      const since = d.approvals.newsMark();
+      const status = (await d.store.getPending(pending.id))?.status;
+      if (status === 'pending') return false; // given back: count again
+      const left = deadline - Date.now();
+      if (status !== 'approved' || left <= 0) throw err;
+      if ((await waitForNews(ctx, d, pending, left, since)) === 'deadline') throw err;
+    }
+  }
 }
 
 async function refuseIfJustRejected(ctx: Decided, d: ApproveDeps): Promise<void> {
