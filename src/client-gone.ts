@@ -1,4 +1,26 @@
-import { type Gone, goneOf } from './approval/notifier.js';
+/** Whether, and when, a held request's client left (cheaper than an AbortSignal per request). */
+export interface Gone {
+  readonly clientGone: boolean;
+  /** Calls `cb` once when the client leaves; returns the way to stop listening. */
+  whenGone(cb: () => void): () => void;
+}
+
+/** An AbortSignal as a Gone. */
+export function goneOf(signal: AbortSignal): Gone {
+  return {
+    get clientGone() {
+      return signal.aborted;
+    },
+    whenGone(cb) {
+      if (signal.aborted) {
+        cb(); // aborted already: a listener added late is not left waiting
+        return () => {};
+      }
+      signal.addEventListener('abort', cb, { once: true });
+      return () => signal.removeEventListener('abort', cb);
+    },
+  };
+}
 
 /** Aborting with a ready reason: abort() alone builds a DOMException (and its stack) per request. */
 const CLIENT_GONE = new Error('the client went away');

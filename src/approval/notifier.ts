@@ -1,3 +1,5 @@
+import type { Gone } from '../client-gone.js';
+
 export type HoldEvent =
   | { kind: 'approved' }
   | { kind: 'rejected'; message: string }
@@ -10,26 +12,6 @@ export const ALL = '*';
 
 /** Keys whose latest notification is remembered for waits that start just after it. */
 const MAX_REMEMBERED = 10_000;
-
-/** Whether, and when, a held request's client left (cheaper than an AbortSignal per request). */
-export interface Gone {
-  readonly clientGone: boolean;
-  /** Calls `cb` once when the client leaves; returns the way to stop listening. */
-  whenGone(cb: () => void): () => void;
-}
-
-/** An AbortSignal as a Gone. */
-export function goneOf(signal: AbortSignal): Gone {
-  return {
-    get clientGone() {
-      return signal.aborted;
-    },
-    whenGone(cb) {
-      signal.addEventListener('abort', cb, { once: true });
-      return () => signal.removeEventListener('abort', cb);
-    },
-  };
-}
 
 interface Waiter {
   keys: string[];

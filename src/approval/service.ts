@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/log.js';
 import type { RequestAudit } from '../chain/audit.js';
 import type { HeldRef, RequestFacts } from '../chain/context.js';
+import type { Gone } from '../client-gone.js';
 import type { Config } from '../config.js';
 import { resourceVersionOf } from '../kube/live.js';
 import { StatusError } from '../kube/status.js';
@@ -14,7 +15,7 @@ import type { PendingRequest } from '../wire/request-view.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
 import { coverGroups, groupsOf, refuseOutOfScope } from './groups.js';
-import { ALL, type Gone, type HoldEvent, type Notifier } from './notifier.js';
+import { ALL, type HoldEvent, type Notifier } from './notifier.js';
 import { objectContentHash } from './object-version.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
 

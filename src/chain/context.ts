@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { goneOf } from '../approval/notifier.js';
-import type { ClientGone } from '../client-gone.js';
+import { type ClientGone, goneOf } from '../client-gone.js';
 import type { Cluster } from '../clusters.js';
 import { describeRequest, type KubeRequest } from '../kube/request.js';
 import type { Decision } from '../policy/decision.js';

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { certCredentials, readCertCaller, tokenCredentials } from '../../src/clientcert.js';
 import { parseRequest } from '../../src/kube/request.js';
 import { StatusError } from '../../src/kube/status.js';
+import { selfSigned } from './self-signed.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
@@ -19,24 +20,7 @@ let leaf: X509Certificate;
 beforeAll(() => {
   const d = mkdtempSync(path.join(os.tmpdir(), 'kg-cert-'));
   const ssl = (...a: string[]) => execFileSync('openssl', a, { cwd: d, stdio: 'ignore' });
-  for (const ca of ['a', 'b'])
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${ca}.key`,
-      '-out',
-      `${ca}.crt`,
-      '-subj',
-      `/CN=client-ca-${ca}`,
-      '-days',
-      '1',
-    );
+  for (const ca of ['a', 'b']) selfSigned(d, ca, `client-ca-${ca}`);
   ssl(
     'req',
     '-newkey',

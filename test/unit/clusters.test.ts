@@ -1,7 +1,5 @@
 // Several clusters behind one kubegate: the `clusters:` config, and how a request URL names its
 
-// cluster (/clusters/NAME/...), each cluster with its own overrides of the global settings.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +8,7 @@ import { owns, type Requester } from '../../src/api/requester.js';
 import { Clusters } from '../../src/clusters.js';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import { StatusError } from '../../src/kube/status.js';
+import { selfSigned } from './self-signed.js';
 
 const minimal = {
   tls: { cert: 'serving.crt', key: 'serving.key' },
@@ -23,27 +22,7 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'kg-clusters-'));
   // loadUpstream reads each cluster's CA file: a real self-signed PEM
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      path.join(dir, 'ca.key'),
-      '-out',
-      path.join(dir, 'ca.crt'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=kubegate-test-ca',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSigned(dir, 'ca', 'kubegate-test-ca');
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

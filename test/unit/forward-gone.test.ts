@@ -1,20 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditLog } from '../../src/audit/log.js';
-import { RequestAudit } from '../../src/chain/audit.js';
 import { newContext, type WebResponse, type With } from '../../src/chain/context.js';
 import { createForwarder } from '../../src/chain/forward.js';
 import { parseRequest } from '../../src/kube/request.js';
-import { createMetrics } from '../../src/metrics.js';
 import type { Upstream } from '../../src/upstream.js';
+import { readPassingAudit } from './fake-audit.js';
 import { testCluster } from './fake-cluster.js';
+import { selfSigned } from './self-signed.js';
 
 /** A local HTTPS "apiserver" that counts what reaches it. */
 let server: https.Server;
@@ -25,36 +22,13 @@ let upstream: Upstream;
 
 beforeAll(async () => {
   const d = mkdtempSync(path.join(os.tmpdir(), 'kg-fwd-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'k.pem',
-      '-out',
-      'c.pem',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-days',
-      '1',
-    ],
-    { cwd: d, stdio: 'ignore' },
-  );
-  server = https.createServer(
-    { key: readFileSync(path.join(d, 'k.pem')), cert: readFileSync(path.join(d, 'c.pem')) },
-    (req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      // a watch stays open with nothing to say: only the client side can end it
-      if (req.url?.includes('watch=1')) req.on('close', () => closed.push(req.url ?? ''));
-      else res.end('{}');
-    },
-  );
+  const { key, cert } = selfSigned(d, 'serving', '127.0.0.1');
+  server = https.createServer({ key, cert }, (req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    // a watch stays open with nothing to say: only the client side can end it
+    if (req.url?.includes('watch=1')) req.on('close', () => closed.push(req.url ?? ''));
+    else res.end('{}');
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}`);
   upstream = {
@@ -94,15 +68,7 @@ function readContext(abort: AbortController) {
 
 /** A read's receipt comes from the audit stage; the forwarder is the one kubegate uses. */
 function forwarding() {
-  const audit = new RequestAudit(
-    {} as AuditLog,
-    createMetrics({ defaultMetrics: false }),
-    pino({ level: 'silent' }),
-    {
-      approvalDisabled: false,
-      reads: 'none',
-    },
-  );
+  const audit = readPassingAudit();
   return { audit, fwd: createForwarder(upstream, () => undefined) };
 }
 

@@ -1,24 +1,21 @@
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditLog } from '../../src/audit/log.js';
-import { RequestAudit } from '../../src/chain/audit.js';
 import { newContext, type With } from '../../src/chain/context.js';
 import { createForwarder, type Forwarder } from '../../src/chain/forward.js';
 import { ClientGone } from '../../src/client-gone.js';
 import { parseRequest } from '../../src/kube/request.js';
-import { createMetrics } from '../../src/metrics.js';
 import type { Upstream } from '../../src/upstream.js';
 import { H2Sessions } from '../../src/upstream-h2.js';
+import { readPassingAudit } from './fake-audit.js';
 import { testCluster } from './fake-cluster.js';
+import { selfSigned } from './self-signed.js';
 
 /** What reached the upstream: protocol, request line, headers, session, body bytes. */
 interface Seen {
@@ -39,17 +36,7 @@ let h2Sessions: http2.ServerHttp2Session[] = [];
 
 beforeAll(() => {
   const d = mkdtempSync(path.join(os.tmpdir(), 'kg-fwd-h2-'));
-  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  execFileSync(
-    'openssl',
-    [...args, '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=127.0.0.1', '-days', '1'],
-    {
-      cwd: d,
-      stdio: 'ignore',
-    },
-  );
-  key = readFileSync(path.join(d, 'k.pem'));
-  cert = readFileSync(path.join(d, 'c.pem'));
+  ({ key, cert } = selfSigned(d, 'serving', '127.0.0.1'));
 });
 
 /** The "apiserver": HTTP/2 and HTTP/1.1; some paths refuse, reset or never answer over HTTP/2. */
@@ -95,15 +82,7 @@ async function startUpstream(h2: boolean, settings: http2.Settings = {}) {
 
 /** kubegate's forwarder behind a plain HTTP front, each request a read the audit stage passed. */
 async function startFront(upstream: Upstream, sessions: H2Sessions) {
-  const audit = new RequestAudit(
-    {} as AuditLog,
-    createMetrics({ defaultMetrics: false }),
-    pino({ level: 'silent' }),
-    {
-      approvalDisabled: false,
-      reads: 'none',
-    },
-  );
+  const audit = readPassingAudit();
   const fwd: Forwarder = createForwarder(upstream, () => undefined, undefined, sessions);
   const front = http.createServer((req, res) => {
     const gone = new ClientGone();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ALL, goneOf, Notifier } from '../../../src/approval/notifier.js';
-import { ClientGone } from '../../../src/client-gone.js';
+import { ALL, Notifier } from '../../../src/approval/notifier.js';
+import { ClientGone, goneOf } from '../../../src/client-gone.js';
 
 const never = new AbortController().signal;
 
