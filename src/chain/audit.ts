@@ -79,7 +79,10 @@ export class RequestAudit {
     event: 'executed' | 'failed',
     extra: Record<string, unknown>,
   ): Promise<void> {
-    await this.durable(facts, event, extra, 'next');
+    // what the policy saw is on this request's decision record already (`policy replay` reads
+    // it there): the outcome does not repeat it (half its bytes, encoding and hashing)
+    const { policy_input: _, ...rest } = facts;
+    await this.durable(rest, event, extra, 'next');
   }
 
   private async durable(

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { hasImpersonation, type Impersonation } from './impersonation.js';
 import { honoursDryRun } from './verbs.js';
@@ -73,5 +73,5 @@ export function fingerprint(p: FingerprintParts): string {
   };
   const canon = (canonicalize as unknown as (v: unknown) => string | undefined)(doc);
   if (canon === undefined) throw new Error('request cannot be canonicalised');
-  return `sha256:${createHash('sha256').update(canon).digest('hex')}`;
+  return `sha256:${hash('sha256', canon, 'hex')}`;
 }

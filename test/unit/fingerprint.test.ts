@@ -22,6 +22,27 @@ const none = { user: null, uid: null, groups: [], extra: {} };
 const decision = { override_required: true, approvals: 2, dry_run_first: true, policy: 'p' };
 
 describe('fingerprint: what an approval is bound to', () => {
+  it('is stable across releases: approvals signed before an upgrade still match (pinned value)', () => {
+    const scale: FingerprintParts = {
+      cluster: 'c',
+      verb: 'patch',
+      group: 'apps',
+      version: 'v1',
+      resource: 'deployments',
+      subresource: 'scale',
+      namespace: 'ns',
+      name: 'web',
+      query: { fieldManager: ['kubectl'], dryRun: ['All'] },
+      contentType: 'application/merge-patch+json',
+      path: '/apis/apps/v1/namespaces/ns/deployments/web/scale',
+      user: 'agent',
+      body: { spec: { replicas: 3 }, é: [1.5, -0, 1e21] },
+    };
+    // a change to how fingerprints are computed would orphan every approval already signed
+    expect(fingerprint(scale)).toBe('sha256:97a0242781a7db2522676a59cb69ad051314e2c7f31def7fdae1d8160951464c');
+    expect(() => fingerprint({ ...scale, body: { n: Number.NaN } })).toThrow();
+  });
+
   it('ignores dryRun and the order of query values, nothing else', () => {
     const fp = fingerprint(parts);
     expect(fingerprint({ ...parts, query: { ...parts.query, dryRun: ['All'] } })).toBe(fp);
