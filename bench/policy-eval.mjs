@@ -182,20 +182,26 @@ function emptyBundle() {
   return dir;
 }
 
-/** µs per call of f, after a warm-up. @param {() => unknown} f */
-function measure(f) {
-  for (let i = 0; i < warmup; i++) f();
-  const us = new Float64Array(iterations);
+/**
+ * µs per call of each function, measured side by side: iteration i times every function once, in
+ * turn, so a burst of noise from the rest of the machine falls on the policy and its floors alike.
+ * @param {(() => unknown)[]} fns
+ */
+function measureSideBySide(fns) {
+  for (const f of fns) for (let i = 0; i < warmup; i++) f();
+  const us = fns.map(() => new Float64Array(iterations));
   for (let i = 0; i < iterations; i++) {
-    const t0 = process.hrtime.bigint();
-    f();
-    us[i] = Number(process.hrtime.bigint() - t0) / 1000;
+    for (let j = 0; j < fns.length; j++) {
+      const t0 = process.hrtime.bigint();
+      fns[j]();
+      us[j][i] = Number(process.hrtime.bigint() - t0) / 1000;
+    }
   }
   return us;
 }
 
-/** A pure-CPU loop (no allocation, no wasm) with about the given median, to show the machine's tail. */
-function cpuNoise(/** @type {number} */ medianUs) {
+/** A pure-CPU loop (no allocation, no wasm) of about the given median: this machine's tail at that duration. */
+function cpuLoop(/** @type {number} */ medianUs) {
   let n = 1000;
   const spin = () => {
     let s = 0;
@@ -207,8 +213,18 @@ function cpuNoise(/** @type {number} */ medianUs) {
   for (let i = 0; i < 200; i++) spin();
   const perSpin = Number(process.hrtime.bigint() - t0) / 1000 / 200;
   n = Math.max(1, Math.round((n * medianUs) / perSpin));
-  const us = measure(spin);
-  return { p50: percentile(us, 50), p99: percentile(us, 99) };
+  return spin;
+}
+
+/** Median µs of f over a short run (to size the CPU loop). @param {() => unknown} f */
+function medianOf(f) {
+  const us = new Float64Array(Math.min(2000, iterations));
+  for (let i = 0; i < us.length; i++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    us[i] = Number(process.hrtime.bigint() - t0) / 1000;
+  }
+  return percentile(us, 50);
 }
 
 const silent = pino({ level: 'silent' });
@@ -219,8 +235,9 @@ const empty = await PolicyEngine.load(emptyBundle(), silent);
 const out = {};
 for (const [name, input] of Object.entries(cases)) {
   const d = engine.decide(input);
-  const us = measure(() => engine.decide(input));
-  const floor = measure(() => empty.decide(input));
+  const policy = () => engine.decide(input);
+  for (let i = 0; i < warmup; i++) policy();
+  const [us, floor, noise] = measureSideBySide([policy, () => empty.decide(input), cpuLoop(medianOf(policy))]);
   const p50 = percentile(us, 50);
   out[name] = {
     risk: d.risk,
@@ -231,7 +248,7 @@ for (const [name, input] of Object.entries(cases)) {
     n: iterations,
     inputBytes: JSON.stringify(input).length,
     emptyPolicy: { p50: percentile(floor, 50), p99: percentile(floor, 99) },
-    cpuNoise: cpuNoise(p50),
+    cpuNoise: { p50: percentile(noise, 50), p99: percentile(noise, 99) },
   };
 }
 engine.close();

@@ -493,6 +493,17 @@ export function report(r) {
         '< 200 MB',
       ),
     ]);
+    const b = r.heldH2Baseline;
+    if (b)
+      rows.push([
+        '',
+        `bare Node HTTP/2 server, same client: RSS MB (idle ${fmt(b.rssIdleMB, 0)})`,
+        '',
+        `${fmt(b.rssHeldMB, 0)}${b.held >= b.requested ? '' : ` (${b.held} held)`}`,
+        '',
+        `kubegate/bare ${ratio(h.rssHeldMB, b.rssHeldMB)}`,
+        '',
+      ]);
     rows.push([
       '',
       'held/s while filling | KB per held',

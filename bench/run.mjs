@@ -112,6 +112,49 @@ async function startBareProxy(/** @type {import('./lib/http.mjs').Endpoint} */ d
   return { proc, ep };
 }
 
+/**
+ * The same held requests against bench/held-baseline.mjs (a bare Node server that reads each body
+ * and never answers): over one TLS connection each, or (h2) over 4 HTTP/2 connections.
+ * @param {import('./lib/http.mjs').Endpoint} ep  the kubegate endpoint whose CA and token to reuse
+ * @param {{ count: number, holdSeconds: number, h2: boolean }} o
+ */
+async function heldFloor(ep, o) {
+  const file = path.join(dir, o.h2 ? 'held-baseline-h2.jsonl' : 'held-baseline.jsonl');
+  const bare = await startProc({
+    name: o.h2 ? 'held-baseline-h2' : 'held-baseline',
+    cmd: process.execPath,
+    args: [
+      path.join(root, 'bench', 'held-baseline.mjs'),
+      path.join(dir, 'certs', 'serving.crt'),
+      path.join(dir, 'certs', 'serving.key'),
+      file,
+      ...(o.h2 ? ['h2'] : []),
+    ],
+    logDir,
+    ready: /listening (\d+)/,
+  });
+  try {
+    return await limit(
+      o.h2 ? 'held baseline h2' : 'held baseline',
+      o.holdSeconds + 120,
+      benchHeld(
+        { ...ep, name: o.h2 ? 'bare http2' : 'bare https', url: `https://127.0.0.1:${bare.match[1]}` },
+        {
+          pid: /** @type {number} */ (bare.proc.child.pid),
+          auditPath: file,
+          count: o.count,
+          holdSeconds: o.holdSeconds,
+          window: 500,
+          log,
+          ...(o.h2 ? { h2Sessions: 4 } : {}),
+        },
+      ),
+    );
+  } finally {
+    await stopProc(bare.proc);
+  }
+}
+
 /** The directory of the audit log a kubegate.yaml names (relative paths are from the file's directory). */
 function auditDirOf(/** @type {string} */ configFile) {
   const config = YAML.parse(readFileSync(configFile, 'utf8'));
@@ -302,38 +345,9 @@ async function main() {
         await stopProc(h2Kg.proc);
       }
       log(`held: the same ${count} requests held by a bare Node https server (the floor)`);
-      const baseFile = path.join(dir, 'held-baseline.jsonl');
-      const bare = await startProc({
-        name: 'held-baseline',
-        cmd: process.execPath,
-        args: [
-          path.join(root, 'bench', 'held-baseline.mjs'),
-          path.join(dir, 'certs', 'serving.crt'),
-          path.join(dir, 'certs', 'serving.key'),
-          baseFile,
-        ],
-        logDir,
-        ready: /listening (\d+)/,
-      });
-      try {
-        results.heldBaseline = await limit(
-          'held baseline',
-          holdSeconds + 120,
-          benchHeld(
-            { ...heldKg.ep, name: 'bare https', url: `https://127.0.0.1:${bare.match[1]}` },
-            {
-              pid: /** @type {number} */ (bare.proc.child.pid),
-              auditPath: baseFile,
-              count,
-              holdSeconds,
-              window: 500,
-              log,
-            },
-          ),
-        );
-      } finally {
-        await stopProc(bare.proc);
-      }
+      results.heldBaseline = await heldFloor(heldKg.ep, { count, holdSeconds, h2: false });
+      log(`held: the same ${count} requests over 4 HTTP/2 connections held by a bare Node HTTP/2 server`);
+      results.heldH2Baseline = await heldFloor(heldKg.ep, { count, holdSeconds, h2: true });
     }
     if (only.has('flood')) {
       results.flood = await limit(
