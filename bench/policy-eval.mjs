@@ -237,7 +237,11 @@ for (const [name, input] of Object.entries(cases)) {
   const d = engine.decide(input);
   const policy = () => engine.decide(input);
   for (let i = 0; i < warmup; i++) policy();
-  const [us, floor, noise] = measureSideBySide([policy, () => empty.decide(input), cpuLoop(medianOf(policy))]);
+  const [us, floor, noise] = measureSideBySide([
+    policy,
+    () => empty.decide(input),
+    cpuLoop(medianOf(policy)),
+  ]);
   const p50 = percentile(us, 50);
   out[name] = {
     risk: d.risk,
