@@ -39,7 +39,9 @@ describe('fingerprint: what an approval is bound to', () => {
       body: { spec: { replicas: 3 }, é: [1.5, -0, 1e21] },
     };
     // a change to how fingerprints are computed would orphan every approval already signed
-    expect(fingerprint(scale)).toBe('sha256:97a0242781a7db2522676a59cb69ad051314e2c7f31def7fdae1d8160951464c');
+    expect(fingerprint(scale)).toBe(
+      'sha256:97a0242781a7db2522676a59cb69ad051314e2c7f31def7fdae1d8160951464c',
+    );
     expect(() => fingerprint({ ...scale, body: { n: Number.NaN } })).toThrow();
   });
 
