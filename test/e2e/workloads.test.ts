@@ -35,13 +35,24 @@ async function approved(
   return run;
 }
 
-/** The id of the last request kubegate recorded for a target. */
-function lastId(target: string): string {
-  const r = auditRecords()
+/** The ids of the requests kubegate recorded as executed for a target, in order. */
+function executedIds(target: string): string[] {
+  return auditRecords()
     .filter((x) => x.resource === target && x.event === 'executed')
-    .pop();
-  if (!r) throw new Error(`no executed request for ${target}`);
-  return String(r.request_id);
+    .map((x) => String(x.request_id));
+}
+
+/**
+ * The id of the request executed for a target after `before` others were: its `executed` record
+ * rides the next group commit (within ~10 ms of the answer), so kubectl may return before it is there.
+ */
+async function nextExecutedId(target: string, before: number): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const ids = executedIds(target);
+    if (ids.length > before) return ids[before]!;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`no executed request for ${target} after the ${before} before it`);
 }
 
 /** The chained record that closed a session (written once both sides of the stream closed). */
@@ -121,10 +132,11 @@ describe('a workload runs on the simulated node; kubectl diagnoses and acts on i
   });
 
   it('exec -- echo hello is held, and once approved prints hello; exec -i carries stdin; both are recorded', async () => {
+    const before = executedIds(`${ns}/pods/${pod}`).length;
     const exec = await approved(['exec', '-n', ns, pod, '--', 'echo', 'hello'], `${ns}/pods/${pod}`);
     expect(exec.code, exec.stderr).toBe(0);
     expect(exec.stdout).toBe('hello\n');
-    const id = lastId(`${ns}/pods/${pod}`);
+    const id = await nextExecutedId(`${ns}/pods/${pod}`, before);
     const closed = await sessionClosed(id);
     expect(closed).toMatchObject({ status: 'success', exit_status: 0, recording: { truncated: false } });
     const play = await kubegate(['audit', 'play', id, '--no-wait']);
@@ -138,7 +150,7 @@ describe('a workload runs on the simulated node; kubectl diagnoses and acts on i
     expect(stdin.code, stdin.stderr).toBe(0);
     expect(stdin.stdout).toBe('typed in\n');
     // the recording is complete once its session is recorded closed (kubectl may return first)
-    const stdinId = lastId(`${ns}/pods/${pod}`);
+    const stdinId = await nextExecutedId(`${ns}/pods/${pod}`, before + 1);
     await sessionClosed(stdinId);
     const cast = readFileSync(
       path.join(path.dirname(devEnv().KUBEGATE_AUDIT!), 'sessions', `${stdinId}.cast`),
@@ -172,7 +184,8 @@ describe('a workload runs on the simulated node; kubectl diagnoses and acts on i
     const copy = mkdtempSync(path.join(os.tmpdir(), 'kg-rec-'));
     cpSync(path.dirname(env.KUBEGATE_AUDIT!), copy, { recursive: true });
     const log = path.join(copy, path.basename(env.KUBEGATE_AUDIT!));
-    const id = lastId(`${ns}/pods/${pod}`);
+    const id = executedIds(`${ns}/pods/${pod}`).pop();
+    if (!id) throw new Error('no exec recorded for the pod');
     const cast = path.join(copy, 'sessions', `${id}.cast`);
     writeFileSync(cast, readFileSync(cast, 'utf8').replace('typed in', 'typed ok'));
     const bad = await kubegate(['audit', 'verify', log]);
