@@ -1,3 +1,4 @@
+import type { HoldEvent } from '../approval/notifier.js';
 import { REJECTION_MEMORY_MS, recentRejection } from '../approval/rejections.js';
 import type { ApprovalService } from '../approval/service.js';
 import type { Config } from '../config.js';
@@ -8,7 +9,7 @@ import { pendingDetail, type StateStore, type StoredApproval } from '../state/st
 import type { PendingRequest } from '../wire/request-view.js';
 import { honoursDryRun } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
-import { type HeldRef, targetOf, type With } from './context.js';
+import { type HeldRef, type Resume, targetOf, type With } from './context.js';
 import { warning } from './decide.js';
 
 export interface ApproveDeps {
@@ -47,10 +48,13 @@ export async function approve(ctx: Decided, d: ApproveDeps): Promise<Approved> {
       `${decided.summary}: run the identical command with --dry-run=server first, then again for real (audit ${ctx.id})`,
     );
   }
-  const tokens = String(ctx.headers['kubegate-approval'] ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
+  // a resumed request's header tokens were accepted on its first pass (again would be a replay)
+  const tokens = ctx.resume
+    ? []
+    : String(ctx.headers['kubegate-approval'] ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
   await d.approvals.acceptWithRequest(
     tokens,
     decided.fingerprint,
@@ -68,9 +72,16 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     ctx.origin === 'rollback'
       ? { ...decided.decision, approvals: Math.max(1, decided.decision.approvals) }
       : decided.decision;
-  let pending = heldRef(await d.store.findPendingByFingerprint(decided.fingerprint));
-  let announced = false;
-  const deadline = Date.now() + ctx.holdMs;
+  const resume = ctx.resume;
+  if (resume && resume.pending.fingerprint !== decided.fingerprint)
+    throw new StatusError(
+      409,
+      'Conflict',
+      `request ${resume.pending.id} is no longer the request that was held`,
+    );
+  let pending = resume?.pending ?? heldRef(await d.store.findPendingByFingerprint(decided.fingerprint));
+  let announced = !!resume;
+  const deadline = resume?.deadline ?? Date.now() + ctx.holdMs;
   for (;;) {
     // news that comes while the approvals are counted wakes the wait below at once
     const since = d.approvals.newsMark();
@@ -119,7 +130,10 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     // no news until the deadline: the answer is the held one, without asking the store again
     // (the answer is made only then: a held request keeps as little as it can while it waits)
     const why = verdict.why;
-    if (left <= 0 || (await waitForNews(ctx, d, pending, left, since)) === 'deadline')
+    if (left <= 0) throw heldAnswer(ctx, pending, decision, why);
+    // a client's request waits parked: its chain lets go of everything, and runs again on news
+    if (ctx.parkable) throw new Parked(startWait(ctx, d, pending, left, since), pending, deadline);
+    if ((await waitForNews(ctx, d, pending, left, since)) === 'deadline')
       throw heldAnswer(ctx, pending, decision, why);
   }
 }
@@ -188,6 +202,19 @@ function howToApprove(id: string, decision: Decided['decided']['decision']): str
 }
 
 /**
+ * A held request that waits parked: what it waits on (the store-wide news of its fingerprint, its
+ * deadline, its client leaving), its pending record and its deadline. Thrown by the approval stage
+ * and caught by the chain, which keeps only what running the request again needs (chain.ts).
+ */
+export class Parked {
+  constructor(
+    readonly woken: Promise<HoldEvent | 'timeout' | 'aborted'>,
+    readonly pending: HeldRef,
+    readonly deadline: number,
+  ) {}
+}
+
+/**
  * Waits for news of the request until the deadline: an approval, rejection or cancellation here,
  * or a change on another replica that the store's one change feed names (then its status is read
  * again; approvals are counted again by the caller). No polling per held request.
@@ -199,12 +226,30 @@ async function waitForNews(
   ms: number,
   since: number,
 ): Promise<'news' | 'deadline'> {
-  d.metrics.held(1, ctx.cluster.name);
-  const ev = await d.approvals
-    .wait(pending.fingerprint, ms, ctx, since)
-    .finally(() => d.metrics.held(-1, ctx.cluster.name));
+  const ev = await startWait(ctx, d, pending, ms, since);
   if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
   if (ev === 'timeout') return 'deadline';
+  await judgeNews(ev, pending, d);
+  return 'news';
+}
+
+/** The wait itself, counted in the held gauge; it holds the client's Gone, never the context. */
+function startWait(
+  ctx: Decided,
+  d: ApproveDeps,
+  pending: HeldRef,
+  ms: number,
+  since: number,
+): Promise<HoldEvent | 'timeout' | 'aborted'> {
+  const cluster = ctx.cluster.name;
+  d.metrics.held(1, cluster);
+  return d.approvals
+    .wait(pending.fingerprint, ms, ctx.gone(), since)
+    .finally(() => d.metrics.held(-1, cluster));
+}
+
+/** A rejection or cancellation ends the hold with its message; other news is counted again. */
+async function judgeNews(ev: HoldEvent, pending: HeldRef, d: Pick<ApproveDeps, 'store'>): Promise<void> {
   const details = { name: pending.id, kind: 'kubegate-request' };
   if (ev.kind === 'rejected' || ev.kind === 'cancelled')
     throw forbidden(`${ev.kind}: ${ev.message} (request ${pending.id})`, details);
@@ -213,7 +258,14 @@ async function waitForNews(
     if (now && (now.status === 'rejected' || now.status === 'cancelled' || now.status === 'expired'))
       throw forbidden(`${now.status}: ${now.message ?? 'no reason given'} (request ${pending.id})`, details);
   }
-  return 'news';
+}
+
+/**
+ * What woke a parked request, judged before it runs again (before its decision: a request
+ * cancelled by a freeze is answered "cancelled", as one waiting in place would be).
+ */
+export async function judgeWoken(resume: Resume, d: Pick<ApproveDeps, 'store'>): Promise<void> {
+  if (resume.woke !== 'timeout') await judgeNews(resume.woke, resume.pending, d);
 }
 
 /** Only what the request needs of its pending record (a copy: the full record stays unreferenced). */

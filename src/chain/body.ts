@@ -93,23 +93,32 @@ function readBounded(ctx: With<'caller' | 'req'>, d: BodyDeps): Promise<Buffer> 
   const who = ctx.caller.user.username;
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > d.maxBodyBytes) return Promise.reject(tooLarge(d.maxBodyBytes));
+  const budget = budgetOf(d.budget, who);
+  ctx.releaseBody = budget.release;
+  if (declared > 0 && !budget.reserve(declared)) return Promise.reject(overBudget(ctx, d));
+  return collect(req, d.maxBodyBytes, budget.fits, () => overBudget(ctx, d));
+}
+
+/**
+ * One body's share of the in-flight budget. Made apart from the request's context on purpose:
+ * `release` lives as long as the request (a parked request keeps it), and a closure made beside
+ * one that uses the context would keep the whole context alive with it.
+ */
+function budgetOf(budget: BodyBudget, who: string) {
   let held = 0;
   const reserve = (n: number): boolean => {
-    if (!d.budget.take(who, n)) return false;
+    if (!budget.take(who, n)) return false;
     held += n;
     return true;
   };
-  ctx.releaseBody = () => {
-    d.budget.give(who, held);
-    held = 0;
+  return {
+    reserve,
+    fits: (size: number) => size <= held || reserve(size - held),
+    release: () => {
+      budget.give(who, held);
+      held = 0;
+    },
   };
-  if (declared > 0 && !reserve(declared)) return Promise.reject(overBudget(ctx, d));
-  return collect(
-    req,
-    d.maxBodyBytes,
-    (size) => size <= held || reserve(size - held),
-    () => overBudget(ctx, d),
-  );
 }
 
 function collect(

@@ -1,13 +1,14 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Cluster } from '../clusters.js';
+import { StatusError } from '../kube/status.js';
 import { hasImpersonation } from '../wire/impersonation.js';
-import { type ApproveDeps, approve } from './approve.js';
+import { type ApproveDeps, approve, judgeWoken, Parked } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
 import { type AuthenticateDeps, authenticate } from './authenticate.js';
 import { type BodyDeps, readAndDecode } from './body.js';
 import { ChangeDecisions } from './change-decisions.js';
-import type { RequestContext, WebResponse, With } from './context.js';
+import { newContext, type RequestContext, type WebResponse, type With } from './context.js';
 import { type DecideDeps, decide, decideRead } from './decide.js';
 import type { Forwarder, Outcome } from './forward.js';
 import { ReadDecisions } from './read-decisions.js';
@@ -42,7 +43,10 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
   const reads = new ReadDecisions();
   const changes = new ChangeDecisions();
   return async function handle(ctx, to) {
+    let parked = false;
     try {
+      if (ctx.resume) await judgeWoken(ctx.resume, d);
+      ctx.parkable = to.kind === 'web' && ctx.origin === 'client';
       const caller = ctx.caller ? (ctx as With<'caller'>) : await authenticate(ctx, d);
       const read = readPass(caller, d, reads);
       if (read) return await forwardRead(read, caller, to, d);
@@ -58,10 +62,54 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
       const outcome = ctx.clientGone ? GONE : await forward(receipt, approved, to, d);
       await recordOutcome(approved, outcome, d);
       return outcome;
+    } catch (err) {
+      if (!(err instanceof Parked)) throw err;
+      parked = true;
+      return runWhenWoken(err, ctx, to, handle);
     } finally {
-      ctx.releaseBody?.();
+      // a parked request keeps its body, and its place in the body budget, until it runs again
+      if (!parked) ctx.releaseBody?.();
     }
   };
+}
+
+/**
+ * A held request waits parked: of its context it keeps only what running it again needs (the
+ * client's request and response, its body as read, its pending record and deadline), so the
+ * chain's frames, the decision and the caller go while it waits. On news or at its deadline it
+ * runs the whole chain again, as itself (same audit id): authenticated, decided and counted anew,
+ * so what goes upstream is decided at that moment by the one path every request takes.
+ */
+function runWhenWoken(
+  p: Parked,
+  ctx: RequestContext,
+  to: Target,
+  handle: (ctx: RequestContext, to: Target) => Promise<Outcome>,
+): Promise<Outcome> {
+  const { origin, cluster, kr, req, headers, holdMs, body, releaseBody } = ctx;
+  const signal = ctx.signalSource();
+  const end = (err: unknown): never => {
+    releaseBody?.();
+    throw err;
+  };
+  return p.woken.then((woke) => {
+    if (woke === 'aborted')
+      return end(new StatusError(499 as number, 'Timeout', 'client went away while held'));
+    const again = newContext({
+      origin,
+      cluster,
+      kr,
+      headers,
+      holdMs,
+      signal,
+      id: p.pending.id,
+      resume: { pending: p.pending, deadline: p.deadline, woke },
+      ...(req ? { req } : {}),
+    });
+    again.body = body;
+    again.releaseBody = releaseBody;
+    return handle(again, to);
+  }, end);
 }
 
 function forward(receipt: Receipt, ctx: With<'caller'>, to: Target, d: ChainDeps): Promise<Outcome> {

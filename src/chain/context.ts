@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { type ClientGone, goneOf } from '../client-gone.js';
+import type { HoldEvent } from '../approval/notifier.js';
+import { type ClientGone, type Gone, goneOf } from '../client-gone.js';
 import type { Cluster } from '../clusters.js';
 import { describeRequest, type KubeRequest } from '../kube/request.js';
 import type { Decision } from '../policy/decision.js';
@@ -50,6 +51,16 @@ export interface Decided {
  * detail is the bulk of it, and thousands of requests may wait at once).
  */
 export type HeldRef = Pick<PendingRequest, 'id' | 'fingerprint' | 'createdAt'>;
+
+/**
+ * A held request running the chain again after its wait (see chain.ts, `parked`): the pending
+ * record it already has, when its hold ends, and what woke it.
+ */
+export interface Resume {
+  pending: HeldRef;
+  deadline: number;
+  woke: HoldEvent | 'timeout';
+}
 
 /** What the approval stage let through: who approved, which approvals were spent. */
 export interface Approved {
@@ -122,6 +133,14 @@ export interface RequestContext {
   rollbackOf?: string;
   /** A rollback's plan, shown to its approvers. */
   rollbackPlan?: { steps: string[]; effect: string };
+  /** Set on a held request running again after its wait. */
+  resume?: Resume;
+  /** The approval stage may park this request while it waits (a client's request with a response). */
+  parkable?: boolean;
+  /** What tells of the client leaving, for a wait that outlives this context. */
+  gone(): Gone;
+  /** The signal this context was made with, for a context made again for the same client. */
+  signalSource(): ContextInit['signal'];
 }
 
 /** A context once the named stages have run. */
@@ -166,7 +185,7 @@ export function targetOf(kr: KubeRequest, object?: unknown): string {
 
 /** What newContext needs; `signal` may be made on first use (see ClientGone). */
 export type ContextInit = Pick<RequestContext, 'origin' | 'cluster' | 'kr' | 'headers' | 'holdMs'> &
-  Partial<Pick<RequestContext, 'req' | 'id'>> & {
+  Partial<Pick<RequestContext, 'req' | 'id' | 'resume'>> & {
     signal: AbortSignal | ClientGone;
   };
 
@@ -186,6 +205,8 @@ class Context implements RequestContext {
   holdMs: number;
   facts: RequestFacts;
   responseHeaders: Record<string, string> = {};
+  resume: Resume | undefined;
+  parkable = false;
   private signalOf: ContextInit['signal'];
 
   constructor(init: ContextInit) {
@@ -198,6 +219,7 @@ class Context implements RequestContext {
     this.headers = init.headers;
     this.holdMs = init.holdMs;
     this.signalOf = init.signal;
+    this.resume = init.resume;
     this.facts = {
       request_id: id,
       cluster: init.cluster.name,
@@ -217,8 +239,16 @@ class Context implements RequestContext {
   }
 
   whenGone(cb: () => void): () => void {
+    return this.gone().whenGone(cb);
+  }
+
+  gone(): Gone {
     const s = this.signalOf;
-    return (s instanceof AbortSignal ? goneOf(s) : s).whenGone(cb);
+    return s instanceof AbortSignal ? goneOf(s) : s;
+  }
+
+  signalSource(): ContextInit['signal'] {
+    return this.signalOf;
   }
 }
 
