@@ -1,0 +1,199 @@
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { Notifier } from '../../src/approval/notifier.js';
+import type { ApprovalService } from '../../src/approval/service.js';
+import { type ApproveDeps, approve, judgeWoken, Parked } from '../../src/chain/approve.js';
+import type { RequestAudit } from '../../src/chain/audit.js';
+import { newContext, type Resume, type With } from '../../src/chain/context.js';
+import { ClientGone } from '../../src/client-gone.js';
+import type { Config } from '../../src/config.js';
+import { parseRequest } from '../../src/kube/request.js';
+import { createMetrics } from '../../src/metrics.js';
+import type { StateStore } from '../../src/state/store.js';
+import { testCluster } from './fake-cluster.js';
+
+const FP = 'sha256:held-request';
+const PENDING = { id: 'req-held', fingerprint: FP, createdAt: Date.now() };
+
+/** A MEDIUM change nobody has approved yet, with what the approval stage asked of its deps. */
+function held(
+  opts: { resume?: Resume; parkable?: boolean; headers?: Record<string, string>; notifier?: Notifier } = {},
+) {
+  const calls = { accepted: [] as string[][], waitedOn: [] as unknown[], holds: 0, records: [] as string[] };
+  let wake: (v: unknown) => void = () => {};
+  const approvals = {
+    acceptWithRequest: async (tokens: string[]) => {
+      calls.accepted.push(tokens);
+    },
+    newsMark: () => 0,
+    count: async () => ({ verdict: { ok: false, why: 'needs 1 approval', use: [] }, live: [] }),
+    hold: async () => {
+      calls.holds++;
+      return { ...PENDING, status: 'pending' };
+    },
+    wait: (fp: string, ms: number, gone: ClientGone) => {
+      // the real notifier keeps its waiters (as in kubegate, where they outlive the request's frames)
+      if (opts.notifier) return opts.notifier.wait(fp, ms, gone);
+      calls.waitedOn.push(gone);
+      return new Promise((resolve) => {
+        wake = resolve;
+      });
+    },
+  } as unknown as ApprovalService;
+  const store = {
+    findPendingByFingerprint: async () => undefined,
+    getPending: async () => ({ ...PENDING, status: 'rejected', message: 'not today' }),
+    recentRejection: async () => undefined,
+    lastRejection: async () => undefined,
+  } as unknown as StateStore;
+  const deps: ApproveDeps = {
+    config: {
+      execution: { auto_approve_low_risk: true },
+      safety: { require_approval: true, allow_critical: false },
+    } as unknown as Config,
+    approvals,
+    store,
+    audit: {
+      record: async (_f: unknown, event: string) => {
+        calls.records.push(event);
+      },
+    } as unknown as RequestAudit,
+    metrics: createMetrics({ defaultMetrics: false }),
+  };
+  const gone = new ClientGone();
+  const ctx = Object.assign(
+    newContext({
+      origin: 'client',
+      cluster: testCluster(),
+      kr: parseRequest({
+        method: 'POST',
+        url: '/api/v1/namespaces/default/configmaps',
+        headers: {},
+        rawHeaders: [],
+      }),
+      headers: opts.headers ?? {},
+      signal: gone,
+      holdMs: 60_000,
+      ...(opts.resume ? { resume: opts.resume, id: opts.resume.pending.id } : {}),
+    }),
+    {
+      caller: { user: { username: 'agent', uid: '', groups: [], extra: {} }, credentials: {} },
+      body: { object: {}, forward: Buffer.alloc(0), fingerprintBody: {} },
+      decided: {
+        fingerprint: FP,
+        live: null,
+        summary: 'MEDIUM risk (change)',
+        decision: {
+          risk: 'MEDIUM',
+          reasons: ['change'],
+          approvals: 1,
+          override_required: false,
+          dry_run_first: false,
+          deny: [],
+          approvals_from: [],
+          policy: 'test',
+        },
+      },
+    },
+  ) as unknown as With<'caller' | 'body' | 'decided'>;
+  ctx.parkable = opts.parkable ?? true;
+  return { ctx, deps, calls, gone, wake: (v: unknown) => wake(v) };
+}
+
+/** A full garbage collection (the flag is set at run time: vitest starts workers without it). */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+describe('a held request waits parked', () => {
+  it('is held once, then parked: its wait holds the client’s Gone, never the request context', async () => {
+    const h = held();
+    const parked = await approve(h.ctx, h.deps).catch((err: unknown) => err);
+    expect(parked).toBeInstanceOf(Parked);
+    expect((parked as Parked).pending).toEqual(PENDING);
+    expect(h.calls.holds).toBe(1);
+    expect(h.calls.records).toEqual(['held']);
+    expect(h.calls.waitedOn).toEqual([h.gone]);
+  });
+
+  it('lets go of its context while it waits: the context can be collected', async () => {
+    let ref: WeakRef<object> | undefined;
+    let parked: Parked | undefined;
+    const notifier = new Notifier();
+    await (async () => {
+      const h = held({ notifier });
+      ref = new WeakRef(h.ctx);
+      parked = (await approve(h.ctx, h.deps).catch((err: unknown) => err)) as Parked;
+    })();
+    for (let i = 0; i < 3 && ref?.deref(); i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      collectGarbage();
+    }
+    expect(parked).toBeInstanceOf(Parked);
+    expect(ref?.deref()).toBeUndefined();
+    // the wait is still there (and would wake the request): only the context went
+    notifier.notify(FP, { kind: 'approved' });
+    await expect(parked?.woken).resolves.toEqual({ kind: 'approved' });
+  });
+
+  it('waits in place where it cannot be parked (an upgrade, kubegate’s own calls)', async () => {
+    const h = held({ parkable: false });
+    const run = approve(h.ctx, h.deps);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(h.calls.waitedOn).toHaveLength(1);
+    h.wake({ kind: 'rejected', message: 'no' });
+    await expect(run).rejects.toMatchObject({ code: 403, message: expect.stringContaining('rejected: no') });
+  });
+});
+
+describe('a parked request running again', () => {
+  const resume = (over: Partial<Resume> = {}): Resume => ({
+    pending: PENDING,
+    deadline: Date.now() + 60_000,
+    woke: { kind: 'news' },
+    ...over,
+  });
+
+  it('keeps its pending record and announcement: no second pending, no second held record', async () => {
+    const h = held({ resume: resume() });
+    const parked = await approve(h.ctx, h.deps).catch((err: unknown) => err);
+    expect(parked).toBeInstanceOf(Parked);
+    expect(h.calls.holds).toBe(0);
+    expect(h.calls.records).toEqual([]);
+  });
+
+  it('does not accept its Kubegate-Approval header again (it was accepted on the first pass)', async () => {
+    const h = held({ resume: resume(), headers: { 'kubegate-approval': 'token-a' } });
+    await approve(h.ctx, h.deps).catch(() => undefined);
+    expect(h.calls.accepted).toEqual([[]]);
+    const first = held({ headers: { 'kubegate-approval': 'token-a' } });
+    await approve(first.ctx, first.deps).catch(() => undefined);
+    expect(first.calls.accepted).toEqual([['token-a']]);
+  });
+
+  it('keeps its deadline: past it, the held answer comes without another wait', async () => {
+    const h = held({ resume: resume({ deadline: Date.now() - 1, woke: 'timeout' }) });
+    await expect(approve(h.ctx, h.deps)).rejects.toMatchObject({
+      code: 403,
+      message: expect.stringContaining('held for approval as req-held'),
+    });
+    expect(h.calls.waitedOn).toEqual([]);
+  });
+
+  it('refuses a different request under the held one’s record', async () => {
+    const h = held({ resume: resume({ pending: { ...PENDING, fingerprint: 'sha256:other' } }) });
+    await expect(approve(h.ctx, h.deps)).rejects.toMatchObject({ code: 409 });
+  });
+
+  it('is answered as it would have been in place when what woke it was a rejection', async () => {
+    const h = held();
+    await expect(
+      judgeWoken(resume({ woke: { kind: 'rejected', message: 'not today' } }), h.deps),
+    ).rejects.toMatchObject({ code: 403, message: expect.stringContaining('rejected: not today') });
+    // news: the store is asked, and says rejected
+    await expect(judgeWoken(resume(), h.deps)).rejects.toMatchObject({ code: 403 });
+    await expect(judgeWoken(resume({ woke: 'timeout' }), h.deps)).resolves.toBeUndefined();
+  });
+});
