@@ -205,7 +205,15 @@ function writeHead(
  */
 function outcomeOf(res: WebResponse, onClose: () => void): Promise<Outcome> {
   return new Promise((resolve) => {
-    res.on('finish', () => resolve({ status: res.statusCode }));
+    // an HTTP/2 response says 'finish' when its stream closes, answered or not (Node's compat
+    // layer on a client's RST_STREAM): only a response kubegate ended carries the upstream's answer
+    res.on('finish', () =>
+      resolve(
+        res.writableEnded
+          ? { status: res.statusCode }
+          : { status: 0, error: 'client stream closed before the upstream answer completed' },
+      ),
+    );
     res.on('close', () => {
       onClose();
       // closed before the answer was complete: the outcome is unknown, never "success"

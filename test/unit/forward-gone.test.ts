@@ -100,4 +100,21 @@ describe('a read whose client already left', () => {
     res.destroy();
     expect((await outcome).status).toBe(0);
   });
+
+  it('an HTTP/2 client resetting its stream mid-forward leaves the outcome unknown, not a default 200 (bypass round 12)', async () => {
+    const { audit, fwd } = forwarding();
+    const abort = new AbortController();
+    const ctx = readContext(abort);
+    const res = Object.assign(new PassThrough(), {
+      writeHead: () => undefined,
+      headersSent: false,
+      statusCode: 200,
+    });
+    const outcome = fwd.web(audit.passRead(ctx), ctx, res as unknown as WebResponse);
+    await new Promise((r) => setTimeout(r, 200));
+    // what Node's HTTP/2 compat response does on RST_STREAM: 'finish', then 'close', never ended
+    res.emit('finish');
+    res.emit('close');
+    expect(await outcome).toMatchObject({ status: 0, error: expect.stringContaining('closed before') });
+  });
 });
