@@ -82,9 +82,12 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
   let pending = resume?.pending ?? heldRef(await d.store.findPendingByFingerprint(decided.fingerprint));
   let announced = !!resume;
   const deadline = resume?.deadline ?? Date.now() + ctx.holdMs;
+  let woke = resume?.since;
   for (;;) {
-    // news that comes while the approvals are counted wakes the wait below at once
-    const since = d.approvals.newsMark();
+    // news that comes while the approvals are counted (or, run again, since it woke) wakes the
+    // wait below at once
+    const since = woke ?? d.approvals.newsMark();
+    woke = undefined;
     const { verdict, live } = await d.approvals.count(
       decided.fingerprint,
       decision,
@@ -132,7 +135,8 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     const why = verdict.why;
     if (left <= 0) throw heldAnswer(ctx, pending, decision, why);
     // a client's request waits parked: its chain lets go of everything, and runs again on news
-    if (ctx.parkable) throw new Parked(startWait(ctx, d, pending, left, since), pending, deadline);
+    if (ctx.parkable)
+      throw new Parked(startWait(ctx, d, pending, left, since), pending, deadline, decided.live);
     if ((await waitForNews(ctx, d, pending, left, since)) === 'deadline')
       throw heldAnswer(ctx, pending, decision, why);
   }
@@ -211,6 +215,7 @@ export class Parked {
     readonly woken: Promise<HoldEvent | 'timeout' | 'aborted'>,
     readonly pending: HeldRef,
     readonly deadline: number,
+    readonly live: Record<string, unknown> | null,
   ) {}
 }
 

@@ -65,7 +65,7 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
     } catch (err) {
       if (!(err instanceof Parked)) throw err;
       parked = true;
-      return runWhenWoken(err, ctx, to, handle);
+      return runWhenWoken(err, ctx, to, handle, () => d.approvals.newsMark());
     } finally {
       // a parked request keeps its body, and its place in the body budget, until it runs again
       if (!parked) ctx.releaseBody?.();
@@ -85,6 +85,7 @@ function runWhenWoken(
   ctx: RequestContext,
   to: Target,
   handle: (ctx: RequestContext, to: Target) => Promise<Outcome>,
+  newsMark: () => number,
 ): Promise<Outcome> {
   const { origin, cluster, kr, req, headers, holdMs, body, releaseBody } = ctx;
   const signal = ctx.signalSource();
@@ -95,6 +96,7 @@ function runWhenWoken(
   return p.woken.then((woke) => {
     if (woke === 'aborted')
       return end(new StatusError(499 as number, 'Timeout', 'client went away while held'));
+    const since = newsMark();
     const again = newContext({
       origin,
       cluster,
@@ -103,7 +105,7 @@ function runWhenWoken(
       holdMs,
       signal,
       id: p.pending.id,
-      resume: { pending: p.pending, deadline: p.deadline, woke },
+      resume: { pending: p.pending, deadline: p.deadline, woke, since, live: p.live },
       ...(req ? { req } : {}),
     });
     again.body = body;

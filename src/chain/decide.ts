@@ -64,7 +64,11 @@ export async function decide(
 ): Promise<With<'caller' | 'body' | 'decided'>> {
   const { kr, caller, body } = ctx;
   const needsLive = kr.mutating && NEEDS_LIVE.has(kr.verb) && kr.name !== '';
-  const live = needsLive ? await fetchLive(ctx.cluster.upstream, kr, caller.credentials) : null;
+  const live = ctx.resume
+    ? ctx.resume.live
+    : needsLive
+      ? await fetchLive(ctx.cluster.upstream, kr, caller.credentials)
+      : null;
   let fp: string;
   try {
     fp = fingerprint({

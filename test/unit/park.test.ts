@@ -20,19 +20,26 @@ const PENDING = { id: 'req-held', fingerprint: FP, createdAt: Date.now() };
 function held(
   opts: { resume?: Resume; parkable?: boolean; headers?: Record<string, string>; notifier?: Notifier } = {},
 ) {
-  const calls = { accepted: [] as string[][], waitedOn: [] as unknown[], holds: 0, records: [] as string[] };
+  const calls = {
+    accepted: [] as string[][],
+    waitedOn: [] as unknown[],
+    since: [] as number[],
+    holds: 0,
+    records: [] as string[],
+  };
   let wake: (v: unknown) => void = () => {};
   const approvals = {
     acceptWithRequest: async (tokens: string[]) => {
       calls.accepted.push(tokens);
     },
-    newsMark: () => 0,
+    newsMark: () => 100,
     count: async () => ({ verdict: { ok: false, why: 'needs 1 approval', use: [] }, live: [] }),
     hold: async () => {
       calls.holds++;
       return { ...PENDING, status: 'pending' };
     },
-    wait: (fp: string, ms: number, gone: ClientGone) => {
+    wait: (fp: string, ms: number, gone: ClientGone, since: number) => {
+      calls.since.push(since);
       // the real notifier keeps its waiters (as in kubegate, where they outlive the request's frames)
       if (opts.notifier) return opts.notifier.wait(fp, ms, gone);
       calls.waitedOn.push(gone);
@@ -153,6 +160,8 @@ describe('a parked request running again', () => {
     pending: PENDING,
     deadline: Date.now() + 60_000,
     woke: { kind: 'news' },
+    since: 0,
+    live: null,
     ...over,
   });
 
@@ -162,6 +171,15 @@ describe('a parked request running again', () => {
     expect(parked).toBeInstanceOf(Parked);
     expect(h.calls.holds).toBe(0);
     expect(h.calls.records).toEqual([]);
+  });
+
+  it('waits from where news stood when it woke: news during its run again is not missed', async () => {
+    const h = held({ resume: resume({ since: 7 }) });
+    await approve(h.ctx, h.deps).catch(() => undefined);
+    expect(h.calls.since).toEqual([7]);
+    const first = held();
+    await approve(first.ctx, first.deps).catch(() => undefined);
+    expect(first.calls.since).toEqual([100]);
   });
 
   it('does not accept its Kubegate-Approval header again (it was accepted on the first pass)', async () => {
