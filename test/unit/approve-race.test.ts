@@ -3,12 +3,11 @@ import type { ApprovalService } from '../../src/approval/service.js';
 import { type ApproveDeps, approve } from '../../src/chain/approve.js';
 import type { RequestAudit } from '../../src/chain/audit.js';
 import { newContext, type With } from '../../src/chain/context.js';
-import type { Config } from '../../src/config.js';
-import { parseRequest } from '../../src/kube/request.js';
 import { StatusError } from '../../src/kube/status.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { StateStore } from '../../src/state/store.js';
 import { testCluster } from './fake-cluster.js';
+import { approvalConfig, configMapCreate, decidedMedium } from './fake-decided.js';
 
 const FP = 'sha256:same-request';
 const lost = () =>
@@ -35,10 +34,7 @@ function race(statuses: string[]) {
     getPending: async () => ({ id: 'req-1', status: statuses.shift() ?? 'pending' }),
   } as unknown as StateStore;
   const deps: ApproveDeps = {
-    config: {
-      execution: { auto_approve_low_risk: true },
-      safety: { require_approval: true, allow_critical: false },
-    } as unknown as Config,
+    config: approvalConfig(),
     approvals,
     store,
     audit: {} as RequestAudit,
@@ -48,35 +44,12 @@ function race(statuses: string[]) {
     newContext({
       origin: 'client',
       cluster: testCluster(),
-      kr: parseRequest({
-        method: 'POST',
-        url: '/api/v1/namespaces/default/configmaps',
-        headers: {},
-        rawHeaders: [],
-      }),
+      kr: configMapCreate(),
       headers: {},
       signal: new AbortController().signal,
       holdMs: 5000,
     }),
-    {
-      caller: { user: { username: 'agent', uid: '', groups: [], extra: {} }, credentials: {} },
-      body: { object: {}, forward: Buffer.alloc(0), fingerprintBody: {} },
-      decided: {
-        fingerprint: FP,
-        live: null,
-        summary: 'MEDIUM risk (change)',
-        decision: {
-          risk: 'MEDIUM',
-          reasons: ['change'],
-          approvals: 1,
-          override_required: false,
-          dry_run_first: false,
-          deny: [],
-          approvals_from: [],
-          policy: 'test',
-        },
-      },
-    },
+    decidedMedium(FP),
   ) as unknown as With<'caller' | 'body' | 'decided'>;
   return { run: () => approve(ctx, deps), spends };
 }

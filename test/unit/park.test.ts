@@ -7,11 +7,10 @@ import { type ApproveDeps, approve, judgeWoken, Parked } from '../../src/chain/a
 import type { RequestAudit } from '../../src/chain/audit.js';
 import { newContext, type Resume, type With } from '../../src/chain/context.js';
 import { ClientGone } from '../../src/client-gone.js';
-import type { Config } from '../../src/config.js';
-import { parseRequest } from '../../src/kube/request.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { StateStore } from '../../src/state/store.js';
 import { testCluster } from './fake-cluster.js';
+import { approvalConfig, configMapCreate, decidedMedium } from './fake-decided.js';
 
 const FP = 'sha256:held-request';
 const PENDING = { id: 'req-held', fingerprint: FP, createdAt: Date.now() };
@@ -55,10 +54,7 @@ function held(
     lastRejection: async () => undefined,
   } as unknown as StateStore;
   const deps: ApproveDeps = {
-    config: {
-      execution: { auto_approve_low_risk: true },
-      safety: { require_approval: true, allow_critical: false },
-    } as unknown as Config,
+    config: approvalConfig(),
     approvals,
     store,
     audit: {
@@ -73,36 +69,13 @@ function held(
     newContext({
       origin: 'client',
       cluster: testCluster(),
-      kr: parseRequest({
-        method: 'POST',
-        url: '/api/v1/namespaces/default/configmaps',
-        headers: {},
-        rawHeaders: [],
-      }),
+      kr: configMapCreate(),
       headers: opts.headers ?? {},
       signal: gone,
       holdMs: 60_000,
       ...(opts.resume ? { resume: opts.resume, id: opts.resume.pending.id } : {}),
     }),
-    {
-      caller: { user: { username: 'agent', uid: '', groups: [], extra: {} }, credentials: {} },
-      body: { object: {}, forward: Buffer.alloc(0), fingerprintBody: {} },
-      decided: {
-        fingerprint: FP,
-        live: null,
-        summary: 'MEDIUM risk (change)',
-        decision: {
-          risk: 'MEDIUM',
-          reasons: ['change'],
-          approvals: 1,
-          override_required: false,
-          dry_run_first: false,
-          deny: [],
-          approvals_from: [],
-          policy: 'test',
-        },
-      },
-    },
+    decidedMedium(FP),
   ) as unknown as With<'caller' | 'body' | 'decided'>;
   ctx.parkable = opts.parkable ?? true;
   return { ctx, deps, calls, gone, wake: (v: unknown) => wake(v) };
