@@ -98,7 +98,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     );
     if (verdict.ok) {
       // a client that left must not spend approvals on a run that will never happen
-      if (ctx.clientGone) throw new StatusError(499 as number, 'Timeout', 'client went away while held');
+      if (ctx.clientGone) throw leftWhileHeld();
       if (!(await spendOrWait(ctx, d, pending, live, deadline))) continue;
       if (pending) d.metrics.approvalLatency((Date.now() - pending.createdAt) / 1000);
       if (pending) ctx.facts.request_id = pending.id;
@@ -232,11 +232,14 @@ async function waitForNews(
   since: number,
 ): Promise<'news' | 'deadline'> {
   const ev = await startWait(ctx, d, pending, ms, since);
-  if (ev === 'aborted') throw new StatusError(499 as number, 'Timeout', 'client went away while held');
+  if (ev === 'aborted') throw leftWhileHeld();
   if (ev === 'timeout') return 'deadline';
   await judgeNews(ev, pending, d);
   return 'news';
 }
+
+/** The answer for a client that left while its request was held (nobody reads it; nothing ran). */
+export const leftWhileHeld = () => new StatusError(499 as number, 'Timeout', 'client went away while held');
 
 /** The wait itself, counted in the held gauge; it holds the client's Gone, never the context. */
 function startWait(

@@ -1,9 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Cluster } from '../clusters.js';
-import { StatusError } from '../kube/status.js';
 import { hasImpersonation } from '../wire/impersonation.js';
-import { type ApproveDeps, approve, judgeWoken, Parked } from './approve.js';
+import { type ApproveDeps, approve, judgeWoken, leftWhileHeld, Parked } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
 import { type AuthenticateDeps, authenticate } from './authenticate.js';
 import { type BodyDeps, readAndDecode } from './body.js';
@@ -94,8 +93,7 @@ function runWhenWoken(
     throw err;
   };
   return p.woken.then((woke) => {
-    if (woke === 'aborted')
-      return end(new StatusError(499 as number, 'Timeout', 'client went away while held'));
+    if (woke === 'aborted') return end(leftWhileHeld());
     const since = newsMark();
     const again = newContext({
       origin,
