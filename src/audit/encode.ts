@@ -2,6 +2,7 @@
 // undefined dropped, non-finite numbers as null), redaction and RFC 8785 canonical form at once.
 // The result equals canonicalize(redact(JSON.parse(JSON.stringify(input)))) field by field (a unit
 // test holds it to that), without the copies: each value is serialised exactly once.
+import { memberHead, sortedKeys } from '../wire/canonical.js';
 import {
   isJsonPatch,
   type PatchOp,
@@ -120,13 +121,13 @@ function encodeObject(obj: Obj, secretsCtx: boolean, ctx: Ctx): string {
   const isSecret = kind === 'Secret';
   // SecretList items carry no kind of their own.
   const secrets = secretsCtx || isSecret || kind === 'SecretList';
-  const keys = Object.keys(obj).sort();
+  const keys = sortedKeys(obj);
   let out = '{';
   for (const k of keys) {
     const json = member(obj[k], k, isSecret || secretsCtx, secrets, ctx);
     if (json === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += `${quote(k)}:${json}`;
+    const head = memberHead(k);
+    out += (out.length > 1 ? head.next : head.first) + json;
   }
   return `${out}}`;
 }

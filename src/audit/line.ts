@@ -24,7 +24,7 @@ const KNOWN_FIELDS = [
 ] as const;
 /** Fields the log sets itself; a caller may not pass seq, timestamp, prev or hash. */
 export const ASSIGNED_FIELDS = ['seq', 'timestamp', 'prev', 'hash'] as const;
-const ORDERED = new Set<string>([...KNOWN_FIELDS, ...ASSIGNED_FIELDS, 'replica']);
+const ASSIGNED = new Set<string>(ASSIGNED_FIELDS);
 
 export interface Assigned {
   seq: number;
@@ -40,32 +40,68 @@ export interface SealedLine {
   line: string;
 }
 
-type Member = readonly [key: string, text: string];
+interface Member {
+  key: string;
+  /** `"key":json` */
+  text: string;
+  /** Its place on the line. */
+  rank: number;
+}
+
+// A line's order: seq, timestamp, the known fields in their order, replica, other fields as given, prev.
+const RANK = new Map<string, number>(KNOWN_FIELDS.map((k, i) => [k, i]));
+const REPLICA_RANK = KNOWN_FIELDS.length;
+const OTHER_RANK = REPLICA_RANK + 1;
 
 export function sealLine(fields: readonly EncodedField[], a: Assigned): SealedLine {
-  const byKey = new Map(fields);
-  const members: Member[] = [member('seq', String(a.seq)), member('timestamp', quote(a.timestamp))];
-  for (const k of KNOWN_FIELDS) {
-    const json = byKey.get(k);
-    if (json !== undefined) members.push(member(k, json));
+  const members: Member[] = [member('seq', String(a.seq), -2), member('timestamp', quote(a.timestamp), -1)];
+  let replica = a.replicaJson;
+  for (let i = 0; i < fields.length; i++) {
+    const [k, json] = fields[i] as EncodedField;
+    if (k === 'replica') replica ??= json;
+    else if (!ASSIGNED.has(k)) members.push(member(k, json, RANK.get(k) ?? OTHER_RANK + i));
   }
-  const replica = a.replicaJson ?? byKey.get('replica');
-  if (replica !== undefined) members.push(member('replica', replica));
-  for (const [k, json] of fields) if (!ORDERED.has(k)) members.push(member(k, json));
-  members.push(member('prev', quote(a.prev)));
-  const sorted = [...members].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const hash = hashCanonical(a.prev, `{${sorted.map((m) => m[1]).join(',')}}`);
-  return { hash, line: `{${members.map((m) => m[1]).join(',')},"hash":"${hash}"}\n` };
+  if (replica !== undefined) members.push(member('replica', replica, REPLICA_RANK));
+  members.push(member('prev', quote(a.prev), Number.POSITIVE_INFINITY));
+  const hash = hashCanonical(a.prev, joined(sortBy(members.slice(), byKey), '}'));
+  return { hash, line: joined(sortBy(members, byRank), `,"hash":"${hash}"}\n`) };
+}
+
+const byKey = (x: Member, y: Member): boolean => x.key > y.key;
+const byRank = (x: Member, y: Member): boolean => x.rank > y.rank;
+
+/** Sorts a record's few members in place (insertion sort: Array#sort allocates on every call). */
+function sortBy(members: Member[], after: (x: Member, y: Member) => boolean): Member[] {
+  for (let i = 1; i < members.length; i++) {
+    const m = members[i] as Member;
+    let j = i - 1;
+    while (j >= 0 && after(members[j] as Member, m)) {
+      members[j + 1] = members[j] as Member;
+      j--;
+    }
+    members[j + 1] = m;
+  }
+  return members;
+}
+
+/** `{`, the members' texts between commas, then `end`. */
+function joined(members: readonly Member[], end: string): string {
+  let out = '{';
+  for (let i = 0; i < members.length; i++) {
+    if (i > 0) out += ',';
+    out += (members[i] as Member).text;
+  }
+  return out + end;
 }
 
 // Field names repeat on every record: quote each once (a bounded set; others are quoted each time).
 const quoted = new Map<string, string>();
 
-function member(k: string, json: string): Member {
+function member(k: string, json: string, rank: number): Member {
   let q = quoted.get(k);
   if (q === undefined) {
     q = quote(k);
     if (quoted.size < 256) quoted.set(k, q);
   }
-  return [k, `${q}:${json}`];
+  return { key: k, text: `${q}:${json}`, rank };
 }

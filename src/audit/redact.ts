@@ -29,16 +29,22 @@ export function targetsSecrets(resource?: string, action?: string): boolean {
 }
 
 // Keys repeat from record to record (a body's field names): remember the answer for the first few
-// thousand distinct ones; past that, compute it every time (a caller cannot grow memory).
+// thousand distinct short ones; past that, compute it every time (a caller cannot grow memory,
+// not with many keys nor with long ones).
 const keyVerdicts = new Map<string, boolean>();
 const MAX_REMEMBERED_KEYS = 4096;
+const MAX_REMEMBERED_KEY = 128;
+
+/** How many key verdicts are remembered (for tests of the bound). */
+export const rememberedKeyVerdicts = (): number => keyVerdicts.size;
 
 export function isSensitiveKey(key: string): boolean {
   const known = keyVerdicts.get(key);
   if (known !== undefined) return known;
   const k = key.toLowerCase().replace(/[-_.\s]/g, '');
   const sensitive = SENSITIVE_KEY.test(k) && !REFERENCE_KEY.test(k);
-  if (keyVerdicts.size < MAX_REMEMBERED_KEYS) keyVerdicts.set(key, sensitive);
+  if (keyVerdicts.size < MAX_REMEMBERED_KEYS && key.length <= MAX_REMEMBERED_KEY)
+    keyVerdicts.set(key, sensitive);
   return sensitive;
 }
 

@@ -3,7 +3,8 @@
 import canonicalizeModule from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { encodeFields, encodePlain } from '../../../src/audit/encode.js';
-import { REDACTED, redact, targetsSecrets } from '../../../src/audit/redact.js';
+import { REDACTED, redact, rememberedKeyVerdicts, targetsSecrets } from '../../../src/audit/redact.js';
+import { rememberedHeads } from '../../../src/wire/canonical.js';
 
 type Canonicalize = (input: unknown) => string | undefined;
 const canonicalize: Canonicalize =
@@ -117,5 +118,17 @@ describe('encodeFields', () => {
 
   it('encodePlain does not redact (checkpoints are kubegate’s own fields)', () => {
     expect(encodePlain({ token: 'kept', b: 2, a: 1 })).toBe('{"a":1,"b":2,"token":"kept"}');
+  });
+
+  it('remembers short keys only: long distinct keys in bodies cannot grow memory', () => {
+    const heads = rememberedHeads();
+    const verdicts = rememberedKeyVerdicts();
+    const long = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${'k'.repeat(200)}${i}`, 'v']));
+    encodeFields({ event: 'x', body: long }, false);
+    expect(rememberedHeads()).toBe(heads);
+    expect(rememberedKeyVerdicts()).toBe(verdicts);
+    encodeFields({ event: 'x', body: { shortKeyNeverSeenBefore: 'v' } }, false);
+    expect(rememberedHeads()).toBe(heads + 1);
+    expect(rememberedKeyVerdicts()).toBe(verdicts + 1);
   });
 });

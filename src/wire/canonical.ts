@@ -1,0 +1,104 @@
+// RFC 8785 canonical JSON of parsed JSON data, as the `canonicalize` package writes it (a unit test
+// holds the two equal): what fingerprints hash, on the server and in approve-cli alike. Written
+// here to allocate little on every change: keys sorted in place, member heads remembered.
+
+/**
+ * Canonical JSON of `value`. Strict: NaN, ±Infinity, BigInt, functions and symbols (outside an
+ * array, where JSON writes null), and cycles throw a TypeError rather than becoming something
+ * another request's body could equal.
+ */
+export function canonicalJson(value: unknown): string {
+  return encode(value, []);
+}
+
+function encode(raw: unknown, stack: unknown[]): string {
+  let v = raw;
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    v = (v as { toJSON: () => unknown }).toJSON();
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(v)) throw new TypeError(`${v} is not allowed`);
+      return JSON.stringify(v);
+    case 'object': {
+      if (v === null) return 'null';
+      if (stack.includes(v)) throw new TypeError('Converting circular structure to JSON');
+      stack.push(v);
+      const out = Array.isArray(v)
+        ? encodeArray(v, stack)
+        : encodeObject(v as Record<string, unknown>, stack);
+      stack.pop();
+      return out;
+    }
+    default:
+      throw new TypeError(`a ${typeof v} is not JSON`);
+  }
+}
+
+function encodeArray(arr: unknown[], stack: unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < arr.length; i++) {
+    if (i > 0) out += ',';
+    const item = arr[i];
+    out += item === undefined || typeof item === 'symbol' ? 'null' : encode(item, stack);
+  }
+  return `${out}]`;
+}
+
+function encodeObject(obj: Record<string, unknown>, stack: unknown[]): string {
+  let out = '{';
+  for (const k of sortedKeys(obj)) {
+    const item = obj[k];
+    if (item === undefined || typeof item === 'symbol') continue;
+    const head = memberHead(k);
+    out += (out.length > 1 ? head.next : head.first) + encode(item, stack);
+  }
+  return `${out}}`;
+}
+
+/**
+ * An object's own keys in RFC 8785 order: by UTF-16 code units, which is how `<` compares strings
+ * (and Array#sort without a comparator). Sorted in place by insertion: objects have a handful of
+ * keys, often in order already, and Array#sort allocates work arrays on every call.
+ */
+export function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj);
+  if (keys.length > 32) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > k) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
+/** `"key":` and `,"key":`: what a member starts with, first in its object or after another. */
+export interface MemberHead {
+  first: string;
+  next: string;
+}
+
+// Remembered for the first few thousand short keys (they repeat from request to request); a
+// body's long or endlessly distinct keys must not grow memory.
+const heads = new Map<string, MemberHead>();
+const MAX_HEADS = 4096;
+const MAX_HEAD_KEY = 128;
+
+/** How many member heads are remembered (for tests of the bound). */
+export const rememberedHeads = (): number => heads.size;
+
+export function memberHead(key: string): MemberHead {
+  let head = heads.get(key);
+  if (head) return head;
+  const first = `${JSON.stringify(key)}:`;
+  head = { first, next: `,${first}` };
+  if (heads.size < MAX_HEADS && key.length <= MAX_HEAD_KEY) heads.set(key, head);
+  return head;
+}
