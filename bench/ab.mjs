@@ -10,7 +10,7 @@ import { ensureNamespace, startDev, startServe } from './lib/cluster.mjs';
 import { mustCall } from './lib/http.mjs';
 import { interleave, runLoad } from './lib/load.mjs';
 import { killAllNow, stopAll } from './lib/procs.mjs';
-import { GET_PATH } from './scenarios/get.mjs';
+import { ensureSmallObject, GET_PATH } from './scenarios/get.mjs';
 import { checkLowMutation, SSAR_BODY, SSAR_PATH } from './scenarios/mutation.mjs';
 
 const [baseDir, dirArg, roundsArg = '5', secondsArg = '3'] = process.argv.slice(2);
@@ -30,15 +30,7 @@ try {
   log(load());
   const dev = await startDev({ dir, logDir });
   await ensureNamespace(dev.ep.admin, 'bench-get');
-  await mustCall(
-    dev.ep.admin,
-    {
-      method: 'POST',
-      path: '/api/v1/namespaces/bench-get/configmaps',
-      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'small' }, data: { a: 'b' } },
-    },
-    [201, 409],
-  );
+  await ensureSmallObject(dev.ep.admin);
   const serve = (/** @type {string} */ name, /** @type {string | undefined} */ cli) =>
     startServe({
       dir,

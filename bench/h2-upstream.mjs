@@ -10,6 +10,7 @@ import { mustCall } from './lib/http.mjs';
 import { interleave, runLoad } from './lib/load.mjs';
 import { killAllNow, startProc, stopAll } from './lib/procs.mjs';
 import { childrenByName } from './lib/rss.mjs';
+import { ensureSmallObject, GET_PATH as P } from './scenarios/get.mjs';
 
 const dir = process.argv[2] ?? mkdtempSync(path.join(os.tmpdir(), 'kg-h2exp-'));
 const rounds = Number(process.argv[3] ?? 3);
@@ -59,16 +60,7 @@ try {
     token: dev.agentToken,
   });
   await ensureNamespace(dev.ep.admin, 'bench-get');
-  const P = '/api/v1/namespaces/bench-get/configmaps/small';
-  await mustCall(
-    dev.ep.admin,
-    {
-      method: 'POST',
-      path: '/api/v1/namespaces/bench-get/configmaps',
-      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'small' }, data: { a: 'b' } },
-    },
-    [201, 409],
-  );
+  await ensureSmallObject(dev.ep.admin);
   const h1 = await bare('bare-proxy.mjs', dev.ep.direct);
   const h2a = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['1']);
   const h2b = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['4']);

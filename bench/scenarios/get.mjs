@@ -6,15 +6,10 @@ import { interleave, runLoad } from '../lib/load.mjs';
 
 export const GET_PATH = '/api/v1/namespaces/bench-get/configmaps/small';
 
-/**
- * @param {{ direct: import('../lib/http.mjs').Endpoint, kubegate: import('../lib/http.mjs').Endpoint,
- *   proxy: import('../lib/http.mjs').Endpoint, admin: import('../lib/http.mjs').Endpoint }} ep
- * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void,
- *   cpu?: Record<string, number> }} o
- */
-export async function benchGet(ep, o) {
-  await mustCall(
-    ep.admin,
+/** Creates the object GET_PATH reads (the namespace bench-get must exist). */
+export function ensureSmallObject(/** @type {import('../lib/http.mjs').Endpoint} */ admin) {
+  return mustCall(
+    admin,
     {
       method: 'POST',
       path: '/api/v1/namespaces/bench-get/configmaps',
@@ -27,6 +22,16 @@ export async function benchGet(ep, o) {
     },
     [201, 409],
   );
+}
+
+/**
+ * @param {{ direct: import('../lib/http.mjs').Endpoint, kubegate: import('../lib/http.mjs').Endpoint,
+ *   proxy: import('../lib/http.mjs').Endpoint, admin: import('../lib/http.mjs').Endpoint }} ep
+ * @param {{ rounds: number, seconds: number, warmupSeconds: number, log: (s: string) => void,
+ *   cpu?: Record<string, number> }} o
+ */
+export async function benchGet(ep, o) {
+  await ensureSmallObject(ep.admin);
   for (const e of [ep.direct, ep.kubegate, ep.proxy]) await mustCall(e, { path: GET_PATH });
 
   const targets = (/** @type {number} */ connections, /** @type {number} */ seconds) => ({
