@@ -326,19 +326,28 @@ function spliceRecorded(
       new StatusError(502, 'ServiceUnavailable', `session not recorded: ${(err as Error).message}`),
     );
   }
+  // a recording's error fails the session; a socket's may be the end of a finished one (recorder.ts)
   let error: string | undefined;
+  let teardown: string | undefined;
   const close = (err?: Error) => {
-    if (err && !error) error = err.message;
     socket.destroy();
     upSocket.destroy();
+    return err?.message;
   };
   let open = 2;
   const closed = () => {
-    if (--open === 0) rec.finish(error);
+    if (--open === 0) rec.finish(error, teardown);
   };
   socket.once('close', closed);
   upSocket.once('close', closed);
-  for (const s of [socket, upSocket, taps.toClient, taps.toServer]) s.on('error', close);
+  for (const s of [taps.toClient, taps.toServer])
+    s.on('error', (err) => {
+      error ??= close(err);
+    });
+  for (const s of [socket, upSocket])
+    s.on('error', (err) => {
+      teardown ??= close(err);
+    });
   socket.on('close', () => close());
   upSocket.on('close', () => close());
   socket.write(rawHead(upRes));

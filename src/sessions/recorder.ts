@@ -12,8 +12,12 @@ import { RECORDABLE_PROTOCOLS, SessionTap } from './tap.js';
 export interface Recording {
   /** Opens the cast file for the protocol the upstream chose; throws when it cannot be recorded. */
   start(protocol: string | undefined): { toClient: Transform; toServer: Transform };
-  /** Closes the file and appends the chained record that closes the session (once). */
-  finish(error?: string): void;
+  /**
+   * Closes the file and appends the chained record that closes the session (once). `error` fails
+   * the session; `teardown` (a socket's error) fails it only before its exit status came: after
+   * it, the client hanging up while the last frames go out is how a finished command ends.
+   */
+  finish(error?: string, teardown?: string): void;
 }
 
 export interface SessionRecorderOptions {
@@ -75,10 +79,10 @@ export class SessionRecorder {
         tap = new SessionTap(cast);
         return { toClient: tap.toClient(), toServer: tap.toServer() };
       },
-      finish: (error) => {
+      finish: (error, teardown) => {
         if (done) return;
         done = true;
-        this.closed(ctx, rel, cast, tap, error);
+        this.closed(ctx, rel, cast, tap, error, teardown);
       },
     };
   }
@@ -88,19 +92,22 @@ export class SessionRecorder {
     rel: string,
     cast?: CastWriter,
     tap?: SessionTap,
-    error?: string,
+    recordingError?: string,
+    teardown?: string,
   ): void {
     let extra: Record<string, unknown>;
     try {
       const duration_seconds = cast?.elapsed() ?? 0;
       const summary = cast?.close();
       const exit = tap?.exitStatus();
+      const error = recordingError ?? (exit === undefined ? teardown : undefined);
       extra = {
         status: error || summary?.truncated ? 'failed' : 'success',
         duration_seconds,
         ...(exit !== undefined ? { exit_status: exit } : {}),
         ...(summary ? { recording: { file: rel, ...summary } } : {}),
         ...(error ? { error } : {}),
+        ...(teardown && !error ? { teardown } : {}),
       };
     } catch (err) {
       extra = { status: 'failed', error: `recording could not be closed: ${(err as Error).message}` };

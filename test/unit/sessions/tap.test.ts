@@ -3,9 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { RequestAudit } from '../../../src/chain/audit.js';
+import type { RequestContext } from '../../../src/chain/context.js';
 import { CapReached, CastWriter } from '../../../src/sessions/cast.js';
 import { FrameReader } from '../../../src/sessions/frames.js';
+import { SessionRecorder } from '../../../src/sessions/recorder.js';
 import { SessionTap } from '../../../src/sessions/tap.js';
 
 /** One WebSocket binary frame carrying a channel byte and data, masked as a client sends it. */
@@ -127,5 +131,51 @@ describe('SessionTap', () => {
     const outputs = recorded.filter((e) => e[1] === 'o').length;
     expect(passed.length).toBe(outputs);
     expect(passed.length).toBeLessThan(chunks.length);
+  });
+});
+
+describe('SessionRecorder: how a session ends', () => {
+  /** A recorder whose session_closed records land in `closed`; its session saw `frames` from the server. */
+  async function session(frames: Buffer[]) {
+    const closed: Record<string, unknown>[] = [];
+    const audit = { later: (_f: unknown, _e: unknown, extra: Record<string, unknown>) => closed.push(extra) };
+    const recorder = new SessionRecorder({
+      dir: mkdtempSync(path.join(os.tmpdir(), 'kg-rec-')),
+      maxBytes: 1 << 20,
+      audit: audit as unknown as RequestAudit,
+      logger: pino({ level: 'silent' }),
+    });
+    const ctx = {
+      kr: { resource: 'pods', subresource: 'exec', search: '?command=echo' },
+      headers: { upgrade: 'websocket' },
+      facts: { request_id: `req-${closed.length}-${Math.random().toString(16).slice(2)}` },
+    } as unknown as RequestContext;
+    const rec = recorder.forRequest(ctx)!;
+    const taps = rec.start('v5.channel.k8s.io');
+    const sink = new Writable({ write: (_c, _e, done) => done() });
+    await pipeline(Readable.from(frames), taps.toClient, sink);
+    return { rec, closed };
+  }
+  const exited = frame(3, JSON.stringify({ metadata: {}, status: 'Success' }));
+
+  it('a socket error after the exit status is the client hanging up: the session succeeded', async () => {
+    const { rec, closed } = await session([frame(1, 'hello\n'), exited]);
+    rec.finish(undefined, 'write ECONNRESET');
+    expect(closed).toEqual([
+      expect.objectContaining({ status: 'success', exit_status: 0, teardown: 'write ECONNRESET' }),
+    ]);
+    expect(closed[0]).not.toHaveProperty('error');
+  });
+
+  it('a socket error before any exit status fails it, and so does a recording error after one', async () => {
+    const cut = await session([frame(1, 'hel')]);
+    cut.rec.finish(undefined, 'write ECONNRESET');
+    expect(cut.closed).toEqual([expect.objectContaining({ status: 'failed', error: 'write ECONNRESET' })]);
+    const bad = await session([exited]);
+    bad.rec.finish('disk full', 'write EPIPE');
+    expect(bad.closed).toEqual([
+      expect.objectContaining({ status: 'failed', exit_status: 0, error: 'disk full' }),
+    ]);
+    expect(bad.closed[0]).not.toHaveProperty('teardown');
   });
 });
