@@ -20,7 +20,8 @@ export class SqliteStore implements StateStore {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS pending (
         id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS pending_fp ON pending(fingerprint, status);
+      CREATE INDEX IF NOT EXISTS pending_fp_time ON pending(fingerprint, status, created_at);
+      DROP INDEX IF EXISTS pending_fp;
       CREATE TABLE IF NOT EXISTS approvals (
         jti TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, approver TEXT NOT NULL, exp INTEGER NOT NULL,
         used_at INTEGER, revoked_at INTEGER, doc TEXT NOT NULL);
@@ -54,30 +55,34 @@ export class SqliteStore implements StateStore {
     return this.row(r?.doc);
   }
 
+  /**
+   * The newest pending record of a fingerprint in one of `statuses`: one index lookup per status
+   * (an IN list or a sort makes SQLite open a temporary table, and its ~90 KB page cache, on
+   * every call: once per held request).
+   */
   async findPendingByFingerprint(fingerprint: string, statuses: PendingStatus[] = ['pending', 'approved']) {
-    const r = this.db
-      .prepare(
-        `SELECT doc FROM pending WHERE fingerprint = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at DESC LIMIT 1`,
-      )
-      .get(fingerprint, ...statuses) as { doc: string } | undefined;
-    return this.row(r?.doc);
+    const newest = this.stmt(
+      'SELECT doc, created_at AS at FROM pending WHERE fingerprint = ? AND status = ? ORDER BY created_at DESC LIMIT 1',
+    );
+    let found: { doc: string; at: number } | undefined;
+    for (const status of statuses) {
+      const r = newest.get(fingerprint, status) as { doc: string; at: number } | undefined;
+      if (r && (!found || r.at > found.at)) found = r;
+    }
+    return this.row(found?.doc);
   }
 
   async listPending(statuses: PendingStatus[] = ['pending', 'approved']) {
-    const rows = this.db
-      .prepare(
-        `SELECT doc FROM pending WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at`,
-      )
-      .all(...statuses) as { doc: string }[];
+    const rows = this.stmt(
+      `SELECT doc FROM pending WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY created_at`,
+    ).all(...statuses) as { doc: string }[];
     return rows.map((r) => JSON.parse(r.doc) as PendingRequest);
   }
 
   async putPending(p: PendingRequest) {
-    this.db
-      .prepare(
-        'INSERT OR REPLACE INTO pending (id, fingerprint, status, created_at, doc) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(p.id, p.fingerprint, p.status, p.createdAt, JSON.stringify(p));
+    this.stmt(
+      'INSERT OR REPLACE INTO pending (id, fingerprint, status, created_at, doc) VALUES (?, ?, ?, ?, ?)',
+    ).run(p.id, p.fingerprint, p.status, p.createdAt, JSON.stringify(p));
   }
 
   async transitionPending(id: string, from: PendingStatus[], to: PendingStatus, message?: string) {
@@ -104,22 +109,18 @@ export class SqliteStore implements StateStore {
       const seen = this.stmt('SELECT 1 FROM used_jti WHERE jti = ?').get(a.jti);
       if (seen) return false;
       this.stmt('INSERT INTO used_jti (jti, exp) VALUES (?, ?)').run(a.jti, a.exp);
-      this.db
-        .prepare(
-          'INSERT INTO approvals (jti, fingerprint, approver, exp, used_at, revoked_at, doc) VALUES (?, ?, ?, ?, ?, NULL, ?)',
-        )
-        .run(a.jti, a.fingerprint, a.approver, a.exp, a.usedAt ?? null, JSON.stringify(a));
+      this.stmt(
+        'INSERT INTO approvals (jti, fingerprint, approver, exp, used_at, revoked_at, doc) VALUES (?, ?, ?, ?, ?, NULL, ?)',
+      ).run(a.jti, a.fingerprint, a.approver, a.exp, a.usedAt ?? null, JSON.stringify(a));
       return true;
     });
     return tx.immediate();
   }
 
   async approvalsFor(fingerprint: string, now: number) {
-    const rows = this.db
-      .prepare(
-        'SELECT doc FROM approvals WHERE fingerprint = ? AND used_at IS NULL AND revoked_at IS NULL AND exp > ?',
-      )
-      .all(fingerprint, Math.floor(now / 1000)) as { doc: string }[];
+    const rows = this.stmt(
+      'SELECT doc FROM approvals WHERE fingerprint = ? AND used_at IS NULL AND revoked_at IS NULL AND exp > ?',
+    ).all(fingerprint, Math.floor(now / 1000)) as { doc: string }[];
     return rows.map((r) => JSON.parse(r.doc) as StoredApproval);
   }
 
@@ -170,9 +171,10 @@ export class SqliteStore implements StateStore {
   }
 
   async markWithdrawn(fingerprint: string, at: number) {
-    this.db
-      .prepare('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)')
-      .run(`withdrawn:${fingerprint}`, String(at));
+    this.stmt('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)').run(
+      `withdrawn:${fingerprint}`,
+      String(at),
+    );
   }
 
   async withdrawnAt(fingerprint: string) {
@@ -202,9 +204,10 @@ export class SqliteStore implements StateStore {
   }
 
   async putSnapshot(s: Snapshot) {
-    this.db
-      .prepare('INSERT OR REPLACE INTO snapshots (request_id, doc) VALUES (?, ?)')
-      .run(s.requestId, JSON.stringify(s));
+    this.stmt('INSERT OR REPLACE INTO snapshots (request_id, doc) VALUES (?, ?)').run(
+      s.requestId,
+      JSON.stringify(s),
+    );
   }
 
   async getSnapshot(requestId: string) {
