@@ -1,6 +1,7 @@
 // A record's line and hash from one encoding of each field: the line lists the fields in the
 // documented order, the hash covers the same members sorted (RFC 8785), so no value is
 // serialised twice and the two cannot disagree.
+import { memberHead, sortInPlace } from '../wire/canonical.js';
 import { hashCanonical } from './chain.js';
 import { type EncodedField, quote } from './encode.js';
 
@@ -63,26 +64,12 @@ export function sealLine(fields: readonly EncodedField[], a: Assigned): SealedLi
   }
   if (replica !== undefined) members.push(member('replica', replica, REPLICA_RANK));
   members.push(member('prev', quote(a.prev), Number.POSITIVE_INFINITY));
-  const hash = hashCanonical(a.prev, joined(sortBy(members.slice(), byKey), '}'));
-  return { hash, line: joined(sortBy(members, byRank), `,"hash":"${hash}"}\n`) };
+  const hash = hashCanonical(a.prev, joined(sortInPlace(members.slice(), byKey), '}'));
+  return { hash, line: joined(sortInPlace(members, byRank), `,"hash":"${hash}"}\n`) };
 }
 
 const byKey = (x: Member, y: Member): boolean => x.key > y.key;
 const byRank = (x: Member, y: Member): boolean => x.rank > y.rank;
-
-/** Sorts a record's few members in place (insertion sort: Array#sort allocates on every call). */
-function sortBy(members: Member[], after: (x: Member, y: Member) => boolean): Member[] {
-  for (let i = 1; i < members.length; i++) {
-    const m = members[i] as Member;
-    let j = i - 1;
-    while (j >= 0 && after(members[j] as Member, m)) {
-      members[j + 1] = members[j] as Member;
-      j--;
-    }
-    members[j + 1] = m;
-  }
-  return members;
-}
 
 /** `{`, the members' texts between commas, then `end`. */
 function joined(members: readonly Member[], end: string): string {
@@ -94,14 +81,6 @@ function joined(members: readonly Member[], end: string): string {
   return out + end;
 }
 
-// Field names repeat on every record: quote each once (a bounded set; others are quoted each time).
-const quoted = new Map<string, string>();
-
 function member(k: string, json: string, rank: number): Member {
-  let q = quoted.get(k);
-  if (q === undefined) {
-    q = quote(k);
-    if (quoted.size < 256) quoted.set(k, q);
-  }
-  return { key: k, text: `${q}:${json}`, rank };
+  return { key: k, text: memberHead(k).first + json, rank };
 }

@@ -1,5 +1,6 @@
 // Redaction before anything reaches the audit file: Secret payloads and credential-like fields.
 // Everything else in a body is kept, because the log is only useful if it shows what changed.
+import { KeyMemo } from '../wire/key-memo.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -28,25 +29,16 @@ export function targetsSecrets(resource?: string, action?: string): boolean {
   );
 }
 
-// Keys repeat from record to record (a body's field names): remember the answer for the first few
-// thousand distinct short ones; past that, compute it every time (a caller cannot grow memory,
-// not with many keys nor with long ones).
-const keyVerdicts = new Map<string, boolean>();
-const MAX_REMEMBERED_KEYS = 4096;
-const MAX_REMEMBERED_KEY = 128;
+// Keys repeat from record to record (a body's field names): verdicts are remembered (bounded).
+const keyVerdicts = new KeyMemo((key) => {
+  const k = key.toLowerCase().replace(/[-_.\s]/g, '');
+  return SENSITIVE_KEY.test(k) && !REFERENCE_KEY.test(k);
+});
 
 /** How many key verdicts are remembered (for tests of the bound). */
 export const rememberedKeyVerdicts = (): number => keyVerdicts.size;
 
-export function isSensitiveKey(key: string): boolean {
-  const known = keyVerdicts.get(key);
-  if (known !== undefined) return known;
-  const k = key.toLowerCase().replace(/[-_.\s]/g, '');
-  const sensitive = SENSITIVE_KEY.test(k) && !REFERENCE_KEY.test(k);
-  if (keyVerdicts.size < MAX_REMEMBERED_KEYS && key.length <= MAX_REMEMBERED_KEY)
-    keyVerdicts.set(key, sensitive);
-  return sensitive;
-}
+export const isSensitiveKey = (key: string): boolean => keyVerdicts.get(key);
 
 /**
  * Returns a redacted copy of a JSON-like value (the input is not modified):

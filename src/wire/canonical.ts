@@ -1,6 +1,7 @@
 // RFC 8785 canonical JSON of parsed JSON data, as the `canonicalize` package writes it (a unit test
 // holds the two equal): what fingerprints hash, on the server and in approve-cli alike. Written
 // here to allocate little on every change: keys sorted in place, member heads remembered.
+import { KeyMemo } from './key-memo.js';
 
 /**
  * Canonical JSON of `value`. Strict: NaN, ±Infinity, BigInt, functions and symbols (outside an
@@ -60,23 +61,29 @@ function encodeObject(obj: Record<string, unknown>, stack: unknown[]): string {
 }
 
 /**
- * An object's own keys in RFC 8785 order: by UTF-16 code units, which is how `<` compares strings
- * (and Array#sort without a comparator). Sorted in place by insertion: objects have a handful of
- * keys, often in order already, and Array#sort allocates work arrays on every call.
+ * An object's own keys in RFC 8785 order: by UTF-16 code units, which is how `>` compares strings
+ * (and Array#sort without a comparator).
  */
 export function sortedKeys(obj: object): string[] {
   const keys = Object.keys(obj);
-  if (keys.length > 32) return keys.sort();
-  for (let i = 1; i < keys.length; i++) {
-    const k = keys[i] as string;
+  return keys.length > 32 ? keys.sort() : sortInPlace(keys, (x, y) => x > y);
+}
+
+/**
+ * Insertion sort, in place and stable: for the handful of keys or fields of one object, often in
+ * order already (Array#sort allocates work arrays on every call).
+ */
+export function sortInPlace<T>(items: T[], after: (x: T, y: T) => boolean): T[] {
+  for (let i = 1; i < items.length; i++) {
+    const item = items[i] as T;
     let j = i - 1;
-    while (j >= 0 && (keys[j] as string) > k) {
-      keys[j + 1] = keys[j] as string;
+    while (j >= 0 && after(items[j] as T, item)) {
+      items[j + 1] = items[j] as T;
       j--;
     }
-    keys[j + 1] = k;
+    items[j + 1] = item;
   }
-  return keys;
+  return items;
 }
 
 /** `"key":` and `,"key":`: what a member starts with, first in its object or after another. */
@@ -85,20 +92,12 @@ export interface MemberHead {
   next: string;
 }
 
-// Remembered for the first few thousand short keys (they repeat from request to request); a
-// body's long or endlessly distinct keys must not grow memory.
-const heads = new Map<string, MemberHead>();
-const MAX_HEADS = 4096;
-const MAX_HEAD_KEY = 128;
+const heads = new KeyMemo<MemberHead>((key) => {
+  const first = `${JSON.stringify(key)}:`;
+  return { first, next: `,${first}` };
+});
+
+export const memberHead = (key: string): MemberHead => heads.get(key);
 
 /** How many member heads are remembered (for tests of the bound). */
 export const rememberedHeads = (): number => heads.size;
-
-export function memberHead(key: string): MemberHead {
-  let head = heads.get(key);
-  if (head) return head;
-  const first = `${JSON.stringify(key)}:`;
-  head = { first, next: `,${first}` };
-  if (heads.size < MAX_HEADS && key.length <= MAX_HEAD_KEY) heads.set(key, head);
-  return head;
-}
