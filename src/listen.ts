@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { answerError, lingeringClose } from './answer.js';
 import { forExpress } from './api-over-h2.js';
 import type { Target } from './chain/chain.js';
 import { newContext, type RequestContext, type WebRequest, type WebResponse } from './chain/context.js';
@@ -65,9 +66,7 @@ export function createListener(deps: ListenDeps): KubegateServer {
         res,
       });
     } catch (err) {
-      const se = asStatusError(err);
-      if (se.code >= 500) logger.error({ err }, 'request failed inside kubegate');
-      answerUnread(req, res, se);
+      answerError(req, res, err, logger);
     }
   }
 
@@ -194,28 +193,6 @@ function refuseLargeHeaders(req: http2.Http2ServerRequest, max: number): void {
   if (size > max) throw new StatusError(431, 'BadRequest', 'request headers too large');
 }
 
-/**
- * A refusal; when the body was not read (refused before it, e.g. an anonymous write), the
- * connection closes after the answer and what the client still sends is dropped unread.
- */
-function answerUnread(req: WebRequest, res: WebResponse, err: StatusError): void {
-  if (req.complete || res.headersSent) {
-    sendStatus(res, err);
-    req.resume();
-    return;
-  }
-  if (req instanceof http2.Http2ServerRequest) {
-    // one stream of a shared connection: answer, then end the stream (RST NO_ERROR) so the
-    // client stops sending its body; the connection and its other streams go on
-    sendStatus(res, err);
-    const stream = req.stream;
-    (res as http2.Http2ServerResponse).once('finish', () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
-    return;
-  }
-  sendStatus(res, err, { connection: 'close' });
-  lingeringClose(req.socket);
-}
-
 /** Malformed HTTP (bad framing, oversized headers, smuggling attempts) is answered, never forwarded. */
 function answerMalformed(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable) return void socket.destroy();
@@ -227,31 +204,4 @@ function answerMalformed(err: NodeJS.ErrnoException, socket: Socket): void {
     `HTTP/1.1 ${code} ${code === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
   lingeringClose(socket);
-}
-
-/**
- * Answer first, close later: a client still sending would get a reset instead of the answer
- * if kubegate closed while its bytes were unread. So the socket closes once the client has been
- * quiet for 200 ms (at most 3 s); what arrives meanwhile is read and dropped, never parsed or kept.
- */
-function lingeringClose(socket: Socket): void {
-  let quiet: NodeJS.Timeout | undefined;
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    clearTimeout(quiet);
-    clearTimeout(cap);
-    socket.end();
-    setTimeout(() => socket.destroy(), 1000).unref();
-  };
-  const cap = setTimeout(close, 3000).unref();
-  const restartQuiet = () => {
-    if (closed) return; // still drained (never left unread), but no new timer
-    clearTimeout(quiet);
-    quiet = setTimeout(close, 200).unref();
-  };
-  socket.on('data', restartQuiet);
-  socket.resume();
-  restartQuiet();
 }

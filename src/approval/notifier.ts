@@ -1,4 +1,5 @@
 import type { Gone } from '../client-gone.js';
+import { Deadlines, type Timed } from './deadlines.js';
 
 export type HoldEvent =
   | { kind: 'approved' }
@@ -13,20 +14,34 @@ export const ALL = '*';
 /** Keys whose latest notification is remembered for waits that start just after it. */
 const MAX_REMEMBERED = 10_000;
 
-interface Waiter {
-  keys: string[];
-  done: (v: HoldEvent | 'timeout' | 'aborted') => void;
+/** Who waits: told once, with the event, 'timeout' at its deadline, or 'aborted' when its client left. */
+export interface Waiter {
+  wake(v: HoldEvent | 'timeout' | 'aborted'): void;
 }
+
+/** One wait's place in the notifier: its keys, its deadline, and how to stop hearing of its client. */
+class Wait implements Timed {
+  at = -1;
+  constructor(
+    readonly keys: string[],
+    readonly deadline: number,
+    readonly waiter: Waiter,
+    public stopListening: () => void,
+  ) {}
+}
+
+const nothing = (): void => {};
 
 /**
  * Wakes requests held on a fingerprint when an approval, rejection or cancellation arrives here,
- * or when the store's one change feed names it. Waiters live in sets by key, so thousands of
- * held requests cost one entry each and no polling.
+ * or when the store's one change feed names it. Waits live in sets by key and their deadlines in
+ * one heap under one timer, so thousands of held requests cost one entry each and no polling.
  */
 export class Notifier {
-  /** One waiter alone (the usual case: one held request per fingerprint), or a set of them. */
-  private byKey = new Map<string, Waiter | Set<Waiter>>();
-  private all = new Set<Waiter>();
+  /** One wait alone (the usual case: one held request per fingerprint), or a set of them. */
+  private byKey = new Map<string, Wait | Set<Wait>>();
+  private all = new Set<Wait>();
+  private deadlines = new Deadlines<Wait>((w) => this.end(w, 'timeout'));
   /** A count of notifications, and the count at each key's latest (bounded: oldest go first). */
   private seq = 0;
   private lastAt = new Map<string, number>();
@@ -42,10 +57,10 @@ export class Notifier {
     this.lastAt.delete(key);
     this.lastAt.set(key, ++this.seq);
     if (this.lastAt.size > MAX_REMEMBERED) this.lastAt.delete(this.lastAt.keys().next().value as string);
-    const waiters = key === ALL ? this.all : this.byKey.get(key);
-    if (!waiters) return;
-    if (waiters instanceof Set) for (const w of [...waiters]) w.done(ev);
-    else waiters.done(ev);
+    const waits = key === ALL ? this.all : this.byKey.get(key);
+    if (!waits) return;
+    if (waits instanceof Set) for (const w of [...waits]) this.end(w, ev);
+    else this.end(waits, ev);
   }
 
   /** How many requests wait now. */
@@ -64,44 +79,60 @@ export class Notifier {
     alsoKeys: string[] = [],
     since?: number,
   ): Promise<HoldEvent | 'timeout' | 'aborted'> {
-    return new Promise((resolve) => {
-      if (gone.clientGone) return resolve('aborted');
-      const keys = alsoKeys.includes(fingerprint) ? alsoKeys : [fingerprint, ...alsoKeys];
-      if (since !== undefined && keys.some((k) => (this.lastAt.get(k) ?? 0) > since))
-        return resolve({ kind: 'news' });
-      let stopListening = (): void => {};
-      const w: Waiter = {
-        keys,
-        done: (v) => {
-          clearTimeout(timer);
-          stopListening();
-          this.remove(w);
-          resolve(v);
-        },
-      };
-      const timer = setTimeout(() => w.done('timeout'), ms);
-      for (const k of keys) this.add(k, w);
-      this.all.add(w);
-      stopListening = gone.whenGone(() => w.done('aborted'));
-    });
+    return new Promise((resolve) => this.park({ wake: resolve }, fingerprint, ms, gone, alsoKeys, since));
   }
 
-  private add(key: string, w: Waiter): void {
+  /**
+   * `wait` without a promise: the waiter is told once, perhaps at once (its client left, or news
+   * came since `since`). A parked request is the waiter itself, so waiting costs it no closures.
+   */
+  park(
+    waiter: Waiter,
+    fingerprint: string,
+    ms: number,
+    gone: Gone,
+    alsoKeys: string[],
+    since?: number,
+  ): void {
+    if (gone.clientGone) {
+      waiter.wake('aborted');
+      return;
+    }
+    const keys = alsoKeys.includes(fingerprint) ? alsoKeys : [fingerprint, ...alsoKeys];
+    if (since !== undefined && keys.some((k) => (this.lastAt.get(k) ?? 0) > since)) {
+      waiter.wake({ kind: 'news' });
+      return;
+    }
+    const w = new Wait(keys, performance.now() + ms, waiter, nothing);
+    // every wait is in `all`, which is what the store-wide key wakes
+    for (const k of keys) if (k !== ALL) this.add(k, w);
+    this.all.add(w);
+    this.deadlines.add(w);
+    w.stopListening = gone.whenGone(() => this.end(w, 'aborted'));
+  }
+
+  /** Ends a wait (once: a wait already ended is no longer in `all`). */
+  private end(w: Wait, v: HoldEvent | 'timeout' | 'aborted'): void {
+    if (!this.all.delete(w)) return;
+    this.deadlines.remove(w);
+    w.stopListening();
+    for (const k of w.keys) if (k !== ALL) this.removeKey(k, w);
+    w.waiter.wake(v);
+  }
+
+  private add(key: string, w: Wait): void {
     const now = this.byKey.get(key);
     if (!now) this.byKey.set(key, w);
     else if (now instanceof Set) now.add(w);
     else this.byKey.set(key, new Set([now, w]));
   }
 
-  private remove(w: Waiter): void {
-    this.all.delete(w);
-    for (const k of w.keys) {
-      const now = this.byKey.get(k);
-      if (now === w) this.byKey.delete(k);
-      else if (now instanceof Set) {
-        now.delete(w);
-        if (now.size === 0) this.byKey.delete(k);
-      }
+  private removeKey(key: string, w: Wait): void {
+    const now = this.byKey.get(key);
+    if (now === w) this.byKey.delete(key);
+    else if (now instanceof Set) {
+      now.delete(w);
+      if (now.size === 0) this.byKey.delete(key);
     }
   }
 }

@@ -15,7 +15,7 @@ import type { PendingRequest } from '../wire/request-view.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
 import { coverGroups, groupsOf, refuseOutOfScope } from './groups.js';
-import { ALL, type HoldEvent, type Notifier } from './notifier.js';
+import { ALL, type HoldEvent, type Notifier, type Waiter } from './notifier.js';
 import { objectContentHash } from './object-version.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
 
@@ -574,6 +574,12 @@ export class ApprovalService {
   ): Promise<HoldEvent | 'timeout' | 'aborted'> {
     this.watchStore();
     return this.d.notifier.wait(fingerprint, ms, gone, [this.d.store.newsKey(fingerprint), ALL], since);
+  }
+
+  /** `wait` for a parked request: the waiter itself is told (no promise, no closure per request). */
+  park(waiter: Waiter, fingerprint: string, ms: number, gone: Gone, since: number): void {
+    this.watchStore();
+    this.d.notifier.park(waiter, fingerprint, ms, gone, [this.d.store.newsKey(fingerprint), ALL], since);
   }
 
   /**

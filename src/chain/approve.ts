@@ -135,8 +135,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     const why = verdict.why;
     if (left <= 0) throw heldAnswer(ctx, pending, decision, why);
     // a client's request waits parked: its chain lets go of everything, and runs again on news
-    if (ctx.parkable)
-      throw new Parked(startWait(ctx, d, pending, left, since), pending, deadline, decided.live);
+    if (ctx.parkable) throw new Parked(pending, deadline, decided.live, since);
     if ((await waitForNews(ctx, d, pending, left, since)) === 'deadline')
       throw heldAnswer(ctx, pending, decision, why);
   }
@@ -206,16 +205,16 @@ function howToApprove(id: string, decision: Decided['decided']['decision']): str
 }
 
 /**
- * A held request that waits parked: what it waits on (the store-wide news of its fingerprint, its
- * deadline, its client leaving), its pending record and its deadline. Thrown by the approval stage
- * and caught by the chain, which keeps only what running the request again needs (chain.ts).
+ * A held request that waits parked: its pending record, its deadline, the live object its
+ * decision saw, and the news mark taken before its approvals were counted. Thrown by the approval
+ * stage and caught by the chain, which parks what running the request again needs (parked.ts).
  */
 export class Parked {
   constructor(
-    readonly woken: Promise<HoldEvent | 'timeout' | 'aborted'>,
     readonly pending: HeldRef,
     readonly deadline: number,
     readonly live: Record<string, unknown> | null,
+    readonly since: number,
   ) {}
 }
 
@@ -241,7 +240,7 @@ async function waitForNews(
 /** The answer for a client that left while its request was held (nobody reads it; nothing ran). */
 export const leftWhileHeld = () => new StatusError(499 as number, 'Timeout', 'client went away while held');
 
-/** The wait itself, counted in the held gauge; it holds the client's Gone, never the context. */
+/** A wait in place (not parked), counted in the held gauge; it holds the client's Gone, never the context. */
 function startWait(
   ctx: Decided,
   d: ApproveDeps,

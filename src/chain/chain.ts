@@ -2,14 +2,15 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Cluster } from '../clusters.js';
 import { hasImpersonation } from '../wire/impersonation.js';
-import { type ApproveDeps, approve, judgeWoken, leftWhileHeld, Parked } from './approve.js';
+import { type ApproveDeps, approve, judgeWoken, Parked } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
 import { type AuthenticateDeps, authenticate } from './authenticate.js';
 import { type BodyDeps, readAndDecode } from './body.js';
 import { ChangeDecisions } from './change-decisions.js';
-import { newContext, type RequestContext, type WebResponse, type With } from './context.js';
+import type { RequestContext, WebResponse, With } from './context.js';
 import { type DecideDeps, decide, decideRead } from './decide.js';
 import type { Forwarder, Outcome } from './forward.js';
+import { park } from './parked.js';
 import { ReadDecisions } from './read-decisions.js';
 import { type RecordDeps, recordOutcome, snapshotBefore } from './record.js';
 
@@ -62,54 +63,15 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
       await recordOutcome(approved, outcome, d);
       return outcome;
     } catch (err) {
-      if (!(err instanceof Parked)) throw err;
+      if (!(err instanceof Parked) || to.kind !== 'web') throw err;
+      const outcome = park(err, ctx, to, handle, d);
       parked = true;
-      return runWhenWoken(err, ctx, to, handle, () => d.approvals.newsMark());
+      return outcome;
     } finally {
       // a parked request keeps its body, and its place in the body budget, until it runs again
       if (!parked) ctx.releaseBody?.();
     }
   };
-}
-
-/**
- * A held request waits parked: of its context it keeps only what running it again needs (the
- * client's request and response, its body as read, its pending record and deadline), so the
- * chain's frames, the decision and the caller go while it waits. On news or at its deadline it
- * runs the whole chain again, as itself (same audit id): authenticated, decided and counted anew,
- * so what goes upstream is decided at that moment by the one path every request takes.
- */
-function runWhenWoken(
-  p: Parked,
-  ctx: RequestContext,
-  to: Target,
-  handle: (ctx: RequestContext, to: Target) => Promise<Outcome>,
-  newsMark: () => number,
-): Promise<Outcome> {
-  const { origin, cluster, kr, req, headers, holdMs, body, releaseBody } = ctx;
-  const signal = ctx.signalSource();
-  const end = (err: unknown): never => {
-    releaseBody?.();
-    throw err;
-  };
-  return p.woken.then((woke) => {
-    if (woke === 'aborted') return end(leftWhileHeld());
-    const since = newsMark();
-    const again = newContext({
-      origin,
-      cluster,
-      kr,
-      headers,
-      holdMs,
-      signal,
-      id: p.pending.id,
-      resume: { pending: p.pending, deadline: p.deadline, woke, since, live: p.live },
-      ...(req ? { req } : {}),
-    });
-    again.body = body;
-    again.releaseBody = releaseBody;
-    return handle(again, to);
-  }, end);
 }
 
 function forward(receipt: Receipt, ctx: With<'caller'>, to: Target, d: ChainDeps): Promise<Outcome> {

@@ -1,11 +1,19 @@
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Notifier } from '../../src/approval/notifier.js';
+import { Notifier, type Waiter } from '../../src/approval/notifier.js';
 import type { ApprovalService } from '../../src/approval/service.js';
 import { type ApproveDeps, approve, judgeWoken, Parked } from '../../src/chain/approve.js';
 import type { RequestAudit } from '../../src/chain/audit.js';
-import { newContext, type Resume, type With } from '../../src/chain/context.js';
+import {
+  newContext,
+  type RequestContext,
+  type Resume,
+  type WebResponse,
+  type With,
+} from '../../src/chain/context.js';
+import { PARKED, type ParkDeps, park } from '../../src/chain/parked.js';
 import { ClientGone } from '../../src/client-gone.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { StateStore } from '../../src/state/store.js';
@@ -16,13 +24,10 @@ const FP = 'sha256:held-request';
 const PENDING = { id: 'req-held', fingerprint: FP, createdAt: Date.now() };
 
 /** A MEDIUM change nobody has approved yet, with what the approval stage asked of its deps. */
-function held(
-  opts: { resume?: Resume; parkable?: boolean; headers?: Record<string, string>; notifier?: Notifier } = {},
-) {
+function held(opts: { resume?: Resume; parkable?: boolean; headers?: Record<string, string> } = {}) {
   const calls = {
     accepted: [] as string[][],
     waitedOn: [] as unknown[],
-    since: [] as number[],
     holds: 0,
     records: [] as string[],
   };
@@ -37,10 +42,7 @@ function held(
       calls.holds++;
       return { ...PENDING, status: 'pending' };
     },
-    wait: (fp: string, ms: number, gone: ClientGone, since: number) => {
-      calls.since.push(since);
-      // the real notifier keeps its waiters (as in kubegate, where they outlive the request's frames)
-      if (opts.notifier) return opts.notifier.wait(fp, ms, gone);
+    wait: (_fp: string, _ms: number, gone: ClientGone) => {
       calls.waitedOn.push(gone);
       return new Promise((resolve) => {
         wake = resolve;
@@ -88,34 +90,56 @@ function collectGarbage(): void {
 }
 
 describe('a held request waits parked', () => {
-  it('is held once, then parked: its wait holds the client’s Gone, never the request context', async () => {
+  it('is held once, then parked: the approval stage hands the chain what waiting needs', async () => {
     const h = held();
     const parked = await approve(h.ctx, h.deps).catch((err: unknown) => err);
     expect(parked).toBeInstanceOf(Parked);
-    expect((parked as Parked).pending).toEqual(PENDING);
+    expect(parked).toMatchObject({ pending: PENDING, since: 100, live: null });
     expect(h.calls.holds).toBe(1);
     expect(h.calls.records).toEqual(['held']);
-    expect(h.calls.waitedOn).toEqual([h.gone]);
+    expect(h.calls.waitedOn).toEqual([]);
   });
 
-  it('lets go of its context while it waits: the context can be collected', async () => {
+  it('lets go of its context while it waits: the context can be collected, the wait runs it again', async () => {
     let ref: WeakRef<object> | undefined;
-    let parked: Parked | undefined;
     const notifier = new Notifier();
+    const runs: RequestContext[] = [];
+    const metrics = createMetrics({ defaultMetrics: false });
     await (async () => {
-      const h = held({ notifier });
+      const h = held();
       ref = new WeakRef(h.ctx);
-      parked = (await approve(h.ctx, h.deps).catch((err: unknown) => err)) as Parked;
+      const p = (await approve(h.ctx, h.deps).catch((err: unknown) => err)) as Parked;
+      expect(
+        park(p, h.ctx, { kind: 'web', res: {} as WebResponse }, runner(runs), parkDeps(notifier, metrics)),
+      ).toBe(PARKED);
     })();
     for (let i = 0; i < 3 && ref?.deref(); i++) {
       await new Promise((r) => setTimeout(r, 0));
       collectGarbage();
     }
-    expect(parked).toBeInstanceOf(Parked);
     expect(ref?.deref()).toBeUndefined();
-    // the wait is still there (and would wake the request): only the context went
+    expect(notifier.waiting).toBe(1);
+    expect(await heldGauge(metrics)).toBe(1);
+    // the wait is still there, and wakes the request: it runs again as itself
     notifier.notify(FP, { kind: 'approved' });
-    await expect(parked?.woken).resolves.toEqual({ kind: 'approved' });
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({
+      id: PENDING.id,
+      resume: { pending: PENDING, woke: { kind: 'approved' } },
+    });
+    expect(notifier.waiting).toBe(0);
+    expect(await heldGauge(metrics)).toBe(0);
+  });
+
+  it('runs again at its deadline, told it timed out', async () => {
+    const notifier = new Notifier();
+    const runs: RequestContext[] = [];
+    const h = held();
+    const p = (await approve(h.ctx, h.deps).catch((err: unknown) => err)) as Parked;
+    const soon = new Parked(p.pending, Date.now() + 30, p.live, p.since);
+    park(soon, h.ctx, { kind: 'web', res: {} as WebResponse }, runner(runs), parkDeps(notifier));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(runs.map((c) => c.resume?.woke)).toEqual(['timeout']);
   });
 
   it('waits in place where it cannot be parked (an upgrade, kubegate’s own calls)', async () => {
@@ -127,6 +151,29 @@ describe('a held request waits parked', () => {
     await expect(run).rejects.toMatchObject({ code: 403, message: expect.stringContaining('rejected: no') });
   });
 });
+
+/** The chain's run as a parked request calls it: the contexts it was run again with. */
+function runner(runs: RequestContext[]) {
+  return async (ctx: RequestContext) => {
+    runs.push(ctx);
+    return PARKED;
+  };
+}
+
+function parkDeps(notifier: Notifier, metrics = createMetrics({ defaultMetrics: false })): ParkDeps {
+  const approvals = {
+    park: (w: Waiter, fp: string, ms: number, gone: ClientGone, since: number) =>
+      notifier.park(w, fp, ms, gone, [], since),
+    newsMark: () => notifier.mark(),
+  } as unknown as ApprovalService;
+  return { approvals, metrics, logger: pino({ level: 'silent' }) };
+}
+
+async function heldGauge(metrics: ReturnType<typeof createMetrics>): Promise<number> {
+  const text = await metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith('kubegate_held_requests{'));
+  return Number(line?.split(' ').pop() ?? 0);
+}
 
 describe('a parked request running again', () => {
   const resume = (over: Partial<Resume> = {}): Resume => ({
@@ -148,11 +195,9 @@ describe('a parked request running again', () => {
 
   it('waits from where news stood when it woke: news during its run again is not missed', async () => {
     const h = held({ resume: resume({ since: 7 }) });
-    await approve(h.ctx, h.deps).catch(() => undefined);
-    expect(h.calls.since).toEqual([7]);
+    expect(await approve(h.ctx, h.deps).catch((err: unknown) => err)).toMatchObject({ since: 7 });
     const first = held();
-    await approve(first.ctx, first.deps).catch(() => undefined);
-    expect(first.calls.since).toEqual([100]);
+    expect(await approve(first.ctx, first.deps).catch((err: unknown) => err)).toMatchObject({ since: 100 });
   });
 
   it('does not accept its Kubegate-Approval header again (it was accepted on the first pass)', async () => {

@@ -71,3 +71,24 @@ describe('Notifier: waiters by key', () => {
     expect(n.waiting).toBe(0);
   });
 });
+
+describe('Notifier: a parked waiter (no promise)', () => {
+  it('is told once: at once when its client left or news came since its mark, else on news', () => {
+    const n = new Notifier();
+    const told: unknown[] = [];
+    const waiter = { wake: (v: unknown) => told.push(v) };
+    const gone = new ClientGone();
+    gone.left();
+    n.park(waiter, 'fp', 5000, gone, []);
+    const since = n.mark();
+    n.notify('fp', { kind: 'approved' });
+    n.park(waiter, 'fp', 5000, goneOf(never), [], since);
+    expect(told).toEqual(['aborted', { kind: 'news' }]);
+    expect(n.waiting).toBe(0);
+    n.park(waiter, 'fp', 5000, goneOf(never), [ALL], n.mark());
+    n.notify(ALL, { kind: 'news' });
+    n.notify('fp', { kind: 'approved' }); // ended already: not told twice
+    expect(told).toEqual(['aborted', { kind: 'news' }, { kind: 'news' }]);
+    expect(n.waiting).toBe(0);
+  });
+});

@@ -1,0 +1,98 @@
+/** Something that ends at a deadline: `at` is its place in the heap (-1 when not in it). */
+export interface Timed {
+  deadline: number;
+  at: number;
+}
+
+/** setTimeout's longest delay; a later deadline is reached by waking early and arming again. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+/**
+ * Deadlines kept in one binary min-heap under one timer, armed for the earliest: ten thousand
+ * held requests cost ten thousand array slots, not ten thousand timers (each a Timeout object, a
+ * closure, and a timer list per distinct delay). Deadlines are performance.now() milliseconds.
+ */
+export class Deadlines<T extends Timed> {
+  private heap: T[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly expire: (t: T) => void) {}
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  add(t: T): void {
+    t.at = this.heap.length;
+    this.heap.push(t);
+    this.up(t.at);
+    if (t.deadline < this.armedFor) this.arm();
+  }
+
+  /** Takes it out (once ended some other way); a timer armed for it fires, finds nothing, re-arms. */
+  remove(t: T): void {
+    const i = t.at;
+    if (i < 0) return;
+    t.at = -1;
+    const last = this.heap.pop() as T;
+    if (i === this.heap.length) return;
+    this.heap[i] = last;
+    last.at = i;
+    this.down(i);
+    this.up(last.at);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    for (let first = this.heap[0]; first && first.deadline <= now; first = this.heap[0]) {
+      this.remove(first);
+      this.expire(first);
+    }
+    this.arm();
+  };
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const first = this.heap[0];
+    this.armedFor = first ? first.deadline : Number.POSITIVE_INFINITY;
+    if (!first) return;
+    const delay = Math.min(MAX_DELAY, Math.max(0, Math.ceil(first.deadline - performance.now())));
+    this.timer = setTimeout(this.onTimer, delay);
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const t = h[i] as T;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = h[p] as T;
+      if (parent.deadline <= t.deadline) break;
+      h[i] = parent;
+      parent.at = i;
+      i = p;
+    }
+    h[i] = t;
+    t.at = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const t = h[i] as T;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= h.length) break;
+      if (c + 1 < h.length && (h[c + 1] as T).deadline < (h[c] as T).deadline) c++;
+      const child = h[c] as T;
+      if (child.deadline >= t.deadline) break;
+      h[i] = child;
+      child.at = i;
+      i = c;
+    }
+    h[i] = t;
+    t.at = i;
+  }
+}

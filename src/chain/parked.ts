@@ -1,0 +1,118 @@
+import type { Logger } from 'pino';
+import { answerError } from '../answer.js';
+import type { HoldEvent, Waiter } from '../approval/notifier.js';
+import type { ApprovalService } from '../approval/service.js';
+import type { Metrics } from '../metrics.js';
+import { leftWhileHeld, type Parked } from './approve.js';
+import type { Target } from './chain.js';
+import { type ContextInit, newContext, type RequestContext } from './context.js';
+import type { Outcome } from './forward.js';
+
+export interface ParkDeps {
+  approvals: ApprovalService;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+type Run = (ctx: RequestContext, to: Target & { kind: 'web' }) => Promise<Outcome>;
+
+/** What the chain answers for a request it parked: its client's answer comes when it runs again. */
+export const PARKED: Outcome = { status: 0, notSent: true };
+
+/**
+ * A held client request waiting parked: one plain object, registered with the notifier as the
+ * waiter itself, keeping only what running the request again needs (the client's request and
+ * response, its body as read and its place in the body budget, the pending record, the deadline,
+ * the live object of its first pass). No promise, closure or frame per request waits with it: the
+ * chain's first pass has returned, and so has the listener's call.
+ */
+class ParkedRequest implements Waiter {
+  private readonly origin: RequestContext['origin'];
+  private readonly cluster: RequestContext['cluster'];
+  private readonly kr: RequestContext['kr'];
+  private readonly req: RequestContext['req'];
+  private readonly headers: RequestContext['headers'];
+  private readonly holdMs: number;
+  private readonly signal: ContextInit['signal'];
+  private readonly body: RequestContext['body'];
+  private readonly releaseBody: RequestContext['releaseBody'];
+
+  constructor(
+    ctx: RequestContext,
+    private readonly p: Parked,
+    private readonly to: Target & { kind: 'web' },
+    private readonly run: Run,
+    private readonly d: ParkDeps,
+  ) {
+    this.origin = ctx.origin;
+    this.cluster = ctx.cluster;
+    this.kr = ctx.kr;
+    this.req = ctx.req;
+    this.headers = ctx.headers;
+    this.holdMs = ctx.holdMs;
+    this.signal = ctx.signalSource();
+    this.body = ctx.body;
+    this.releaseBody = ctx.releaseBody;
+  }
+
+  /** News, the deadline, or the client leaving: the request runs the whole chain again, as itself. */
+  wake(woke: HoldEvent | 'timeout' | 'aborted'): void {
+    this.d.metrics.held(-1, this.cluster.name);
+    if (woke === 'aborted') {
+      this.fail(leftWhileHeld());
+      return;
+    }
+    const again = newContext({
+      origin: this.origin,
+      cluster: this.cluster,
+      kr: this.kr,
+      headers: this.headers,
+      holdMs: this.holdMs,
+      signal: this.signal,
+      id: this.p.pending.id,
+      resume: {
+        pending: this.p.pending,
+        deadline: this.p.deadline,
+        woke,
+        since: this.d.approvals.newsMark(),
+        live: this.p.live,
+      },
+      ...(this.req ? { req: this.req } : {}),
+    });
+    again.body = this.body;
+    again.releaseBody = this.releaseBody;
+    this.run(again, this.to).catch((err: unknown) => this.answer(err));
+  }
+
+  private fail(err: unknown): void {
+    this.releaseBody?.();
+    this.answer(err);
+  }
+
+  private answer(err: unknown): void {
+    if (this.req) answerError(this.req, this.to.res, err, this.d.logger);
+  }
+}
+
+/**
+ * Parks a held client request (see ParkedRequest) until news of its fingerprint, its deadline, or
+ * its client leaving; counted in the held gauge while it waits.
+ */
+export function park(
+  p: Parked,
+  ctx: RequestContext,
+  to: Target & { kind: 'web' },
+  run: Run,
+  d: ParkDeps,
+): Outcome {
+  const waiter = new ParkedRequest(ctx, p, to, run, d);
+  d.metrics.held(1, ctx.cluster.name);
+  try {
+    d.approvals.park(waiter, p.pending.fingerprint, p.deadline - Date.now(), ctx.gone(), p.since);
+  } catch (err) {
+    // not parked: the chain answers the error and gives the body back
+    d.metrics.held(-1, ctx.cluster.name);
+    throw err;
+  }
+  return PARKED;
+}
