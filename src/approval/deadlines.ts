@@ -1,6 +1,6 @@
-/** Something that ends at a deadline: `at` is its place in the heap (-1 when not in it). */
+/** Something that ends at `due` (performance.now() ms): `at` is its place in the heap (-1 when not in it). */
 export interface Timed {
-  deadline: number;
+  due: number;
   at: number;
 }
 
@@ -10,7 +10,7 @@ const MAX_DELAY = 2 ** 31 - 1;
 /**
  * Deadlines kept in one binary min-heap under one timer, armed for the earliest: ten thousand
  * held requests cost ten thousand array slots, not ten thousand timers (each a Timeout object, a
- * closure, and a timer list per distinct delay). Deadlines are performance.now() milliseconds.
+ * closure, and a timer list per distinct delay).
  */
 export class Deadlines<T extends Timed> {
   private heap: T[] = [];
@@ -27,7 +27,7 @@ export class Deadlines<T extends Timed> {
     t.at = this.heap.length;
     this.heap.push(t);
     this.up(t.at);
-    if (t.deadline < this.armedFor) this.arm();
+    if (t.due < this.armedFor) this.arm();
   }
 
   /** Takes it out (once ended some other way); a timer armed for it fires, finds nothing, re-arms. */
@@ -47,7 +47,7 @@ export class Deadlines<T extends Timed> {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = performance.now();
-    for (let first = this.heap[0]; first && first.deadline <= now; first = this.heap[0]) {
+    for (let first = this.heap[0]; first && first.due <= now; first = this.heap[0]) {
       this.remove(first);
       this.expire(first);
     }
@@ -58,9 +58,9 @@ export class Deadlines<T extends Timed> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const first = this.heap[0];
-    this.armedFor = first ? first.deadline : Number.POSITIVE_INFINITY;
+    this.armedFor = first ? first.due : Number.POSITIVE_INFINITY;
     if (!first) return;
-    const delay = Math.min(MAX_DELAY, Math.max(0, Math.ceil(first.deadline - performance.now())));
+    const delay = Math.min(MAX_DELAY, Math.max(0, Math.ceil(first.due - performance.now())));
     this.timer = setTimeout(this.onTimer, delay);
   }
 
@@ -70,7 +70,7 @@ export class Deadlines<T extends Timed> {
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p] as T;
-      if (parent.deadline <= t.deadline) break;
+      if (parent.due <= t.due) break;
       h[i] = parent;
       parent.at = i;
       i = p;
@@ -85,9 +85,9 @@ export class Deadlines<T extends Timed> {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= h.length) break;
-      if (c + 1 < h.length && (h[c + 1] as T).deadline < (h[c] as T).deadline) c++;
+      if (c + 1 < h.length && (h[c + 1] as T).due < (h[c] as T).due) c++;
       const child = h[c] as T;
-      if (child.deadline >= t.deadline) break;
+      if (child.due >= t.due) break;
       h[i] = child;
       child.at = i;
       i = c;

@@ -14,23 +14,32 @@ export const ALL = '*';
 /** Keys whose latest notification is remembered for waits that start just after it. */
 const MAX_REMEMBERED = 10_000;
 
-/** Who waits: told once, with the event, 'timeout' at its deadline, or 'aborted' when its client left. */
-export interface Waiter {
-  wake(v: HoldEvent | 'timeout' | 'aborted'): void;
-}
-
-/** One wait's place in the notifier: its keys, its deadline, and how to stop hearing of its client. */
-class Wait implements Timed {
-  at = -1;
-  constructor(
-    readonly keys: string[],
-    readonly deadline: number,
-    readonly waiter: Waiter,
-    public stopListening: () => void,
-  ) {}
-}
-
 const nothing = (): void => {};
+
+/**
+ * Who waits: told once, with the event, 'timeout' at its deadline, or 'aborted' when its client
+ * left. Its fields are the notifier's bookkeeping while it waits (a parked request is a Waiter
+ * itself, so waiting adds no object of its own).
+ */
+export abstract class Waiter implements Timed {
+  keys: readonly string[] = [];
+  due = 0;
+  at = -1;
+  stopListening: () => void = nothing;
+
+  abstract wake(v: HoldEvent | 'timeout' | 'aborted'): void;
+}
+
+/** A promise's waiter (`Notifier.wait`). */
+class Resolver extends Waiter {
+  constructor(private readonly resolve: (v: HoldEvent | 'timeout' | 'aborted') => void) {
+    super();
+  }
+
+  wake(v: HoldEvent | 'timeout' | 'aborted'): void {
+    this.resolve(v);
+  }
+}
 
 /**
  * Wakes requests held on a fingerprint when an approval, rejection or cancellation arrives here,
@@ -39,9 +48,9 @@ const nothing = (): void => {};
  */
 export class Notifier {
   /** One wait alone (the usual case: one held request per fingerprint), or a set of them. */
-  private byKey = new Map<string, Wait | Set<Wait>>();
-  private all = new Set<Wait>();
-  private deadlines = new Deadlines<Wait>((w) => this.end(w, 'timeout'));
+  private byKey = new Map<string, Waiter | Set<Waiter>>();
+  private all = new Set<Waiter>();
+  private deadlines = new Deadlines<Waiter>((w) => this.end(w, 'timeout'));
   /** A count of notifications, and the count at each key's latest (bounded: oldest go first). */
   private seq = 0;
   private lastAt = new Map<string, number>();
@@ -79,7 +88,7 @@ export class Notifier {
     alsoKeys: string[] = [],
     since?: number,
   ): Promise<HoldEvent | 'timeout' | 'aborted'> {
-    return new Promise((resolve) => this.park({ wake: resolve }, fingerprint, ms, gone, alsoKeys, since));
+    return new Promise((resolve) => this.park(new Resolver(resolve), fingerprint, ms, gone, alsoKeys, since));
   }
 
   /**
@@ -103,7 +112,9 @@ export class Notifier {
       waiter.wake({ kind: 'news' });
       return;
     }
-    const w = new Wait(keys, performance.now() + ms, waiter, nothing);
+    const w = waiter;
+    w.keys = keys;
+    w.due = performance.now() + ms;
     // every wait is in `all`, which is what the store-wide key wakes
     for (const k of keys) if (k !== ALL) this.add(k, w);
     this.all.add(w);
@@ -112,22 +123,23 @@ export class Notifier {
   }
 
   /** Ends a wait (once: a wait already ended is no longer in `all`). */
-  private end(w: Wait, v: HoldEvent | 'timeout' | 'aborted'): void {
+  private end(w: Waiter, v: HoldEvent | 'timeout' | 'aborted'): void {
     if (!this.all.delete(w)) return;
     this.deadlines.remove(w);
     w.stopListening();
+    w.stopListening = nothing;
     for (const k of w.keys) if (k !== ALL) this.removeKey(k, w);
-    w.waiter.wake(v);
+    w.wake(v);
   }
 
-  private add(key: string, w: Wait): void {
+  private add(key: string, w: Waiter): void {
     const now = this.byKey.get(key);
     if (!now) this.byKey.set(key, w);
     else if (now instanceof Set) now.add(w);
     else this.byKey.set(key, new Set([now, w]));
   }
 
-  private removeKey(key: string, w: Wait): void {
+  private removeKey(key: string, w: Waiter): void {
     const now = this.byKey.get(key);
     if (now === w) this.byKey.delete(key);
     else if (now instanceof Set) {

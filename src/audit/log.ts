@@ -166,7 +166,7 @@ export class AuditLog {
    * first failure itself).
    */
   append(input: AuditInput, opts: AppendOptions = {}): Promise<AuditRecord> {
-    return this.add(input, opts).then((line) => parseLine(line));
+    return this.add(input, opts, true).then((line) => parseLine(line as string));
   }
 
   /** append() for callers that do not need the record back: resolves with its seq once durable. */
@@ -175,7 +175,7 @@ export class AuditLog {
     return this.add(input, opts).then(() => seq);
   }
 
-  private add(input: AuditInput, opts: AppendOptions): Promise<string> {
+  private add(input: AuditInput, opts: AppendOptions, keep = false): Promise<string | undefined> {
     if (this.closing) return Promise.reject(new AuditUnavailableError('audit log is closed'));
     const failure = this.writer.failed;
     if (failure) return Promise.reject(failure);
@@ -186,7 +186,7 @@ export class AuditLog {
       return Promise.reject(err);
     }
     const commit = opts.commit ?? 'now';
-    const done = this.seal(fields, commit);
+    const done = this.seal(fields, commit, keep);
     if (this.keyId && ++this.sinceCheckpoint >= this.every) {
       // Same tick, so it joins the same batch; its failure is the same failure as the record's.
       this.checkpoint(commit).catch(() => undefined);
@@ -223,8 +223,11 @@ export class AuditLog {
     }
   }
 
-  /** Assigns seq/timestamp/prev/hash and queues the line; resolves with the line once durable. */
-  private seal(fields: readonly EncodedField[], commit: Commit): Promise<string> {
+  /**
+   * Assigns seq/timestamp/prev/hash and queues the line (its bytes: the writer encodes it at once);
+   * resolves once durable, with the line when `keep` asks for it back.
+   */
+  private seal(fields: readonly EncodedField[], commit: Commit, keep = false): Promise<string | undefined> {
     const { hash, line } = sealLine(fields, {
       seq: this.seq + 1,
       timestamp: new Date().toISOString(),
@@ -233,14 +236,17 @@ export class AuditLog {
     });
     this.seq++;
     this.lastHash = hash;
-    return this.writer.enqueue(line, commit).then(() => {
-      // the sinks get the record as written; parsed only when there is a sink to take it
-      if (this.shipper.active) this.shipper.offer(parseLine(line));
+    const queued = this.writer.enqueue(line, commit);
+    // the sinks get the record as written; the line is kept only when someone will read it
+    const shipping = this.shipper.active;
+    if (!shipping && !keep) return queued.then(() => undefined);
+    return queued.then(() => {
+      if (shipping) this.shipper.offer(parseLine(line));
       return line;
     });
   }
 
-  private checkpoint(commit: Commit): Promise<string> {
+  private checkpoint(commit: Commit): Promise<unknown> {
     const key = this.opts.signingKey!;
     this.sinceCheckpoint = 0;
     const fields = Object.entries({

@@ -51,12 +51,12 @@ export class Shipper {
     return this.sinks.length;
   }
 
-  /** Called once a record is durable. Never throws, never waits. */
   /** False without sinks: the log then need not hand records over at all. */
   get active(): boolean {
     return this.sinks.length > 0;
   }
 
+  /** Called once a record is durable. Never throws, never waits. */
   offer(record: AuditRecord): void {
     if (this.sinks.length === 0) return;
     this.pending.push(record);

@@ -3,6 +3,7 @@
 // commit 'next' (an outcome, a read) starts no fsync of its own: it rides the next commit that a
 // write-ahead record starts, or a timer's commit when none comes within `rideMs`.
 import { AuditUnavailableError } from './errors.js';
+import { LineBytes } from './line-bytes.js';
 
 /** The part of fs.promises.FileHandle the writer uses (an interface so tests can inject faults). */
 export interface AppendFile {
@@ -28,7 +29,8 @@ export interface WriterStats {
 export type Commit = 'now' | 'next';
 
 interface Pending {
-  line: string;
+  /** Where its line ends in the bytes being filled. */
+  end: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -39,6 +41,9 @@ export const DEFAULT_RIDE_MS = 10;
 export class GroupCommitWriter {
   readonly stats: WriterStats = { records: 0, writes: 0, fsyncs: 0, maxBatch: 0, timerCommits: 0 };
   private queue: Pending[] = [];
+  /** The queue's lines; and the other buffer, written by the commit under way (then reused). */
+  private filling = new LineBytes();
+  private spare = new LineBytes();
   /** Lines in the queue that asked for 'now': only they start (or continue) a drain. */
   private urgent = 0;
   /** Set when the riders must go now (their timer fired, or close()). */
@@ -63,8 +68,9 @@ export class GroupCommitWriter {
   enqueue(line: string, commit: Commit = 'now'): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new AuditUnavailableError('audit log is closed'));
+    const end = this.filling.add(line);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ line, resolve, reject });
+      this.queue.push({ end, resolve, reject });
       // 'each' is the one-fsync-per-record baseline: nothing rides there
       if (commit === 'now' || this.mode === 'each') {
         this.urgent++;
@@ -110,7 +116,7 @@ export class GroupCommitWriter {
         const batch = one ? this.queue.splice(0, 1) : this.queue.splice(0);
         this.urgent = one ? Math.max(0, this.urgent - 1) : 0;
         if (!one || this.queue.length === 0) this.flush = false;
-        if (!(await this.commit(batch))) return;
+        if (!(await this.commit(batch, one ? this.takeOne(batch[0] as Pending) : this.takeAll()))) return;
       }
     } finally {
       this.draining = undefined;
@@ -120,15 +126,32 @@ export class GroupCommitWriter {
     }
   }
 
+  /** Every queued line's bytes; lines queued from now on fill the other buffer. */
+  private takeAll(): { bytes: Buffer; done: () => void } {
+    const taken = this.filling;
+    this.filling = this.spare;
+    this.spare = taken;
+    return { bytes: taken.all(), done: () => taken.clear() };
+  }
+
+  /** The first queued line's bytes ('each': one record per fsync). */
+  private takeOne(p: Pending): { bytes: Buffer; done: () => void } {
+    const bytes = this.filling.shift(p.end);
+    for (const q of this.queue) q.end -= p.end;
+    return { bytes, done: () => {} };
+  }
+
   /** One write+fsync of `batch`; false once it failed (everything pending is then refused). */
-  private async commit(batch: Pending[]): Promise<boolean> {
+  private async commit(batch: Pending[], lines: { bytes: Buffer; done: () => void }): Promise<boolean> {
     try {
-      await this.writeAll(Buffer.from(batch.map((p) => p.line).join(''), 'utf8'));
+      await this.writeAll(lines.bytes);
       await this.file.datasync();
       this.stats.fsyncs++;
     } catch (err) {
       this.fail(err, batch);
       return false;
+    } finally {
+      lines.done();
     }
     this.stats.records += batch.length;
     this.stats.maxBatch = Math.max(this.stats.maxBatch, batch.length);

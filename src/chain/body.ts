@@ -93,38 +93,45 @@ function readBounded(ctx: With<'caller' | 'req'>, d: BodyDeps): Promise<Buffer> 
   const who = ctx.caller.user.username;
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > d.maxBodyBytes) return Promise.reject(tooLarge(d.maxBodyBytes));
-  const budget = budgetOf(d.budget, who);
-  ctx.releaseBody = budget.release;
-  if (declared > 0 && !budget.reserve(declared)) return Promise.reject(overBudget(ctx, d));
-  return collect(req, d.maxBodyBytes, budget.fits, () => overBudget(ctx, d));
+  const share = new BodyShare(d.budget, who);
+  ctx.bodyShare = share;
+  if (declared > 0 && !share.reserve(declared)) return Promise.reject(overBudget(ctx, d));
+  return collect(req, d.maxBodyBytes, share, () => overBudget(ctx, d));
 }
 
 /**
- * One body's share of the in-flight budget. Made apart from the request's context on purpose:
- * `release` lives as long as the request (a parked request keeps it), and a closure made beside
- * one that uses the context would keep the whole context alive with it.
+ * One body's share of the in-flight budget, given back when the request ends. A parked request
+ * keeps it while it waits: one small object, apart from the request's context (nothing here
+ * keeps the context alive).
  */
-function budgetOf(budget: BodyBudget, who: string) {
-  let held = 0;
-  const reserve = (n: number): boolean => {
-    if (!budget.take(who, n)) return false;
-    held += n;
+export class BodyShare {
+  private held = 0;
+  constructor(
+    private readonly budget: BodyBudget,
+    private readonly who: string,
+  ) {}
+
+  reserve(n: number): boolean {
+    if (!this.budget.take(this.who, n)) return false;
+    this.held += n;
     return true;
-  };
-  return {
-    reserve,
-    fits: (size: number) => size <= held || reserve(size - held),
-    release: () => {
-      budget.give(who, held);
-      held = 0;
-    },
-  };
+  }
+
+  /** Whether a body of `size` bytes fits (taking more of the budget when it must). */
+  fits(size: number): boolean {
+    return size <= this.held || this.reserve(size - this.held);
+  }
+
+  release(): void {
+    this.budget.give(this.who, this.held);
+    this.held = 0;
+  }
 }
 
 function collect(
   req: WebRequest,
   max: number,
-  fits: (size: number) => boolean,
+  share: BodyShare,
   refuse: () => StatusError,
   timeoutMs = 30_000,
 ): Promise<Buffer> {
@@ -152,7 +159,7 @@ function collect(
     const onData = (c: Buffer) => {
       size += c.length;
       if (size > max) return stop(tooLarge(max));
-      if (!fits(size)) return stop(refuse());
+      if (!share.fits(size)) return stop(refuse());
       chunks.push(c);
     };
     const onEnd = () => {

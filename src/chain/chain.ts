@@ -69,7 +69,7 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
       return outcome;
     } finally {
       // a parked request keeps its body, and its place in the body budget, until it runs again
-      if (!parked) ctx.releaseBody?.();
+      if (!parked) ctx.bodyShare?.release();
     }
   };
 }

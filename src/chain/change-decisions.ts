@@ -1,10 +1,11 @@
+import { hash } from 'node:crypto';
 import type { Decision } from '../policy/decision.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { PolicyInput } from '../policy/input.js';
 
 /** At most this many inputs are remembered (then the oldest goes first). */
 const MAX_ENTRIES = 256;
-/** Inputs longer than this (as JSON text) are decided every time: the memory stays ≤ ~2 MB. */
+/** Inputs longer than this (as JSON text) are decided every time (a repeat is unlikely). */
 const MAX_INPUT_CHARS = 8192;
 
 /**
@@ -14,7 +15,9 @@ const MAX_INPUT_CHARS = 8192;
  * can-i`, an agent's SelfSubjectAccessReviews, a re-applied manifest) skips the wasm evaluation.
  * The key is the whole input as the policy would read it (request, caller, cluster, body, live
  * object), so nothing the policy sees can differ between two requests sharing an entry.
- * Remembered decisions are frozen: every request that gets one reads the same object.
+ * Remembered decisions are frozen: every request that gets one reads the same object. Entries are
+ * keyed by the SHA-256 of the text, not the text: most changes are asked once, and 256 texts of
+ * a few KB each, pushed out one by one, were old-generation garbage the size of the requests.
  */
 export class ChangeDecisions {
   private byInput = new Map<string, Decision>();
@@ -23,8 +26,9 @@ export class ChangeDecisions {
   decide(policy: PolicyEngine, input: PolicyInput): Decision {
     const text = JSON.stringify(input);
     if (text.length > MAX_INPUT_CHARS) return policy.decideJson(text);
+    const key = hash('sha256', text, 'base64');
     if (policy.version === this.version) {
-      const seen = this.byInput.get(text);
+      const seen = this.byInput.get(key);
       if (seen) return seen;
     }
     const decision = deepFreeze(policy.decideJson(text));
@@ -34,7 +38,7 @@ export class ChangeDecisions {
       this.version = decision.policy;
     }
     if (this.byInput.size >= MAX_ENTRIES) this.byInput.delete(this.byInput.keys().next().value as string);
-    this.byInput.set(text, decision);
+    this.byInput.set(key, decision);
     return decision;
   }
 }

@@ -134,8 +134,8 @@ export interface RequestContext {
   body?: RequestBody;
   decided?: Decided;
   approved?: Approved;
-  /** Gives the body's bytes back to the in-flight budget. */
-  releaseBody?: () => void;
+  /** The body's share of the in-flight budget (given back when the request ends). */
+  bodyShare?: { release(): void };
   /** A rollback: the request it undoes. */
   rollbackOf?: string;
   /** A rollback's plan, shown to its approvers. */

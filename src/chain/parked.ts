@@ -1,11 +1,18 @@
 import type { Logger } from 'pino';
 import { answerError } from '../answer.js';
-import type { HoldEvent, Waiter } from '../approval/notifier.js';
+import { type HoldEvent, Waiter } from '../approval/notifier.js';
 import type { ApprovalService } from '../approval/service.js';
 import type { Metrics } from '../metrics.js';
 import { leftWhileHeld, type Parked } from './approve.js';
 import type { Target } from './chain.js';
-import { type ContextInit, newContext, type RequestContext } from './context.js';
+import {
+  type ContextInit,
+  type HeldRef,
+  newContext,
+  type RequestContext,
+  type WebRequest,
+  type WebResponse,
+} from './context.js';
 import type { Outcome } from './forward.js';
 
 export interface ParkDeps {
@@ -22,75 +29,72 @@ export const PARKED: Outcome = { status: 0, notSent: true };
 /**
  * A held client request waiting parked: one plain object, registered with the notifier as the
  * waiter itself, keeping only what running the request again needs (the client's request and
- * response, its body as read and its place in the body budget, the pending record, the deadline,
+ * response, its body as read and its share of the body budget, the pending record, the deadline,
  * the live object of its first pass). No promise, closure or frame per request waits with it: the
  * chain's first pass has returned, and so has the listener's call.
  */
-class ParkedRequest implements Waiter {
+class ParkedRequest extends Waiter {
   private readonly origin: RequestContext['origin'];
   private readonly cluster: RequestContext['cluster'];
   private readonly kr: RequestContext['kr'];
-  private readonly req: RequestContext['req'];
-  private readonly headers: RequestContext['headers'];
+  private readonly req: NonNullable<RequestContext['req']>;
   private readonly holdMs: number;
   private readonly signal: ContextInit['signal'];
   private readonly body: RequestContext['body'];
-  private readonly releaseBody: RequestContext['releaseBody'];
+  private readonly bodyShare: RequestContext['bodyShare'];
+  private readonly pending: HeldRef;
+  private readonly deadline: number;
+  private readonly live: Record<string, unknown> | null;
 
   constructor(
-    ctx: RequestContext,
-    private readonly p: Parked,
-    private readonly to: Target & { kind: 'web' },
+    ctx: RequestContext & { req: NonNullable<RequestContext['req']> },
+    p: Parked,
+    private readonly res: WebResponse,
     private readonly run: Run,
     private readonly d: ParkDeps,
   ) {
+    super();
     this.origin = ctx.origin;
     this.cluster = ctx.cluster;
     this.kr = ctx.kr;
     this.req = ctx.req;
-    this.headers = ctx.headers;
     this.holdMs = ctx.holdMs;
     this.signal = ctx.signalSource();
     this.body = ctx.body;
-    this.releaseBody = ctx.releaseBody;
+    this.bodyShare = ctx.bodyShare;
+    this.pending = p.pending;
+    this.deadline = p.deadline;
+    this.live = p.live;
   }
 
   /** News, the deadline, or the client leaving: the request runs the whole chain again, as itself. */
   wake(woke: HoldEvent | 'timeout' | 'aborted'): void {
     this.d.metrics.held(-1, this.cluster.name);
     if (woke === 'aborted') {
-      this.fail(leftWhileHeld());
+      this.bodyShare?.release();
+      this.answer(leftWhileHeld());
       return;
     }
+    const { req, pending } = this;
     const again = newContext({
       origin: this.origin,
       cluster: this.cluster,
       kr: this.kr,
-      headers: this.headers,
+      req,
+      // a client's headers are its request's (the listener made the context with req.headers)
+      headers: req.headers,
       holdMs: this.holdMs,
       signal: this.signal,
-      id: this.p.pending.id,
-      resume: {
-        pending: this.p.pending,
-        deadline: this.p.deadline,
-        woke,
-        since: this.d.approvals.newsMark(),
-        live: this.p.live,
-      },
-      ...(this.req ? { req: this.req } : {}),
+      id: pending.id,
+      resume: { pending, deadline: this.deadline, woke, since: this.d.approvals.newsMark(), live: this.live },
     });
     again.body = this.body;
-    again.releaseBody = this.releaseBody;
-    this.run(again, this.to).catch((err: unknown) => this.answer(err));
-  }
-
-  private fail(err: unknown): void {
-    this.releaseBody?.();
-    this.answer(err);
+    again.bodyShare = this.bodyShare;
+    this.run(again, { kind: 'web', res: this.res }).catch((err: unknown) => this.answer(err));
   }
 
   private answer(err: unknown): void {
-    if (this.req) answerError(this.req, this.to.res, err, this.d.logger);
+    answerError(this.req, this.res, err, this.d.logger);
   }
 }
 
@@ -105,7 +109,9 @@ export function park(
   run: Run,
   d: ParkDeps,
 ): Outcome {
-  const waiter = new ParkedRequest(ctx, p, to, run, d);
+  if (!ctx.req || ctx.headers !== ctx.req.headers)
+    throw new Error('only a client request with its own headers parks');
+  const waiter = new ParkedRequest(ctx as RequestContext & { req: WebRequest }, p, to.res, run, d);
   d.metrics.held(1, ctx.cluster.name);
   try {
     d.approvals.park(waiter, p.pending.fingerprint, p.deadline - Date.now(), ctx.gone(), p.since);

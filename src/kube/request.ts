@@ -34,6 +34,16 @@ export interface KubeRequest {
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** A method's verb before the path refines it (one string each, not one per request). */
+const VERB_OF: Record<string, string> = {
+  GET: 'get',
+  HEAD: 'head',
+  OPTIONS: 'options',
+  POST: 'post',
+  PUT: 'put',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
 /** Subresources that open a stream into a workload or node: always gated as `connect`. */
 const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
@@ -78,8 +88,12 @@ export function splitPath(rawPath: string): string[] {
 /** Parameters that are lists, in order: exec's command words, port-forward's ports. */
 const LIST_PARAMS = new Set(['command', 'ports']);
 
+/** The query of a URL without one: shared (a parsed query is never changed), frozen to keep it so. */
+const NO_QUERY: Record<string, string[]> = Object.freeze(Object.create(null));
+
 /** Parses the query, refusing other parameters repeated with different values. */
 export function parseQuery(rawQuery: string): Record<string, string[]> {
+  if (rawQuery === '') return NO_QUERY;
   const out: Record<string, string[]> = Object.create(null);
   for (const [k, v] of new URLSearchParams(rawQuery)) {
     const prev = out[k];
@@ -114,10 +128,22 @@ function checkName(kind: string, value: string): string {
   return value;
 }
 
+const IMPERSONATE = /^\s*impersonate-/i;
+/** A request without Impersonate-* headers (nearly all of them): shared, frozen. */
+const NO_IMPERSONATION: Impersonation = Object.freeze({
+  user: null,
+  uid: null,
+  groups: Object.freeze([]) as unknown as string[],
+  extra: Object.freeze({}),
+});
+
 /** Reads every `Impersonate-*` header (any case, repeated) so the policy sees all of them. */
 export function readImpersonation(rawHeaders: string[]): Impersonation {
+  let first = 0;
+  while (first < rawHeaders.length && !IMPERSONATE.test(rawHeaders[first]!)) first += 2;
+  if (first >= rawHeaders.length) return NO_IMPERSONATION;
   const imp: Impersonation = { user: null, uid: null, groups: [], extra: {} };
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+  for (let i = first; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.trim().toLowerCase();
     const value = rawHeaders[i + 1]!;
     if (!name.startsWith('impersonate-')) continue;
@@ -185,9 +211,10 @@ export function parseRequest(req: RawRequest): KubeRequest {
       .split(',')
       .some((t) => t.trim() === 'upgrade');
 
+  const path = `/${segments.map(encodeSegment).join('/')}`;
   const kr: KubeRequest = {
     method,
-    verb: method.toLowerCase(),
+    verb: VERB_OF[method] ?? method.toLowerCase(),
     resourceRequest: false,
     group: '',
     version: '',
@@ -195,7 +222,8 @@ export function parseRequest(req: RawRequest): KubeRequest {
     subresource: '',
     namespace: '',
     name: '',
-    path: `/${segments.map(encodeSegment).join('/')}`,
+    // the client's own path when it is already canonical (one string kept, not two)
+    path: path === rawPath ? rawPath : path,
     search: canonicalQuery(query),
     query,
     dryRun: !!dryRunValues,

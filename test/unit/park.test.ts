@@ -10,6 +10,7 @@ import {
   newContext,
   type RequestContext,
   type Resume,
+  type WebRequest,
   type WebResponse,
   type With,
 } from '../../src/chain/context.js';
@@ -67,12 +68,16 @@ function held(opts: { resume?: Resume; parkable?: boolean; headers?: Record<stri
     metrics: createMetrics({ defaultMetrics: false }),
   };
   const gone = new ClientGone();
+  // the client's request, as the listener hands it over (its headers are the context's)
+  const headers = opts.headers ?? {};
+  const req = { headers } as unknown as WebRequest;
   const ctx = Object.assign(
     newContext({
       origin: 'client',
       cluster: testCluster(),
       kr: configMapCreate(),
-      headers: opts.headers ?? {},
+      req,
+      headers,
       signal: gone,
       holdMs: 60_000,
       ...(opts.resume ? { resume: opts.resume, id: opts.resume.pending.id } : {}),

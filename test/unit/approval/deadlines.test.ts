@@ -4,7 +4,7 @@ import { Deadlines, type Timed } from '../../../src/approval/deadlines.js';
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function timed(name: string, inMs: number): Timed & { name: string } {
-  return { name, deadline: performance.now() + inMs, at: -1 };
+  return { name, due: performance.now() + inMs, at: -1 };
 }
 
 describe('Deadlines: one timer for every held request', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALL, Notifier } from '../../../src/approval/notifier.js';
+import { ALL, Notifier, Waiter } from '../../../src/approval/notifier.js';
 import { ClientGone, goneOf } from '../../../src/client-gone.js';
 
 const never = new AbortController().signal;
@@ -76,7 +76,11 @@ describe('Notifier: a parked waiter (no promise)', () => {
   it('is told once: at once when its client left or news came since its mark, else on news', () => {
     const n = new Notifier();
     const told: unknown[] = [];
-    const waiter = { wake: (v: unknown) => told.push(v) };
+    const waiter = new (class extends Waiter {
+      wake(v: unknown) {
+        told.push(v);
+      }
+    })();
     const gone = new ClientGone();
     gone.left();
     n.park(waiter, 'fp', 5000, gone, []);
