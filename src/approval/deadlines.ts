@@ -30,12 +30,16 @@ export class Deadlines<T extends Timed> {
     if (t.due < this.armedFor) this.arm();
   }
 
-  /** Takes it out (once ended some other way); a timer armed for it fires, finds nothing, re-arms. */
+  /**
+   * Takes it out (once ended some other way). A timer armed for it fires, finds nothing and re-arms;
+   * with nothing left, the timer goes (it must not keep a closing process alive).
+   */
   remove(t: T): void {
     const i = t.at;
     if (i < 0) return;
     t.at = -1;
     const last = this.heap.pop() as T;
+    if (this.heap.length === 0) this.disarm();
     if (i === this.heap.length) return;
     this.heap[i] = last;
     last.at = i;
@@ -54,9 +58,14 @@ export class Deadlines<T extends Timed> {
     this.arm();
   };
 
-  private arm(): void {
+  private disarm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+  }
+
+  private arm(): void {
+    this.disarm();
     const first = this.heap[0];
     this.armedFor = first ? first.due : Number.POSITIVE_INFINITY;
     if (!first) return;
