@@ -87,6 +87,16 @@ export async function readAndDecode(
   return Object.assign(ctx, { body });
 }
 
+/**
+ * A context that came with its body (kubegate's own requests; a parked request running again):
+ * its records name the object as they would had the body been read here (a create's name is in
+ * its body only).
+ */
+export function bodyAsGiven(ctx: With<'caller' | 'body'>): With<'caller' | 'body'> {
+  ctx.facts.resource = targetOf(ctx.kr, ctx.body.object);
+  return ctx;
+}
+
 /** Reads the whole body within `limits.max_body_bytes` and the in-flight budget. */
 function readBounded(ctx: With<'caller' | 'req'>, d: BodyDeps): Promise<Buffer> {
   const req = ctx.req;

@@ -5,7 +5,7 @@ import { hasImpersonation } from '../wire/impersonation.js';
 import { type ApproveDeps, approve, judgeWoken, Parked } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
 import { type AuthenticateDeps, authenticate } from './authenticate.js';
-import { type BodyDeps, readAndDecode } from './body.js';
+import { type BodyDeps, bodyAsGiven, readAndDecode } from './body.js';
 import { ChangeDecisions } from './change-decisions.js';
 import type { RequestContext, WebResponse, With } from './context.js';
 import { type DecideDeps, decide, decideRead } from './decide.js';
@@ -51,7 +51,7 @@ export function createChain(d: ChainDeps): (ctx: RequestContext, to: Target) => 
       const read = readPass(caller, d, reads);
       if (read) return await forwardRead(read, caller, to, d);
       const body = caller.body
-        ? (caller as With<'caller' | 'body'>)
+        ? bodyAsGiven(caller as With<'caller' | 'body'>)
         : await readAndDecode(needReq(caller), d);
       const decided = await decide(body, d, changes);
       const approved = await approve(decided, d);

@@ -119,6 +119,20 @@ describe('approval gate: held requests, request-bound signed approvals, the two-
     expect(events).toEqual(expect.arrayContaining(['held', 'approved', 'forwarded', 'executed']));
   });
 
+  it('a create approved while kubectl waits: every record of it names the created object, as the held one did', async () => {
+    const ns = await freshNamespace('parked-name');
+    const run = kubectl(['create', 'configmap', 'named-cm', '--from-literal=k=v', '-n', ns]);
+    const p = await waitForPending(`${ns}/configmaps/named-cm`);
+    expect((await approveCli(['approve', p.id])).code).toBe(0);
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    const mine = (recs: Record<string, unknown>[]) => recs.filter((x) => x.request_id === p.id);
+    const records = mine(await recordsWhen((recs) => mine(recs).some((x) => x.event === 'executed')));
+    expect(records.map((x) => x.event)).toEqual(expect.arrayContaining(['held', 'forwarded', 'executed']));
+    // the run after the wait (parked, then run again) names the object from its body, as the first pass did
+    expect([...new Set(records.map((x) => x.resource))]).toEqual([`${ns}/configmaps/named-cm`]);
+  });
+
   it('refuses after the hold with the id and how to approve; after approval the identical command succeeds once', async () => {
     const ns = await deployment('rerun');
     const first = await kubectl(['scale', 'deployment', 'web', '--replicas=4', '-n', ns]);
