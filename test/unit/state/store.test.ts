@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../../src/dev/controlplane.js';
 import { kubeCall } from '../../../src/kube/client.js';
@@ -405,6 +406,25 @@ describe.each(backends)('$name state store', (backend) => {
     // token ids still inside their lifetime stay burnt
     expect(await b.useJti('live-action', exp())).toBe(false);
     expect(await b.addApproval(approval('live-approval', fp(24)))).toBe(false);
+  });
+});
+
+describe('sqlite state store specifics', () => {
+  it('keeps the pending count by trigger (replace, transitions, prune, other instances) and recounts at open', async () => {
+    const file = path.join(tmp, `state-${++seq}.db`);
+    const [a, b] = [new SqliteStore(file), new SqliteStore(file)];
+    const t = Date.now();
+    for (let i = 0; i < 5; i++)
+      await a.putPending({ ...pendingReq(`req-c${i}`, fp(40 + i), t), updatedAt: t - i });
+    await b.putPending({ ...pendingReq('req-c0', fp(40), t), updatedAt: t }); // replaces: still one
+    await b.transitionPending('req-c1', ['pending'], 'rejected');
+    expect([await a.countPending(), await b.countPending()]).toEqual([4, 4]);
+    // prune deletes the pending ones last changed before t - 3 (req-c4 only)
+    await a.prune({ tokensExpiredBefore: 0, tokenWindowBefore: 0, recordsBefore: t - 3 });
+    expect(await b.countPending()).toBe(3);
+    // a count left wrong (say by an older kubegate on the same file) is right again after a restart
+    new Database(file).prepare("UPDATE counts SET n = 99 WHERE name = 'pending'").run();
+    expect(await new SqliteStore(file).countPending()).toBe(3);
   });
 });
 
