@@ -2,14 +2,16 @@
 // floor for "N requests held open" in Node, whatever kubegate keeps per request. Appends one
 // `{"event":"held"}` line per received request to FILE, like the audit log's held records, so
 // bench/scenarios/held.mjs counts both the same way.
-// Usage: node bench/held-baseline.mjs CERT KEY FILE [h2]  → prints "listening PORT"
+// Usage: node bench/held-baseline.mjs CERT KEY FILE [h2|h1] [CLIENT_CA]  → prints "listening PORT"
 // Without h2: an https server (one TLS connection per request). With h2: an HTTP/2 server with
-// HTTP/1.1 fallback, as kubegate listens, for requests multiplexed over a few connections.
+// HTTP/1.1 fallback, as kubegate listens, for requests multiplexed over a few connections. With
+// CLIENT_CA: it asks every client for a certificate from that CA (optional, as kubegate does when
+// a cluster has a client CA), to show what that handshake costs per connection.
 import { appendFileSync, readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
 
-const [cert, key, file, mode] = process.argv.slice(2);
+const [cert, key, file, mode, clientCa] = process.argv.slice(2);
 /** @param {import('node:http').IncomingMessage | import('node:http2').Http2ServerRequest} req */
 const hold = (req) => {
   /** @type {Buffer[]} */
@@ -17,7 +19,11 @@ const hold = (req) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => appendFileSync(file, '{"event":"held"}\n'));
 };
-const tls = { cert: readFileSync(cert), key: readFileSync(key) };
+const tls = {
+  cert: readFileSync(cert),
+  key: readFileSync(key),
+  ...(clientCa ? { requestCert: true, rejectUnauthorized: false, ca: readFileSync(clientCa) } : {}),
+};
 const server =
   mode === 'h2'
     ? http2.createSecureServer({ ...tls, allowHTTP1: true, maxSessionMemory: 256 }, hold)

@@ -465,6 +465,17 @@ export function report(r) {
         ),
       ]);
     }
+    const cc = r.heldClientCertBaseline;
+    if (cc)
+      rows.push([
+        '',
+        `the same, asking for a client certificate as kubegate does: RSS MB`,
+        '',
+        `${fmt(cc.rssHeldMB, 0)}${cc.held >= cc.requested ? '' : ` (${cc.held} held)`}`,
+        '',
+        `kubegate/that ${ratio(h.rssHeldMB, cc.rssHeldMB)}`,
+        '',
+      ]);
     rows.push([
       '',
       'held/s while filling | KB per held',

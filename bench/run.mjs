@@ -116,10 +116,14 @@ async function startBareProxy(/** @type {import('./lib/http.mjs').Endpoint} */ d
  * The same held requests against bench/held-baseline.mjs (a bare Node server that reads each body
  * and never answers): over one TLS connection each, or (h2) over 4 HTTP/2 connections.
  * @param {import('./lib/http.mjs').Endpoint} ep  the kubegate endpoint whose CA and token to reuse
- * @param {{ count: number, holdSeconds: number, h2: boolean }} o
+ * @param {{ count: number, holdSeconds: number, h2: boolean, clientCa?: string }} o  clientCa: ask
+ *   every client for a certificate from this CA, as kubegate does when a cluster has one
  */
 async function heldFloor(ep, o) {
-  const file = path.join(dir, o.h2 ? 'held-baseline-h2.jsonl' : 'held-baseline.jsonl');
+  const file = path.join(
+    dir,
+    o.h2 ? 'held-baseline-h2.jsonl' : o.clientCa ? 'held-baseline-cc.jsonl' : 'held-baseline.jsonl',
+  );
   const bare = await startProc({
     name: o.h2 ? 'held-baseline-h2' : 'held-baseline',
     cmd: process.execPath,
@@ -128,7 +132,8 @@ async function heldFloor(ep, o) {
       path.join(dir, 'certs', 'serving.crt'),
       path.join(dir, 'certs', 'serving.key'),
       file,
-      ...(o.h2 ? ['h2'] : []),
+      o.h2 ? 'h2' : 'h1',
+      ...(o.clientCa ? [o.clientCa] : []),
     ],
     logDir,
     ready: /listening (\d+)/,
@@ -153,6 +158,12 @@ async function heldFloor(ep, o) {
   } finally {
     await stopProc(bare.proc);
   }
+}
+
+/** The client CA a kubegate.yaml names (tls.client_ca; relative paths are from the file's directory). */
+function clientCaOf(/** @type {string} */ configFile) {
+  const ca = YAML.parse(readFileSync(configFile, 'utf8'))?.tls?.client_ca;
+  return typeof ca === 'string' ? path.resolve(path.dirname(configFile), ca) : undefined;
 }
 
 /** The directory of the audit log a kubegate.yaml names (relative paths are from the file's directory). */
@@ -348,6 +359,16 @@ async function main() {
       results.heldBaseline = await heldFloor(heldKg.ep, { count, holdSeconds, h2: false });
       log(`held: the same ${count} requests over 4 HTTP/2 connections held by a bare Node HTTP/2 server`);
       results.heldH2Baseline = await heldFloor(heldKg.ep, { count, holdSeconds, h2: true });
+      const clientCa = clientCaOf(dev.env.KUBEGATE_CONFIG);
+      if (clientCa) {
+        log(`held: the bare https server again, asking each client for a certificate as kubegate does`);
+        results.heldClientCertBaseline = await heldFloor(heldKg.ep, {
+          count,
+          holdSeconds,
+          h2: false,
+          clientCa,
+        });
+      }
     }
     if (only.has('flood')) {
       results.flood = await limit(
