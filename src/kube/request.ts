@@ -117,10 +117,28 @@ export function encodeSegment(seg: string): string {
   return encodeURIComponent(seg).replace(/%3A/g, ':').replace(/%40/g, '@');
 }
 
+/** Words kept once: at most this many, each at most this long (then the rest are not shared). */
+const MAX_SHARED = 4096;
+const MAX_SHARED_LENGTH = 64;
+const shared = new Map<string, string>();
+
+/**
+ * One string for a word every request repeats (a group, version, resource, namespace, content
+ * type): a held request keeps its parsed request for minutes, and ten thousand of them kept ten
+ * thousand copies of "configmaps".
+ */
+function share(word: string): string {
+  if (word.length > MAX_SHARED_LENGTH) return word;
+  const known = shared.get(word);
+  if (known !== undefined) return known;
+  if (shared.size < MAX_SHARED) shared.set(word, word);
+  return word;
+}
+
 function checkWord(kind: string, value: string): string {
   if (!LOWER_WORD.test(value))
     throw badRequest(`invalid ${kind} ${JSON.stringify(value)} (lowercase letters, digits, "." and "-")`);
-  return value;
+  return share(value);
 }
 
 function checkName(kind: string, value: string): string {
@@ -200,10 +218,12 @@ export function parseRequest(req: RawRequest): KubeRequest {
     watchParam = watchValues[0] === 'true' || watchValues[0] === '1';
   }
 
-  const contentType = String(req.headers['content-type'] ?? '')
-    .split(';')[0]!
-    .trim()
-    .toLowerCase();
+  const contentType = share(
+    String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase(),
+  );
   const upgrade =
     req.upgrade ??
     String(req.headers.connection ?? '')
@@ -271,7 +291,7 @@ function describeResource(kr: KubeRequest, segments: string[], watchParam: boole
   if (parts[0] === 'namespaces' && parts.length > 1) {
     // namespaces/{ns}/{resource}/... is a namespaced resource; namespaces/{name}[/status] is the Namespace itself
     if (parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2]!)) {
-      kr.namespace = checkName('namespace', parts[1]!);
+      kr.namespace = share(checkName('namespace', parts[1]!));
       parts = parts.slice(2);
     }
   }
