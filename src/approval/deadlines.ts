@@ -51,11 +51,15 @@ export class Deadlines<T extends Timed> {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = performance.now();
-    for (let first = this.heap[0]; first && first.due <= now; first = this.heap[0]) {
-      this.remove(first);
-      this.expire(first);
+    try {
+      for (let first = this.heap[0]; first && first.due <= now; first = this.heap[0]) {
+        this.remove(first);
+        this.expire(first);
+      }
+    } finally {
+      // armed again whatever one expiry did: no later deadline may be left without a timer
+      this.arm();
     }
-    this.arm();
   };
 
   private disarm(): void {

@@ -67,7 +67,10 @@ class ParkedRequest extends Waiter {
     this.live = p.live;
   }
 
-  /** News, the deadline, or the client leaving: the request runs the whole chain again, as itself. */
+  /**
+   * News, the deadline, or the client leaving: the request runs the whole chain again, as itself.
+   * Never throws: the notifier wakes other requests, and its timer other deadlines, after this one.
+   */
   wake(woke: HoldEvent | 'timeout' | 'aborted'): void {
     this.d.metrics.held(-1, this.cluster.name);
     if (woke === 'aborted') {
@@ -75,6 +78,15 @@ class ParkedRequest extends Waiter {
       this.answer(leftWhileHeld());
       return;
     }
+    try {
+      this.runAgain(woke);
+    } catch (err) {
+      this.bodyShare?.release();
+      this.answer(err);
+    }
+  }
+
+  private runAgain(woke: HoldEvent | 'timeout'): void {
     const { req, pending } = this;
     const again = newContext({
       origin: this.origin,
