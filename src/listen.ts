@@ -8,7 +8,7 @@ import { forExpress } from './api-over-h2.js';
 import type { Target } from './chain/chain.js';
 import { newContext, type RequestContext, type WebRequest, type WebResponse } from './chain/context.js';
 import { writeStatus } from './chain/forward.js';
-import { ClientGone } from './client-gone.js';
+import { ClientGone, leaveWithConnection } from './client-gone.js';
 import { type Cluster, type Clusters, requestCluster, setRequestCluster } from './clusters.js';
 import { trackConnections } from './connections.js';
 import { parseRequestRemembered } from './kube/parsed-reads.js';
@@ -57,6 +57,8 @@ export function createListener(deps: ListenDeps): KubegateServer {
   async function onRequest(req: WebRequest, res: WebResponse): Promise<void> {
     const gone = new ClientGone();
     res.on('close', gone.left); // fires once; `once` would wrap it per request
+    // a pipelined request's response may never close: its connection tells it instead
+    if (!(req instanceof http2.Http2ServerRequest)) leaveWithConnection(req.socket, gone);
     try {
       if (req instanceof http2.Http2ServerRequest) refuseLargeHeaders(req, maxHeaderBytes);
       const cluster = routeToCluster(req, deps.clusters);

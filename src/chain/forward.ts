@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { Gone } from '../client-gone.js';
 import { StatusError, sendStatus } from '../kube/status.js';
 import type { Recording, SessionRecorder } from '../sessions/recorder.js';
 import type { Upstream } from '../upstream.js';
@@ -118,7 +119,7 @@ function stream(
     return Promise.resolve({ status: 0, error: 'client went away before forwarding', notSent: true });
   // the client left (a download cancelled): the upstream request goes too
   let cancel: () => void;
-  const outcome = outcomeOf(res, () => cancel());
+  const outcome = outcomeOf(res, ctx, () => cancel());
   const viaH1 = () => {
     cancel = sendH1(upstream, headers, body, ctx, res, onError);
   };
@@ -199,11 +200,11 @@ function writeHead(
 }
 
 /**
- * Resolves once the answer went out in full, or with status 0 when the connection closed first;
- * `onClose` runs on 'close' either way. (`on`, not `once`: both events fire once per response,
- * and `once` wraps each listener in a bound function per request.)
+ * Resolves once the answer went out in full, or with status 0 when the client left first (its
+ * response closed, or for a pipelined HTTP/1.1 request, its connection: see client-gone.ts);
+ * `onClose` runs when the client leaves either way.
  */
-function outcomeOf(res: WebResponse, onClose: () => void): Promise<Outcome> {
+function outcomeOf(res: WebResponse, gone: Gone, onClose: () => void): Promise<Outcome> {
   return new Promise((resolve) => {
     // an HTTP/2 response says 'finish' when its stream closes, answered or not (Node's compat
     // layer on a client's RST_STREAM): only a response kubegate ended carries the upstream's answer
@@ -214,7 +215,7 @@ function outcomeOf(res: WebResponse, onClose: () => void): Promise<Outcome> {
           : { status: 0, error: 'client stream closed before the upstream answer completed' },
       ),
     );
-    res.on('close', () => {
+    gone.whenGone(() => {
       onClose();
       // closed before the answer was complete: the outcome is unknown, never "success"
       if (!res.writableFinished)
