@@ -44,4 +44,27 @@ describe('pipelined HTTP/1.1 requests', () => {
     expect(auditRecords().filter((r) => r.request_id === second.id && r.event === 'forwarded')).toEqual([]);
     expect((await direct(`/api/v1/namespaces/${n}/configmaps/second`)).status).toBe(404);
   });
+
+  it('watches queued behind a held change end upstream when the client hangs up (no pooled socket kept for nobody)', async () => {
+    const n = await ns('pipew');
+    const watch = `GET /api/v1/namespaces/${n}/limitranges?watch=1 HTTP/1.1\r\nHost: kubegate\r\nAuthorization: Bearer ${tokenOf('agent')}\r\n\r\n`;
+    // the apiserver's own count of namespaced limitrange watches (nothing else here watches them)
+    const watching = async () => {
+      const m =
+        /apiserver_longrunning_requests\{[^}]*resource="limitranges",scope="namespace"[^}]*verb="WATCH"[^}]*\} (\d+)/.exec(
+          (await direct('/metrics')).body,
+        );
+      return Number(m?.[1] ?? 0);
+    };
+    const before = await watching();
+    const s = await openTls();
+    s.on('error', () => undefined);
+    s.write(create(n, 'first') + watch + watch + watch);
+    await waitPending(`${n}/configmaps/first`);
+    for (let i = 0; i < 50 && (await watching()) < before + 3; i++) await sleep(100);
+    expect(await watching()).toBe(before + 3);
+    s.destroy();
+    for (let i = 0; i < 50 && (await watching()) > before; i++) await sleep(100);
+    expect(await watching()).toBe(before);
+  });
 });
