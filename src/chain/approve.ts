@@ -135,7 +135,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     const why = verdict.why;
     if (left <= 0) throw heldAnswer(ctx, pending, decision, why);
     // a client's request waits parked: its chain lets go of everything, and runs again on news
-    if (ctx.parkable) throw new Parked(pending, deadline, decided.live, since);
+    if (ctx.parkable) throw new Parked(pending, deadline, since);
     if ((await waitForNews(ctx, d, pending, left, since)) === 'deadline')
       throw heldAnswer(ctx, pending, decision, why);
   }
@@ -205,15 +205,14 @@ function howToApprove(id: string, decision: Decided['decided']['decision']): str
 }
 
 /**
- * A held request that waits parked: its pending record, its deadline, the live object its
- * decision saw, and the news mark taken before its approvals were counted. Thrown by the approval
+ * A held request that waits parked: its pending record, its deadline, and the news mark taken
+ * before its approvals were counted. Thrown by the approval
  * stage and caught by the chain, which parks what running the request again needs (parked.ts).
  */
 export class Parked {
   constructor(
     readonly pending: HeldRef,
     readonly deadline: number,
-    readonly live: Record<string, unknown> | null,
     readonly since: number,
   ) {}
 }

@@ -62,11 +62,6 @@ export interface Resume {
   woke: HoldEvent | 'timeout';
   /** Where news stood when it woke: news during its run again wakes its next wait at once. */
   since: number;
-  /**
-   * The live object its first pass decided on: approvals are bound to that version, and a run
-   * again does not fetch it (one piece of news must not cost a GET per identical held copy).
-   */
-  live: Record<string, unknown> | null;
 }
 
 /** What the approval stage let through: who approved, which approvals were spent. */

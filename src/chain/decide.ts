@@ -64,11 +64,9 @@ export async function decide(
 ): Promise<With<'caller' | 'body' | 'decided'>> {
   const { kr, caller, body } = ctx;
   const needsLive = kr.mutating && NEEDS_LIVE.has(kr.verb) && kr.name !== '';
-  const live = ctx.resume
-    ? ctx.resume.live
-    : needsLive
-      ? await fetchLive(ctx.cluster.upstream, kr, caller.credentials)
-      : null;
+  // fetched on every pass, a parked request's run again included: approvals count against the
+  // object as it is when the change would go, never as it was when it was first held
+  const live = needsLive ? await fetchLive(ctx.cluster.upstream, kr, caller.credentials) : null;
   let fp: string;
   try {
     fp = fingerprint({

@@ -29,8 +29,7 @@ export const PARKED: Outcome = { status: 0, notSent: true };
 /**
  * A held client request waiting parked: one plain object, registered with the notifier as the
  * waiter itself, keeping only what running the request again needs (the client's request and
- * response, its body as read and its share of the body budget, the pending record, the deadline,
- * the live object of its first pass). No promise, closure or frame per request waits with it: the
+ * response, its body as read and its share of the body budget, the pending record, the deadline). No promise, closure or frame per request waits with it: the
  * chain's first pass has returned, and so has the listener's call.
  */
 class ParkedRequest extends Waiter {
@@ -44,7 +43,6 @@ class ParkedRequest extends Waiter {
   private readonly bodyShare: RequestContext['bodyShare'];
   private readonly pending: HeldRef;
   private readonly deadline: number;
-  private readonly live: Record<string, unknown> | null;
 
   constructor(
     ctx: RequestContext & { req: NonNullable<RequestContext['req']> },
@@ -64,7 +62,6 @@ class ParkedRequest extends Waiter {
     this.bodyShare = ctx.bodyShare;
     this.pending = p.pending;
     this.deadline = p.deadline;
-    this.live = p.live;
   }
 
   /**
@@ -98,7 +95,7 @@ class ParkedRequest extends Waiter {
       holdMs: this.holdMs,
       signal: this.signal,
       id: pending.id,
-      resume: { pending, deadline: this.deadline, woke, since: this.d.approvals.newsMark(), live: this.live },
+      resume: { pending, deadline: this.deadline, woke, since: this.d.approvals.newsMark() },
     });
     again.body = this.body;
     again.bodyShare = this.bodyShare;

@@ -133,6 +133,35 @@ describe('approval gate: held requests, request-bound signed approvals, the two-
     expect([...new Set(records.map((x) => x.resource))]).toEqual([`${ns}/configmaps/named-cm`]);
   });
 
+  it('an approval for the object as it was does not apply to a parked change once the object changed', async () => {
+    const ns = await freshNamespace('parked-stale');
+    expect((await admin(['create', 'configmap', 'stale', '--from-literal=a=1', '-n', ns])).code).toBe(0);
+    const run = kubectl([
+      'patch',
+      'configmap',
+      'stale',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"data":{"b":"2"}}',
+    ]);
+    const p = await waitForPending(`${ns}/configmaps/stale`);
+    // alice signs for the object she saw; then it changes before her approval arrives
+    const printed = await approveCli(['approve', p.id, '--print']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(
+      (await admin(['patch', 'configmap', 'stale', '-n', ns, '--type=merge', '-p', '{"data":{"a":"9"}}']))
+        .code,
+    ).toBe(0);
+    expect((await postApproval(printed.stdout.trim())).status).toBe(201);
+    // the parked request runs again on that news, on the object as it is now: not what she approved
+    const r = await run;
+    expect(r.code).not.toBe(0);
+    const data = (await admin(['get', 'configmap', 'stale', '-n', ns, '-o', 'jsonpath={.data}'])).stdout;
+    expect(JSON.parse(data)).toEqual({ a: '9' });
+  });
+
   it('refuses after the hold with the id and how to approve; after approval the identical command succeeds once', async () => {
     const ns = await deployment('rerun');
     const first = await kubectl(['scale', 'deployment', 'web', '--replicas=4', '-n', ns]);

@@ -99,7 +99,7 @@ describe('a held request waits parked', () => {
     const h = held();
     const parked = await approve(h.ctx, h.deps).catch((err: unknown) => err);
     expect(parked).toBeInstanceOf(Parked);
-    expect(parked).toMatchObject({ pending: PENDING, since: 100, live: null });
+    expect(parked).toMatchObject({ pending: PENDING, since: 100 });
     expect(h.calls.holds).toBe(1);
     expect(h.calls.records).toEqual(['held']);
     expect(h.calls.waitedOn).toEqual([]);
@@ -141,7 +141,7 @@ describe('a held request waits parked', () => {
     const runs: RequestContext[] = [];
     const h = held();
     const p = (await approve(h.ctx, h.deps).catch((err: unknown) => err)) as Parked;
-    const soon = new Parked(p.pending, Date.now() + 30, p.live, p.since);
+    const soon = new Parked(p.pending, Date.now() + 30, p.since);
     park(soon, h.ctx, { kind: 'web', res: {} as WebResponse }, runner(runs), parkDeps(notifier));
     await new Promise((r) => setTimeout(r, 80));
     expect(runs.map((c) => c.resume?.woke)).toEqual(['timeout']);
@@ -186,7 +186,6 @@ describe('a parked request running again', () => {
     deadline: Date.now() + 60_000,
     woke: { kind: 'news' },
     since: 0,
-    live: null,
     ...over,
   });
 
