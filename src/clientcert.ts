@@ -49,6 +49,23 @@ function chainsTo(cert: DetailedPeerCertificate, cas: X509Certificate[]): boolea
   return false;
 }
 
+/** Why a certificate of the presented chain is not valid at `now`, or undefined when all are. */
+function outsideValidity(cert: DetailedPeerCertificate, now: number): string | undefined {
+  const seen = new Set<string>();
+  for (
+    let c: DetailedPeerCertificate | undefined = cert;
+    c?.raw && !seen.has(c.fingerprint256);
+    c = c.issuerCertificate
+  ) {
+    seen.add(c.fingerprint256);
+    const who = c === cert ? 'it' : 'its issuer';
+    if (c.valid_to && !(now <= Date.parse(c.valid_to))) return `${who} expired (${c.valid_to})`;
+    if (c.valid_from && !(now >= Date.parse(c.valid_from)))
+      return `${who} is not valid before ${c.valid_from}`;
+  }
+  return undefined;
+}
+
 /**
  * Reads the TLS peer certificate. undefined: none was sent. Throws 401 for one kubegate must not
  * trust: unverified, or not issued by the client CA of the cluster the request is for (the
@@ -67,6 +84,10 @@ export function readCertCaller(
     new StatusError(401, 'Unauthorized', `client certificate not accepted: ${why}`);
   // verified by Node/OpenSSL against the client CAs (chain, signature, validity period)
   if (!socket.authorized) throw refuse(String(socket.authorizationError ?? 'not signed by the cluster CA'));
+  // the handshake checked the validity period once, but a connection (and a request parked on
+  // it) outlives that moment: checked again on every request, as the apiserver does
+  const outside = outsideValidity(cert, Date.now());
+  if (outside) throw refuse(outside);
   if (!clusterCa?.length || !chainsTo(cert, clusterCa))
     throw refuse("it was not issued by this cluster's client CA");
   if (cert.ext_key_usage && !cert.ext_key_usage.includes(CLIENT_AUTH))

@@ -57,6 +57,8 @@ beforeAll(() => {
 interface FakeCert {
   subject?: Record<string, string | string[]>;
   ext_key_usage?: string[];
+  valid_from?: string;
+  valid_to?: string;
 }
 
 /** A request on a TLS socket whose peer sent `cert` (or none), verified or not. */
@@ -68,7 +70,14 @@ function fakeReq(cert: FakeCert | null, o: { authorized?: boolean; headers?: Rec
     authorizationError: o.authorized === false ? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' : undefined,
     getPeerCertificate: () =>
       cert
-        ? { raw: leaf.raw, fingerprint256: leaf.fingerprint256, ext_key_usage: [CLIENT_AUTH], ...cert }
+        ? {
+            raw: leaf.raw,
+            fingerprint256: leaf.fingerprint256,
+            ext_key_usage: [CLIENT_AUTH],
+            valid_from: leaf.validFrom,
+            valid_to: leaf.validTo,
+            ...cert,
+          }
         : {},
   };
   const req = { method: 'GET', url: '/api/v1/namespaces/default/pods', headers, rawHeaders, socket };
@@ -136,6 +145,18 @@ describe('client certificates: verify, then act upstream by impersonation', () =
     const e = refusal(fakeReq({ subject: { CN: 'admin', O: 'system:masters' } }, { authorized: false }));
     expect(e.code).toBe(401);
     expect(e.message).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  });
+
+  it('a certificate that expired (or is not yet valid) since its handshake is 401 on the next request', () => {
+    const verified = { subject: { CN: 'carol', O: 'dev' } };
+    expect(readCertCaller(fakeReq(verified), [caA])?.username).toBe('carol');
+    const expired = { ...verified, valid_to: new Date(Date.now() - 1000).toUTCString() };
+    expect(() => readCertCaller(fakeReq(expired), [caA])).toThrow(
+      /client certificate not accepted: it expired/,
+    );
+    const early = { ...verified, valid_from: new Date(Date.now() + 60_000).toUTCString() };
+    expect(() => readCertCaller(fakeReq(early), [caA])).toThrow(/not valid before/);
+    expect(refusal(fakeReq(expired)).code).toBe(401);
   });
 
   it('no client-auth usage, no CN, an empty CN or two CNs: 401', () => {
