@@ -29,8 +29,8 @@ const printable = (s: string): string =>
     [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
   );
 
-/** Whether the verified chain passes through one of `cas` (the request's cluster's client CA). */
-function chainsTo(cert: DetailedPeerCertificate, cas: X509Certificate[]): boolean {
+/** The presented chain, leaf first, each certificate once (a self-signed root links to itself). */
+function* chainOf(cert: DetailedPeerCertificate): Generator<DetailedPeerCertificate> {
   const seen = new Set<string>();
   for (
     let c: DetailedPeerCertificate | undefined = cert;
@@ -38,6 +38,13 @@ function chainsTo(cert: DetailedPeerCertificate, cas: X509Certificate[]): boolea
     c = c.issuerCertificate
   ) {
     seen.add(c.fingerprint256);
+    yield c;
+  }
+}
+
+/** Whether the verified chain passes through one of `cas` (the request's cluster's client CA). */
+function chainsTo(cert: DetailedPeerCertificate, cas: X509Certificate[]): boolean {
+  for (const c of chainOf(cert)) {
     const x = new X509Certificate(c.raw);
     if (
       cas.some(
@@ -51,13 +58,7 @@ function chainsTo(cert: DetailedPeerCertificate, cas: X509Certificate[]): boolea
 
 /** Why a certificate of the presented chain is not valid at `now`, or undefined when all are. */
 function outsideValidity(cert: DetailedPeerCertificate, now: number): string | undefined {
-  const seen = new Set<string>();
-  for (
-    let c: DetailedPeerCertificate | undefined = cert;
-    c?.raw && !seen.has(c.fingerprint256);
-    c = c.issuerCertificate
-  ) {
-    seen.add(c.fingerprint256);
+  for (const c of chainOf(cert)) {
     const who = c === cert ? 'it' : 'its issuer';
     if (c.valid_to && !(now <= Date.parse(c.valid_to))) return `${who} expired (${c.valid_to})`;
     if (c.valid_from && !(now >= Date.parse(c.valid_from)))
