@@ -8,6 +8,7 @@ import { buildResourceRequest, type ResourceRequestParts } from '../kube/build.j
 import { kubeCall } from '../kube/client.js';
 import { StatusError } from '../kube/status.js';
 import type { Upstream } from '../upstream.js';
+import { hasImpersonation } from '../wire/impersonation.js';
 import type { Preview } from '../wire/preview.js';
 import type { PendingDetail, PendingRequest } from '../wire/request-view.js';
 import { honoursDryRun } from '../wire/verbs.js';
@@ -34,6 +35,10 @@ export function asRequester(p: PendingRequest, own: string): Credentials {
  */
 export async function previewHeld(d: PreviewDeps, p: PendingRequest, approver: string): Promise<Preview> {
   const det = p.detail;
+  // the request runs as the user it impersonates (if its requester may): a dry run as the
+  // requester would show an approver the result for someone else
+  if (det.impersonate && hasImpersonation(det.impersonate))
+    return { available: false, reason: 'the request impersonates another user (Impersonate-* headers)' };
   const cluster = d.clusters.of(det.cluster);
   const own = cluster.upstream.ownAuthorization();
   if (!own) return { available: false, reason: 'kubegate has no credentials of its own' };
