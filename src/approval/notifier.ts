@@ -95,24 +95,16 @@ export class Notifier {
    * `wait` without a promise: the waiter is told once, perhaps at once (its client left, or news
    * came since `since`). A parked request is the waiter itself, so waiting costs it no closures.
    */
-  park(
-    waiter: Waiter,
-    fingerprint: string,
-    ms: number,
-    gone: Gone,
-    alsoKeys: string[],
-    since?: number,
-  ): void {
+  park(w: Waiter, fingerprint: string, ms: number, gone: Gone, alsoKeys: string[], since?: number): void {
     if (gone.clientGone) {
-      waiter.wake('aborted');
+      w.wake('aborted');
       return;
     }
     const keys = alsoKeys.includes(fingerprint) ? alsoKeys : [fingerprint, ...alsoKeys];
     if (since !== undefined && keys.some((k) => (this.lastAt.get(k) ?? 0) > since)) {
-      waiter.wake({ kind: 'news' });
+      w.wake({ kind: 'news' });
       return;
     }
-    const w = waiter;
     w.keys = keys;
     w.due = performance.now() + ms;
     // every wait is in `all`, which is what the store-wide key wakes

@@ -206,8 +206,8 @@ function howToApprove(id: string, decision: Decided['decided']['decision']): str
 
 /**
  * A held request that waits parked: its pending record, its deadline, and the news mark taken
- * before its approvals were counted. Thrown by the approval
- * stage and caught by the chain, which parks what running the request again needs (parked.ts).
+ * before its approvals were counted. Thrown by the approval stage and caught by the chain, which
+ * parks what running the request again needs (parked.ts).
  */
 export class Parked {
   constructor(

@@ -29,11 +29,11 @@ export const PARKED: Outcome = { status: 0, notSent: true };
 /**
  * A held client request waiting parked: one plain object, registered with the notifier as the
  * waiter itself, keeping only what running the request again needs (the client's request and
- * response, its body as read and its share of the body budget, the pending record, the deadline). No promise, closure or frame per request waits with it: the
- * chain's first pass has returned, and so has the listener's call.
+ * response, its body as read and its share of the body budget, the pending record, the
+ * deadline). No promise, closure or frame per request waits with it: the chain's first pass has
+ * returned, and so has the listener's call.
  */
 class ParkedRequest extends Waiter {
-  private readonly origin: RequestContext['origin'];
   private readonly cluster: RequestContext['cluster'];
   private readonly kr: RequestContext['kr'];
   private readonly req: NonNullable<RequestContext['req']>;
@@ -52,7 +52,6 @@ class ParkedRequest extends Waiter {
     private readonly d: ParkDeps,
   ) {
     super();
-    this.origin = ctx.origin;
     this.cluster = ctx.cluster;
     this.kr = ctx.kr;
     this.req = ctx.req;
@@ -86,7 +85,7 @@ class ParkedRequest extends Waiter {
   private runAgain(woke: HoldEvent | 'timeout'): void {
     const { req, pending } = this;
     const again = newContext({
-      origin: this.origin,
+      origin: 'client',
       cluster: this.cluster,
       kr: this.kr,
       req,
@@ -118,7 +117,7 @@ export function park(
   run: Run,
   d: ParkDeps,
 ): Outcome {
-  if (!ctx.req || ctx.headers !== ctx.req.headers)
+  if (ctx.origin !== 'client' || !ctx.req || ctx.headers !== ctx.req.headers)
     throw new Error('only a client request with its own headers parks');
   const waiter = new ParkedRequest(ctx as RequestContext & { req: WebRequest }, p, to.res, run, d);
   d.metrics.held(1, ctx.cluster.name);
