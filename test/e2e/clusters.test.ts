@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevHandle, startDev } from '../../src/dev/dev.js';
 import { signApproval } from '../../src/wire/approval-token.js';
 import type { ApproverKeyFile } from '../../src/wire/approver-key.js';
-import { dir as e2eDir, kubectlBin, type RunResult } from './helpers.js';
+import { dir as e2eDir, kubectlBin, type RunResult, readAudit } from './helpers.js';
 
 /**
  * Two real control planes (staging, prod: env=production) behind one kubegate, started here with
@@ -54,11 +54,7 @@ async function addContext(file: string, cluster: string, user: string, credentia
 const heldId = (r: RunResult) => /held for approval as (req-\d{8}-[0-9a-f]+)/.exec(r.stderr)?.[1];
 
 function auditFor(id: string): Record<string, unknown>[] {
-  return readFileSync(env.KUBEGATE_AUDIT!, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((r) => r.request_id === id);
+  return readAudit(env.KUBEGATE_AUDIT!).filter((r) => r.request_id === id);
 }
 
 /** What kubegate's own API answered: a Status (message) or readiness (clusters), and the raw text. */

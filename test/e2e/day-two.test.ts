@@ -13,6 +13,7 @@ import {
   freshNamespace,
   kubectl,
   type RunResult,
+  readAudit,
   recordsWhen,
   requestIdIn,
   startExtraKubegate,
@@ -268,10 +269,7 @@ describe('a rule in audit mode', () => {
   it('lets its requests pass, records would_hold with the rule, counts it, and replay shows what enforcing it would hold', async () => {
     const r = await as(['auth', 'can-i', 'create', 'pods', '-n', payments]);
     expect(r.stdout.trim()).toBe('yes');
-    const records = readFileSync(kg.auditFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = readAudit(kg.auditFile);
     const rec = records.find(
       (x) => x.event === 'forwarded' && String(x.action).includes('selfsubjectaccessreviews'),
     );

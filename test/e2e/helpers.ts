@@ -169,13 +169,22 @@ export function requestIdIn(text: string): string {
   return m[1]!;
 }
 
-/** Audit records written so far by the dev kubegate. */
-export function auditRecords(): Record<string, unknown>[] {
-  const file = devEnv().KUBEGATE_AUDIT!;
-  return readFileSync(file, 'utf8')
+/**
+ * The complete records of an audit log. A record is complete with its newline: a read while
+ * kubegate writes may see the start of a line whose end is not there yet, which is left out.
+ */
+export function readAudit(file: string): Record<string, unknown>[] {
+  const text = readFileSync(file, 'utf8');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Audit records written so far by the dev kubegate. */
+export function auditRecords(): Record<string, unknown>[] {
+  return readAudit(devEnv().KUBEGATE_AUDIT!);
 }
 
 /**
@@ -187,13 +196,8 @@ export async function recordsWhen(
   file = devEnv().KUBEGATE_AUDIT!,
   timeoutMs = 5000,
 ): Promise<Record<string, unknown>[]> {
-  const read = () =>
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
   for (const t0 = Date.now(); ; ) {
-    const records = read();
+    const records = readAudit(file);
     if (ready(records) || Date.now() - t0 > timeoutMs) return records;
     await new Promise((r) => setTimeout(r, 50));
   }

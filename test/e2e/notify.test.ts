@@ -2,7 +2,7 @@
 // webhook within a second; its approval and execution follow; and a receiver that was down is
 // sent every event it missed once it is back (at-least-once, deduped on seq).
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../src/dev/ports.js';
@@ -12,6 +12,7 @@ import {
   type ExtraKubegate,
   freshNamespace,
   kubectl,
+  readAudit,
   startExtraKubegate,
 } from './helpers.js';
 import { Receiver, verify } from './notify-receiver.js';
@@ -26,10 +27,7 @@ const secret = randomBytes(32).toString('hex');
 
 /** Records of this kubegate's audit log that the webhook should get. */
 function expectedSeqs(): number[] {
-  return readFileSync(kg.auditFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  return readAudit(kg.auditFile)
     .filter((r) => r.origin !== 'preview' && typeof r.request_id === 'string')
     .filter((r) => NOTIFIED.has(r.event as string) || (r.event === 'blocked' && r.status === 'pending'))
     .map((r) => r.seq as number);
@@ -186,10 +184,7 @@ describe('notifications', () => {
 
 /** Ids of requests on the ConfigMap held in this kubegate's audit log. */
 function heldIds(): string[] {
-  return readFileSync(kg.auditFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
+  return readAudit(kg.auditFile)
     .filter((r) => r.event === 'held' && r.resource === `${ns}/configmaps/cm`)
     .map((r) => r.request_id as string);
 }

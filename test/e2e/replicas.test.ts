@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { writeKubeconfig } from '../../src/dev/controlplane.js';
 import { freePort } from '../../src/dev/ports.js';
-import { devEnv, dir, freshNamespace, kubectl, kubectlBin, type RunResult, requestIdIn } from './helpers.js';
+import {
+  devEnv,
+  dir,
+  freshNamespace,
+  kubectl,
+  kubectlBin,
+  type RunResult,
+  readAudit,
+  requestIdIn,
+} from './helpers.js';
 
 /**
  * Story: kubegate runs as two replicas behind one Service, sharing its state through the
@@ -121,11 +130,7 @@ function approveVia(r: Replica, args: string[]): Promise<RunResult> {
 }
 
 function forwarded(r: Replica, requestId: string): number {
-  return readFileSync(r.audit, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { event: string; request_id: string })
-    .filter((x) => x.event === 'forwarded' && x.request_id === requestId).length;
+  return readAudit(r.audit).filter((x) => x.event === 'forwarded' && x.request_id === requestId).length;
 }
 
 beforeAll(async () => {
