@@ -31,17 +31,27 @@ try {
   const dev = await startDev({ dir, logDir });
   await ensureNamespace(dev.ep.admin, 'bench-get');
   await ensureSmallObject(dev.ep.admin);
-  const serve = (/** @type {string} */ name, /** @type {string | undefined} */ cli) =>
-    startServe({
-      dir,
-      logDir,
-      name,
-      overrides: {},
-      configFile: dev.env.KUBEGATE_CONFIG,
-      caFile: dev.env.KUBEGATE_CA,
-      token: dev.agentToken,
-      ...(cli ? { cli } : {}),
-    });
+  // AB_HEAD_NODE_ARGS / AB_BASE_NODE_ARGS: node flags for one side only (A/B a V8 flag on one build)
+  const serve = async (/** @type {string} */ name, /** @type {string | undefined} */ cli) => {
+    const flags = process.env[`AB_${name.toUpperCase()}_NODE_ARGS`];
+    const before = process.env.BENCH_NODE_ARGS;
+    if (flags !== undefined) process.env.BENCH_NODE_ARGS = flags;
+    try {
+      return await startServe({
+        dir,
+        logDir,
+        name,
+        overrides: {},
+        configFile: dev.env.KUBEGATE_CONFIG,
+        caFile: dev.env.KUBEGATE_CA,
+        token: dev.agentToken,
+        ...(cli ? { cli } : {}),
+      });
+    } finally {
+      if (before === undefined) delete process.env.BENCH_NODE_ARGS;
+      else process.env.BENCH_NODE_ARGS = before;
+    }
+  };
   const head = await serve('head', undefined);
   const base = await serve('base', path.resolve(baseDir, 'dist/cli/kubegate.js'));
   const kgs = { head, base };

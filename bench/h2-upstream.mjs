@@ -26,7 +26,9 @@ async function bare(script, direct, extra = []) {
   const { proc, match } = await startProc({
     name: path.basename(script, '.mjs') + extra.join(''),
     cmd: process.execPath,
+    // BENCH_NODE_ARGS (e.g. --cpu-prof) applies to the bare proxies too, to compare like with like
     args: [
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       path.join(root, 'bench', script),
       path.join(dir, 'certs', 'serving.crt'),
       path.join(dir, 'certs', 'serving.key'),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { NEEDS_DECODE, parseBody, YAML_TYPES } from '../kube/body.js';
+import { JSON_TYPES, NEEDS_DECODE, parseBody, YAML_TYPES } from '../kube/body.js';
 import { decodeViaDryRun } from '../kube/decode.js';
 import { canonicalQuery, type KubeRequest } from '../kube/request.js';
 import { badRequest, StatusError } from '../kube/status.js';
@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { DELETE_OPTION_PARAMS, honoursDryRun, isDelete } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { countRefused } from './authenticate.js';
-import { type RequestContext, targetOf, type WebRequest, type With } from './context.js';
+import { type RequestBody, type RequestContext, targetOf, type WebRequest, type With } from './context.js';
 
 /** Body bytes held in memory at once, per caller and in all: past either, a clear 429. */
 export class BodyBudget {
@@ -95,6 +95,28 @@ export async function readAndDecode(
 export function bodyAsGiven(ctx: With<'caller' | 'body'>): With<'caller' | 'body'> {
   ctx.facts.resource = targetOf(ctx.kr, ctx.body.object);
   return ctx;
+}
+
+/**
+ * What a parked request keeps of its body while it waits: the bytes that go upstream, and the
+ * decoded body only when those bytes cannot be read back into it (a DELETE's options, YAML sent
+ * on as JSON, a binary body the apiserver decoded). A JSON body goes as the client sent it, so it
+ * is parsed again when the request runs: a held Deployment does not keep its decoded tree,
+ * several times the size of its JSON, for the minutes it waits, and the run that forwards it
+ * decides on the very bytes it forwards.
+ */
+export type KeptBody = RequestBody | { readonly forward: Buffer };
+
+export function keepBody(kr: KubeRequest, body: RequestBody): KeptBody {
+  const asSent = JSON_TYPES.has(kr.contentType) && !isDelete(kr) && !body.contentType && !body.decoded;
+  return asSent && body.forward.length > 0 ? { forward: body.forward } : body;
+}
+
+/** A kept body as the chain takes it (see keepBody). */
+export function bodyOfKept(kr: KubeRequest, kept: KeptBody): RequestBody {
+  if ('fingerprintBody' in kept) return kept;
+  const object = parseBody(kr, kept.forward);
+  return { object, forward: kept.forward, fingerprintBody: object };
 }
 
 /** Reads the whole body within `limits.max_body_bytes` and the in-flight budget. */

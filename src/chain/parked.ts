@@ -4,6 +4,7 @@ import { type HoldEvent, Waiter } from '../approval/notifier.js';
 import type { ApprovalService } from '../approval/service.js';
 import type { Metrics } from '../metrics.js';
 import { leftWhileHeld, type Parked } from './approve.js';
+import { bodyOfKept, type KeptBody, keepBody } from './body.js';
 import type { Target } from './chain.js';
 import {
   type ContextInit,
@@ -29,7 +30,7 @@ export const PARKED: Outcome = { status: 0, notSent: true };
 /**
  * A held client request waiting parked: one plain object, registered with the notifier as the
  * waiter itself, keeping only what running the request again needs (the client's request and
- * response, its body as read and its share of the body budget, the pending record, the
+ * response, its body's bytes (see keepBody) and its share of the body budget, the pending record, the
  * deadline). No promise, closure or frame per request waits with it: the chain's first pass has
  * returned, and so has the listener's call.
  */
@@ -39,7 +40,7 @@ class ParkedRequest extends Waiter {
   private readonly req: NonNullable<RequestContext['req']>;
   private readonly holdMs: number;
   private readonly signal: ContextInit['signal'];
-  private readonly body: RequestContext['body'];
+  private readonly body: KeptBody | undefined;
   private readonly bodyShare: RequestContext['bodyShare'];
   private readonly pending: HeldRef;
   private readonly deadline: number;
@@ -57,7 +58,7 @@ class ParkedRequest extends Waiter {
     this.req = ctx.req;
     this.holdMs = ctx.holdMs;
     this.signal = ctx.signalSource();
-    this.body = ctx.body;
+    this.body = ctx.body && keepBody(ctx.kr, ctx.body);
     this.bodyShare = ctx.bodyShare;
     this.pending = p.pending;
     this.deadline = p.deadline;
@@ -96,7 +97,7 @@ class ParkedRequest extends Waiter {
       id: pending.id,
       resume: { pending, deadline: this.deadline, woke, since: this.d.approvals.newsMark() },
     });
-    again.body = this.body;
+    if (this.body) again.body = bodyOfKept(this.kr, this.body);
     again.bodyShare = this.bodyShare;
     this.run(again, { kind: 'web', res: this.res }).catch((err: unknown) => this.answer(err));
   }

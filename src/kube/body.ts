@@ -103,7 +103,7 @@ function checked(value: unknown, yaml = false): unknown {
 export const NEEDS_DECODE = Symbol('needs-decode');
 
 /** Content types whose bodies the policy can read. Anything else on a mutation is refused. */
-const JSON_TYPES = new Set([
+export const JSON_TYPES = new Set([
   'application/json',
   'application/merge-patch+json',
   'application/strategic-merge-patch+json',
