@@ -11,7 +11,7 @@ import { writeStatus } from './chain/forward.js';
 import { ClientGone, leaveWithConnection } from './client-gone.js';
 import { type Cluster, type Clusters, requestCluster, setRequestCluster } from './clusters.js';
 import { trackConnections } from './connections.js';
-import { parseRequestRemembered } from './kube/parsed-reads.js';
+import { parseRequestRemembered } from './kube/parsed-requests.js';
 import { asStatusError, StatusError, sendStatus } from './kube/status.js';
 
 export interface ListenDeps {

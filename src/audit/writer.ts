@@ -94,11 +94,12 @@ export class GroupCommitWriter {
   }
 
   private start(): void {
-    // Start on a microtask so appends made in the same tick share the first fsync too.
+    // Start once this turn of the event loop has run every callback whose I/O is ready, so that
+    // the changes of every request whose body came in the same poll share the first fsync too.
     if (this.draining) return;
     clearTimeout(this.rideTimer);
     this.rideTimer = undefined;
-    this.draining = Promise.resolve().then(() => this.drain());
+    this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
   }
 
   private commitRiders(): void {

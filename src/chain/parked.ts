@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { answerError } from '../answer.js';
 import { type HoldEvent, Waiter } from '../approval/notifier.js';
 import type { ApprovalService } from '../approval/service.js';
+import { sizeHeapFor } from '../heap.js';
 import type { Metrics } from '../metrics.js';
 import { leftWhileHeld, type Parked } from './approve.js';
 import { bodyOfKept, type KeptBody, keepBody } from './body.js';
@@ -23,6 +24,9 @@ export interface ParkDeps {
 }
 
 type Run = (ctx: RequestContext, to: Target & { kind: 'web' }) => Promise<Outcome>;
+
+/** Requests parked now, in this process (the heap is sized for them: see heap.ts). */
+let parkedNow = 0;
 
 /** What the chain answers for a request it parked: its client's answer comes when it runs again. */
 export const PARKED: Outcome = { status: 0, notSent: true };
@@ -70,6 +74,7 @@ class ParkedRequest extends Waiter {
    */
   wake(woke: HoldEvent | 'timeout' | 'aborted'): void {
     this.d.metrics.held(-1, this.cluster.name);
+    sizeHeapFor(--parkedNow);
     if (woke === 'aborted') {
       this.bodyShare?.release();
       this.answer(leftWhileHeld());
@@ -122,11 +127,13 @@ export function park(
     throw new Error('only a client request with its own headers parks');
   const waiter = new ParkedRequest(ctx as RequestContext & { req: WebRequest }, p, to.res, run, d);
   d.metrics.held(1, ctx.cluster.name);
+  sizeHeapFor(++parkedNow);
   try {
     d.approvals.park(waiter, p.pending.fingerprint, p.deadline - Date.now(), ctx.gone(), p.since);
   } catch (err) {
     // not parked: the chain answers the error and gives the body back
     d.metrics.held(-1, ctx.cluster.name);
+    sizeHeapFor(--parkedNow);
     throw err;
   }
   return PARKED;

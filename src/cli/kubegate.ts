@@ -3,7 +3,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
-import { keepHeapTight } from '../heap.js';
 import { serve } from '../serve.js';
 import { asksForHelp, parseArgsMessage } from '../wire/parse-args-message.js';
 
@@ -110,13 +109,11 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
       if (!values.config) throw new ConfigError('kubegate serve needs --config FILE');
-      keepHeapTight();
       const running = await serve(loadConfig(values.config), logger);
       onSignals(() => running.close());
       return -1; // keep running
     }
     case 'dev':
-      keepHeapTight();
       return runDev(rest, logger);
     case 'audit': {
       const { runAuditCommand } = await import('../audit/cli.js');

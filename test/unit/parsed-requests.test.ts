@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRequestRemembered } from '../../src/kube/parsed-reads.js';
+import { parseRequestRemembered } from '../../src/kube/parsed-requests.js';
 import { parseRequest, type RawRequest } from '../../src/kube/request.js';
 
 const raw = (url: string, more: Partial<RawRequest> = {}, rawHeaders: string[] = []): RawRequest => ({
@@ -11,7 +11,7 @@ const raw = (url: string, more: Partial<RawRequest> = {}, rawHeaders: string[] =
   ...more,
 });
 
-describe('parseRequestRemembered: a repeated GET described as parseRequest would', () => {
+describe('parseRequestRemembered: a repeated request described as parseRequest would', () => {
   const urls = [
     '/api/v1/namespaces/default/configmaps/a',
     '/api/v1/namespaces/default/configmaps/a',
@@ -51,5 +51,27 @@ describe('parseRequestRemembered: a repeated GET described as parseRequest would
     const ws = parseRequestRemembered(raw(url, { upgrade: true }));
     expect(ws.upgrade).toBe(true);
     for (let i = 0; i < 2; i++) expect(() => parseRequestRemembered(raw('/api/v1/../secrets'))).toThrow();
+  });
+
+  it('describes a repeated change as parseRequest would, by method, and keeps each copy its own', () => {
+    const url = '/api/v1/namespaces/default/configmaps/a?timeout=5s';
+    const del = (more: Partial<RawRequest> = {}) =>
+      raw(url, { method: 'DELETE', headers: { 'content-type': 'application/json' }, ...more });
+    expect(parseRequestRemembered(del())).toEqual(parseRequest(del()));
+    const first = parseRequestRemembered(del());
+    expect(first.verb).toBe('delete');
+    // what the body stage does to a change's description stays on that request
+    first.dryRun = true;
+    first.query = {};
+    first.search = '';
+    const again = parseRequestRemembered(del());
+    expect(again).toEqual(parseRequest(del()));
+    expect(again.dryRun).toBe(false);
+    expect(again.search).toBe('?timeout=5s');
+    expect(parseRequestRemembered(raw(url)).verb).toBe('get');
+    const post = { method: 'POST', headers: { 'content-type': 'application/json' } };
+    const ssar = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+    parseRequestRemembered(raw(ssar, post));
+    expect(parseRequestRemembered(raw(ssar, post))).toEqual(parseRequest(raw(ssar, post)));
   });
 });
