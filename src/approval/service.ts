@@ -90,6 +90,9 @@ export class ApprovalService {
   private readonly changes = new EventEmitter();
   private stopNews: (() => void) | undefined;
 
+  /** The hold under way (see hold()). */
+  private holding: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly d: ApprovalDeps) {
     this.changes.setMaxListeners(0);
   }
@@ -457,8 +460,18 @@ export class ApprovalService {
     return n;
   }
 
-  /** Holds a request as pending; past the cap, displaces the flooder's oldest (its own first). */
-  async hold(incoming: PendingRequest): Promise<PendingRequest> {
+  /**
+   * Holds a request as pending; past the cap, displaces the flooder's oldest (its own first).
+   * One hold at a time in this process: the count and the insert are then one step, and many
+   * holds at once cannot all see room under `limits.max_held_requests` and all go in.
+   */
+  hold(incoming: PendingRequest): Promise<PendingRequest> {
+    const turn = this.holding.then(() => this.holdNow(incoming));
+    this.holding = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async holdNow(incoming: PendingRequest): Promise<PendingRequest> {
     const lim = this.d.config.limits;
     const p = { ...incoming, bytes: Buffer.byteLength(JSON.stringify(incoming.detail)) };
     const count = await this.d.store.countPending();
