@@ -7,7 +7,7 @@ import { forbidden, StatusError } from '../kube/status.js';
 import type { Metrics } from '../metrics.js';
 import { pendingDetail, type StateStore, type StoredApproval } from '../state/store.js';
 import type { PendingRequest } from '../wire/request-view.js';
-import { honoursDryRun } from '../wire/verbs.js';
+import { honoursDryRun, isDelete } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { type HeldRef, type Resume, targetOf, type With } from './context.js';
 import { warning } from './decide.js';
@@ -81,6 +81,10 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     );
   let pending = resume?.pending ?? heldRef(await d.store.findPendingByFingerprint(decided.fingerprint));
   let announced = !!resume;
+  // The same request again while it is pending (a retry): the fingerprint covers the body, so its
+  // first held record has this body, and a client retrying a large change does not write it to
+  // the log again each time. Not a DELETE: its fingerprint leaves DeleteOptions.dryRun out.
+  const repeat = !!pending && !isDelete(ctx.kr);
   const deadline = resume?.deadline ?? Date.now() + ctx.holdMs;
   let woke = resume?.since;
   for (;;) {
@@ -122,7 +126,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     if (!announced) {
       await d.audit.record(ctx.facts, decision.override_required ? 'blocked' : 'held', {
         status: 'pending',
-        body: ctx.body.object,
+        ...(repeat ? { repeat: true } : { body: ctx.body.object }),
         message: verdict.why,
       });
       announced = true;

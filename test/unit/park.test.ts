@@ -25,12 +25,15 @@ const FP = 'sha256:held-request';
 const PENDING = { id: 'req-held', fingerprint: FP, createdAt: Date.now() };
 
 /** A MEDIUM change nobody has approved yet, with what the approval stage asked of its deps. */
-function held(opts: { resume?: Resume; parkable?: boolean; headers?: Record<string, string> } = {}) {
+function held(
+  opts: { resume?: Resume; parkable?: boolean; headers?: Record<string, string>; retry?: boolean } = {},
+) {
   const calls = {
     accepted: [] as string[][],
     waitedOn: [] as unknown[],
     holds: 0,
     records: [] as string[],
+    extras: [] as Record<string, unknown>[],
   };
   let wake: (v: unknown) => void = () => {};
   const approvals = {
@@ -51,7 +54,8 @@ function held(opts: { resume?: Resume; parkable?: boolean; headers?: Record<stri
     },
   } as unknown as ApprovalService;
   const store = {
-    findPendingByFingerprint: async () => undefined,
+    // a retry of a request already pending finds it by its fingerprint
+    findPendingByFingerprint: async () => (opts.retry ? { ...PENDING, status: 'pending' } : undefined),
     getPending: async () => ({ ...PENDING, status: 'rejected', message: 'not today' }),
     recentRejection: async () => undefined,
     lastRejection: async () => undefined,
@@ -61,8 +65,9 @@ function held(opts: { resume?: Resume; parkable?: boolean; headers?: Record<stri
     approvals,
     store,
     audit: {
-      record: async (_f: unknown, event: string) => {
+      record: async (_f: unknown, event: string, extra: Record<string, unknown> = {}) => {
         calls.records.push(event);
+        calls.extras.push(extra);
       },
     } as unknown as RequestAudit,
     metrics: createMetrics({ defaultMetrics: false }),
@@ -103,6 +108,19 @@ describe('a held request waits parked', () => {
     expect(h.calls.holds).toBe(1);
     expect(h.calls.records).toEqual(['held']);
     expect(h.calls.waitedOn).toEqual([]);
+  });
+
+  it("records a request's body once: a retry of the same pending request refers to it", async () => {
+    const first = held();
+    await approve(first.ctx, first.deps).catch(() => undefined);
+    expect(first.calls.extras[0]).toMatchObject({ status: 'pending', body: first.ctx.body.object });
+    // the same request again (same fingerprint, so the same body): held again, its body not repeated
+    const retry = held({ retry: true });
+    await approve(retry.ctx, retry.deps).catch(() => undefined);
+    expect(retry.calls.holds).toBe(0);
+    expect(retry.calls.records).toEqual(['held']);
+    expect(retry.calls.extras[0]).toMatchObject({ status: 'pending', repeat: true });
+    expect(retry.calls.extras[0]).not.toHaveProperty('body');
   });
 
   it('lets go of its context while it waits: the context can be collected, the wait runs it again', async () => {
