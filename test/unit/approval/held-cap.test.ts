@@ -1,16 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Notifier } from '../../../src/approval/notifier.js';
-import { ApprovalService } from '../../../src/approval/service.js';
-import { AuditLog } from '../../../src/audit/log.js';
-import { RequestAudit } from '../../../src/chain/audit.js';
-import { parseConfig } from '../../../src/config.js';
-import { createMetrics } from '../../../src/metrics.js';
 import { SqliteStore } from '../../../src/state/sqlite.js';
 import type { PendingDetail, PendingRequest } from '../../../src/wire/request-view.js';
+import { approvalGate } from '../fake-gate.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -20,33 +14,8 @@ afterEach(() => {
 async function service(maxHeld: number) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kg-held-cap-'));
   dirs.push(dir);
-  const logger = pino({ level: 'silent' });
-  const config = parseConfig(
-    {
-      tls: { cert: 'x', key: 'x' },
-      policy: { bundle: 'x' },
-      approvers: { jwks: 'x' },
-      audit: { path: 'x' },
-      limits: { max_held_requests: maxHeld },
-    },
-    dir,
-  );
-  const log = await AuditLog.open({ path: path.join(dir, 'audit.jsonl'), logger });
-  const audit = new RequestAudit(log, createMetrics({ defaultMetrics: false }), logger, {
-    approvalDisabled: false,
-    reads: 'none',
-  });
   const store = new SqliteStore(path.join(dir, 'state.db'));
-  const approvals = new ApprovalService({
-    config,
-    store,
-    notifier: new Notifier(),
-    audit,
-    log,
-    jwks: () => ({ keys: [] }),
-    logger,
-  });
-  return { approvals, store };
+  return approvalGate(store, dir, { limits: { max_held_requests: maxHeld } });
 }
 
 const pending = (i: number): PendingRequest => ({

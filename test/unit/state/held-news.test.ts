@@ -7,23 +7,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Notifier } from '../../../src/approval/notifier.js';
-import { ApprovalService } from '../../../src/approval/service.js';
-import { AuditLog } from '../../../src/audit/log.js';
 import { approve } from '../../../src/chain/approve.js';
-import { RequestAudit } from '../../../src/chain/audit.js';
 import { newContext, type With } from '../../../src/chain/context.js';
-import { parseConfig } from '../../../src/config.js';
 import { type ControlPlane, startControlPlane } from '../../../src/dev/controlplane.js';
 import { parseRequest } from '../../../src/kube/request.js';
-import { createMetrics } from '../../../src/metrics.js';
 import { KubernetesStore } from '../../../src/state/kubernetes.js';
 import { SqliteStore } from '../../../src/state/sqlite.js';
 import type { StateStore } from '../../../src/state/store.js';
 import { loadUpstream, type Upstream } from '../../../src/upstream.js';
 import { testCluster } from '../fake-cluster.js';
+import { approvalGate } from '../fake-gate.js';
 
 const HELD = 1000;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'kg-held-news-'));
@@ -54,23 +48,7 @@ afterAll(async () => {
 }, 60_000);
 
 async function gate(store: StateStore, dir: string) {
-  const logger = pino({ level: 'silent' });
-  const config = parseConfig(
-    { tls: { cert: 'x', key: 'x' }, policy: { bundle: 'x' }, approvers: { jwks: 'x' }, audit: { path: 'x' } },
-    dir,
-  );
-  const log = await AuditLog.open({ path: path.join(dir, `audit-${Math.random()}.jsonl`), logger });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const audit = new RequestAudit(log, metrics, logger, { approvalDisabled: false, reads: 'none' });
-  const approvals = new ApprovalService({
-    config,
-    store,
-    notifier: new Notifier(),
-    audit,
-    log,
-    jwks: () => ({ keys: [] }),
-    logger,
-  });
+  const { config, approvals, audit, metrics, log } = await approvalGate(store, dir);
   return { deps: { config, approvals, store, audit, metrics }, log, approvals };
 }
 
