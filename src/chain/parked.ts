@@ -34,9 +34,9 @@ export const PARKED: Outcome = { status: 0, notSent: true };
 /**
  * A held client request waiting parked: one plain object, registered with the notifier as the
  * waiter itself, keeping only what running the request again needs (the client's request and
- * response, its body's bytes (see keepBody) and its share of the body budget, the pending record, the
- * deadline). No promise, closure or frame per request waits with it: the chain's first pass has
- * returned, and so has the listener's call.
+ * response, its body's bytes (see keepBody) and its share of the body budget, the pending record,
+ * the deadline). No promise, closure or frame per request waits with it: the chain's first pass
+ * has returned, and so has the listener's call.
  */
 class ParkedRequest extends Waiter {
   private readonly cluster: RequestContext['cluster'];
