@@ -65,18 +65,21 @@ default audit_possible := false
 audit_possible if count(rule_modes) > 0
 
 audit_possible if {
-	some f in rule_findings
+	some f in all_rule_findings
 	marked_audit(f)
 }
 
 marked_audit(f) if f.mode == "audit"
 
-enforced_findings := {f | some f in rule_findings; not audit_mode(f)} if {
+# The concern files' findings, and those that ask them what a delete would be (deletes.rego).
+all_rule_findings := rule_findings | ownership_findings
+
+enforced_findings := {f | some f in all_rule_findings; not audit_mode(f)} if {
 	audit_possible
-} else := rule_findings
+} else := all_rule_findings
 
 # What audit-mode rules found, without their mode marker (the host reads rule, risk, reason).
-audit_findings := {object.remove(f, ["mode"]) | some f in rule_findings; audit_mode(f)} if {
+audit_findings := {object.remove(f, ["mode"]) | some f in all_rule_findings; audit_mode(f)} if {
 	audit_possible
 } else := set()
 

@@ -306,6 +306,32 @@ describe('every way to change the cluster is gated', () => {
     expect(await live(`${crb}/sec-pwn`)).toBeNull();
   });
 
+  it('a change to the owners of a Namespace is decided as its delete: CRITICAL, blocked (attacker round 10)', async () => {
+    // the garbage collector deletes an object whose owners are all gone: a Namespace patched to
+    // hang off one that never existed went, with everything in it, on one MEDIUM approval
+    const victim = `${n}-owned`;
+    await adminCreate('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: victim },
+    });
+    const owners = [
+      { apiVersion: 'v1', kind: 'Namespace', name: 'gone', uid: '00000000-0000-0000-0000-000000000002' },
+    ];
+    const seq = lastSeq();
+    const r = await gate(`/api/v1/namespaces/${victim}`, {
+      method: 'PATCH',
+      body: [{ op: 'replace', path: '/metadata/ownerReferences', value: owners }],
+      contentType: 'application/json-patch+json',
+      timeoutMs: HELD_MS,
+    });
+    expect(r.status, r.body.slice(0, 300)).toBe(403);
+    expect(r.body).toMatch(/CRITICAL/);
+    expect(r.body).toMatch(/owners of namespaces/);
+    expect(forwardedSince(seq, victim)).toEqual([]);
+    expect((await live(`/api/v1/namespaces/${victim}`))?.metadata?.ownerReferences).toBeUndefined();
+  });
+
   it('CertificateSigningRequest approval is gated (CRITICAL)', async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'sec-csr-'));
     execFileSync(
