@@ -11,6 +11,7 @@ import { PasskeyApproval } from '../passkey/approval.js';
 import type { StateStore, StoredApproval } from '../state/store.js';
 import type { ApprovalAction } from '../wire/approval-token.js';
 import type { ApproverJwks } from '../wire/approver-key.js';
+import { isPlanId } from '../wire/plan-view.js';
 import type { PendingRequest } from '../wire/request-view.js';
 import { countApprovals, type Need, type Verdict } from './count.js';
 import { displaceable, overBytes } from './displace.js';
@@ -211,9 +212,12 @@ export class ApprovalService {
     );
   }
 
-  /** A kubegate plan's approval counts for that plan's run only: never as a request's approval. */
+  /**
+   * A kubegate plan's approval counts for that plan's run only: never as a request's approval.
+   * A `plan-…` id that is no plan yet is refused too, so a later plan never shares its audit label.
+   */
   private async notAPlanToken(v: VerifiedApproval): Promise<void> {
-    if (v.planId && (await this.d.store.getPlan(v.planId)))
+    if (v.planId && (isPlanId(v.planId) || (await this.d.store.getPlan(v.planId))))
       throw new ApprovalError(
         `this approval is for plan ${v.planId}: it counts only when that plan runs`,
         'mismatch',

@@ -8,11 +8,15 @@ export function highestRisk(risks: string[]): string {
   return risks.reduce((a, b) => (rank(b) > rank(a) ? b : a), risks[0] ?? RISKS[0]);
 }
 
-/** `plan-YYYYMMDD-NNN` (UTC date, three random digits). */
-export function newPlanId(now: Date, random: () => number = Math.random): string {
+/**
+ * `batch-YYYYMMDD-XXXXXXXX` (UTC date, eight random hex digits): the label of several requests
+ * approved with one token. Never `plan-…`: those are kubegate's plans, and kubegate refuses a
+ * request approval that names one (a random one collided with a real plan's id).
+ */
+export function newBatchId(now: Date, random: () => number = Math.random): string {
   const day = now.toISOString().slice(0, 10).replaceAll('-', '');
-  const n = Math.floor(random() * 1000) % 1000;
-  return `plan-${day}-${String(n).padStart(3, '0')}`;
+  const n = Math.floor(random() * 0x100000000) % 0x100000000;
+  return `batch-${day}-${n.toString(16).padStart(8, '0')}`;
 }
 
 export interface ApprovalInput {

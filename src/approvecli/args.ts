@@ -134,7 +134,7 @@ function approveIds(positionals: string[], plan: boolean): string[] {
   if (dup) throw new UsageError(`approve: ${dup} is named twice`);
   if (ids.length > 1 && !plan) {
     throw new UsageError(
-      `approve: ${ids.length} requests need --plan (one token then approves them together, as plan-YYYYMMDD-NNN)`,
+      `approve: ${ids.length} requests need --plan (one token then approves them together, as batch-YYYYMMDD-XXXXXXXX)`,
     );
   }
   return ids;

@@ -3,7 +3,7 @@ import { generateApproverKey } from '../wire/approver-key.js';
 import { isPlanId, planClusters } from '../wire/plan-view.js';
 import type { Preview } from '../wire/preview.js';
 import { printable } from '../wire/printable.js';
-import { approvalClaims, newPlanId, progressLine } from './approve.js';
+import { approvalClaims, newBatchId, progressLine } from './approve.js';
 import type { Command } from './args.js';
 import { type BlindRequest, blindRefusal, blindSpots, hasNoDryRun, spotLine } from './blind.js';
 import type { KubegateClient, Signer } from './client.js';
@@ -229,7 +229,7 @@ export async function approve(cmd: Remote<'approve'>, ctx: CommandContext): Prom
   const requests = await fetchApprovable(cmd.ids, ctx);
   const blind = await blindParts(requests, cmd, ctx);
   announce(requests, blind, cmd, ctx);
-  const planId = cmd.plan ? newPlanId(new Date(ctx.now()), ctx.random) : undefined;
+  const planId = cmd.plan ? newBatchId(new Date(ctx.now()), ctx.random) : undefined;
   const claims = approvalClaims({
     requests,
     override: cmd.override,

@@ -17,7 +17,7 @@ Usage:
   approve-cli watch                              the list, printed again on every change (Ctrl-C stops)
   approve-cli show ID [-o json]                  who, what, why, the diff, the rollback plan
   approve-cli approve ID [--override --reason TEXT] [--ttl 10m] [--print] [--blind]
-  approve-cli approve ID ID... --plan [...]      approve several requests as one plan
+  approve-cli approve ID ID... --plan [...]      approve several requests with one token (batch-…)
   approve-cli reject ID --reason TEXT
   approve-cli revoke ID                          withdraw unused approvals of a request
   approve-cli freeze on|off [--reason TEXT]      emergency stop for every change

@@ -233,7 +233,7 @@ describe('records of a plan', () => {
     for (const c of cmds) ids.push(requestIdIn((await as(c)).stderr));
     const ok = await approveCli(['approve', ...ids, '--plan'], keyOf('bob'), kg.url);
     expect(ok.code, ok.stderr).toBe(0);
-    const plan = /plan-[0-9A-Za-z-]+/.exec(ok.stdout)?.[0];
+    const plan = /batch-\d{8}-[0-9a-f]{8}/.exec(ok.stdout)?.[0];
     expect(plan).toBeDefined();
     for (const c of cmds) expect((await as(c)).code).toBe(0);
     const executed = (recs: Record<string, unknown>[], id: string) =>

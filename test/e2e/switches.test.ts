@@ -55,7 +55,7 @@ describe('config switches and plans', () => {
     expect(noPlan.code).toBe(2);
     const plan = await approveCli(['approve', ...ids, '--plan']);
     expect(plan.code, plan.stderr).toBe(0);
-    expect(`${plan.stdout}${plan.stderr}`).toMatch(/plan-\d{8}-\d{3}/);
+    expect(`${plan.stdout}${plan.stderr}`).toMatch(/batch-\d{8}-[0-9a-f]{8}/);
     expect((await kubectl(['create', 'configmap', 'one', '-n', ns])).code).toBe(0);
     expect((await kubectl(['create', 'configmap', 'two', '-n', ns])).code).toBe(0);
     expect(

@@ -113,6 +113,16 @@ describe('ApprovalService.approvePlan', () => {
     await expect(svc.approvePlan(once, plan)).rejects.toThrow(/replay/);
   });
 
+  it('a request approval may not carry a plan id, even of a plan not proposed yet (CI: a random one collided)', async () => {
+    await expect(svc.approve(await sign('alice', { planId: 'plan-20261202-077' }))).rejects.toThrow(
+      /this approval is for plan plan-20261202-077/,
+    );
+    // a batch label is no plan: the token goes on to the pending check
+    await expect(svc.approve(await sign('alice', { planId: 'batch-20261202-0a1b2c3d' }))).rejects.toThrow(
+      /no pending request has fingerprint/,
+    );
+  });
+
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
     const early = await sign('alice', {});
     await new Promise((r) => setTimeout(r, 5));

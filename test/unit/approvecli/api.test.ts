@@ -201,10 +201,10 @@ describe('approve-cli against the approval API over loopback http', () => {
     const r = await as('bob')('approve', 'req-4', 'req-5', '--plan');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^approved req-4 \(1 of 1 approvals; run the command again\) \[plan-\d{8}-\d{3}\]\napproved req-5/,
+      /^approved req-4 \(1 of 1 approvals; run the command again\) \[batch-\d{8}-[0-9a-f]{8}\]\napproved req-5/,
     );
     for (const x of [a, b])
-      expect((await store.approvalsFor(x.fingerprint, Date.now()))[0]?.planId).toMatch(/^plan-/);
+      expect((await store.approvalsFor(x.fingerprint, Date.now()))[0]?.planId).toMatch(/^batch-/);
   });
 
   it('reject, revoke and freeze go through; kubegate refusals are printed as one line', async () => {

@@ -163,7 +163,7 @@ describe('approve', () => {
       risk: 'CRITICAL',
       override: true,
       reason: 'incident 7',
-      planId: 'plan-20261125-123',
+      planId: 'batch-20261125-1f7ced91',
       signedAt: expect.any(Number),
     });
   });

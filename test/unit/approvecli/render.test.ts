@@ -1,6 +1,6 @@
 // `approve-cli list` and `show` as the approver reads them.
 import { describe, expect, it } from 'vitest';
-import { approvalClaims, highestRisk, newPlanId, progressLine } from '../../../src/approvecli/approve.js';
+import { approvalClaims, highestRisk, newBatchId, progressLine } from '../../../src/approvecli/approve.js';
 import { age, renderList, renderShow } from '../../../src/approvecli/render.js';
 import { NOW, view } from './helpers.js';
 
@@ -114,7 +114,7 @@ describe('approval claims', () => {
       requests: [a, b].map((v) => ({ view: v, fingerprint: v.fingerprint })),
       override: true,
       reason: 'incident 7',
-      planId: 'plan-20261125-042',
+      planId: 'batch-20261125-0000002a',
     });
     expect(claims).toEqual({
       action: 'approve',
@@ -123,7 +123,7 @@ describe('approval claims', () => {
       risk: 'CRITICAL',
       override: true,
       reason: 'incident 7',
-      planId: 'plan-20261125-042',
+      planId: 'batch-20261125-0000002a',
     });
   });
 
@@ -132,9 +132,9 @@ describe('approval claims', () => {
     expect(highestRisk(['CRITICAL', 'WEIRD'])).toBe('WEIRD');
   });
 
-  it('plan ids are plan-YYYYMMDD-NNN', () => {
-    expect(newPlanId(new Date(NOW), () => 0.042)).toBe('plan-20261125-042');
-    expect(newPlanId(new Date(NOW), () => 0.9999)).toBe('plan-20261125-999');
+  it('batch ids are batch-YYYYMMDD-XXXXXXXX, never a kubegate plan id', () => {
+    expect(newBatchId(new Date(NOW), () => 0)).toBe('batch-20261125-00000000');
+    expect(newBatchId(new Date(NOW), () => 0.9999999999)).toBe('batch-20261125-ffffffff');
   });
 
   it('says how far the request is from running', () => {
