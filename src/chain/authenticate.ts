@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { certCredentials, readCertCaller, tokenCredentials } from '../clientcert.js';
 import { ANONYMOUS } from '../identify.js';
 import { StatusError } from '../kube/status.js';
+import { moveBearerSubprotocol } from '../kube/ws-bearer.js';
 import type { Metrics, RefusedCaller } from '../metrics.js';
 import type { RequestContext, With } from './context.js';
 
@@ -18,6 +19,7 @@ export interface AuthenticateDeps {
  * or unverifiable caller's change is refused here, so its body is never buffered.
  */
 export async function authenticate(ctx: RequestContext, d: AuthenticateDeps): Promise<With<'caller'>> {
+  moveBearerSubprotocol(ctx.headers);
   const cert = ctx.req && d.clientCertificates ? readCertCaller(ctx.req, ctx.cluster.clientCa) : undefined;
   const credentials = cert
     ? certCredentials(cert, ctx.kr, ctx.headers, ctx.cluster.upstream.ownAuthorization)

@@ -8,10 +8,13 @@ import {
   lastSeq,
   ns,
   pwnedPatch,
+  rawStatus,
+  rawTls,
   rv,
   since,
   sleep,
   stoppedSince,
+  tokenOf,
 } from './helpers.js';
 
 /**
@@ -124,6 +127,67 @@ describe('identity attacks', () => {
     });
     expect(who.status).toBe(201);
     expect(who.json.status.userInfo.username).toBe('agent');
+  });
+
+  describe('a bearer token in the WebSocket subprotocol (which the apiserver accepts) is a credential like Authorization', () => {
+    const bearer = (token: string) =>
+      `base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}`;
+    const watch = (headers: string[]) =>
+      rawTls(
+        [
+          `GET /api/v1/namespaces/${n}/configmaps?watch=true HTTP/1.1\r\nHost: kubegate\r\n`,
+          'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n',
+          // the apiserver's WebSocket watch wants an Origin (403 without one)
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://localhost\r\n',
+          ...headers.map((h) => `${h}\r\n`),
+          '\r\n',
+        ].join(''),
+        3000,
+      );
+
+    it('(bypass round 11) with Impersonate-User it is the agent that asks: denied, recorded as agent, not anonymous', async () => {
+      const seq = lastSeq();
+      const out = await watch([
+        `Sec-WebSocket-Protocol: ${bearer(tokenOf('agent'))}, v4.channel.k8s.io`,
+        'Impersonate-User: bob',
+      ]);
+      expect(rawStatus(out), out.slice(0, 300)).toBe(403);
+      expect(out).toMatch(/agents may not use impersonation/);
+      await sleep(300);
+      const mine = since(seq).filter((r) => String(r.resource ?? '').startsWith(`${n}/`));
+      expect(mine.length).toBeGreaterThan(0);
+      expect(
+        mine.every((r) => r.user === 'agent'),
+        JSON.stringify(mine),
+      ).toBe(true);
+      expect(forwardedSince(seq, n)).toEqual([]);
+    });
+
+    it('alone it opens the WebSocket watch as its owner, answering with the other subprotocol', async () => {
+      const out = await watch([`Sec-WebSocket-Protocol: ${bearer(tokenOf('agent'))}, v4.channel.k8s.io`]);
+      expect(rawStatus(out), out.slice(0, 900)).toBe(101);
+      expect(out).toMatch(/Sec-WebSocket-Protocol: v4\.channel\.k8s\.io\r\n/i);
+    });
+
+    it('next to an Authorization header, twice, undecodable or with no other subprotocol: 400, nothing forwarded', async () => {
+      const seq = lastSeq();
+      for (const headers of [
+        [
+          `Authorization: Bearer ${tokenOf('agent')}`,
+          `Sec-WebSocket-Protocol: ${bearer(tokenOf('alice'))}, v4.channel.k8s.io`,
+        ],
+        [
+          `Sec-WebSocket-Protocol: ${bearer(tokenOf('agent'))}, ${bearer(tokenOf('alice'))}, v4.channel.k8s.io`,
+        ],
+        ['Sec-WebSocket-Protocol: base64url.bearer.authorization.k8s.io.%%%, v4.channel.k8s.io'],
+        [`Sec-WebSocket-Protocol: ${bearer(tokenOf('agent'))}`],
+      ]) {
+        const out = await watch(headers);
+        expect(rawStatus(out), `${headers.join(' | ')}: ${out.slice(0, 300)}`).toBe(400);
+        expect(out).toMatch(/Sec-WebSocket-Protocol/);
+      }
+      expect(forwardedSince(seq, n)).toEqual([]);
+    });
   });
 
   it('sanity: the admin kubeconfig goes straight to the apiserver (the checks above are meaningful)', async () => {

@@ -1,0 +1,57 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { StatusError } from './status.js';
+
+/** A WebSocket subprotocol the apiserver reads as `Authorization: Bearer <base64url-decoded rest>`. */
+const BEARER_PROTOCOL = 'base64url.bearer.authorization.k8s.io.';
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** What a bearer token may contain to travel in an Authorization header. */
+const TOKEN = /^[\x21-\x7e]+$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const refuse = (why: string) => new StatusError(400, 'BadRequest', `Sec-WebSocket-Protocol: ${why}`);
+
+/**
+ * Moves a bearer token sent as a WebSocket subprotocol into Authorization, and takes it out of
+ * Sec-WebSocket-Protocol. The apiserver accepts a token there (browsers cannot set headers on a
+ * WebSocket); left in place, kubegate would decide on an anonymous caller while the apiserver
+ * acted as the token's owner. Moved, it is the one credential kubegate reviews and forwards.
+ * Refused (400) where the apiserver refuses it or the caller would be ambiguous: two tokens, a
+ * token beside an Authorization header, an undecodable one, or no other subprotocol to answer with.
+ * Changes `headers` in place, so a held request run again reads the same credential.
+ */
+export function moveBearerSubprotocol(headers: IncomingHttpHeaders): void {
+  const raw = headers['sec-websocket-protocol'];
+  if (raw === undefined) return;
+  const value = Array.isArray(raw) ? raw.join(',') : raw;
+  if (!value.includes(BEARER_PROTOCOL)) return;
+  const rest: string[] = [];
+  let token: string | undefined;
+  for (const entry of value.split(',')) {
+    const protocol = entry.trim();
+    if (!protocol.startsWith(BEARER_PROTOCOL)) {
+      rest.push(protocol);
+      continue;
+    }
+    if (token !== undefined) throw refuse('more than one bearer token');
+    token = decodeToken(protocol.slice(BEARER_PROTOCOL.length));
+  }
+  if (token === undefined) return; // the prefix was inside another subprotocol's name
+  if (headers.authorization !== undefined)
+    throw refuse('a bearer token and an Authorization header: send one credential');
+  if (!rest.some(Boolean)) throw refuse('a bearer token needs another subprotocol beside it');
+  headers['sec-websocket-protocol'] = rest.join(', ');
+  headers.authorization = `Bearer ${token}`;
+}
+
+/** base64url without padding, of UTF-8 that can travel in a header (as the apiserver decodes it). */
+function decodeToken(encoded: string): string {
+  if (!BASE64URL.test(encoded) || encoded.length % 4 === 1) throw refuse('the bearer token is not base64url');
+  let token: string;
+  try {
+    token = utf8.decode(Buffer.from(encoded, 'base64url'));
+  } catch {
+    throw refuse('the bearer token is not UTF-8');
+  }
+  if (!TOKEN.test(token)) throw refuse('the bearer token has spaces or control characters');
+  return token;
+}
