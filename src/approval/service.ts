@@ -175,12 +175,10 @@ export class ApprovalService {
     facts: RequestFacts,
     extra: { via?: string; requestId?: string; seen?: unknown },
   ) {
-    const bound = v.resourceVersion && (v.fingerprints ?? []).length === 1;
+    const bound = versionSeen(v, fingerprint);
     // the object the approver saw, when it is the version the approval names
     const seenHash =
-      bound && resourceVersionOf(extra.seen) === v.resourceVersion
-        ? objectContentHash(extra.seen)
-        : undefined;
+      bound && resourceVersionOf(extra.seen) === bound ? objectContentHash(extra.seen) : undefined;
     const stored: StoredApproval = {
       jti: approvalJti(v.jti, v.fingerprints ?? [], fingerprint),
       fingerprint,
@@ -190,7 +188,7 @@ export class ApprovalService {
       reason: v.reason ?? '',
       exp: v.exp,
       ...(extra.requestId ? { requestId: extra.requestId } : {}),
-      ...(bound ? { resourceVersion: v.resourceVersion } : {}),
+      ...(bound ? { resourceVersion: bound } : {}),
       ...(seenHash ? { objectHash: seenHash } : {}),
       ...(v.planId ? { planId: v.planId } : {}),
     };
@@ -221,6 +219,12 @@ export class ApprovalService {
       throw new ApprovalError(
         `this approval is for plan ${v.planId}: it counts only when that plan runs`,
         'mismatch',
+      );
+    // several requests at once: each binds to its object as shown, as a single approval does
+    if ((v.fingerprints?.length ?? 0) > 1 && !v.resourceVersions)
+      throw new ApprovalError(
+        'an approval of several requests must name the resourceVersion of each object the approver saw (resourceVersions)',
+        'invalid',
       );
   }
 
@@ -618,4 +622,15 @@ export class ApprovalService {
     this.stopNews?.();
     this.stopNews = undefined;
   }
+}
+
+/**
+ * The object version an approval of `fingerprint` is bound to: the one its approver saw
+ * (`resourceVersion` of a one-request token, the matching entry of `resourceVersions` of a
+ * token for several); none for a plan's steps (their run checks drift) or a create.
+ */
+function versionSeen(v: VerifiedApproval, fingerprint: string): string | undefined {
+  const all = v.fingerprints ?? [];
+  const version = all.length === 1 ? v.resourceVersion : v.resourceVersions?.[all.indexOf(fingerprint)];
+  return version || undefined;
 }

@@ -146,6 +146,17 @@ function checkClaims(raw: unknown, iat: number, skew: number): ApprovalClaims {
       'approval token: signedAt must be the signing time in ms (within iat)',
       'invalid',
     );
+  if (claims.resourceVersion !== undefined && typeof claims.resourceVersion !== 'string')
+    throw new ApprovalError('approval token: resourceVersion must be a string', 'invalid');
+  if (
+    claims.resourceVersions !== undefined &&
+    !(
+      Array.isArray(claims.resourceVersions) &&
+      claims.resourceVersions.length === claims.fingerprints?.length &&
+      claims.resourceVersions.every((v) => typeof v === 'string')
+    )
+  )
+    throw new ApprovalError('approval token: resourceVersions must be one string per fingerprint', 'invalid');
   if (claims.blind !== undefined && typeof claims.blind !== 'boolean')
     throw new ApprovalError('approval token: blind must be true or false', 'invalid');
   if (claims.action === 'approve' && !claims.fingerprints?.length)

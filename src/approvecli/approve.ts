@@ -30,9 +30,9 @@ export interface ApprovalInput {
 }
 
 /**
- * The claims of one approval token for one request or one plan: the verified
- * fingerprints and ids, the highest risk, and — for a single request — the live
- * object's resourceVersion, so the approval lapses if the object changes first.
+ * The claims of one approval token for one request or several: the verified fingerprints and
+ * ids, the highest risk, and the resourceVersion of each live object as shown, so an approval
+ * lapses if its object changes first.
  */
 export function approvalClaims(input: ApprovalInput): ApprovalClaims {
   const { requests } = input;
@@ -45,6 +45,7 @@ export function approvalClaims(input: ApprovalInput): ApprovalClaims {
     ...(input.override ? { override: true } : {}),
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
     ...(only?.detail.resourceVersion ? { resourceVersion: only.detail.resourceVersion } : {}),
+    ...(only ? {} : { resourceVersions: requests.map((r) => r.view.detail.resourceVersion ?? '') }),
     ...(input.planId ? { planId: input.planId } : {}),
     ...(input.blind ? { blind: true } : {}),
   };

@@ -25,8 +25,13 @@ export interface ApprovalClaims {
   risk?: string;
   override?: boolean;
   reason?: string;
-  /** approve: the live object's resourceVersion the approver saw (pre-flight drift check). */
+  /** approve, one request: the live object's resourceVersion the approver saw (pre-flight drift check). */
   resourceVersion?: string;
+  /**
+   * approve, several requests: the live object's resourceVersion the approver saw for each, in the
+   * order of `fingerprints` ('' where there was none, as for a create).
+   */
+  resourceVersions?: string[];
   /** freeze: on or off. */
   freeze?: boolean;
   /** revoke: the approval token ids withdrawn. */

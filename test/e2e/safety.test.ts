@@ -90,6 +90,24 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
     expect((await admin(['get', 'configmap', 'c', '-n', ns, '-o', 'jsonpath={.data.a}'])).stdout).toBe('1');
   });
 
+  it('(bypass round 11) a batch approval (--plan) is bound to each object as shown: a changed one is held again', async () => {
+    const ns = await freshNamespace('drift-batch');
+    expect((await admin(['create', 'configmap', 'c', '--from-literal=a=scratch', '-n', ns])).code).toBe(0);
+    const del = ['delete', 'configmap', 'c', '-n', ns, '--wait=false'];
+    const create = ['create', 'configmap', 'other', '-n', ns];
+    const ids = [requestIdIn((await kubectl(del)).stderr), requestIdIn((await kubectl(create)).stderr)];
+    const ok = await approveCli(['approve', ...ids, '--plan']);
+    expect(ok.code, ok.stderr).toBe(0);
+    // someone else puts data worth keeping into the object after the approver looked
+    expect((await admin(['patch', 'configmap', 'c', '-n', ns, '-p', '{"data":{"a":"important"}}'])).code).toBe(0);
+    const retry = await kubectl(del);
+    expect(retry.code, retry.stdout).not.toBe(0);
+    expect(retry.stderr).toMatch(/object changed since it was approved/);
+    expect((await admin(['get', 'configmap', 'c', '-n', ns, '-o', 'jsonpath={.data.a}'])).stdout).toBe('important');
+    // the other request of the batch, whose object did not change, runs on the same approval
+    expect((await kubectl(create)).code).toBe(0);
+  });
+
   it('shows two pending changes to the same object as conflicting', async () => {
     const ns = await freshNamespace('conflict');
     expect((await admin(['create', 'configmap', 'c', '-n', ns])).code).toBe(0);

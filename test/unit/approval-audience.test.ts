@@ -132,10 +132,13 @@ describe('an approval is for the clusters its audience names', () => {
     const staging = await held('req-staging', 'staging');
     const prod = await held('req-prod', 'prod');
     const fingerprints = [staging.fingerprint, prod.fingerprint];
-    expect((await refusal(svc.approve(await sign(GATE, { fingerprints })))).code).toBe('mismatch');
+    const resourceVersions = ['', ''];
+    expect((await refusal(svc.approve(await sign(GATE, { fingerprints, resourceVersions })))).code).toBe(
+      'mismatch',
+    );
     // nothing of a refused token is kept: not even its staging half
     expect((await svc.count(staging.fingerprint, need, REQUESTER, undefined)).verdict.ok).toBe(false);
-    const both = await svc.approve(await sign([GATE, 'prod', 'staging'], { fingerprints }));
+    const both = await svc.approve(await sign([GATE, 'prod', 'staging'], { fingerprints, resourceVersions }));
     expect(both.approved.map((p) => p.id).sort()).toEqual(['req-prod', 'req-staging']);
   });
 

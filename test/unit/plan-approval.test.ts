@@ -118,9 +118,27 @@ describe('ApprovalService.approvePlan', () => {
       /this approval is for plan plan-20261202-077/,
     );
     // a batch label is no plan: the token goes on to the pending check
-    await expect(svc.approve(await sign('alice', { planId: 'batch-20261202-0a1b2c3d' }))).rejects.toThrow(
-      /no pending request has fingerprint/,
+    const batch = { planId: 'batch-20261202-0a1b2c3d', resourceVersions: ['', ''] };
+    await expect(svc.approve(await sign('alice', batch))).rejects.toThrow(/no pending request has fingerprint/);
+  });
+
+  it('(bypass round 11) a token for several requests binds each to the version its approver saw', async () => {
+    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'delete', resource: 'ns/configmaps/c' };
+    const batch = { planId: 'batch-20261202-0a1b2c3d' };
+    await expect(svc.acceptWithRequest([await sign('alice', batch)], FPS[0]!, 'agent', facts)).rejects.toThrow(
+      /must name the resourceVersion of each object/,
     );
+    await expect(
+      svc.acceptWithRequest([await sign('alice', { ...batch, resourceVersions: ['7'] })], FPS[0]!, 'agent', facts),
+    ).rejects.toThrow(/one string per fingerprint/);
+    const seen = { metadata: { resourceVersion: '9' }, data: { a: 'scratch' } };
+    const token = await sign('alice', { ...batch, resourceVersions: ['7', '9'] });
+    await svc.acceptWithRequest([token], FPS[1]!, 'agent', facts, [], seen);
+    const [kept] = await store.approvalsFor(FPS[1]!, Date.now());
+    expect(kept).toMatchObject({ resourceVersion: '9', objectHash: objectContentHash(seen) });
+    expect((await svc.count(FPS[1]!, need, 'agent', '9', undefined, seen)).verdict.ok).toBe(true);
+    const changed = { metadata: { resourceVersion: '10' }, data: { a: 'important' } };
+    expect((await svc.count(FPS[1]!, need, 'agent', '10', undefined, changed)).verdict.ok).toBe(false);
   });
 
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {

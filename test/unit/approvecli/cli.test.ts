@@ -160,6 +160,7 @@ describe('approve', () => {
       action: 'approve',
       fingerprints: [a.fingerprint, b.fingerprint],
       requestIds: [ID, 'req-2'],
+      resourceVersions: ['4242', '4242'],
       risk: 'CRITICAL',
       override: true,
       reason: 'incident 7',

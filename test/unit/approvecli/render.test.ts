@@ -107,19 +107,25 @@ describe('approval claims', () => {
     });
   });
 
-  it('a plan: every fingerprint, the highest risk, the plan id, no resourceVersion', () => {
+  it('several requests: every fingerprint, the highest risk, the batch id, each live resourceVersion', () => {
     const a = view();
-    const b = view({ id: 'req-2', risk: 'CRITICAL', detail: { body: { spec: { replicas: 9 } } } });
+    const b = view({
+      id: 'req-2',
+      risk: 'CRITICAL',
+      detail: { body: { spec: { replicas: 9 } }, resourceVersion: '77' },
+    });
+    const c = view({ id: 'req-3', detail: { resourceVersion: undefined } });
     const claims = approvalClaims({
-      requests: [a, b].map((v) => ({ view: v, fingerprint: v.fingerprint })),
+      requests: [a, b, c].map((v) => ({ view: v, fingerprint: v.fingerprint })),
       override: true,
       reason: 'incident 7',
       planId: 'batch-20261125-0000002a',
     });
     expect(claims).toEqual({
       action: 'approve',
-      fingerprints: [a.fingerprint, b.fingerprint],
-      requestIds: [a.id, 'req-2'],
+      fingerprints: [a.fingerprint, b.fingerprint, c.fingerprint],
+      requestIds: [a.id, 'req-2', 'req-3'],
+      resourceVersions: ['4242', '77', ''],
       risk: 'CRITICAL',
       override: true,
       reason: 'incident 7',
