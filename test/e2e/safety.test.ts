@@ -99,11 +99,15 @@ describe('rollback snapshots, pre-flight drift checks, conflicts and the emergen
     const ok = await approveCli(['approve', ...ids, '--plan']);
     expect(ok.code, ok.stderr).toBe(0);
     // someone else puts data worth keeping into the object after the approver looked
-    expect((await admin(['patch', 'configmap', 'c', '-n', ns, '-p', '{"data":{"a":"important"}}'])).code).toBe(0);
+    expect(
+      (await admin(['patch', 'configmap', 'c', '-n', ns, '-p', '{"data":{"a":"important"}}'])).code,
+    ).toBe(0);
     const retry = await kubectl(del);
     expect(retry.code, retry.stdout).not.toBe(0);
     expect(retry.stderr).toMatch(/object changed since it was approved/);
-    expect((await admin(['get', 'configmap', 'c', '-n', ns, '-o', 'jsonpath={.data.a}'])).stdout).toBe('important');
+    expect((await admin(['get', 'configmap', 'c', '-n', ns, '-o', 'jsonpath={.data.a}'])).stdout).toBe(
+      'important',
+    );
     // the other request of the batch, whose object did not change, runs on the same approval
     expect((await kubectl(create)).code).toBe(0);
   });

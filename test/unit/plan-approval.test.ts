@@ -119,17 +119,24 @@ describe('ApprovalService.approvePlan', () => {
     );
     // a batch label is no plan: the token goes on to the pending check
     const batch = { planId: 'batch-20261202-0a1b2c3d', resourceVersions: ['', ''] };
-    await expect(svc.approve(await sign('alice', batch))).rejects.toThrow(/no pending request has fingerprint/);
+    await expect(svc.approve(await sign('alice', batch))).rejects.toThrow(
+      /no pending request has fingerprint/,
+    );
   });
 
   it('(bypass round 11) a token for several requests binds each to the version its approver saw', async () => {
     const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'delete', resource: 'ns/configmaps/c' };
     const batch = { planId: 'batch-20261202-0a1b2c3d' };
-    await expect(svc.acceptWithRequest([await sign('alice', batch)], FPS[0]!, 'agent', facts)).rejects.toThrow(
-      /must name the resourceVersion of each object/,
-    );
     await expect(
-      svc.acceptWithRequest([await sign('alice', { ...batch, resourceVersions: ['7'] })], FPS[0]!, 'agent', facts),
+      svc.acceptWithRequest([await sign('alice', batch)], FPS[0]!, 'agent', facts),
+    ).rejects.toThrow(/must name the resourceVersion of each object/);
+    await expect(
+      svc.acceptWithRequest(
+        [await sign('alice', { ...batch, resourceVersions: ['7'] })],
+        FPS[0]!,
+        'agent',
+        facts,
+      ),
     ).rejects.toThrow(/one string per fingerprint/);
     const seen = { metadata: { resourceVersion: '9' }, data: { a: 'scratch' } };
     const token = await sign('alice', { ...batch, resourceVersions: ['7', '9'] });
