@@ -29,7 +29,7 @@ export function moveBearerSubprotocol(headers: IncomingHttpHeaders): void {
   for (const entry of value.split(',')) {
     const protocol = entry.trim();
     if (!protocol.startsWith(BEARER_PROTOCOL)) {
-      rest.push(protocol);
+      if (protocol) rest.push(protocol);
       continue;
     }
     if (token !== undefined) throw refuse('more than one bearer token');
@@ -38,7 +38,7 @@ export function moveBearerSubprotocol(headers: IncomingHttpHeaders): void {
   if (token === undefined) return; // the prefix was inside another subprotocol's name
   if (headers.authorization !== undefined)
     throw refuse('a bearer token and an Authorization header: send one credential');
-  if (!rest.some(Boolean)) throw refuse('a bearer token needs another subprotocol beside it');
+  if (!rest.length) throw refuse('a bearer token needs another subprotocol beside it');
   headers['sec-websocket-protocol'] = rest.join(', ');
   headers.authorization = `Bearer ${token}`;
 }
