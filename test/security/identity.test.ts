@@ -132,16 +132,20 @@ describe('identity attacks', () => {
   describe('a bearer token in the WebSocket subprotocol (which the apiserver accepts) is a credential like Authorization', () => {
     const bearer = (token: string) =>
       `base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}`;
+    // latin1: each char one byte, so a test can send the UTF-8 bytes of a Unicode space as they are
     const watch = (headers: string[]) =>
       rawTls(
-        [
-          `GET /api/v1/namespaces/${n}/configmaps?watch=true HTTP/1.1\r\nHost: kubegate\r\n`,
-          'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n',
-          // the apiserver's WebSocket watch wants an Origin (403 without one)
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://localhost\r\n',
-          ...headers.map((h) => `${h}\r\n`),
-          '\r\n',
-        ].join(''),
+        Buffer.from(
+          [
+            `GET /api/v1/namespaces/${n}/configmaps?watch=true HTTP/1.1\r\nHost: kubegate\r\n`,
+            'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n',
+            // the apiserver's WebSocket watch wants an Origin (403 without one)
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://localhost\r\n',
+            ...headers.map((h) => `${h}\r\n`),
+            '\r\n',
+          ].join(''),
+          'latin1',
+        ),
         3000,
       );
 
@@ -167,6 +171,18 @@ describe('identity attacks', () => {
       const out = await watch([`Sec-WebSocket-Protocol: ${bearer(tokenOf('agent'))}, v4.channel.k8s.io`]);
       expect(rawStatus(out), out.slice(0, 900)).toBe(101);
       expect(out).toMatch(/Sec-WebSocket-Protocol: v4\.channel\.k8s\.io\r\n/i);
+    });
+
+    it('(bypass round 12) a token behind a Unicode space the apiserver trims and trim() does not: 400, no watch', async () => {
+      const seq = lastSeq();
+      for (const space of ['\xc2\x85', '\xc2\xa0', '\xe3\x80\x80']) {
+        const out = await watch([
+          `Sec-WebSocket-Protocol: ${space}${bearer(tokenOf('agent'))}, v4.channel.k8s.io`,
+        ]);
+        expect(rawStatus(out), out.slice(0, 300)).toBe(400);
+        expect(out).toMatch(/Sec-WebSocket-Protocol/);
+      }
+      expect(forwardedSince(seq, n)).toEqual([]);
     });
 
     it('next to an Authorization header, twice, undecodable or with no other subprotocol: 400, nothing forwarded', async () => {

@@ -26,12 +26,9 @@ describe('moveBearerSubprotocol', () => {
     expect(moved({})).toEqual({});
     const once = moved({ 'sec-websocket-protocol': `${entry('t')}, v4.channel.k8s.io` });
     expect(moved({ ...once })).toEqual(once);
-    // the prefix inside another name, or in another case, is not the apiserver's credential
-    const other = { 'sec-websocket-protocol': `x.${entry('t')}, BASE64URL.bearer.authorization.k8s.io.dA` };
-    expect(moved({ ...other })).toEqual(other);
   });
 
-  it.each([
+  it.each<[string, IncomingHttpHeaders, RegExp]>([
     [
       'two tokens',
       { 'sec-websocket-protocol': `${entry('a')}, ${entry('b')}, v4.channel.k8s.io` },
@@ -43,10 +40,15 @@ describe('moveBearerSubprotocol', () => {
       /one credential/,
     ],
     ['no other subprotocol', { 'sec-websocket-protocol': entry('a') }, /another subprotocol/],
-    ['padding', { 'sec-websocket-protocol': `${entry('ab')}==, v4` }, /not base64url/],
+    ['padding', { 'sec-websocket-protocol': `${entry('ab')}==, v4` }, /characters a token may not have/],
+    [
+      'a length base64 cannot have',
+      { 'sec-websocket-protocol': 'base64url.bearer.authorization.k8s.io.abcde, v4' },
+      /not base64url/,
+    ],
     [
       'other characters',
-      { 'sec-websocket-protocol': 'base64url.bearer.authorization.k8s.io.a+b/, v4' },
+      { 'sec-websocket-protocol': 'base64url.bearer.authorization.k8s.io.a.b~, v4' },
       /not base64url/,
     ],
     ['empty', { 'sec-websocket-protocol': 'base64url.bearer.authorization.k8s.io., v4' }, /not base64url/],
@@ -58,6 +60,21 @@ describe('moveBearerSubprotocol', () => {
       /not UTF-8/,
     ],
     ['a newline', { 'sec-websocket-protocol': `${entry('a\r\nx-evil: 1')}, v4` }, /control characters/],
+    // (bypass round 12) the apiserver trims Unicode spaces (here as the latin1 text of their UTF-8
+    // bytes, as Node reads them) and would find the token that trim() leaves hidden
+    ...['\xc2\x85', '\xc2\xa0', '\xe3\x80\x80', '\xe2\x80\xa8', '\v'].map(
+      (space): [string, IncomingHttpHeaders, RegExp] => [
+        `a token behind ${JSON.stringify(space)}`,
+        { 'sec-websocket-protocol': `${space}${entry('t')}, v4.channel.k8s.io` },
+        /characters a token may not have/,
+      ],
+    ),
+    ['the prefix inside another name', { 'sec-websocket-protocol': `x.${entry('t')}, v4` }, /is sent as/],
+    [
+      'the prefix in another case',
+      { 'sec-websocket-protocol': 'BASE64URL.bearer.authorization.k8s.io.dA, v4' },
+      /is sent as/,
+    ],
   ])('refuses %s with a 400 Status', (_name, headers, why) => {
     expect(() => moveBearerSubprotocol(headers)).toThrow(why);
     try {
