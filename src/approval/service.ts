@@ -562,6 +562,7 @@ export class ApprovalService {
     jtis: string[],
     outcome: 'executed' | 'failed' | 'give-back',
     message: string,
+    late?: { fingerprint: string; plan?: string | undefined },
   ) {
     if (outcome === 'give-back') {
       await this.d.store.releaseApprovals(jtis);
@@ -571,7 +572,25 @@ export class ApprovalService {
       return;
     }
     if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
+    if (outcome === 'executed' && late && jtis.length) await this.revokeLate(late, jtis);
     this.changed(pending?.id, outcome);
+  }
+
+  /**
+   * Approvals of a request that ran, stored after its approvals were counted (another approver at
+   * the same moment, or a batch stored while this request ran): they approved the run that just
+   * happened, and must not pay for the same change again.
+   */
+  private async revokeLate(late: { fingerprint: string; plan?: string | undefined }, spent: string[]) {
+    const left = (await this.d.store.approvalsFor(late.fingerprint, Date.now())).filter(
+      (a) => a.boundToPlan === late.plan && !spent.includes(a.jti),
+    );
+    if (!left.length) return;
+    await this.d.store.revokeApprovals({ jtis: left.map((a) => a.jti) }, Date.now());
+    this.d.logger.info(
+      { fingerprint: late.fingerprint, approvers: left.map((a) => a.approver) },
+      'approvals that came while the request ran were spent with it',
+    );
   }
 
   /** The approver groups a request still needs, given its live approvals (for `show`). */

@@ -78,7 +78,10 @@ async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<
     ...(giveBack ? { approval_kept: true } : {}),
   });
   const outcome = giveBack ? 'give-back' : ok ? 'executed' : 'failed';
-  await d.approvals.settle(approved.pending, approved.jtis ?? [], outcome, `HTTP ${o.status}`);
+  await d.approvals.settle(approved.pending, approved.jtis ?? [], outcome, `HTTP ${o.status}`, {
+    fingerprint: ctx.decided.fingerprint,
+    plan: ctx.origin === 'plan' ? ctx.facts.plan_id : undefined,
+  });
   if (!ok) return;
   // an approver's preview is not the requester's dry run: it must not satisfy `dry_run_first`
   if (kr.dryRun) {

@@ -148,6 +148,21 @@ describe('ApprovalService.approvePlan', () => {
     expect((await svc.count(FPS[1]!, need, 'agent', '10', undefined, changed)).verdict.ok).toBe(false);
   });
 
+  it('approvals stored while a request ran are spent with it; approvals of its plan step are not', async () => {
+    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'patch', resource: 'ns/configmaps/c' };
+    const one = { fingerprints: [FPS[0]!], planId: undefined };
+    await svc.approvePlan(await sign('alice', {}), plan);
+    await svc.acceptWithRequest([await sign('alice', one)], FPS[0]!, 'agent', facts);
+    const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
+    await svc.spend(undefined, live);
+    // bob's approval of the same request lands after the count, while it runs
+    await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
+    const spent = live.map((a) => a.jti);
+    await svc.settle(undefined, spent, 'executed', 'HTTP 200', { fingerprint: FPS[0]! });
+    expect((await svc.count(FPS[0]!, need, 'agent', undefined)).verdict.ok).toBe(false);
+    expect((await svc.count(FPS[0]!, need, 'agent', undefined, plan.id)).verdict.ok).toBe(true);
+  });
+
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
     const early = await sign('alice', {});
     await new Promise((r) => setTimeout(r, 5));
