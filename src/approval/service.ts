@@ -163,7 +163,7 @@ export class ApprovalService {
       );
     if ((v.signedAt ?? v.iat * 1000) <= (await this.d.store.withdrawnAt(fingerprint)))
       throw new ApprovalError(
-        'this approval was signed before the request was rejected or revoked',
+        'this approval was signed before the request was rejected, revoked or run',
         'conflict',
       );
   }
@@ -318,8 +318,13 @@ export class ApprovalService {
       try {
         const v = await this.verify(token, 'approve', [facts.cluster]);
         await this.notAPlanToken(v);
-        await this.admissible(v, fingerprint, requester, undefined, groups);
-        await this.keep(v, fingerprint, facts, { via: 'header', seen: live });
+        const held = await this.heldFor(v, fingerprint);
+        await this.admissible(v, fingerprint, requester, held, groups);
+        await this.keep(v, fingerprint, facts, {
+          via: 'header',
+          seen: live,
+          ...(held ? { requestId: held } : {}),
+        });
       } catch (err) {
         if (!(err instanceof ApprovalError)) throw err;
         await this.d.audit.record(facts, 'rejected', {
@@ -329,6 +334,22 @@ export class ApprovalService {
         throw new StatusError(403, 'Forbidden', `approval refused: ${err.message}`);
       }
     }
+  }
+
+  /**
+   * The held request a header token approves: a token naming requests (approve-cli's do) counts
+   * only while one of them waits with this fingerprint. Once it ran, was rejected or expired, a
+   * spare token of it is no approval of the same change sent again.
+   */
+  private async heldFor(v: VerifiedApproval, fingerprint: string): Promise<string | undefined> {
+    if (!v.requestIds?.length) return undefined;
+    const held = await this.d.store.findPendingByFingerprint(fingerprint);
+    if (!held || !v.requestIds.includes(held.id))
+      throw new ApprovalError(
+        `this approval is for ${v.requestIds.join(', ')}, which is no longer held (it ran, or was rejected, cancelled or expired): ask for a new approval`,
+        'not-found',
+      );
+    return held.id;
   }
 
   /** A single-use action token (reject, revoke) naming the request, and that request. */
@@ -572,7 +593,11 @@ export class ApprovalService {
       return;
     }
     if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
-    if (outcome === 'executed' && late && jtis.length) await this.revokeLate(late, jtis);
+    if (outcome === 'executed' && late && jtis.length) {
+      // a token signed before the run, used or not, approved this run: it approves no other
+      await this.d.store.markWithdrawn(late.fingerprint, Date.now());
+      await this.revokeLate(late, jtis);
+    }
     this.changed(pending?.id, outcome);
   }
 

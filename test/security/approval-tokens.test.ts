@@ -329,8 +329,52 @@ describe('approval token attacks', () => {
       const before = await rv(p);
       const again = await gate(p, { ...patch, headers: { 'kubegate-approval': token }, timeoutMs: HELD_MS });
       expect(again.status).toBe(403);
-      expect(again.json.message).toMatch(/already used|replay/);
+      expect(again.json.message).toMatch(/already used|replay|no longer held/);
       expect(await rv(p)).toBe(before);
+    });
+
+    it('(bypass round 13) a spare approval of a request that ran does not run it again (header)', async () => {
+      const dup = await ns('tok-dup');
+      const list = `/api/v1/namespaces/${dup}/configmaps`;
+      const create = {
+        method: 'POST',
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'dup-' } },
+      };
+      await gate(list, { ...create, timeoutMs: HELD_MS });
+      let pend: any;
+      for (let i = 0; i < 100 && !pend; i++) {
+        pend = (await pendingList()).find(
+          (p) => String(p.target).startsWith(`${dup}/`) && p.status === 'pending',
+        );
+        if (!pend) await sleep(150);
+      }
+      const claims = { fingerprints: [pend.fingerprint], requestIds: [pend.id] };
+      const spare = await signToken('alice', claims);
+      expect((await postApproval(await signToken('bob', claims))).status).toBe(201);
+      expect((await gate(list, create)).status).toBe(201);
+      // as an attacker would: after the run is over (the answer comes before its outcome is stored)
+      const read = await signToken('alice', { action: 'read', exp: 60 });
+      for (let i = 0; i < 100; i++) {
+        const r = await gate(`/kubegate/v1/requests/${pend.id}`, { as: null, token: read });
+        if (r.json?.status === 'executed') break;
+        await sleep(100);
+      }
+      const seq = lastSeq();
+      const again = await gate(list, {
+        ...create,
+        headers: { 'kubegate-approval': spare },
+        timeoutMs: HELD_MS,
+      });
+      expect(
+        again.status,
+        `${again.body.slice(0, 300)} ${JSON.stringify(since(seq).map((x) => [x.event, x.message]))}`,
+      ).toBe(403);
+      expect(again.json.message).toMatch(/approval refused/);
+      expect(forwardedSince(seq, dup)).toEqual([]);
+      const names = (await live(list)).items
+        .map((c: any) => c.metadata.name)
+        .filter((x: string) => x.startsWith('dup-'));
+      expect(names).toHaveLength(1);
     });
 
     it('a token posted twice to the API: 409 the second time', async () => {

@@ -163,11 +163,32 @@ describe('ApprovalService.approvePlan', () => {
     expect((await svc.count(FPS[0]!, need, 'agent', undefined, plan.id)).verdict.ok).toBe(true);
   });
 
+  it('(bypass round 13) a token signed before a run, and a header token of a request no longer held, approve nothing', async () => {
+    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'create', resource: 'ns/configmaps/' };
+    const one = { fingerprints: [FPS[0]!], planId: undefined };
+    const spare = await sign('alice', one);
+    await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
+    const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
+    await svc.spend(undefined, live);
+    const spent = live.map((a) => a.jti);
+    await svc.settle(undefined, spent, 'executed', 'HTTP 201', { fingerprint: FPS[0]! });
+    await expect(svc.acceptWithRequest([spare], FPS[0]!, 'agent', facts)).rejects.toThrow(
+      /signed before the request was rejected, revoked or run/,
+    );
+    // naming a request id: only while that request waits with this fingerprint
+    const named = await sign('alice', { ...one, requestIds: ['req-gone'] });
+    await expect(svc.acceptWithRequest([named], FPS[0]!, 'agent', facts)).rejects.toThrow(
+      /req-gone, which is no longer held/,
+    );
+  });
+
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
     const early = await sign('alice', {});
     await new Promise((r) => setTimeout(r, 5));
     await svc.withdrawPlan(FPS);
-    await expect(svc.approvePlan(early, plan)).rejects.toThrow(/signed before the request was rejected/);
+    await expect(svc.approvePlan(early, plan)).rejects.toThrow(
+      /signed before the request was rejected, revoked or run/,
+    );
   });
 
   it('an emergency freeze cancels held plans and withdraws their approvals', async () => {
