@@ -52,7 +52,7 @@ describe('an approval runs exactly what was approved, once', () => {
     const token = await signToken('bob', {
       fingerprints: [a.fingerprint, b.fingerprint],
       requestIds: [a.id, b.id],
-      extra: { planId: `plan-${randomUUID()}` },
+      extra: { planId: `batch-${randomUUID()}`, resourceVersions: ['', ''] },
     });
     expect((await postApproval(token)).status).toBe(201);
     expect((await create('plan-a')).status).toBe(201);
@@ -64,7 +64,7 @@ describe('an approval runs exactly what was approved, once', () => {
     const seq = lastSeq();
     const again = await create('plan-a', { headers: { 'kubegate-approval': token } });
     expect(again.status).toBe(403);
-    expect(again.json.message).toMatch(/replay/);
+    expect(again.json.message).toMatch(/replay|no longer held/);
     expect(await live(`/api/v1/namespaces/${n}/configmaps/plan-a`)).toBeNull();
     expect(forwardedSince(seq, `${n}/configmaps/plan-a`)).toEqual([]);
   });
@@ -77,7 +77,7 @@ describe('an approval runs exactly what was approved, once', () => {
     const token = await signToken('bob', {
       fingerprints: [a.fingerprint, b.fingerprint],
       requestIds: [a.id, b.id],
-      extra: { planId: `plan-${randomUUID()}` },
+      extra: { planId: `batch-${randomUUID()}`, resourceVersions: ['', ''] },
     });
     const headers = { 'kubegate-approval': token };
     expect((await create('hdr-a', { headers })).status).toBe(201);
