@@ -343,10 +343,10 @@ export class ApprovalService {
    */
   private async heldFor(v: VerifiedApproval, fingerprint: string): Promise<string | undefined> {
     if (!v.requestIds?.length) return undefined;
-    const held = await this.d.store.findPendingByFingerprint(fingerprint);
+    const held = await this.d.store.findPendingByFingerprint(fingerprint, ['pending']);
     if (!held || !v.requestIds.includes(held.id))
       throw new ApprovalError(
-        `this approval is for ${v.requestIds.join(', ')}, which is no longer held (it ran, or was rejected, cancelled or expired): ask for a new approval`,
+        `this approval is for ${v.requestIds.join(', ')}, which is no longer held (it is running or ran, or was rejected, cancelled or expired): ask for a new approval`,
         'not-found',
       );
     return held.id;
@@ -561,7 +561,9 @@ export class ApprovalService {
    * every live approval is consumed — a second approval must not run the change again.
    */
   async spend(pending: HeldRef | undefined, live: StoredApproval[]): Promise<void> {
-    if (pending && !(await this.d.store.transitionPending(pending.id, ['pending', 'approved'], 'approved')))
+    // from pending only: a held request runs once, and a second run while the first is still
+    // going (approved) would spend another approval on the same request
+    if (pending && !(await this.d.store.transitionPending(pending.id, ['pending'], 'approved')))
       throw new StatusError(409, 'Conflict', `request ${pending.id} is no longer pending`);
     if (
       !(await this.d.store.consumeApprovals(
@@ -593,8 +595,9 @@ export class ApprovalService {
       return;
     }
     if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
-    if (outcome === 'executed' && late && jtis.length) {
-      // a token signed before the run, used or not, approved this run: it approves no other
+    if (late && jtis.length) {
+      // a token signed before the run, used or not, approved this run (done, failed, or of an
+      // unknown outcome: sent, so maybe applied): it approves no other
       await this.d.store.markWithdrawn(late.fingerprint, Date.now());
       await this.revokeLate(late, jtis);
     }

@@ -79,7 +79,11 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       'Conflict',
       `request ${resume.pending.id} is no longer the request that was held`,
     );
-  let pending = resume?.pending ?? heldRef(await d.store.findPendingByFingerprint(decided.fingerprint));
+  // a plan's step is never held on its own: a standalone held request of the same fingerprint is
+  // someone else's, and the step must not spend or settle it
+  let pending =
+    resume?.pending ??
+    (ctx.origin === 'plan' ? undefined : heldRef(await d.store.findPendingByFingerprint(decided.fingerprint)));
   let announced = !!resume;
   // The same request again while it is pending (a retry): the fingerprint covers the body, so its
   // first held record has this body, and a client retrying a large change does not write it to

@@ -376,6 +376,35 @@ describe('approval token attacks', () => {
       expect(names).toHaveLength(1);
     });
 
+    it("(bypass round 14) two approvers' header tokens sent at once: the held request runs once", async () => {
+      const twin = await ns('tok-twin');
+      const list = `/api/v1/namespaces/${twin}/configmaps`;
+      const create = {
+        method: 'POST',
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'twin-' } },
+      };
+      await gate(list, { ...create, timeoutMs: HELD_MS });
+      let pend: { id: string; fingerprint: string } | undefined;
+      for (let i = 0; i < 100 && !pend; i++) {
+        pend = (await pendingList()).find(
+          (p) => String(p.target).startsWith(`${twin}/`) && p.status === 'pending',
+        );
+        if (!pend) await sleep(150);
+      }
+      if (!pend) throw new Error(`no held create in ${twin}`);
+      const claims = { fingerprints: [pend.fingerprint], requestIds: [pend.id] };
+      const runs = await Promise.all(
+        (['alice', 'bob'] as const).map(async (who) =>
+          gate(list, { ...create, headers: { 'kubegate-approval': await signToken(who, claims) } }),
+        ),
+      );
+      expect(runs.map((r) => r.status).filter((x) => x === 201)).toHaveLength(1);
+      const names = (await live(list)).items
+        .map((c: { metadata: { name: string } }) => c.metadata.name)
+        .filter((x: string) => x.startsWith('twin-'));
+      expect(names).toHaveLength(1);
+    });
+
     it('a token posted twice to the API: 409 the second time', async () => {
       await configMap(n, 'replay2');
       const p = `/api/v1/namespaces/${n}/configmaps/replay2`;

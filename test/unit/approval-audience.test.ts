@@ -186,4 +186,22 @@ describe('an approval is for the clusters its audience names', () => {
     const v = await svc.approvePlan(await sign([GATE, 'prod', 'staging'], claims), plan);
     expect(v.audience).toEqual([GATE, 'prod', 'staging']);
   });
+
+  it('(bypass round 14) a held request runs once: no header approval, and no spend, while it runs', async () => {
+    const p = await held('req-running', 'prod');
+    const claims = { fingerprints: [p.fingerprint], requestIds: [p.id] };
+    const facts = { request_id: 'req-rerun', cluster: 'prod', action: 'create', resource: p.target };
+    const first = await sign([GATE, 'prod'], claims, 'alice');
+    const second = await sign([GATE, 'prod'], claims, 'bob');
+    await svc.acceptWithRequest([first], p.fingerprint, REQUESTER, facts);
+    const { live } = await svc.count(p.fingerprint, need, REQUESTER, undefined);
+    const ref = { id: p.id, fingerprint: p.fingerprint, createdAt: p.createdAt };
+    await svc.spend(ref, live);
+    // while the first run goes on, a second token of the same request approves nothing
+    await expect(svc.acceptWithRequest([second], p.fingerprint, REQUESTER, facts)).rejects.toThrow(
+      /no longer held \(it is running or ran/,
+    );
+    // and the request cannot be spent a second time, whatever approvals there are
+    await expect(svc.spend(ref, [])).rejects.toThrow(/no longer pending/);
+  });
 });
