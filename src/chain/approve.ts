@@ -83,7 +83,9 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
   // someone else's, and the step must not spend or settle it
   let pending =
     resume?.pending ??
-    (ctx.origin === 'plan' ? undefined : heldRef(await d.store.findPendingByFingerprint(decided.fingerprint)));
+    (ctx.origin === 'plan'
+      ? undefined
+      : heldRef(await d.store.findPendingByFingerprint(decided.fingerprint)));
   let announced = !!resume;
   // The same request again while it is pending (a retry): the fingerprint covers the body, so its
   // first held record has this body, and a client retrying a large change does not write it to
