@@ -338,8 +338,8 @@ export class ApprovalService {
 
   /**
    * The held request a header token approves: a token naming requests (approve-cli's do) counts
-   * only while one of them waits with this fingerprint. Once it ran, was rejected or expired, a
-   * spare token of it is no approval of the same change sent again.
+   * only while one of them waits with this fingerprint. While it runs, and once it ran or was
+   * rejected or expired, a spare token of it is no approval of the same change sent again.
    */
   private async heldFor(v: VerifiedApproval, fingerprint: string): Promise<string | undefined> {
     if (!v.requestIds?.length) return undefined;
@@ -585,7 +585,7 @@ export class ApprovalService {
     jtis: string[],
     outcome: 'executed' | 'failed' | 'give-back',
     message: string,
-    late?: { fingerprint: string; plan?: string | undefined },
+    ran?: { fingerprint: string; plan?: string | undefined },
   ) {
     if (outcome === 'give-back') {
       await this.d.store.releaseApprovals(jtis);
@@ -595,11 +595,11 @@ export class ApprovalService {
       return;
     }
     if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
-    if (late && jtis.length) {
+    if (ran && jtis.length) {
       // a token signed before the run, used or not, approved this run (done, failed, or of an
       // unknown outcome: sent, so maybe applied): it approves no other
-      await this.d.store.markWithdrawn(late.fingerprint, Date.now());
-      await this.revokeLate(late, jtis);
+      await this.d.store.markWithdrawn(ran.fingerprint, Date.now());
+      await this.revokeLate(ran, jtis);
     }
     this.changed(pending?.id, outcome);
   }
@@ -609,14 +609,14 @@ export class ApprovalService {
    * the same moment, or a batch stored while this request ran): they approved the run that just
    * happened, and must not pay for the same change again.
    */
-  private async revokeLate(late: { fingerprint: string; plan?: string | undefined }, spent: string[]) {
-    const left = (await this.d.store.approvalsFor(late.fingerprint, Date.now())).filter(
-      (a) => a.boundToPlan === late.plan && !spent.includes(a.jti),
+  private async revokeLate(ran: { fingerprint: string; plan?: string | undefined }, spent: string[]) {
+    const left = (await this.d.store.approvalsFor(ran.fingerprint, Date.now())).filter(
+      (a) => a.boundToPlan === ran.plan && !spent.includes(a.jti),
     );
     if (!left.length) return;
     await this.d.store.revokeApprovals({ jtis: left.map((a) => a.jti) }, Date.now());
     this.d.logger.info(
-      { fingerprint: late.fingerprint, approvers: left.map((a) => a.approver) },
+      { fingerprint: ran.fingerprint, approvers: left.map((a) => a.approver) },
       'approvals that came while the request ran were spent with it',
     );
   }

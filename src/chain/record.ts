@@ -67,10 +67,10 @@ async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<
   // answered, i.e. acted, without a 101.
   const giveBack =
     !!approved.jtis?.length && (!!o.notSent || (kr.upgrade && STREAMS.has(kr.subresource) && !ok));
-  // durable before anything else is said about the outcome (the client has its answer already);
-  // it rides the next group commit instead of paying an fsync of its own
   // sent, but no answer came (the client left mid-flight): the upstream may have applied it
   const unknown = !ok && o.status === 0 && !o.notSent;
+  // durable before anything else is said about the outcome (the client has its answer already);
+  // it rides the next group commit instead of paying an fsync of its own
   await d.audit.outcome(ctx.facts, ok ? 'executed' : 'failed', {
     status: ok ? 'success' : unknown ? 'unknown' : 'failed',
     http_status: o.status,

@@ -24,6 +24,34 @@ import {
 } from './helpers.js';
 
 /**
+ * A held `generateName` ConfigMap create in a fresh namespace: what runs again unnoticed if an
+ * approval pays twice (every run makes a new object).
+ */
+async function heldGeneratedCreate(prefix: string) {
+  const n = await ns(`tok-${prefix}`);
+  const list = `/api/v1/namespaces/${n}/configmaps`;
+  const create = {
+    method: 'POST',
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: `${prefix}-` } },
+  };
+  await gate(list, { ...create, timeoutMs: HELD_MS });
+  for (let i = 0; i < 100; i++) {
+    const held = (await pendingList()).find(
+      (p) => String(p.target).startsWith(`${n}/`) && p.status === 'pending',
+    ) as { id: string; fingerprint: string } | undefined;
+    if (held) {
+      const made = async () =>
+        (await live(list)).items
+          .map((c: { metadata: { name: string } }) => c.metadata.name)
+          .filter((x: string) => x.startsWith(`${prefix}-`));
+      return { ns: n, list, create, held, made };
+    }
+    await sleep(150);
+  }
+  throw new Error(`no held create in ${n}`);
+}
+
+/**
  * Approval token attacks, each sent both in the `Kubegate-Approval` header of the held request and
  * to the approval API (POST /kubegate/v1/approvals {token}). The request must stay unapproved and
  * the object unchanged.
@@ -334,22 +362,7 @@ describe('approval token attacks', () => {
     });
 
     it('(bypass round 13) a spare approval of a request that ran does not run it again (header)', async () => {
-      const dup = await ns('tok-dup');
-      const list = `/api/v1/namespaces/${dup}/configmaps`;
-      const create = {
-        method: 'POST',
-        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'dup-' } },
-      };
-      await gate(list, { ...create, timeoutMs: HELD_MS });
-      let pend: { id: string; fingerprint: string } | undefined;
-      for (let i = 0; i < 100 && !pend; i++) {
-        pend = (await pendingList()).find(
-          (p) => String(p.target).startsWith(`${dup}/`) && p.status === 'pending',
-        );
-        if (!pend) await sleep(150);
-      }
-      if (!pend) throw new Error(`no held create in ${dup}`);
-      const held = pend;
+      const { ns: dup, list, create, held, made } = await heldGeneratedCreate('dup');
       const claims = { fingerprints: [held.fingerprint], requestIds: [held.id] };
       const spare = await signToken('alice', claims);
       expect((await postApproval(await signToken('bob', claims))).status).toBe(201);
@@ -370,39 +383,19 @@ describe('approval token attacks', () => {
       expect(again.status, again.body.slice(0, 300)).toBe(403);
       expect(again.json.message).toMatch(/approval refused/);
       expect(forwardedSince(seq, dup)).toEqual([]);
-      const names = (await live(list)).items
-        .map((c: { metadata: { name: string } }) => c.metadata.name)
-        .filter((x: string) => x.startsWith('dup-'));
-      expect(names).toHaveLength(1);
+      expect(await made()).toHaveLength(1);
     });
 
     it("(bypass round 14) two approvers' header tokens sent at once: the held request runs once", async () => {
-      const twin = await ns('tok-twin');
-      const list = `/api/v1/namespaces/${twin}/configmaps`;
-      const create = {
-        method: 'POST',
-        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'twin-' } },
-      };
-      await gate(list, { ...create, timeoutMs: HELD_MS });
-      let pend: { id: string; fingerprint: string } | undefined;
-      for (let i = 0; i < 100 && !pend; i++) {
-        pend = (await pendingList()).find(
-          (p) => String(p.target).startsWith(`${twin}/`) && p.status === 'pending',
-        );
-        if (!pend) await sleep(150);
-      }
-      if (!pend) throw new Error(`no held create in ${twin}`);
-      const claims = { fingerprints: [pend.fingerprint], requestIds: [pend.id] };
+      const { list, create, held, made } = await heldGeneratedCreate('twin');
+      const claims = { fingerprints: [held.fingerprint], requestIds: [held.id] };
       const runs = await Promise.all(
         (['alice', 'bob'] as const).map(async (who) =>
           gate(list, { ...create, headers: { 'kubegate-approval': await signToken(who, claims) } }),
         ),
       );
       expect(runs.map((r) => r.status).filter((x) => x === 201)).toHaveLength(1);
-      const names = (await live(list)).items
-        .map((c: { metadata: { name: string } }) => c.metadata.name)
-        .filter((x: string) => x.startsWith('twin-'));
-      expect(names).toHaveLength(1);
+      expect(await made()).toHaveLength(1);
     });
 
     it('a token posted twice to the API: 409 the second time', async () => {
