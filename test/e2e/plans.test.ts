@@ -318,6 +318,11 @@ describe('plans: proposed, approved whole, run step by step', () => {
     const run = await kubegate(['plan', 'run', id]);
     expect(run.code, run.stdout).toBe(0);
     expect(await get(ns, 'deployment/web', '{.spec.replicas}')).toBe('4');
+    // (bypass round 14) the plan's step ran on the plan's approval: the standalone request held
+    // beside it is still its own, unapproved and unrun (before, the step spent and settled it)
+    const shown = await approveCli(['show', requestIdIn(status.text), '-o', 'json']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'pending', approvals: [] });
   });
 
   it('a multi-document manifest file becomes one plan, approved once', async () => {
