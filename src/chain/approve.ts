@@ -73,19 +73,7 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
       ? { ...decided.decision, approvals: Math.max(1, decided.decision.approvals) }
       : decided.decision;
   const resume = ctx.resume;
-  if (resume && resume.pending.fingerprint !== decided.fingerprint)
-    throw new StatusError(
-      409,
-      'Conflict',
-      `request ${resume.pending.id} is no longer the request that was held`,
-    );
-  // a plan's step is never held on its own: a standalone held request of the same fingerprint is
-  // someone else's, and the step must not spend or settle it
-  let pending =
-    resume?.pending ??
-    (ctx.origin === 'plan'
-      ? undefined
-      : heldRef(await d.store.findPendingByFingerprint(decided.fingerprint)));
+  let pending = await heldBefore(ctx, d);
   let announced = !!resume;
   // The same request again while it is pending (a retry): the fingerprint covers the body, so its
   // first held record has this body, and a client retrying a large change does not write it to
@@ -149,6 +137,24 @@ async function holdUntilApproved(ctx: Decided, d: ApproveDeps): Promise<Approved
     if ((await waitForNews(ctx, d, pending, left, since)) === 'deadline')
       throw heldAnswer(ctx, pending, decision, why);
   }
+}
+
+/**
+ * The held request this one is: the one it runs again as, or one held with its fingerprint. Never
+ * for a plan's step: it runs on its plan's approval only, and a standalone held request of the
+ * same fingerprint is someone else's, not to be spent or settled by the step.
+ */
+async function heldBefore(ctx: Decided, d: ApproveDeps): Promise<HeldRef | undefined> {
+  const resume = ctx.resume;
+  if (resume && resume.pending.fingerprint !== ctx.decided.fingerprint)
+    throw new StatusError(
+      409,
+      'Conflict',
+      `request ${resume.pending.id} is no longer the request that was held`,
+    );
+  if (resume) return resume.pending;
+  if (ctx.origin === 'plan') return undefined;
+  return heldRef(await d.store.findPendingByFingerprint(ctx.decided.fingerprint));
 }
 
 /** The answer to a request still held (or blocked for want of an override): how to approve it. */
