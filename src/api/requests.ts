@@ -102,6 +102,8 @@ export async function showView(deps: ApiDeps, id: string) {
       reason: a.reason,
       exp: a.exp,
     })),
+    // an approval names this (approve-cli and the console sign it): it counts until the next one
+    withdrawn_at: await store.withdrawnAt(p.fingerprint),
     ...(p.detail.approvals_from?.length ? { groups_needed: deps.approvals.groupsNeeded(p, live) } : {}),
     snapshot: snapshot && {
       ...snapshot,

@@ -19,6 +19,7 @@ import { coverGroups, groupsOf, refuseOutOfScope } from './groups.js';
 import { ALL, type HoldEvent, type Notifier, type Waiter } from './notifier.js';
 import { objectContentHash } from './object-version.js';
 import { ApprovalError, approvalJti, type VerifiedApproval, verifyApproval } from './token.js';
+import { SIGNED_BEFORE_WITHDRAWAL, signedBeforeWithdrawal } from './withdrawals.js';
 
 export interface ApprovalDeps {
   config: Config;
@@ -140,15 +141,17 @@ export class ApprovalService {
     return v;
   }
 
-  /** The rules every approval meets, whichever way it arrives. */
+  /**
+   * The rules every approval meets, whichever way it arrives. Returns the request's last
+   * withdrawal as checked: `keep` checks it again once the approval is stored.
+   */
   private async admissible(
     v: VerifiedApproval,
     fingerprint: string,
-    requester: string,
-    id?: string,
-    groups: string[] = [],
-  ) {
-    refuseOutOfScope(this.d.jwks(), v.approver, groups, id);
+    on: { requester: string; id?: string | undefined; groups?: string[] | undefined; plan?: boolean },
+  ): Promise<number> {
+    const { requester, id } = on;
+    refuseOutOfScope(this.d.jwks(), v.approver, on.groups ?? [], id);
     if (!v.fingerprints?.includes(fingerprint))
       throw new ApprovalError('approval is for a different request', 'mismatch');
     if (id && v.requestIds && !v.requestIds.includes(id))
@@ -161,11 +164,10 @@ export class ApprovalService {
         `${v.approver} cannot approve their own request${id ? ` ${id}` : ''}`,
         'self-approval',
       );
-    if ((v.signedAt ?? v.iat * 1000) <= (await this.d.store.withdrawnAt(fingerprint)))
-      throw new ApprovalError(
-        'this approval was signed before the request was rejected, revoked or run',
-        'conflict',
-      );
+    const last = await this.d.store.withdrawnAt(fingerprint);
+    if (signedBeforeWithdrawal(v, fingerprint, last, { plan: !!on.plan }))
+      throw new ApprovalError(SIGNED_BEFORE_WITHDRAWAL, 'conflict');
+    return last;
   }
 
   /** Stores one approval of one fingerprint (a plan token: one per fingerprint) and records it. */
@@ -173,7 +175,7 @@ export class ApprovalService {
     v: VerifiedApproval,
     fingerprint: string,
     facts: RequestFacts,
-    extra: { via?: string; requestId?: string; seen?: unknown },
+    extra: { via?: string; requestId?: string; seen?: unknown; withdrawnAt: number },
   ) {
     const bound = versionSeen(v, fingerprint);
     // the object the approver saw, when it is the version the approval names
@@ -194,6 +196,7 @@ export class ApprovalService {
     };
     if (!(await this.d.store.addApproval(stored)))
       throw new ApprovalError('approval token was already used (replay)', 'replayed');
+    await this.notWithdrawnSince(stored, extra.withdrawnAt);
     await this.d.audit.record({ ...facts, ...(v.planId ? { plan_id: v.planId } : {}) }, 'approved', {
       approver: v.approver,
       status: 'approved',
@@ -208,6 +211,17 @@ export class ApprovalService {
       extra.requestId ?? (await this.d.store.findPendingByFingerprint(fingerprint))?.id,
       'approved',
     );
+  }
+
+  /**
+   * A withdrawal that came between an approval's check and its storing (another replica's reject,
+   * revoke or run) missed it: it is revoked here. A withdrawal marks before it revokes, so one of
+   * the two always sees the other.
+   */
+  private async notWithdrawnSince(stored: StoredApproval, checked: number): Promise<void> {
+    if ((await this.d.store.withdrawnAt(stored.fingerprint)) === checked) return;
+    await this.d.store.revokeApprovals({ jtis: [stored.jti] }, Date.now());
+    throw new ApprovalError(SIGNED_BEFORE_WITHDRAWAL, 'conflict');
   }
 
   /**
@@ -232,7 +246,7 @@ export class ApprovalService {
   async approve(token: unknown): Promise<{ approver: string; approved: PendingRequest[] }> {
     const v = await this.verify(token, 'approve');
     await this.notAPlanToken(v);
-    const targets: PendingRequest[] = [];
+    const targets: { p: PendingRequest; withdrawnAt: number }[] = [];
     for (const fp of v.fingerprints ?? []) {
       const p = await this.d.store.findPendingByFingerprint(fp);
       if (!p || p.status !== 'pending')
@@ -241,13 +255,22 @@ export class ApprovalService {
           'not-found',
         );
       forClusters(v, [p.detail.cluster]);
-      await this.admissible(v, fp, p.requester, p.id, p.detail.approvals_from);
-      targets.push(p);
+      const withdrawnAt = await this.admissible(v, fp, {
+        requester: p.requester,
+        id: p.id,
+        groups: p.detail.approvals_from,
+      });
+      targets.push({ p, withdrawnAt });
     }
-    for (const p of targets)
-      await this.keep(v, p.fingerprint, factsOf(p), { requestId: p.id, seen: p.detail.oldObject });
-    this.d.logger.info({ approver: v.approver, requests: targets.map((t) => t.id) }, 'approved');
-    return { approver: v.approver, approved: targets };
+    for (const { p, withdrawnAt } of targets)
+      await this.keep(v, p.fingerprint, factsOf(p), {
+        requestId: p.id,
+        seen: p.detail.oldObject,
+        withdrawnAt,
+      });
+    const approved = targets.map((t) => t.p);
+    this.d.logger.info({ approver: v.approver, requests: approved.map((t) => t.id) }, 'approved');
+    return { approver: v.approver, approved };
   }
 
   /**
@@ -279,7 +302,13 @@ export class ApprovalService {
         `${v.approver} proposed ${plan.id} and cannot also approve it`,
         'self-approval',
       );
-    for (const fp of fps) await this.admissible(v, fp, plan.requester, plan.id, plan.groups);
+    for (const fp of fps)
+      await this.admissible(v, fp, {
+        requester: plan.requester,
+        id: plan.id,
+        groups: plan.groups,
+        plan: true,
+      });
     for (const fp of fps) {
       const stored: StoredApproval = {
         jti: approvalJti(v.jti, fps, fp),
@@ -319,10 +348,11 @@ export class ApprovalService {
         const v = await this.verify(token, 'approve', [facts.cluster]);
         await this.notAPlanToken(v);
         const held = await this.heldFor(v, fingerprint);
-        await this.admissible(v, fingerprint, requester, held, groups);
+        const withdrawnAt = await this.admissible(v, fingerprint, { requester, id: held, groups });
         await this.keep(v, fingerprint, facts, {
           via: 'header',
           seen: live,
+          withdrawnAt,
           ...(held ? { requestId: held } : {}),
         });
       } catch (err) {
@@ -365,9 +395,18 @@ export class ApprovalService {
 
   /** Withdraws every approval of a request, stored or still unsent. */
   private async withdraw(fingerprint: string, now = Date.now()): Promise<number> {
-    const n = await this.d.store.revokeApprovals({ fingerprint }, now);
-    await this.d.store.markWithdrawn(fingerprint, now);
-    return n;
+    // marked first: an approval stored meanwhile is revoked below, or sees the mark (keep)
+    await this.markWithdrawn(fingerprint, now);
+    return this.d.store.revokeApprovals({ fingerprint }, now);
+  }
+
+  /**
+   * A new last withdrawal, never equal to the one before: tokens name the one their approver saw,
+   * so two withdrawals in one millisecond must not look like one.
+   */
+  private async markWithdrawn(fingerprint: string, now: number): Promise<void> {
+    const before = await this.d.store.withdrawnAt(fingerprint);
+    await this.d.store.markWithdrawn(fingerprint, Math.max(now, before + 1));
   }
 
   async reject(token: unknown, id: string): Promise<void> {
@@ -598,7 +637,7 @@ export class ApprovalService {
     if (ran && jtis.length) {
       // a token signed before the run, used or not, approved this run (done, failed, or of an
       // unknown outcome: sent, so maybe applied): it approves no other
-      await this.d.store.markWithdrawn(ran.fingerprint, Date.now());
+      await this.markWithdrawn(ran.fingerprint, Date.now());
       await this.revokeLate(ran, jtis);
     }
     this.changed(pending?.id, outcome);

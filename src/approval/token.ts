@@ -8,6 +8,7 @@ import {
   isApprovalAction,
 } from '../wire/approval-token.js';
 import type { ApproverJwks } from '../wire/approver-key.js';
+import { CLOCK_TOLERANCE_SECONDS } from './withdrawals.js';
 
 export interface VerifiedApproval extends ApprovalClaims {
   approver: string;
@@ -74,7 +75,7 @@ export async function verifyApproval(
         algorithms: APPROVAL_ALGORITHMS,
         audience: opts.audience,
         issuer: APPROVAL_ISSUER,
-        clockTolerance: opts.clockToleranceSeconds ?? 30,
+        clockTolerance: opts.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'iat', 'jti', 'sub'],
       },
     );
@@ -99,7 +100,7 @@ export async function verifyApproval(
     throw new ApprovalError(`token subject ${payload.sub} does not own key ${kid}`, 'invalid');
   const iat = payload.iat!;
   const exp = payload.exp!;
-  const skew = opts.clockToleranceSeconds ?? 30;
+  const skew = opts.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
   checkLifetime(iat, exp, opts.maxTtlSeconds, skew);
   const claims = checkClaims(payload[APPROVAL_CLAIM], iat, skew);
   const audience = audienceList(payload.aud);
@@ -157,6 +158,15 @@ function checkClaims(raw: unknown, iat: number, skew: number): ApprovalClaims {
     )
   )
     throw new ApprovalError('approval token: resourceVersions must be one string per fingerprint', 'invalid');
+  if (
+    claims.withdrawals !== undefined &&
+    !(
+      Array.isArray(claims.withdrawals) &&
+      claims.withdrawals.length === claims.fingerprints?.length &&
+      claims.withdrawals.every((w) => Number.isSafeInteger(w) && w >= 0)
+    )
+  )
+    throw new ApprovalError('approval token: withdrawals must be one time in ms per fingerprint', 'invalid');
   if (claims.blind !== undefined && typeof claims.blind !== 'boolean')
     throw new ApprovalError('approval token: blind must be true or false', 'invalid');
   if (claims.action === 'approve' && !claims.fingerprints?.length)

@@ -31,8 +31,9 @@ export interface ApprovalInput {
 
 /**
  * The claims of one approval token for one request or several: the verified fingerprints and
- * ids, the highest risk, and the resourceVersion of each live object as shown, so an approval
- * lapses if its object changes first.
+ * ids, the highest risk, the resourceVersion of each live object as shown, so an approval
+ * lapses if its object changes first, and each request's last withdrawal as shown, so it lapses
+ * if the request is rejected, revoked or run before it counts.
  */
 export function approvalClaims(input: ApprovalInput): ApprovalClaims {
   const { requests } = input;
@@ -46,6 +47,7 @@ export function approvalClaims(input: ApprovalInput): ApprovalClaims {
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
     ...(only?.detail.resourceVersion ? { resourceVersion: only.detail.resourceVersion } : {}),
     ...(only ? {} : { resourceVersions: requests.map((r) => r.view.detail.resourceVersion ?? '') }),
+    withdrawals: requests.map((r) => r.view.withdrawn_at ?? 0),
     ...(input.planId ? { planId: input.planId } : {}),
     ...(input.blind ? { blind: true } : {}),
   };

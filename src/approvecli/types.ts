@@ -33,6 +33,8 @@ export type PendingView = PendingItem & {
   moved?: Moved;
   /** Approver groups (of `detail.approvals_from`) no approval covers yet. */
   groups_needed?: string[];
+  /** When kubegate last withdrew this request's approvals (ms, its clock; 0 for never): an approval names it. */
+  withdrawn_at?: number;
 };
 
 export interface FreezeState {
@@ -126,6 +128,9 @@ export function asPendingView(v: unknown): PendingView {
   const needed = (v as Obj).groups_needed;
   if (needed !== undefined && (!Array.isArray(needed) || needed.some((g) => typeof g !== 'string')))
     bad('request.groups_needed is not a list of group names');
+  const withdrawn = (v as Obj).withdrawn_at;
+  if (withdrawn !== undefined && !(Number.isSafeInteger(withdrawn) && (withdrawn as number) >= 0))
+    bad('request.withdrawn_at is not a time in ms');
   return {
     ...(v as Obj),
     ...item,

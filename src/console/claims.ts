@@ -101,6 +101,7 @@ async function approveClaims(deps: ConsoleDeps, approver: string, ask: ActionAsk
     ...(reason ? { reason } : {}),
     ...(view.detail.resourceVersion ? { resourceVersion: view.detail.resourceVersion } : {}),
     ...(spots.length ? { blind: true } : {}),
+    withdrawals: [view.withdrawn_at ?? 0],
     signedAt: Date.now(),
     cluster: view.detail.cluster,
   };

@@ -32,6 +32,12 @@ export interface ApprovalClaims {
    * order of `fingerprints` ('' where there was none, as for a create).
    */
   resourceVersions?: string[];
+  /**
+   * approve: for each of `fingerprints`, when kubegate last withdrew that request's approvals as
+   * the approver's view showed it (`withdrawn_at`, kubegate's clock in ms; 0 for never). The
+   * approval counts only while that is still the last withdrawal, whatever the approver's clock.
+   */
+  withdrawals?: number[];
   /** freeze: on or off. */
   freeze?: boolean;
   /** revoke: the approval token ids withdrawn. */

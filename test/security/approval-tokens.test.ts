@@ -582,6 +582,48 @@ describe('approval token attacks', () => {
       expect(await rv(p), `answered ${r.status}: the revoked change ran on an older token`).toBe(before);
     });
 
+    it('(bypass round 14, open until session 12) an approver clock 20 s ahead keeps no token alive past a revoke', async () => {
+      await configMap(n, 'skewed');
+      const p = `/api/v1/namespaces/${n}/configmaps/skewed`;
+      await gate(p, { ...patch, timeoutMs: HELD_MS });
+      const pend = await waitPending(`${n}/configmaps/skewed`);
+      const show = async () =>
+        (
+          await gate(`/kubegate/v1/requests/${pend.id}`, {
+            as: null,
+            token: await signToken('alice', { action: 'read', exp: 60 }),
+          })
+        ).json as { withdrawn_at: number };
+      const shown = (await show()).withdrawn_at;
+      // bob's clock runs 20 s ahead: his tokens say they were signed 20 s from now
+      const bobAhead = (extra: Record<string, unknown>) =>
+        signToken('bob', {
+          fingerprints: [pend.fingerprint],
+          requestIds: [pend.id],
+          iat: 20,
+          extra: { signedAt: (Math.floor(Date.now() / 1000) + 20) * 1000, ...extra },
+        });
+      const early = [await bobAhead({ withdrawals: [shown] }), await bobAhead({})];
+      const revoke = await postApproval(
+        await signToken('alice', { action: 'revoke', requestIds: [pend.id] }),
+        `/kubegate/v1/requests/${pend.id}/revoke`,
+      );
+      expect(revoke.status).toBe(200);
+      const before = await rv(p);
+      for (const token of early) {
+        const posted = await postApproval(token);
+        expect(posted.status, posted.body.slice(0, 300)).toBe(409);
+        expect(posted.json.message).toMatch(/signed before the request was rejected, revoked or run/);
+        const sent = await gate(p, { ...patch, headers: { 'kubegate-approval': token }, timeoutMs: HELD_MS });
+        expect(sent.status).toBe(403);
+      }
+      expect(await rv(p)).toBe(before);
+      // read again, the request shows the revoke; an approval naming it counts, whatever bob's clock
+      const after = (await show()).withdrawn_at;
+      expect(after).toBeGreaterThan(shown);
+      expect((await postApproval(await bobAhead({ withdrawals: [after] }))).status).toBe(201);
+    });
+
     it('tampered pending ids: approval naming another id, reject/revoke naming another id', async () => {
       const wrongId = await postApproval(
         await signToken('alice', { fingerprints: [fp], requestIds: ['req-20990101-deadbeef00'] }),

@@ -182,6 +182,63 @@ describe('ApprovalService.approvePlan', () => {
     );
   });
 
+  it("(bypass round 14 open item) an approver's clock running ahead keeps no token alive past a run", async () => {
+    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'create', resource: 'ns/configmaps/' };
+    const one = { fingerprints: [FPS[0]!], planId: undefined };
+    const ahead = Date.now() + 20_000;
+    const named = await sign('alice', { ...one, signedAt: ahead, withdrawals: [0] });
+    const bare = await sign('alice', { ...one, signedAt: ahead });
+    await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
+    const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
+    await svc.settle(
+      undefined,
+      live.map((a) => a.jti),
+      'executed',
+      'HTTP 201',
+      { fingerprint: FPS[0]! },
+    );
+    for (const token of [named, bare])
+      await expect(svc.acceptWithRequest([token], FPS[0]!, 'agent', facts)).rejects.toThrow(
+        /signed before the request was rejected, revoked or run/,
+      );
+  });
+
+  it("an approver's clock running behind does not void a fresh approval that names the last withdrawal", async () => {
+    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'create', resource: 'ns/configmaps/' };
+    const one = { fingerprints: [FPS[0]!], planId: undefined };
+    await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
+    const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
+    await svc.settle(
+      undefined,
+      live.map((a) => a.jti),
+      'executed',
+      'HTTP 201',
+      { fingerprint: FPS[0]! },
+    );
+    const last = await store.withdrawnAt(FPS[0]!);
+    const behind = Date.now() - 20_000;
+    await expect(
+      svc.acceptWithRequest([await sign('alice', { ...one, signedAt: behind })], FPS[0]!, 'agent', facts),
+    ).rejects.toThrow(/signed before/);
+    const fresh = await sign('alice', { ...one, signedAt: behind, withdrawals: [last] });
+    await svc.acceptWithRequest([fresh], FPS[0]!, 'agent', facts);
+    expect((await svc.count(FPS[0]!, need, 'agent', undefined)).verdict.ok).toBe(true);
+  });
+
+  it('an approval stored just as a withdrawal lands (another replica) is revoked, not kept', async () => {
+    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'create', resource: 'ns/configmaps/' };
+    const add = store.addApproval.bind(store);
+    // the other replica's withdrawal: its revoke ran before this store, its mark right after
+    store.addApproval = async (a) => {
+      const stored = await add(a);
+      await store.markWithdrawn(a.fingerprint, Date.now());
+      return stored;
+    };
+    const token = await sign('alice', { fingerprints: [FPS[0]!], planId: undefined, withdrawals: [0] });
+    await expect(svc.acceptWithRequest([token], FPS[0]!, 'agent', facts)).rejects.toThrow(/signed before/);
+    expect(await store.approvalsFor(FPS[0]!, Date.now())).toEqual([]);
+  });
+
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
     const early = await sign('alice', {});
     await new Promise((r) => setTimeout(r, 5));

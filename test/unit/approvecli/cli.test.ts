@@ -105,8 +105,8 @@ describe('the fingerprint check', () => {
 });
 
 describe('approve', () => {
-  it('signs one token bound to the fingerprint and resourceVersion and posts it', async () => {
-    const v = view();
+  it('signs one token bound to the fingerprint, resourceVersion and last withdrawal, and posts it', async () => {
+    const v = { ...view(), withdrawn_at: 1_764_000_000_007 };
     const r = await run(['approve', ID, '--ttl', '5m', '--gate', 'prod-eu'], {
       [GET]: ok(v),
       ...PREVIEW,
@@ -128,6 +128,7 @@ describe('approve', () => {
       requestIds: [ID],
       risk: 'HIGH',
       resourceVersion: '4242',
+      withdrawals: [1_764_000_000_007],
       signedAt: expect.any(Number),
     });
     // signedAt is the signing time in ms, from the clock that set iat (kubegate allows a second)
@@ -161,6 +162,7 @@ describe('approve', () => {
       fingerprints: [a.fingerprint, b.fingerprint],
       requestIds: [ID, 'req-2'],
       resourceVersions: ['4242', '4242'],
+      withdrawals: [0, 0],
       risk: 'CRITICAL',
       override: true,
       reason: 'incident 7',

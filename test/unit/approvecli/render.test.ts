@@ -96,19 +96,20 @@ describe('renderShow', () => {
 });
 
 describe('approval claims', () => {
-  it('one request: its fingerprint, id, risk and the live resourceVersion', () => {
-    const v = view();
+  it('one request: its fingerprint, id, risk, the live resourceVersion and its last withdrawal', () => {
+    const v = { ...view(), withdrawn_at: 1_764_000_000_123 };
     expect(approvalClaims({ requests: [{ view: v, fingerprint: v.fingerprint }], override: false })).toEqual({
       action: 'approve',
       fingerprints: [v.fingerprint],
       requestIds: [v.id],
       risk: 'HIGH',
       resourceVersion: '4242',
+      withdrawals: [1_764_000_000_123],
     });
   });
 
-  it('several requests: every fingerprint, the highest risk, the batch id, each live resourceVersion', () => {
-    const a = view();
+  it('several requests: every fingerprint, the highest risk, the batch id, each live resourceVersion and withdrawal', () => {
+    const a = { ...view(), withdrawn_at: 5 };
     const b = view({
       id: 'req-2',
       risk: 'CRITICAL',
@@ -126,6 +127,7 @@ describe('approval claims', () => {
       fingerprints: [a.fingerprint, b.fingerprint, c.fingerprint],
       requestIds: [a.id, 'req-2', 'req-3'],
       resourceVersions: ['4242', '77', ''],
+      withdrawals: [5, 0, 0],
       risk: 'CRITICAL',
       override: true,
       reason: 'incident 7',
