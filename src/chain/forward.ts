@@ -117,11 +117,21 @@ function stream(
   // a client that left before its request went sends nothing (and leaves no pooled socket busy)
   if (ctx.clientGone)
     return Promise.resolve({ status: 0, error: 'client went away before forwarding', notSent: true });
-  // the client left (a download cancelled): the upstream request goes too
+  // the client left: a read's upstream request goes too; a change's answer is still awaited
   let cancel: () => void;
-  const outcome = outcomeOf(res, ctx, () => cancel());
+  let answered: Promise<number> | undefined;
+  const outcome = outcomeOf(res, ctx, {
+    cancel: () => cancel(),
+    left: async (why) => {
+      const status = ctx.kr.mutating && answered ? await within(answered, ANSWER_AFTER_CLIENT_LEFT_MS) : 0;
+      cancel();
+      return status
+        ? { status, error: 'the client left before the answer reached it' }
+        : { status: 0, error: why };
+    },
+  });
   const viaH1 = () => {
-    cancel = sendH1(upstream, headers, body, ctx, res, onError);
+    ({ cancel, answered } = sendH1(upstream, headers, body, ctx, res, onError));
   };
   const head = (status: number, theirs: Record<string, unknown>) => writeHead(res, status, theirs, ctx);
   const viaH2 =
@@ -133,7 +143,25 @@ function stream(
   return outcome;
 }
 
-/** One request over the HTTP/1.1 keep-alive pool; returns what cancels it. */
+/**
+ * How long a change whose client left is still awaited: once sent, the apiserver may apply it,
+ * and its status is what the outcome record, the approvals' fate and a rollback go by.
+ */
+const ANSWER_AFTER_CLIENT_LEFT_MS = 30_000;
+
+/** The value, or 0 when it does not come in time. */
+function within(p: Promise<number>, ms: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(0), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One request over the HTTP/1.1 keep-alive pool; returns what cancels it, and the upstream's
+ * status once its answer starts (0 if none comes).
+ */
 function sendH1(
   upstream: Upstream,
   headers: OutgoingHttpHeaders,
@@ -141,7 +169,7 @@ function sendH1(
   ctx: With<'caller' | 'req'>,
   res: WebResponse,
   onError: (err: Error, ctx: RequestContext) => void,
-): () => void {
+): { cancel: () => void; answered: Promise<number> } {
   const up = https.request({
     host: upstream.url.hostname,
     port: upstream.url.port || 443,
@@ -150,7 +178,15 @@ function sendH1(
     headers,
     agent: upstream.agent,
   });
-  up.on('response', (upRes) => relay(upRes, res, ctx));
+  const answered = new Promise<number>((resolve) => {
+    up.on('response', (upRes) => {
+      resolve(upRes.statusCode ?? 0);
+      // nobody to answer: the status is all kubegate needs
+      if (ctx.clientGone) upRes.resume();
+      else relay(upRes, res, ctx);
+    });
+    up.on('close', () => resolve(0));
+  });
   up.on('error', (err) => {
     if (ctx.clientGone) return; // cancelled because the client left: nobody to answer
     onError(err, ctx);
@@ -161,7 +197,7 @@ function sendH1(
     );
   });
   up.end(body);
-  return () => up.destroy();
+  return { cancel: () => up.destroy(), answered };
 }
 
 /** The upstream's status and headers (plus kubegate's own), then its body as it arrives. */
@@ -200,26 +236,33 @@ function writeHead(
 }
 
 /**
- * Resolves once the answer went out in full, or with status 0 when the client left first (its
- * response closed, or for a pipelined HTTP/1.1 request, its connection: see client-gone.ts);
- * `onClose` runs when the client leaves either way.
+ * Resolves once the answer went out in full, or with what `left` makes of it when the client left
+ * first (its response closed, or for a pipelined HTTP/1.1 request, its connection: see
+ * client-gone.ts).
  */
-function outcomeOf(res: WebResponse, gone: Gone, onClose: () => void): Promise<Outcome> {
+function outcomeOf(
+  res: WebResponse,
+  gone: Gone,
+  on: { cancel: () => void; left: (why: string) => Promise<Outcome> },
+): Promise<Outcome> {
   return new Promise((resolve) => {
+    let done = false;
+    const leave = (why: string) => {
+      if (done) return;
+      done = true;
+      void on.left(why).then(resolve);
+    };
     // an HTTP/2 response says 'finish' when its stream closes, answered or not (Node's compat
     // layer on a client's RST_STREAM): only a response kubegate ended carries the upstream's answer
-    res.on('finish', () =>
-      resolve(
-        res.writableEnded
-          ? { status: res.statusCode }
-          : { status: 0, error: 'client stream closed before the upstream answer completed' },
-      ),
-    );
+    res.on('finish', () => {
+      if (!res.writableEnded) return leave('client stream closed before the upstream answer completed');
+      done = true;
+      resolve({ status: res.statusCode });
+    });
     gone.whenGone(() => {
-      onClose();
-      // closed before the answer was complete: the outcome is unknown, never "success"
-      if (!res.writableFinished)
-        resolve({ status: 0, error: 'connection closed before the upstream answer completed' });
+      // closed before the answer was complete: the outcome is the upstream's, or unknown, never "success"
+      if (res.writableFinished) on.cancel();
+      else leave('connection closed before the upstream answer completed');
     });
   });
 }

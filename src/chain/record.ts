@@ -67,7 +67,7 @@ async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<
   // answered, i.e. acted, without a 101.
   const giveBack =
     !!approved.jtis?.length && (!!o.notSent || (kr.upgrade && STREAMS.has(kr.subresource) && !ok));
-  // sent, but no answer came (the client left mid-flight): the upstream may have applied it
+  // sent, but no answer came (the client left, and the upstream did not answer in time): it may be applied
   const unknown = !ok && o.status === 0 && !o.notSent;
   // durable before anything else is said about the outcome (the client has its answer already);
   // it rides the next group commit instead of paying an fsync of its own

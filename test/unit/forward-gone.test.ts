@@ -4,10 +4,14 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditLog } from '../../src/audit/log.js';
+import { RequestAudit } from '../../src/chain/audit.js';
 import { newContext, type WebResponse, type With } from '../../src/chain/context.js';
 import { createForwarder } from '../../src/chain/forward.js';
 import { parseRequest } from '../../src/kube/request.js';
+import { createMetrics } from '../../src/metrics.js';
 import type { Upstream } from '../../src/upstream.js';
 import { readPassingAudit } from './fake-audit.js';
 import { testCluster } from './fake-cluster.js';
@@ -27,6 +31,8 @@ beforeAll(async () => {
     seen.push(`${req.method} ${req.url}`);
     // a watch stays open with nothing to say: only the client side can end it
     if (req.url?.includes('watch=1')) req.on('close', () => closed.push(req.url ?? ''));
+    // a change the apiserver takes a while to answer (an admission webhook, etcd under load)
+    else if (req.url?.includes('slow=1')) setTimeout(() => res.writeHead(201).end('{}'), 300);
     else res.end('{}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -43,17 +49,16 @@ afterAll(() => {
   server.close();
 });
 
-function readContext(abort: AbortController) {
+function readContext(
+  abort: AbortController,
+  method = 'GET',
+  url = '/api/v1/namespaces/default/configmaps?watch=1',
+) {
   const req = Object.assign(new PassThrough(), { headers: {} });
   const ctx = newContext({
     origin: 'client',
     cluster: testCluster(),
-    kr: parseRequest({
-      method: 'GET',
-      url: '/api/v1/namespaces/default/configmaps?watch=1',
-      headers: {},
-      rawHeaders: [],
-    }),
+    kr: parseRequest({ method, url, headers: {}, rawHeaders: [] }),
     req: req as never,
     headers: {},
     signal: abort.signal,
@@ -116,5 +121,27 @@ describe('a read whose client already left', () => {
     res.emit('finish');
     res.emit('close');
     expect(await outcome).toMatchObject({ status: 0, error: expect.stringContaining('closed before') });
+  });
+});
+
+describe('a change whose client leaves after it was sent', () => {
+  it('is still awaited: its outcome is the upstream answer (it may have been applied), not unknown', async () => {
+    seen = [];
+    const log = { write: async () => undefined } as unknown as AuditLog;
+    const audit = new RequestAudit(log, createMetrics({ defaultMetrics: false }), pino({ level: 'silent' }), {
+      approvalDisabled: false,
+      reads: 'none',
+    });
+    const fwd = createForwarder(upstream, () => undefined);
+    const abort = new AbortController();
+    const ctx = readContext(abort, 'POST', '/api/v1/namespaces/default/configmaps?slow=1');
+    ctx.body = { forward: Buffer.from('{}'), object: {}, contentType: 'application/json' } as never;
+    const res = Object.assign(new PassThrough(), { writeHead: () => undefined, headersSent: false });
+    const outcome = fwd.web(await audit.writeAhead(ctx), ctx, res as unknown as WebResponse);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual(['POST /api/v1/namespaces/default/configmaps?slow=1']);
+    abort.abort(new Error('the client went away'));
+    res.destroy();
+    expect(await outcome).toEqual({ status: 201, error: 'the client left before the answer reached it' });
   });
 });
