@@ -467,6 +467,24 @@ export class ApprovalService {
       this.changed(p.id, 'expired');
       n++;
     }
+    return n + (await this.endInterrupted(maxAgeMs, now));
+  }
+
+  /**
+   * A request still running `maxAgeMs` after it was approved never had its outcome stored (its
+   * replica stopped mid-run): it is marked failed, so an identical request is held afresh instead
+   * of waiting on it. Its audit has an `interrupted` record; the object may have been changed.
+   */
+  private async endInterrupted(maxAgeMs: number, now: number): Promise<number> {
+    let n = 0;
+    for (const p of await this.d.store.listPending(['approved'])) {
+      if (p.updatedAt > now - maxAgeMs) continue;
+      const message = 'interrupted: kubegate stopped before the outcome was stored; check the object';
+      if (!(await this.d.store.transitionPending(p.id, ['approved'], 'failed', message))) continue;
+      await this.withdraw(p.fingerprint, now);
+      this.changed(p.id, 'failed');
+      n++;
+    }
     return n;
   }
 
@@ -609,12 +627,16 @@ export class ApprovalService {
         live.map((a) => a.jti),
         Date.now(),
       ))
-    )
+    ) {
+      // nothing ran: a revoke, or another run, took the approvals first; the request waits again
+      // (left approved, nothing would ever run or expire it)
+      if (pending) await this.d.store.transitionPending(pending.id, ['approved'], 'pending');
       throw new StatusError(
         409,
         'Conflict',
         'the approval was used by another request at the same moment; run it again',
       );
+    }
     this.changed(pending?.id, 'running');
   }
 

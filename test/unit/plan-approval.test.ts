@@ -14,6 +14,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { SqliteStore } from '../../src/state/sqlite.js';
 import { type ApprovalClaims, signApproval } from '../../src/wire/approval-token.js';
 import { type ApproverJwks, type ApproverKeyFile, generateApproverKey } from '../../src/wire/approver-key.js';
+import type { PendingRequest } from '../../src/wire/request-view.js';
 import { tempDir } from './approvecli/helpers.js';
 
 const CLUSTER = 'c1';
@@ -82,6 +83,42 @@ const plan = {
   proposedBy: 'bob',
 };
 const need = { approvals: 1, override_required: false };
+
+/** A held patch of configmap n/y with fingerprint FPS[0], requested by agent. */
+function heldRequest(over: Partial<PendingRequest>): PendingRequest {
+  const now = Date.now();
+  return {
+    id: 'req-1',
+    fingerprint: FPS[0]!,
+    status: 'pending',
+    requester: 'agent',
+    risk: 'MEDIUM',
+    reasons: [],
+    target: 'n/x/y',
+    createdAt: now,
+    updatedAt: now,
+    detail: {
+      cluster: CLUSTER,
+      verb: 'patch',
+      group: '',
+      version: 'v1',
+      resource: 'configmaps',
+      subresource: '',
+      namespace: 'n',
+      name: 'y',
+      path: '/api/v1/namespaces/n/configmaps/y',
+      query: {},
+      contentType: 'application/merge-patch+json',
+      body: {},
+      oldObject: null,
+      override_required: false,
+      approvals_required: 1,
+      dry_run_first: false,
+      policy: 'p',
+    },
+    ...over,
+  };
+}
 
 describe('ApprovalService.approvePlan', () => {
   it('stores one approval per step, counted only for that plan', async () => {
@@ -239,6 +276,23 @@ describe('ApprovalService.approvePlan', () => {
     expect(await store.approvalsFor(FPS[0]!, Date.now())).toEqual([]);
   });
 
+  it('(bypass round 15, weak spot) a held request whose approvals went as it was spent waits again, not stuck as running', async () => {
+    const p = heldRequest({});
+    await store.putPending(p);
+    const facts = { request_id: p.id, cluster: CLUSTER, action: 'patch', resource: p.target };
+    await svc.acceptWithRequest(
+      [await sign('bob', { fingerprints: [FPS[0]!], planId: undefined })],
+      FPS[0]!,
+      'agent',
+      facts,
+    );
+    const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
+    // a revoke lands between the count and the spend
+    await store.revokeApprovals({ fingerprint: FPS[0]! }, Date.now());
+    await expect(svc.spend(p, live)).rejects.toThrow(/at the same moment/);
+    expect((await store.getPending(p.id))?.status).toBe('pending');
+  });
+
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
     const early = await sign('alice', {});
     await new Promise((r) => setTimeout(r, 5));
@@ -311,36 +365,7 @@ describe('ApprovalService.approvePlan', () => {
 
   it('a request nobody decided in time expires, and its approvals with it', async () => {
     const old = Date.now() - 60_000;
-    const p = {
-      id: 'req-old',
-      fingerprint: FPS[0]!,
-      status: 'pending' as const,
-      requester: 'agent',
-      risk: 'MEDIUM',
-      reasons: [],
-      target: 'n/x/y',
-      createdAt: old,
-      updatedAt: old,
-      detail: {
-        cluster: CLUSTER,
-        verb: 'patch',
-        group: '',
-        version: 'v1',
-        resource: 'configmaps',
-        subresource: '',
-        namespace: 'n',
-        name: 'y',
-        path: '/api/v1/namespaces/n/configmaps/y',
-        query: {},
-        contentType: 'application/merge-patch+json',
-        body: {},
-        oldObject: null,
-        override_required: false,
-        approvals_required: 1,
-        dry_run_first: false,
-        policy: 'p',
-      },
-    };
+    const p = heldRequest({ id: 'req-old', createdAt: old, updatedAt: old });
     await store.putPending(p);
     await store.putPending({ ...p, id: 'req-new', fingerprint: FPS[1]!, createdAt: Date.now() });
     expect(await svc.expire(30_000)).toBe(1);
@@ -348,6 +373,17 @@ describe('ApprovalService.approvePlan', () => {
     expect((await store.getPending('req-old'))?.message).toMatch(/run it again to ask again/);
     expect((await store.getPending('req-new'))?.status).toBe('pending');
     expect(await store.withdrawnAt(FPS[0]!)).toBeGreaterThan(0);
+  });
+
+  it('a request left running by a replica that stopped mid-run ends as failed after the same time', async () => {
+    const old = Date.now() - 60_000;
+    await store.putPending(
+      heldRequest({ id: 'req-cut', status: 'approved', createdAt: old, updatedAt: old }),
+    );
+    await store.putPending(heldRequest({ id: 'req-running', fingerprint: FPS[1]!, status: 'approved' }));
+    expect(await svc.expire(30_000)).toBe(1);
+    expect(await store.getPending('req-cut')).toMatchObject({ status: 'failed', message: /interrupted/ });
+    expect((await store.getPending('req-running'))?.status).toBe('approved');
   });
 });
 
