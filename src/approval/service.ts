@@ -349,12 +349,7 @@ export class ApprovalService {
         await this.notAPlanToken(v);
         const held = await this.heldFor(v, fingerprint);
         const withdrawnAt = await this.admissible(v, fingerprint, { requester, id: held, groups });
-        await this.keep(v, fingerprint, facts, {
-          via: 'header',
-          seen: live,
-          withdrawnAt,
-          ...(held ? { requestId: held } : {}),
-        });
+        await this.keep(v, fingerprint, facts, { via: 'header', seen: live, withdrawnAt, requestId: held });
       } catch (err) {
         if (!(err instanceof ApprovalError)) throw err;
         await this.d.audit.record(facts, 'rejected', {
@@ -367,12 +362,18 @@ export class ApprovalService {
   }
 
   /**
-   * The held request a header token approves: a token naming requests (approve-cli's do) counts
-   * only while one of them waits with this fingerprint. While it runs, and once it ran or was
-   * rejected or expired, a spare token of it is no approval of the same change sent again.
+   * The held request a header token approves: it must name requests (approve-cli's tokens do), and
+   * counts only while one of them waits with this fingerprint. While it runs, and once it ran or
+   * was rejected or expired, a spare token of it is no approval of the same change sent again. A
+   * token naming none would approve whichever identical request brings it: two such tokens sent
+   * at once ran the change twice (bypass round 16).
    */
-  private async heldFor(v: VerifiedApproval, fingerprint: string): Promise<string | undefined> {
-    if (!v.requestIds?.length) return undefined;
+  private async heldFor(v: VerifiedApproval, fingerprint: string): Promise<string> {
+    if (!v.requestIds?.length)
+      throw new ApprovalError(
+        'a Kubegate-Approval token must name the held request it approves (approve-cli approve ID --print)',
+        'invalid',
+      );
     const held = await this.d.store.findPendingByFingerprint(fingerprint, ['pending']);
     if (!held || !v.requestIds.includes(held.id))
       throw new ApprovalError(

@@ -8,7 +8,7 @@ import {
   isApprovalAction,
 } from '../wire/approval-token.js';
 import type { ApproverJwks } from '../wire/approver-key.js';
-import { CLOCK_TOLERANCE_SECONDS } from './withdrawals.js';
+import { CLOCK_TOLERANCE_SECONDS, SIGNED_AT_SLACK_MS } from './withdrawals.js';
 
 export interface VerifiedApproval extends ApprovalClaims {
   approver: string;
@@ -102,7 +102,7 @@ export async function verifyApproval(
   const exp = payload.exp!;
   const skew = opts.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
   checkLifetime(iat, exp, opts.maxTtlSeconds, skew);
-  const claims = checkClaims(payload[APPROVAL_CLAIM], iat, skew);
+  const claims = checkClaims(payload[APPROVAL_CLAIM], iat);
   const audience = audienceList(payload.aud);
   return { ...claims, approver: owner, kid, jti: String(payload.jti), iat, exp, token, audience };
 }
@@ -130,7 +130,7 @@ function checkLifetime(iat: number, exp: number, maxTtlSeconds: number, skew: nu
 }
 
 /** The kubegate claim: an action, and each optional field of the type it must have. */
-function checkClaims(raw: unknown, iat: number, skew: number): ApprovalClaims {
+function checkClaims(raw: unknown, iat: number): ApprovalClaims {
   const claims = raw as ApprovalClaims | undefined;
   if (!claims || typeof claims !== 'object' || !isApprovalAction(claims.action))
     throw new ApprovalError('approval token has no kubegate action', 'invalid');
@@ -139,9 +139,10 @@ function checkClaims(raw: unknown, iat: number, skew: number): ApprovalClaims {
     !(Array.isArray(claims.fingerprints) && claims.fingerprints.every((f) => typeof f === 'string'))
   )
     throw new ApprovalError('approval token: fingerprints must be strings', 'invalid');
+  // the same clock set both: iat is signedAt's second, or the next if the signing crossed one
   if (
     claims.signedAt !== undefined &&
-    !(typeof claims.signedAt === 'number' && Math.abs(claims.signedAt - iat * 1000) < 1000 + skew * 1000)
+    !(typeof claims.signedAt === 'number' && Math.abs(claims.signedAt - iat * 1000) < SIGNED_AT_SLACK_MS)
   )
     throw new ApprovalError(
       'approval token: signedAt must be the signing time in ms (within iat)',

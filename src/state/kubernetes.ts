@@ -605,9 +605,14 @@ export class KubernetesStore implements StateStore {
         if (filter.jtis && !filter.jtis.includes(s.a.jti)) break;
         if (filter.fingerprint !== undefined && s.a.fingerprint !== filter.fingerprint) break;
         if (filter.approver !== undefined && s.a.approver !== filter.approver) break;
-        if (s.usedAt !== undefined || s.revokedAt !== undefined) break;
+        if (s.revokedAt !== undefined) break;
+        // in use by a run under way: not counted, but marked, so a give-back does not revive it
+        if (s.usedAt !== undefined) {
+          if (await this.writeApproval(cm, { usedAt: s.usedAt, revokedAt: now })) break;
+          await backoff(i);
+        }
         // a consumption in flight loses to the revoke (if it committed first, the re-read shows it used)
-        if (s.claim) await this.settleConsumption(s.claim.name, 'aborted');
+        else if (s.claim) await this.settleConsumption(s.claim.name, 'aborted');
         else if (await this.writeApproval(cm, { revokedAt: now })) {
           n++;
           break;

@@ -178,7 +178,7 @@ export class SqliteStore implements StateStore {
   }
 
   async revokeApprovals(filter: { jtis?: string[]; fingerprint?: string; approver?: string }, now: number) {
-    const where: string[] = ['used_at IS NULL', 'revoked_at IS NULL'];
+    const where: string[] = ['revoked_at IS NULL'];
     const args: (string | number)[] = [now];
     if (filter.jtis) {
       where.push(`jti IN (${filter.jtis.map(() => '?').join(',') || "''"})`);
@@ -192,7 +192,12 @@ export class SqliteStore implements StateStore {
       where.push('approver = ?');
       args.push(filter.approver);
     }
-    return this.stmt(`UPDATE approvals SET revoked_at = ? WHERE ${where.join(' AND ')}`).run(...args).changes;
+    const sql = `UPDATE approvals SET revoked_at = ? WHERE ${where.join(' AND ')} AND used_at IS`;
+    return this.db.transaction(() => {
+      // in use by a run under way: not counted, but marked, so a give-back does not revive them
+      this.stmt(`${sql} NOT NULL`).run(...args);
+      return this.stmt(`${sql} NULL`).run(...args).changes;
+    })();
   }
 
   async useJti(jti: string, exp: number) {

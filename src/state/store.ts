@@ -116,7 +116,10 @@ export interface StateStore {
   consumeApprovals(jtis: string[], now: number): Promise<boolean>;
   /** Gives consumed approvals back when the change did not happen (an upgrade the upstream refused). */
   releaseApprovals(jtis: string[]): Promise<void>;
-  /** Withdraws unused approvals; returns how many were revoked. */
+  /**
+   * Withdraws approvals; returns how many unused ones were revoked. One in use (spent by a run
+   * under way) is marked too, so that releasing it (nothing ran) leaves it revoked.
+   */
   revokeApprovals(
     filter: { jtis?: string[]; fingerprint?: string; approver?: string },
     now: number,

@@ -180,7 +180,10 @@ describe('approval token attacks', () => {
           .sign(privateKey);
       },
     ],
-    ['unknown kid', (fp, _id) => signToken('alice', { fingerprints: [fp], kid: 'mallory-123' })],
+    [
+      'unknown kid',
+      (fp, id) => signToken('alice', { fingerprints: [fp], requestIds: [id], kid: 'mallory-123' }),
+    ],
     [
       'no kid',
       async (fp, _id) => {
@@ -197,25 +200,34 @@ describe('approval token attacks', () => {
           .sign(await importJWK(k, 'EdDSA'));
       },
     ],
-    ['expired', (fp, _id) => signToken('alice', { fingerprints: [fp], iat: -600, exp: -300 })],
-    ['nbf in the future', (fp, _id) => signToken('alice', { fingerprints: [fp], nbf: 600 })],
-    ['wrong audience', (fp, _id) => signToken('alice', { fingerprints: [fp], aud: 'another-cluster' })],
-    ['wrong issuer', (fp, _id) => signToken('alice', { fingerprints: [fp], iss: 'mallory' })],
+    [
+      'expired',
+      (fp, id) => signToken('alice', { fingerprints: [fp], requestIds: [id], iat: -600, exp: -300 }),
+    ],
+    ['nbf in the future', (fp, id) => signToken('alice', { fingerprints: [fp], requestIds: [id], nbf: 600 })],
+    [
+      'wrong audience',
+      (fp, id) => signToken('alice', { fingerprints: [fp], requestIds: [id], aud: 'another-cluster' }),
+    ],
+    [
+      'wrong issuer',
+      (fp, id) => signToken('alice', { fingerprints: [fp], requestIds: [id], iss: 'mallory' }),
+    ],
     [
       'subject does not own the key (alice key, sub bob)',
-      (fp, _id) => signToken('alice', { fingerprints: [fp], sub: 'bob' }),
+      (fp, id) => signToken('alice', { fingerprints: [fp], requestIds: [id], sub: 'bob' }),
     ],
     [
       'lifetime longer than max_token_ttl_seconds',
-      (fp, _id) => signToken('alice', { fingerprints: [fp], exp: 24 * 3600 }),
+      (fp, id) => signToken('alice', { fingerprints: [fp], requestIds: [id], exp: 24 * 3600 }),
     ],
     [
       'approval for another request (fingerprint)',
-      (_fp, _id) => signToken('alice', { fingerprints: [`sha256:${'0'.repeat(64)}`] }),
+      (_fp, id) => signToken('alice', { fingerprints: [`sha256:${'0'.repeat(64)}`], requestIds: [id] }),
     ],
     [
       'a read token used as an approval',
-      (fp, _id) => signToken('alice', { action: 'read', fingerprints: [fp] }),
+      (fp, id) => signToken('alice', { action: 'read', fingerprints: [fp], requestIds: [id] }),
     ],
     [
       'a reject token used as an approval',
@@ -224,15 +236,16 @@ describe('approval token attacks', () => {
     ['an approval naming no fingerprint', (_fp, id) => signToken('alice', { requestIds: [id] })],
     [
       'fingerprints not strings',
-      (_fp, _id) => signToken('alice', { extra: { fingerprints: [{ $ne: null }] } }),
+      (_fp, id) => signToken('alice', { requestIds: [id], extra: { fingerprints: [{ $ne: null }] } }),
     ],
     [
       'override without a reason',
-      (fp, _id) => signToken('alice', { fingerprints: [fp], override: true, reason: '  ' }),
+      (fp, id) => signToken('alice', { fingerprints: [fp], requestIds: [id], override: true, reason: '  ' }),
     ],
     [
       'signature stripped from a valid token',
-      async (fp, _id) => (await signToken('alice', { fingerprints: [fp] })).replace(/\.[^.]+$/, '.'),
+      async (fp, id) =>
+        (await signToken('alice', { fingerprints: [fp], requestIds: [id] })).replace(/\.[^.]+$/, '.'),
     ],
     [
       'payload swapped under a valid signature',
@@ -398,6 +411,24 @@ describe('approval token attacks', () => {
       expect(await made()).toHaveLength(1);
     });
 
+    it('(bypass round 16) header tokens naming no held request approve nothing: two at once ran the change twice', async () => {
+      const { list, create, held, made } = await heldGeneratedCreate('anon');
+      const named = { fingerprints: [held.fingerprint], requestIds: [held.id] };
+      expect((await postApproval(await signToken('bob', named))).status).toBe(201);
+      expect((await gate(list, create)).status).toBe(201);
+      const runs = await Promise.all(
+        (['alice', 'bob'] as const).map(async (who) =>
+          gate(list, {
+            ...create,
+            headers: { 'kubegate-approval': await signToken(who, { fingerprints: [held.fingerprint] }) },
+          }),
+        ),
+      );
+      expect(runs.map((r) => r.status)).toEqual([403, 403]);
+      expect(runs[0]!.json.message).toMatch(/must name the held request it approves/);
+      expect(await made()).toHaveLength(1);
+    });
+
     it('a token posted twice to the API: 409 the second time', async () => {
       await configMap(n, 'replay2');
       const p = `/api/v1/namespaces/${n}/configmaps/replay2`;
@@ -427,7 +458,12 @@ describe('approval token attacks', () => {
       const hdr = await gate(p, {
         ...patch,
         as: 'alice',
-        headers: { 'kubegate-approval': await signToken('alice', { fingerprints: [pend.fingerprint] }) },
+        headers: {
+          'kubegate-approval': await signToken('alice', {
+            fingerprints: [pend.fingerprint],
+            requestIds: [pend.id],
+          }),
+        },
         timeoutMs: HELD_MS,
       });
       expect(hdr.status).toBe(403);
@@ -472,8 +508,18 @@ describe('approval token attacks', () => {
       expect(forwardedSince(seq, `${n}/secrets/db`)).toEqual([]);
       // two header tokens from the same approver do not count twice either
       const hdr = [
-        await signToken('alice', { fingerprints: [pend.fingerprint], override: true, reason: 'a' }),
-        await signToken('alice', { fingerprints: [pend.fingerprint], override: true, reason: 'b' }),
+        await signToken('alice', {
+          fingerprints: [pend.fingerprint],
+          requestIds: [pend.id],
+          override: true,
+          reason: 'a',
+        }),
+        await signToken('alice', {
+          fingerprints: [pend.fingerprint],
+          requestIds: [pend.id],
+          override: true,
+          reason: 'b',
+        }),
       ].join(', ');
       const viaHeader = await gate(p, { ...sp, headers: { 'kubegate-approval': hdr }, timeoutMs: HELD_MS });
       expect(viaHeader.timedOut || viaHeader.status === 403).toBe(true);

@@ -157,7 +157,10 @@ describe('an approval is for the clusters its audience names', () => {
       resource: prod.target,
       fingerprint: prod.fingerprint,
     };
-    const stagingToken = await sign([GATE, 'staging'], { fingerprints: [prod.fingerprint] });
+    const stagingToken = await sign([GATE, 'staging'], {
+      fingerprints: [prod.fingerprint],
+      requestIds: [prod.id],
+    });
     const refused = await svc.acceptWithRequest([stagingToken], prod.fingerprint, REQUESTER, facts).then(
       () => undefined,
       (e: unknown) => e,
@@ -167,7 +170,11 @@ describe('an approval is for the clusters its audience names', () => {
     expect((refused as Error).message).toMatch(/approval refused: .*not for cluster "prod"/);
     expect((await svc.count(prod.fingerprint, need, REQUESTER, undefined)).verdict.ok).toBe(false);
     // the same header with a token for prod is taken
-    const prodToken = await sign([GATE, 'prod'], { fingerprints: [prod.fingerprint] }, 'bob');
+    const prodToken = await sign(
+      [GATE, 'prod'],
+      { fingerprints: [prod.fingerprint], requestIds: [prod.id] },
+      'bob',
+    );
     await svc.acceptWithRequest([prodToken], prod.fingerprint, REQUESTER, facts);
     expect((await svc.count(prod.fingerprint, need, REQUESTER, undefined)).verdict.ok).toBe(true);
   });

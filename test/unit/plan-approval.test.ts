@@ -1,6 +1,8 @@
 // The approval service's rules for a whole plan: one token over exactly its steps, never the
 // requester or the proposer, single use, bound to that plan.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { importJWK, type JWK, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countApprovals } from '../../src/approval/count.js';
@@ -75,6 +77,21 @@ const sign = (who: string, claims: Partial<ApprovalClaims>) =>
     { action: 'approve', fingerprints: FPS, planId: 'plan-20261202-001', ...claims },
     60,
   );
+/** A token from an approver whose clock is `ahead` seconds off kubegate's (negative: behind). */
+async function signAhead(who: string, claims: Partial<ApprovalClaims>, ahead: number) {
+  const k = keys[who]!;
+  const iat = Math.floor(Date.now() / 1000) + ahead;
+  const alg = k.kty === 'EC' ? 'ES256' : 'EdDSA';
+  return new SignJWT({ kubegate: { action: 'approve', fingerprints: FPS, ...claims } })
+    .setProtectedHeader({ alg, kid: k.kid, typ: 'kubegate-approval+jwt' })
+    .setIssuer('approve-cli')
+    .setAudience(CLUSTER)
+    .setSubject(k.name)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 60)
+    .setJti(randomUUID())
+    .sign(await importJWK(k as JWK, alg));
+}
 const plan = {
   id: 'plan-20261202-001',
   requester: 'agent',
@@ -120,6 +137,14 @@ function heldRequest(over: Partial<PendingRequest>): PendingRequest {
   };
 }
 
+/** A held request put in the store, its audit facts, and the claims of a header token naming it. */
+async function holdOne(over: Partial<PendingRequest> = {}) {
+  const p = heldRequest(over);
+  await store.putPending(p);
+  const facts = { request_id: p.id, cluster: CLUSTER, action: p.detail.verb, resource: p.target };
+  return { p, facts, one: { fingerprints: [p.fingerprint], requestIds: [p.id], planId: undefined } };
+}
+
 describe('ApprovalService.approvePlan', () => {
   it('stores one approval per step, counted only for that plan', async () => {
     await svc.approvePlan(await sign('alice', {}), plan);
@@ -162,8 +187,8 @@ describe('ApprovalService.approvePlan', () => {
   });
 
   it('(bypass round 11) a token for several requests binds each to the version its approver saw', async () => {
-    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'delete', resource: 'ns/configmaps/c' };
-    const batch = { planId: 'batch-20261202-0a1b2c3d' };
+    const { facts } = await holdOne({ id: 'req-1', fingerprint: FPS[1]! });
+    const batch = { planId: 'batch-20261202-0a1b2c3d', requestIds: ['req-0', 'req-1'] };
     await expect(
       svc.acceptWithRequest([await sign('alice', batch)], FPS[0]!, 'agent', facts),
     ).rejects.toThrow(/must name the resourceVersion of each object/);
@@ -186,49 +211,53 @@ describe('ApprovalService.approvePlan', () => {
   });
 
   it('approvals stored while a request ran are spent with it; approvals of its plan step are not', async () => {
-    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'patch', resource: 'ns/configmaps/c' };
-    const one = { fingerprints: [FPS[0]!], planId: undefined };
+    const { p, facts, one } = await holdOne();
     await svc.approvePlan(await sign('alice', {}), plan);
     await svc.acceptWithRequest([await sign('alice', one)], FPS[0]!, 'agent', facts);
     const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
-    await svc.spend(undefined, live);
-    // bob's approval of the same request lands after the count, while it runs
-    await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
+    await svc.spend(p, live);
+    // bob's approval, checked while the request waited, is stored after the count, while it runs
+    await store.addApproval({ ...live[0]!, jti: 'bobs', approver: 'bob' });
     const spent = live.map((a) => a.jti);
-    await svc.settle(undefined, spent, 'executed', 'HTTP 200', { fingerprint: FPS[0]! });
+    await svc.settle(p, spent, 'executed', 'HTTP 200', { fingerprint: FPS[0]! });
     expect((await svc.count(FPS[0]!, need, 'agent', undefined)).verdict.ok).toBe(false);
     expect((await svc.count(FPS[0]!, need, 'agent', undefined, plan.id)).verdict.ok).toBe(true);
   });
 
   it('(bypass round 13) a token signed before a run, and a header token of a request no longer held, approve nothing', async () => {
-    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'create', resource: 'ns/configmaps/' };
-    const one = { fingerprints: [FPS[0]!], planId: undefined };
+    const { p, facts, one } = await holdOne();
     const spare = await sign('alice', one);
+    // a spare that also names the id the same change gets when held again (a guess, or a batch)
+    const again = await sign('alice', { ...one, requestIds: [p.id, 'req-again'], withdrawals: [0] });
     await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
     const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
-    await svc.spend(undefined, live);
+    await svc.spend(p, live);
     const spent = live.map((a) => a.jti);
-    await svc.settle(undefined, spent, 'executed', 'HTTP 201', { fingerprint: FPS[0]! });
-    await expect(svc.acceptWithRequest([spare], FPS[0]!, 'agent', facts)).rejects.toThrow(
+    await svc.settle(p, spent, 'executed', 'HTTP 201', { fingerprint: FPS[0]! });
+    await holdOne({ id: 'req-again' });
+    await expect(svc.acceptWithRequest([again], FPS[0]!, 'agent', facts)).rejects.toThrow(
       /signed before the request was rejected, revoked or run/,
     );
+    await expect(svc.acceptWithRequest([spare], FPS[0]!, 'agent', facts)).rejects.toThrow(/no longer held/);
     // naming a request id: only while that request waits with this fingerprint
-    const named = await sign('alice', { ...one, requestIds: ['req-gone'] });
+    const named = await sign('alice', { ...one, requestIds: ['req-gone'], withdrawals: [Date.now()] });
     await expect(svc.acceptWithRequest([named], FPS[0]!, 'agent', facts)).rejects.toThrow(
       /req-gone, which is no longer held/,
     );
   });
 
   it("(bypass round 14 open item) an approver's clock running ahead keeps no token alive past a run", async () => {
-    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'create', resource: 'ns/configmaps/' };
-    const one = { fingerprints: [FPS[0]!], planId: undefined };
-    const ahead = Date.now() + 20_000;
-    const named = await sign('alice', { ...one, signedAt: ahead, withdrawals: [0] });
-    const bare = await sign('alice', { ...one, signedAt: ahead });
+    const { p, facts, one } = await holdOne();
+    // alice's clock runs 20 s ahead (iat and signedAt alike); her tokens also name the next hold
+    const ahead = { ...one, requestIds: [p.id, 'req-again'], signedAt: Date.now() + 20_000 };
+    const named = await signAhead('alice', { ...ahead, withdrawals: [0] }, 20);
+    const bare = await signAhead('alice', ahead, 20);
     await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
     const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
+    await svc.spend(p, live);
+    await holdOne({ id: 'req-again' });
     await svc.settle(
-      undefined,
+      p,
       live.map((a) => a.jti),
       'executed',
       'HTTP 201',
@@ -241,29 +270,31 @@ describe('ApprovalService.approvePlan', () => {
   });
 
   it("an approver's clock running behind does not void a fresh approval that names the last withdrawal", async () => {
-    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'create', resource: 'ns/configmaps/' };
-    const one = { fingerprints: [FPS[0]!], planId: undefined };
+    const { p, facts, one } = await holdOne();
     await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
     const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
+    await svc.spend(p, live);
     await svc.settle(
-      undefined,
+      p,
       live.map((a) => a.jti),
       'executed',
       'HTTP 201',
       { fingerprint: FPS[0]! },
     );
     const last = await store.withdrawnAt(FPS[0]!);
-    const behind = Date.now() - 20_000;
+    // the same change held again; alice's clock runs 20 s behind
+    const next = await holdOne({ id: 'req-again' });
+    const behind = { ...next.one, signedAt: Date.now() - 20_000 };
     await expect(
-      svc.acceptWithRequest([await sign('alice', { ...one, signedAt: behind })], FPS[0]!, 'agent', facts),
+      svc.acceptWithRequest([await signAhead('alice', behind, -20)], FPS[0]!, 'agent', facts),
     ).rejects.toThrow(/signed before/);
-    const fresh = await sign('alice', { ...one, signedAt: behind, withdrawals: [last] });
+    const fresh = await signAhead('alice', { ...behind, withdrawals: [last] }, -20);
     await svc.acceptWithRequest([fresh], FPS[0]!, 'agent', facts);
     expect((await svc.count(FPS[0]!, need, 'agent', undefined)).verdict.ok).toBe(true);
   });
 
   it('an approval stored just as a withdrawal lands (another replica) is revoked, not kept', async () => {
-    const facts = { request_id: 'req-1', cluster: CLUSTER, action: 'create', resource: 'ns/configmaps/' };
+    const { facts, one } = await holdOne();
     const add = store.addApproval.bind(store);
     // the other replica's withdrawal: its revoke ran before this store, its mark right after
     store.addApproval = async (a) => {
@@ -271,26 +302,46 @@ describe('ApprovalService.approvePlan', () => {
       await store.markWithdrawn(a.fingerprint, Date.now());
       return stored;
     };
-    const token = await sign('alice', { fingerprints: [FPS[0]!], planId: undefined, withdrawals: [0] });
+    const token = await sign('alice', { ...one, withdrawals: [0] });
     await expect(svc.acceptWithRequest([token], FPS[0]!, 'agent', facts)).rejects.toThrow(/signed before/);
     expect(await store.approvalsFor(FPS[0]!, Date.now())).toEqual([]);
   });
 
   it('(bypass round 15, weak spot) a held request whose approvals went as it was spent waits again, not stuck as running', async () => {
-    const p = heldRequest({});
-    await store.putPending(p);
-    const facts = { request_id: p.id, cluster: CLUSTER, action: 'patch', resource: p.target };
-    await svc.acceptWithRequest(
-      [await sign('bob', { fingerprints: [FPS[0]!], planId: undefined })],
-      FPS[0]!,
-      'agent',
-      facts,
-    );
+    const { p, facts, one } = await holdOne();
+    await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
     const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
     // a revoke lands between the count and the spend
     await store.revokeApprovals({ fingerprint: FPS[0]! }, Date.now());
     await expect(svc.spend(p, live)).rejects.toThrow(/at the same moment/);
     expect((await store.getPending(p.id))?.status).toBe('pending');
+  });
+
+  it('(bypass round 16) an approval revoked while its run was under way stays revoked when nothing ran (give-back)', async () => {
+    const { p, facts, one } = await holdOne();
+    await svc.acceptWithRequest([await sign('bob', one)], FPS[0]!, 'agent', facts);
+    const { live } = await svc.count(FPS[0]!, need, 'agent', undefined);
+    await svc.spend(p, live);
+    // the upgrade waits on a kubelet; alice revokes meanwhile; then the upstream refuses it
+    expect(await svc.revoke(await sign('alice', { action: 'revoke', requestIds: [p.id] }), p.id)).toBe(0);
+    await svc.settle(
+      p,
+      live.map((a) => a.jti),
+      'give-back',
+      'HTTP 500',
+      { fingerprint: FPS[0]! },
+    );
+    expect((await store.getPending(p.id))?.status).toBe('pending');
+    expect((await svc.count(FPS[0]!, need, 'agent', undefined)).verdict.ok).toBe(false);
+  });
+
+  it('(bypass round 16) a Kubegate-Approval token must name the held request: one naming none approves nothing', async () => {
+    const { facts } = await holdOne();
+    const anyRequest = await sign('alice', { fingerprints: [FPS[0]!], planId: undefined });
+    await expect(svc.acceptWithRequest([anyRequest], FPS[0]!, 'agent', facts)).rejects.toThrow(
+      /must name the held request it approves/,
+    );
+    expect(await store.approvalsFor(FPS[0]!, Date.now())).toEqual([]);
   });
 
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
@@ -330,8 +381,8 @@ describe('ApprovalService.approvePlan', () => {
 
   it("an approval of the same request on its own never counts toward a plan's step (a plan is approved whole)", async () => {
     // bob approves the first step's request by itself (a Kubegate-Approval header): it counts for that request
-    const facts = { request_id: 'req-2', cluster: CLUSTER, action: 'patch', resource: 'x' };
-    const single = await signApproval(keys.bob!, CLUSTER, { action: 'approve', fingerprints: [FPS[0]!] }, 60);
+    const { facts, one } = await holdOne({ id: 'req-2' });
+    const single = await sign('bob', one);
     await svc.acceptWithRequest([single], FPS[0]!, 'agent', facts);
     expect((await svc.count(FPS[0]!, need, 'agent', undefined)).verdict.ok).toBe(true);
     // ...but not for the plan, whose approvers must have seen the plan

@@ -27,9 +27,9 @@ describe('signedBeforeWithdrawal', () => {
     expect(signedBeforeWithdrawal(approval({ withdrawals: [T], signedAt: T }), FP, T + 1)).toBe(true);
   });
 
-  it('a token without it must be signed a clock tolerance after the withdrawal; none withdrawn, any', () => {
-    expect(signedBeforeWithdrawal(approval({ signedAt: T + 29_000 }), FP, T)).toBe(true);
-    expect(signedBeforeWithdrawal(approval({ signedAt: T + 31_000 }), FP, T)).toBe(false);
+  it('a token without it must be signed a clock tolerance (and slack) after the withdrawal; none withdrawn, any', () => {
+    expect(signedBeforeWithdrawal(approval({ signedAt: T + 31_000 }), FP, T)).toBe(true);
+    expect(signedBeforeWithdrawal(approval({ signedAt: T + 33_000 }), FP, T)).toBe(false);
     expect(signedBeforeWithdrawal(approval({ signedAt: T - 5 }), FP, 0)).toBe(false);
   });
 
@@ -63,5 +63,18 @@ describe('the withdrawals claim', () => {
     expect((await verifyApproval(good, jwks, { audience: 'c1', maxTtlSeconds: 600 })).withdrawals).toEqual([
       T,
     ]);
+  });
+
+  it('(bypass round 16) signedAt is within two seconds of iat: it cannot stretch the clock tolerance', async () => {
+    const { privateJwk, publicJwk } = await generateApproverKey('alice');
+    const jwks = { keys: [publicJwk] };
+    const at = (signedAt: number) =>
+      signApproval(privateJwk, 'c1', { action: 'approve', fingerprints: [FP], signedAt }, 60).then((t) =>
+        verifyApproval(t, jwks, { audience: 'c1', maxTtlSeconds: 600 }),
+      );
+    const iat = Math.floor(Date.now() / 1000);
+    await expect(at(iat * 1000 + 30_900)).rejects.toThrow(/signedAt must be the signing time/);
+    await expect(at(iat * 1000 - 3_000)).rejects.toThrow(/signedAt must be the signing time/);
+    expect((await at(Date.now())).signedAt).toBeGreaterThan(0);
   });
 });
