@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   approveCli,
@@ -133,6 +134,53 @@ describe('kubectl works through kubegate against a real kube-apiserver', () => {
     expect((await pfHeld).stderr).toBe(pfDirect.stderr);
   });
 
+  it('(bypass round 16) an approval revoked while its port-forward waited on a silent kubelet stays revoked when the upgrade fails', async () => {
+    const ns = await freshNamespace('tarpit');
+    // a kubelet that accepts connections and never answers (a node gone quiet)
+    const held = new Set<net.Socket>();
+    let connections = 0;
+    const kubelet = net.createServer((c) => {
+      connections++;
+      held.add(c);
+      c.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r));
+    const node = `tarpit-${ns}`;
+    const admin = (args: string[], input?: string) =>
+      kubectl(args, { as: 'admin', ...(input ? { input } : {}) });
+    try {
+      await tarpitPod(admin, ns, node, (kubelet.address() as AddressInfo).port);
+      // SPDY: the apiserver answers the upgrade only once the kubelet did
+      const env = { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' };
+      const forward = () =>
+        kubectl(['port-forward', '-n', ns, 'pod/tp', '18090:80'], { env, timeoutMs: 8_000 });
+      const first = forward();
+      const p = await waitForPending(`${ns}/pods/tp`);
+      expect((await approveCli(['approve', p.id])).code).toBe(0);
+      for (let i = 0; i < 100 && connections === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(connections, 'the approved port-forward reached the kubelet').toBe(1);
+      // revoked while the run is under way; then the kubelet hangs up and nothing ran
+      expect((await approveCli(['revoke', p.id])).code).toBe(0);
+      for (const c of held) c.destroy();
+      await first;
+      const kept = () =>
+        auditRecords().some((r) => r.request_id === p.id && r.event === 'failed' && r.approval_kept);
+      for (let i = 0; i < 100 && !kept(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(kept()).toBe(true);
+      const shown = JSON.parse((await approveCli(['show', p.id, '-o', 'json'])).stdout);
+      expect(shown.status).toBe('pending');
+      expect(shown.approvals).toEqual([]);
+      // the same command again is held: the revoked approval did not come back
+      await forward();
+      expect(connections).toBe(1);
+    } finally {
+      kubelet.close();
+      for (const c of held) c.destroy();
+      await admin(['delete', 'pod', 'tp', '-n', ns, '--grace-period=0', '--force']);
+      await admin(['delete', 'node', node]);
+    }
+  });
+
   it('refuses ambiguous paths with a Status and keeps serving', async () => {
     for (const p of [
       '/api/v1/namespaces/default/../kube-system/secrets',
@@ -162,3 +210,84 @@ describe('kubectl works through kubegate against a real kube-apiserver', () => {
     expect((await kubectl(['version', '-o', 'json'])).code).toBe(0);
   });
 });
+
+/** A node whose kubelet is at `port` on this machine (kwok leaves it alone), and a running pod tp on it. */
+async function tarpitPod(
+  admin: (args: string[], input?: string) => Promise<{ code: number; stderr: string }>,
+  ns: string,
+  node: string,
+  port: number,
+): Promise<void> {
+  const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const steps: [string[], string?][] = [
+    [['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: node } })],
+    [
+      [
+        'patch',
+        'node',
+        node,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({
+          status: {
+            addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+            daemonEndpoints: { kubeletEndpoint: { Port: port } },
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'True',
+                reason: 'e2e',
+                message: 'e2e',
+                lastHeartbeatTime: at,
+                lastTransitionTime: at,
+              },
+            ],
+          },
+        }),
+      ],
+    ],
+    [
+      ['create', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'tp', namespace: ns },
+        spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+      }),
+    ],
+    [
+      [
+        'patch',
+        'pod',
+        'tp',
+        '-n',
+        ns,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({
+          status: {
+            phase: 'Running',
+            conditions: [{ type: 'Ready', status: 'True' }],
+            containerStatuses: [
+              {
+                name: 'c',
+                image: 'busybox',
+                imageID: 'x',
+                ready: true,
+                restartCount: 0,
+                started: true,
+                state: { running: { startedAt: at } },
+              },
+            ],
+          },
+        }),
+      ],
+    ],
+  ];
+  for (const [args, input] of steps) {
+    const r = await admin(args, input);
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  }
+}
