@@ -13,8 +13,8 @@ export const SIGNED_AT_SLACK_MS = 2000;
  * A token that says which withdrawal its approver's view showed (`withdrawals`, read from
  * kubegate) is compared with it exactly, so no approver's clock matters. One that does not is
  * judged by its signing time, allowing for an approver clock running up to the tolerance ahead
- * (and signedAt's slack): it must be signed that long after the withdrawal. A plan's approval is judged by its signing
- * time alone: it names its plan, and counts only for that plan's one run.
+ * (and signedAt's slack): it must be signed that long after the withdrawal. A plan's approval is
+ * judged by its signing time alone: it names its plan, and counts only for that plan's one run.
  */
 export function signedBeforeWithdrawal(
   v: VerifiedApproval,
