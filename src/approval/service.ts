@@ -414,13 +414,18 @@ export class ApprovalService {
     const { v, p } = await this.actionOn(token, 'reject', id);
     const reason = v.reason ?? 'no reason given';
     const message = `rejected by ${v.approver}: ${reason}`;
-    if (!(await this.d.store.transitionPending(id, ['pending'], 'rejected', message)))
-      throw new ApprovalError(`${id} is ${p.status}, not pending`, 'conflict');
+    // while it runs too: if nothing runs after all (a refused upgrade), it stays rejected, and the
+    // approvals it spent do not come back (bypass round 17); one already sent may still complete
+    if (!(await this.d.store.transitionPending(id, ['pending', 'approved'], 'rejected', message)))
+      throw new ApprovalError(`${id} is ${p.status}, not pending or running`, 'conflict');
     await this.withdraw(p.fingerprint);
     await this.d.audit.record(factsOf(p), 'rejected', {
       approver: v.approver,
       status: 'rejected',
       reason,
+      ...(p.status === 'approved'
+        ? { message: 'rejected while it ran: a change already sent may complete' }
+        : {}),
       ...signedWith(v),
     });
     this.d.notifier.notify(p.fingerprint, { kind: 'rejected', message });
@@ -656,7 +661,8 @@ export class ApprovalService {
       this.changed(pending?.id, 'waiting');
       return;
     }
-    if (pending) await this.d.store.transitionPending(pending.id, ['approved'], outcome, message);
+    // a run that was sent is what happened, even if a reject came while it ran
+    if (pending) await this.d.store.transitionPending(pending.id, ['approved', 'rejected'], outcome, message);
     if (ran && jtis.length) {
       // a token signed before the run, used or not, approved this run (done, failed, or of an
       // unknown outcome: sent, so maybe applied): it approves no other

@@ -134,7 +134,7 @@ describe('kubectl works through kubegate against a real kube-apiserver', () => {
     expect((await pfHeld).stderr).toBe(pfDirect.stderr);
   });
 
-  it('(bypass round 16) an approval revoked while its port-forward waited on a silent kubelet stays revoked when the upgrade fails', async () => {
+  it('(bypass rounds 16, 17) a revoke or reject while a port-forward waits on a silent kubelet holds when the upgrade fails', async () => {
     const ns = await freshNamespace('tarpit');
     // a kubelet that accepts connections and never answers (a node gone quiet)
     const held = new Set<net.Socket>();
@@ -173,6 +173,21 @@ describe('kubectl works through kubegate against a real kube-apiserver', () => {
       // the same command again is held: the revoked approval did not come back
       await forward();
       expect(connections).toBe(1);
+      // (bypass round 17) bob approves; while that run waits on the kubelet, alice rejects it
+      expect((await approveCli(['approve', p.id], 'bob')).code).toBe(0);
+      const third = forward();
+      for (let i = 0; i < 100 && connections === 1; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(connections).toBe(2);
+      const rejected = await approveCli(['reject', p.id, '--reason', 'not this node']);
+      expect(rejected.code, rejected.stderr).toBe(0);
+      for (const c of held) c.destroy();
+      await third;
+      const after = JSON.parse((await approveCli(['show', p.id, '-o', 'json'])).stdout);
+      expect(after.status).toBe('rejected');
+      expect(after.approvals).toEqual([]);
+      const refused = await forward();
+      expect(refused.stderr).toMatch(/rejected by alice: not this node/);
+      expect(connections).toBe(2);
     } finally {
       kubelet.close();
       for (const c of held) c.destroy();

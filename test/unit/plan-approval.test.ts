@@ -344,6 +344,29 @@ describe('ApprovalService.approvePlan', () => {
     expect(await store.approvalsFor(FPS[0]!, Date.now())).toEqual([]);
   });
 
+  it('(bypass round 17) a reject while a run is under way lands: nothing ran, it stays rejected; it ran, it is executed', async () => {
+    const cases = [
+      ['give-back', 'rejected', FPS[0]!],
+      ['executed', 'executed', FPS[1]!],
+    ] as const;
+    for (const [outcome, status, fp] of cases) {
+      const { p, facts, one } = await holdOne({ id: `req-${outcome}`, fingerprint: fp });
+      await svc.acceptWithRequest([await sign('alice', one)], fp, 'agent', facts);
+      const { live } = await svc.count(fp, need, 'agent', undefined);
+      await svc.spend(p, live);
+      await svc.reject(await sign('bob', { action: 'reject', requestIds: [p.id], reason: 'no' }), p.id);
+      await svc.settle(
+        p,
+        live.map((a) => a.jti),
+        outcome,
+        'HTTP 500',
+        { fingerprint: fp },
+      );
+      expect((await store.getPending(p.id))?.status).toBe(status);
+      expect((await svc.count(fp, need, 'agent', undefined)).verdict.ok).toBe(false);
+    }
+  });
+
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
     const early = await sign('alice', {});
     await new Promise((r) => setTimeout(r, 5));
