@@ -349,7 +349,13 @@ export class ApprovalService {
         await this.notAPlanToken(v);
         const held = await this.heldFor(v, fingerprint);
         const withdrawnAt = await this.admissible(v, fingerprint, { requester, id: held, groups });
-        await this.keep(v, fingerprint, facts, { via: 'header', seen: live, withdrawnAt, requestId: held });
+        // recorded on the held request it approves (this pass has an id of its own)
+        await this.keep(
+          v,
+          fingerprint,
+          { ...facts, request_id: held },
+          { via: 'header', seen: live, withdrawnAt, requestId: held },
+        );
       } catch (err) {
         if (!(err instanceof ApprovalError)) throw err;
         await this.d.audit.record(facts, 'rejected', {

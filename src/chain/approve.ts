@@ -154,7 +154,15 @@ async function heldBefore(ctx: Decided, d: ApproveDeps): Promise<HeldRef | undef
     );
   if (resume) return resume.pending;
   if (ctx.origin === 'plan') return undefined;
-  return heldRef(await d.store.findPendingByFingerprint(ctx.decided.fingerprint));
+  const held = await d.store.findPendingByFingerprint(ctx.decided.fingerprint);
+  // a rollback runs only as kubegate runs it (as the approver who asked, recorded as the undo of
+  // its change): the same bytes sent by a client are not that rollback (bypass round 18)
+  if (held?.detail.rollbackOf && ctx.origin !== 'rollback') {
+    const message = `${held.id} is the rollback of ${held.detail.rollbackOf}: kubegate runs it once approved (approve-cli approve ${held.id})`;
+    await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message });
+    throw new StatusError(409, 'Conflict', message);
+  }
+  return heldRef(held);
 }
 
 /** The answer to a request still held (or blocked for want of an override): how to approve it. */

@@ -90,6 +90,35 @@ afterAll(async () => {
 });
 
 describe('a rollback is a request like any other', () => {
+  it('(bypass round 18) a held rollback is not run by its asker sending the same bytes with an approval header', async () => {
+    const ns = await freshNamespace('rbclient');
+    expect((await admin(['create', 'configmap', 'cm', '--from-literal=k=v1', '-n', ns])).code).toBe(0);
+    const id = await approvedRun(
+      ['patch', 'configmap', 'cm', '-n', ns, '-p', '{"data":{"k":"v9"}}'],
+      `${ns}/configmaps/cm`,
+    );
+    const rb = await approveCli(['rollback', id], 'alice');
+    expect(rb.code, rb.stderr).toBe(0);
+    const rollbackId = rb.stdout.trim();
+    const shown = JSON.parse((await approveCli(['show', rollbackId, '-o', 'json'], 'bob')).stdout);
+    const token = await signToken('bob', {
+      fingerprints: [shown.fingerprint],
+      requestIds: [rollbackId],
+      extra: { withdrawals: [shown.withdrawn_at] },
+    });
+    const r = await gate(`/api/v1/namespaces/${ns}/configmaps/cm`, {
+      method: 'PATCH',
+      as: 'alice',
+      body: shown.detail.body,
+      contentType: shown.detail.contentType,
+      headers: { 'kubegate-approval': token },
+    });
+    expect(r.status, r.body.slice(0, 300)).toBe(409);
+    expect(r.json.message).toMatch(/is the rollback of/);
+    expect((await admin(['get', 'configmap', 'cm', '-n', ns, '-o', 'jsonpath={.data.k}'])).stdout).toBe('v9');
+    expect(JSON.parse((await approveCli(['show', rollbackId, '-o', 'json'])).stdout).status).toBe('pending');
+  });
+
   it('an approved rollback of a change the policy now denies is refused, and its records match any other request', async () => {
     const bundle = mkdtempSync(path.join(os.tmpdir(), 'kg-bundle-'));
     execFileSync('bash', ['scripts/policy-build.sh', bundle]);

@@ -1,6 +1,7 @@
 // The approval service's rules for a whole plan: one token over exactly its steps, never the
 // requester or the proposer, single use, bound to that plan.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { pino } from 'pino';
@@ -24,6 +25,7 @@ const FPS = ['sha256:aa', 'sha256:bb'];
 let cleanup: () => Promise<void>;
 let store: SqliteStore;
 let audit: AuditLog;
+let auditFile: string;
 let svc: ApprovalService;
 const keys: Record<string, ApproverKeyFile> = {};
 
@@ -37,7 +39,8 @@ beforeEach(async () => {
     jwks.keys.push(publicJwk);
   }
   store = new SqliteStore(join(t.dir, 'state.db'));
-  audit = await AuditLog.open({ path: join(t.dir, 'audit.jsonl'), logger: pino({ level: 'silent' }) });
+  auditFile = join(t.dir, 'audit.jsonl');
+  audit = await AuditLog.open({ path: auditFile, logger: pino({ level: 'silent' }) });
   const config = parseConfig(
     {
       tls: { cert: 'x', key: 'x' },
@@ -365,6 +368,20 @@ describe('ApprovalService.approvePlan', () => {
       expect((await store.getPending(p.id))?.status).toBe(status);
       expect((await svc.count(fp, need, 'agent', undefined)).verdict.ok).toBe(false);
     }
+  });
+
+  it('(bypass round 18) a header approval is recorded on the held request it approves, not on the pass that brought it', async () => {
+    const { p, facts, one } = await holdOne();
+    await svc.acceptWithRequest([await sign('alice', one)], FPS[0]!, 'agent', {
+      ...facts,
+      request_id: 'req-this-pass',
+    });
+    const approved = readFileSync(auditFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.event === 'approved');
+    expect(approved.map((r) => r.request_id)).toEqual([p.id]);
   });
 
   it('a withdrawn plan (rejected, cancelled) takes no approval signed before', async () => {
