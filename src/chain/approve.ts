@@ -157,7 +157,7 @@ async function heldBefore(ctx: Decided, d: ApproveDeps): Promise<HeldRef | undef
   const held = await d.store.findPendingByFingerprint(ctx.decided.fingerprint);
   // a rollback runs only as kubegate runs it (as the approver who asked, recorded as the undo of
   // its change): the same bytes sent by a client are not that rollback (bypass round 18)
-  if (held?.detail.rollbackOf && ctx.origin !== 'rollback') {
+  if (held?.detail?.rollbackOf && ctx.origin !== 'rollback') {
     const message = `${held.id} is the rollback of ${held.detail.rollbackOf}: kubegate runs it once approved (approve-cli approve ${held.id})`;
     await d.audit.record(ctx.facts, 'blocked', { status: 'refused', message });
     throw new StatusError(409, 'Conflict', message);
