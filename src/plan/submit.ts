@@ -280,6 +280,8 @@ export async function submitPlan(
   try {
     const steps = await decideSteps(d, sourcesOf(doc, built), caller, plan.id);
     const needs = planNeeds(steps);
+    // a rollback always needs another person's approval, whatever its steps' risk (as one does)
+    if (o.rollbackOf) needs.approvals_required = Math.max(1, needs.approvals_required);
     const free = needs.approvals_required === 0 && !needs.override_required && !needs.approvals_from.length;
     const held: PlanView = {
       ...plan,

@@ -152,6 +152,17 @@ describe('a plan across clusters', () => {
     expect(seen.map((s) => s.cluster)).toEqual(['prod', 'prod']);
   });
 
+  it('(bypass round 18, LOW) a rollback plan needs an approval even when its steps need none', async () => {
+    const plan = await submitPlan(
+      deps(),
+      doc,
+      requester('prod'),
+      { rollbackOf: 'plan-20261203-001', proposedBy: 'alice' },
+      [step(undefined, '2')],
+    );
+    expect(plan).toMatchObject({ risk: 'LOW', approvals_required: 1, status: 'pending' });
+  });
+
   it('changing two clusters is CRITICAL: the override and two approvals, whatever the steps are', async () => {
     const plan = await submitPlan(deps(), doc, requester('prod'), {}, [step(undefined), step('staging')]);
     expect(plan.risk).toBe('CRITICAL');
