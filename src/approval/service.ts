@@ -494,6 +494,7 @@ export class ApprovalService {
       const message = 'interrupted: kubegate stopped before the outcome was stored; check the object';
       if (!(await this.d.store.transitionPending(p.id, ['approved'], 'failed', message))) continue;
       await this.withdraw(p.fingerprint, now);
+      await this.d.audit.record(factsOf(p), 'failed', { status: 'unknown', message });
       this.changed(p.id, 'failed');
       n++;
     }

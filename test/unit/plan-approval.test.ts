@@ -474,6 +474,13 @@ describe('ApprovalService.approvePlan', () => {
     await store.putPending(heldRequest({ id: 'req-running', fingerprint: FPS[1]!, status: 'approved' }));
     expect(await svc.expire(30_000)).toBe(1);
     expect(await store.getPending('req-cut')).toMatchObject({ status: 'failed', message: /interrupted/ });
+    const records = readFileSync(auditFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(records.filter((r) => r.request_id === 'req-cut')).toMatchObject([
+      { event: 'failed', status: 'unknown', message: expect.stringMatching(/interrupted/) },
+    ]);
     expect((await store.getPending('req-running'))?.status).toBe('approved');
   });
 });
