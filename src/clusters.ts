@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { ClusterConfig, Config, UpstreamConfig } from './config.js';
 import { Identifier } from './identify.js';
 import { StatusError } from './kube/status.js';
-import { loadUpstream, type Upstream } from './upstream.js';
+import { closeUpstream, loadUpstream, type Upstream } from './upstream.js';
 
 /**
  * One upstream API server behind kubegate, with everything that is per cluster: its own
@@ -155,7 +155,7 @@ export class Clusters {
   }
 
   close(): void {
-    for (const c of this.all) c.upstream.agent.destroy();
+    for (const c of this.all) closeUpstream(c.upstream);
   }
 }
 

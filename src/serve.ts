@@ -31,7 +31,6 @@ import { KubernetesStore } from './state/kubernetes.js';
 import { pruneRules, schedulePruning } from './state/prune.js';
 import { SqliteStore } from './state/sqlite.js';
 import type { StateStore } from './state/store.js';
-import { H2Sessions } from './upstream-h2.js';
 import type { ApproverJwks } from './wire/approver-key.js';
 
 export interface Running {
@@ -112,17 +111,8 @@ function forwardersOf(
           'upstream error',
         ),
       recorder,
-      // plain reads multiplexed over HTTP/2 sessions, as client-go and kubectl proxy do
-      // (KUBEGATE_UPSTREAM_HTTP2=0 keeps every request on HTTP/1.1)
-      process.env.KUBEGATE_UPSTREAM_HTTP2 === '0' ? undefined : warmed(new H2Sessions(c.upstream)),
     );
   return new Map(clusters.all.map((c) => [c.name, forwarder(c)]));
-}
-
-/** Connects at start, so the first reads find a session rather than open HTTP/1.1 sockets meanwhile. */
-function warmed(h2: H2Sessions): H2Sessions {
-  void h2.warm();
-  return h2;
 }
 
 function wire(config: Config, p: Parts): KubegateServer {
@@ -183,9 +173,6 @@ function wire(config: Config, p: Parts): KubegateServer {
     api: (req, res) => api(req, res),
     clusters,
     logger,
-  });
-  server.on('close', () => {
-    for (const f of forwarders.values()) f.close();
   });
   server.on('close', scheduleExpiry(approvals, config.execution.pending_expiry_seconds, logger));
   return server;

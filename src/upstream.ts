@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import { Pool } from 'undici';
 import { readKubeconfig } from './kube/kubeconfig-read.js';
 
 /** Where kubegate forwards to, and how it trusts it. Credentials are always the caller's. */
@@ -7,6 +8,11 @@ export interface Upstream {
   url: URL;
   ca?: Buffer;
   agent: https.Agent;
+  /**
+   * The pool clients' requests go through (undici: about a quarter less CPU per request than
+   * `https.request`). The agent above serves kubegate's own calls and upgrades.
+   */
+  pool: Pool;
   /**
    * kubegate's OWN credentials: never sent as a token caller's identity. kubegate uses them for
    * its own state and health calls, and with Impersonate-* to act as someone else: a client-
@@ -45,7 +51,7 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
   if (url.protocol !== 'https:') throw new Error(`upstream must be https, got ${server}`);
   if (insecure)
     throw new Error('upstream with insecure-skip-tls-verify is refused: give kubegate the cluster CA');
-  // keep-alive pool: reads are many small requests; a fresh TLS handshake each would dominate latency
+  // keep-alive pools: reads are many small requests; a fresh TLS handshake each would dominate latency
   const agent = new https.Agent({
     keepAlive: true,
     maxSockets: 512,
@@ -54,9 +60,24 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
     // and a Buffer there is decoded to text every time
     ...(ca ? { ca: ca.toString('utf8') } : {}),
   });
+  const pool = new Pool(url.origin, {
+    // no cap: a watch holds its connection for as long as it runs, and a capped pool would make
+    // every other caller's reads queue behind someone's many watches
+    connections: null,
+    // watches and long LISTs end when the apiserver ends them (as with the agent), not on a timer
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: ca ? { ca } : {},
+  });
   const ownAuthorization = () => {
     const t = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : ownToken;
     return t ? `Bearer ${t}` : undefined;
   };
-  return { url, agent, ownAuthorization, ...(ca ? { ca } : {}) };
+  return { url, agent, pool, ownAuthorization, ...(ca ? { ca } : {}) };
+}
+
+/** Closes every pooled connection to the upstream (kubegate shutting down). */
+export function closeUpstream(u: Upstream): void {
+  u.agent.destroy();
+  void u.pool.destroy().catch(() => undefined);
 }

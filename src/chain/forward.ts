@@ -1,14 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { Dispatcher } from 'undici';
 import type { Gone } from '../client-gone.js';
 import { StatusError, sendStatus } from '../kube/status.js';
 import type { Recording, SessionRecorder } from '../sessions/recorder.js';
 import type { Upstream } from '../upstream.js';
-import type { H2Sessions } from '../upstream-h2.js';
 import { Receipt } from './audit.js';
 import type { RequestContext, WebResponse, With } from './context.js';
-import { h2Eligible, sendH2 } from './forward-h2.js';
 
 /**
  * Headers never forwarded: those of one hop (the client's `Connection` is dropped whole rather
@@ -46,8 +45,6 @@ export interface Forwarder {
   upgrade(receipt: Receipt, ctx: With<'caller' | 'req'>, socket: Socket, head: Buffer): Promise<Outcome>;
   /** Sends a change kubegate makes itself (a rollback, a preview) and reads the JSON answer. */
   call(receipt: Receipt, ctx: With<'caller' | 'body'>): Promise<Outcome>;
-  /** Ends its upstream HTTP/2 sessions (kubegate shutting down). */
-  close(): void;
 }
 
 /** What goes upstream for one request: the client's headers minus the above, plus identity and Audit-ID. */
@@ -76,14 +73,12 @@ export function createForwarder(
   upstream: Upstream,
   onError: (err: Error, ctx: RequestContext) => void,
   sessions?: SessionRecorder,
-  h2?: H2Sessions,
 ): Forwarder {
   return {
-    web: (receipt, ctx, res) => stream(upstream, h2, upstreamHeaders(receipt, ctx, false), ctx, res, onError),
+    web: (receipt, ctx, res) => stream(upstream, upstreamHeaders(receipt, ctx, false), ctx, res, onError),
     upgrade: (receipt, ctx, socket, head) =>
       openUpgrade(upstream, upstreamHeaders(receipt, ctx, true), ctx, socket, head, sessions),
     call: (receipt, ctx) => send(upstream, upstreamHeaders(receipt, ctx, false), ctx),
-    close: () => h2?.close(),
   };
 }
 
@@ -93,14 +88,12 @@ const EMPTY = Buffer.alloc(0);
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 /**
- * Sends a client's request to the upstream and streams the answer back, byte for byte: a plain
- * read over an HTTP/2 session when the upstream has one ready, anything else over the shared
- * keep-alive pool. A change's decided bytes go as a fixed-length buffer, whatever framing the
+ * Sends a client's request to the upstream over the shared keep-alive pool and streams the answer
+ * back, byte for byte. A change's decided bytes go as a fixed-length buffer, whatever framing the
  * client used; a read goes without a body.
  */
 function stream(
   upstream: Upstream,
-  h2: H2Sessions | undefined,
   headers: OutgoingHttpHeaders,
   ctx: With<'caller' | 'req'>,
   res: WebResponse,
@@ -117,27 +110,18 @@ function stream(
   // a client that left before its request went sends nothing (and leaves no pooled socket busy)
   if (ctx.clientGone)
     return Promise.resolve({ status: 0, error: 'client went away before forwarding', notSent: true });
+  const { cancel, answered } = sendPooled(upstream, headers, body, ctx, res, onError);
   // the client left: a read's upstream request goes too; a change's answer is still awaited
-  let cancel: () => void;
-  let answered: Promise<number> | undefined;
   const outcome = outcomeOf(res, ctx, {
-    cancel: () => cancel(),
+    cancel,
     left: async (why) => {
-      const status = ctx.kr.mutating && answered ? await within(answered, ANSWER_AFTER_CLIENT_LEFT_MS) : 0;
+      const status = ctx.kr.mutating ? await within(answered, ANSWER_AFTER_CLIENT_LEFT_MS) : 0;
       cancel();
       return status
         ? { status, error: 'the client left before the answer reached it' }
         : { status: 0, error: why };
     },
   });
-  const viaH1 = () => {
-    ({ cancel, answered } = sendH1(upstream, headers, body, ctx, res, onError));
-  };
-  const head = (status: number, theirs: Record<string, unknown>) => writeHead(res, status, theirs, ctx);
-  const viaH2 =
-    h2 && h2Eligible(ctx.kr) ? sendH2(h2, headers, ctx, res, { head, resend: viaH1, onError }) : undefined;
-  if (viaH2) cancel = viaH2;
-  else viaH1();
   // what a read's client still sends is read and dropped, never forwarded
   if (!ctx.kr.mutating) ctx.req.resume();
   return outcome;
@@ -160,9 +144,10 @@ function within(p: Promise<number>, ms: number): Promise<number> {
 
 /**
  * One request over the HTTP/1.1 keep-alive pool; returns what cancels it, and the upstream's
- * status once its answer starts (0 if none comes).
+ * status once its answer starts (0 if none comes). The answer is relayed as it arrives, paused
+ * while the client is slow to take it.
  */
-function sendH1(
+function sendPooled(
   upstream: Upstream,
   headers: OutgoingHttpHeaders,
   body: Buffer,
@@ -170,44 +155,57 @@ function sendH1(
   res: WebResponse,
   onError: (err: Error, ctx: RequestContext) => void,
 ): { cancel: () => void; answered: Promise<number> } {
-  const up = https.request({
-    host: upstream.url.hostname,
-    port: upstream.url.port || 443,
-    method: ctx.kr.method,
-    path: ctx.kr.path + ctx.kr.search,
-    headers,
-    agent: upstream.agent,
-  });
+  let answer!: (status: number) => void;
   const answered = new Promise<number>((resolve) => {
-    up.on('response', (upRes) => {
-      resolve(upRes.statusCode ?? 0);
-      // nobody to answer: the status is all kubegate needs
-      if (ctx.clientGone) upRes.resume();
-      else relay(upRes, res, ctx);
-    });
-    up.on('close', () => resolve(0));
+    answer = resolve;
   });
-  up.on('error', (err) => {
-    if (ctx.clientGone) return; // cancelled because the client left: nobody to answer
-    onError(err, ctx);
-    if (res.headersSent) return void res.destroy();
-    sendStatus(
-      res,
-      new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
-    );
-  });
-  up.end(body);
-  return { cancel: () => up.destroy(), answered };
-}
-
-/** The upstream's status and headers (plus kubegate's own), then its body as it arrives. */
-function relay(upRes: IncomingMessage, res: WebResponse, ctx: With<'caller' | 'req'>): void {
-  writeHead(res, upRes.statusCode ?? 502, upRes.headers, ctx);
-  // a quiet watch must get its headers now, not with its first event
-  // (HTTP/2's writeHead sends them at once)
-  if (ctx.kr.verb === 'watch' && 'flushHeaders' in res) res.flushHeaders();
-  upRes.on('error', () => res.destroy());
-  upRes.pipe(res as NodeJS.WritableStream);
+  let controller: Dispatcher.DispatchController | undefined;
+  let cancelled = false;
+  const out = res as NodeJS.WritableStream;
+  upstream.pool.dispatch(
+    {
+      method: ctx.kr.method as Dispatcher.HttpMethod,
+      path: ctx.kr.path + ctx.kr.search,
+      headers: headers as Record<string, string | string[]>,
+      body: body.length ? body : null,
+    },
+    {
+      onRequestStart(c) {
+        controller = c;
+        if (cancelled) c.abort(new Error('the client left'));
+      },
+      onResponseStart(_c, status, theirs) {
+        answer(status);
+        if (ctx.clientGone) return; // nobody to answer: the status is all kubegate needs
+        writeHead(res, status, theirs, ctx);
+        // a quiet watch must get its headers now, not with its first event
+        if (ctx.kr.verb === 'watch' && 'flushHeaders' in res) res.flushHeaders();
+      },
+      onResponseData(c, chunk) {
+        if (ctx.clientGone || out.write(chunk)) return;
+        c.pause();
+        res.once('drain', () => c.resume());
+      },
+      onResponseEnd() {
+        if (!ctx.clientGone) out.end();
+      },
+      onResponseError(_c, err) {
+        answer(0);
+        if (ctx.clientGone || cancelled) return; // cancelled because the client left: nobody to answer
+        onError(err, ctx);
+        if (res.headersSent) return void res.destroy();
+        sendStatus(
+          res,
+          new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
+        );
+      },
+    },
+  );
+  const cancel = () => {
+    cancelled = true;
+    controller?.abort(new Error('the client left'));
+  };
+  return { cancel, answered };
 }
 
 /**

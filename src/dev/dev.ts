@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { kubeCall } from '../kube/client.js';
 import { addContext, writeKubeconfigFile } from '../kubeconfig.js';
 import { type Running, serve } from '../serve.js';
-import { loadUpstream } from '../upstream.js';
+import { closeUpstream, loadUpstream } from '../upstream.js';
 import { generateApproverKey } from '../wire/approver-key.js';
 import { repoRoot } from './binaries.js';
 import { type ControlPlane, startControlPlane, type UserName, writeKubeconfig } from './controlplane.js';
@@ -130,7 +130,7 @@ async function bootstrapRbac(cp: ControlPlane): Promise<void> {
     if (r.status !== 201 && r.status !== 409)
       throw new Error(`creating ${b.name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
   }
-  upstream.agent.destroy();
+  closeUpstream(upstream);
 }
 
 /** kubegate's serving certificate and its CA (made once, kept across runs). */

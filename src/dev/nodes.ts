@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kubeCall } from '../kube/client.js';
-import { loadUpstream, type Upstream } from '../upstream.js';
+import { closeUpstream, loadUpstream, type Upstream } from '../upstream.js';
 import { repoRoot, tool } from './binaries.js';
 import { type ControlPlane, type Proc, startProc, stopProc, writeKubeconfig } from './controlplane.js';
 import { freePort } from './ports.js';
@@ -171,7 +171,7 @@ export async function startNodes(cp: ControlPlane, dir: string): Promise<Simulat
     await stopBinder();
     await stopProc(kwok);
     echo.close();
-    upstream.agent.destroy();
+    closeUpstream(upstream);
   };
   try {
     await createNode(upstream, auth);

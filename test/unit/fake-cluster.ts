@@ -1,5 +1,6 @@
 // One shared fake for unit tests: a Cluster (src/clusters.ts) whose upstream is never dialled.
 import https from 'node:https';
+import { Pool } from 'undici';
 import type { Cluster } from '../../src/clusters.js';
 import { Identifier } from '../../src/identify.js';
 import type { Upstream } from '../../src/upstream.js';
@@ -9,6 +10,7 @@ export function fakeUpstream(own: string | undefined = 'Bearer kubegate'): Upstr
   return {
     url: new URL('https://upstream.invalid:6443'),
     agent: new https.Agent(),
+    pool: new Pool('https://upstream.invalid:6443'),
     ownAuthorization: () => own,
   };
 }

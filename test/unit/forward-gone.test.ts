@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
+import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLog } from '../../src/audit/log.js';
 import { RequestAudit } from '../../src/chain/audit.js';
@@ -12,7 +13,7 @@ import { newContext, type WebResponse, type With } from '../../src/chain/context
 import { createForwarder } from '../../src/chain/forward.js';
 import { parseRequest } from '../../src/kube/request.js';
 import { createMetrics } from '../../src/metrics.js';
-import type { Upstream } from '../../src/upstream.js';
+import { closeUpstream, type Upstream } from '../../src/upstream.js';
 import { readPassingAudit } from './fake-audit.js';
 import { testCluster } from './fake-cluster.js';
 import { selfSigned } from './self-signed.js';
@@ -40,12 +41,13 @@ beforeAll(async () => {
   upstream = {
     url,
     agent: new https.Agent({ keepAlive: true, rejectUnauthorized: false }),
+    pool: new Pool(url.origin, { connect: { rejectUnauthorized: false } }),
     ownAuthorization: () => undefined,
   };
 });
 
 afterAll(() => {
-  upstream.agent.destroy();
+  closeUpstream(upstream);
   server.close();
 });
 

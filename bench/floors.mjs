@@ -1,7 +1,12 @@
-// Experiment: a bare Node proxy with an HTTP/1.1 keep-alive upstream (bench/bare-proxy.mjs) vs an
-// HTTP/2 upstream (bench/bare-proxy-h2.mjs, 1 and 4 sessions), GET at 32 clients, side by side,
-// with CPU µs per request of each proxy and of the apiserver.
-// Usage: node bench/h2-upstream.mjs [DIR] [ROUNDS] [CLIENTS]
+// kubegate beside its floors, side by side in the same rounds: the bare Node proxy
+// (bench/bare-proxy.mjs, undici upstream as kubegate's), the same with `https.request` upstream,
+// `kubectl proxy`, and optionally another kubegate build; req/s and CPU µs per request of each
+// proxy and of the apiserver, and the median of per-round ratios.
+// Usage: node bench/floors.mjs [DIR] [ROUNDS] [CLIENTS]
+//   FLOORS_REQUEST=low: the LOW change (SSAR create) instead of the small GET
+//   BASE_CLI=…/dist/cli/kubegate.js: another build beside them (e.g. the commit before)
+//   TARGETS=a,b: only those endpoints; SECONDS=S per run (4); BENCH_NODE_ARGS: node flags for
+//   kubegate and the bare proxies alike (e.g. --cpu-prof --cpu-prof-dir=DIR)
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,9 +15,14 @@ import { mustCall } from './lib/http.mjs';
 import { interleave, runLoad } from './lib/load.mjs';
 import { killAllNow, startProc, stopAll } from './lib/procs.mjs';
 import { childrenByName } from './lib/rss.mjs';
-import { ensureSmallObject, GET_PATH as P } from './scenarios/get.mjs';
+import { ensureSmallObject, GET_PATH } from './scenarios/get.mjs';
+import { SSAR_BODY, SSAR_PATH } from './scenarios/mutation.mjs';
 
-const dir = process.argv[2] ?? mkdtempSync(path.join(os.tmpdir(), 'kg-h2exp-'));
+const low = process.env.FLOORS_REQUEST === 'low';
+/** what each client sends, again and again */
+const REQUEST = low ? { path: SSAR_PATH, method: 'POST', body: SSAR_BODY } : { path: GET_PATH };
+
+const dir = process.argv[2] ?? mkdtempSync(path.join(os.tmpdir(), 'kg-floors-'));
 const rounds = Number(process.argv[3] ?? 3);
 const clients = Number(process.argv[4] ?? 32);
 const logDir = path.join(dir, 'logs');
@@ -24,7 +34,7 @@ async function bare(script, direct, extra = []) {
   const caFile = path.join(dir, 'up-ca.crt');
   writeFileSync(caFile, direct.ca);
   const { proc, match } = await startProc({
-    name: path.basename(script, '.mjs') + extra.join(''),
+    name: path.basename(script, '.mjs') + extra.map((x) => `-${x}`).join(''),
     cmd: process.execPath,
     // BENCH_NODE_ARGS (e.g. --cpu-prof) applies to the bare proxies too, to compare like with like
     args: [
@@ -63,52 +73,44 @@ try {
   });
   await ensureNamespace(dev.ep.admin, 'bench-get');
   await ensureSmallObject(dev.ep.admin);
-  const h1 = await bare('bare-proxy.mjs', dev.ep.direct);
-  const h2a = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['1']);
-  const h2b = await bare('bare-proxy-h2.mjs', dev.ep.direct, ['4']);
-  const kgH1 = await startServe({
-    dir,
-    logDir,
-    name: 'h1',
-    overrides: {},
-    configFile: dev.env.KUBEGATE_CONFIG,
-    caFile: dev.env.KUBEGATE_CA,
-    token: dev.agentToken,
-    env: { ...process.env, KUBEGATE_UPSTREAM_HTTP2: '0' },
-  });
-  // BASE_CLI=…/dist/cli/kubegate.js: another build beside them (e.g. the commit before)
-  const base = process.env.BASE_CLI
-    ? await startServe({
-        dir,
-        logDir,
-        name: 'base',
-        overrides: {},
-        configFile: dev.env.KUBEGATE_CONFIG,
-        caFile: dev.env.KUBEGATE_CA,
-        token: dev.agentToken,
-        cli: process.env.BASE_CLI,
-      })
-    : undefined;
+  const bareProxy = await bare('bare-proxy.mjs', dev.ep.direct);
+  const bareAgent = await bare('bare-proxy.mjs', dev.ep.direct, ['agent']);
+  const serve = (/** @type {string} */ name, cli = undefined) =>
+    startServe({
+      dir,
+      logDir,
+      name,
+      overrides: {},
+      configFile: dev.env.KUBEGATE_CONFIG,
+      caFile: dev.env.KUBEGATE_CA,
+      token: dev.agentToken,
+      ...(cli ? { cli } : {}),
+    });
+  const kubegate = await serve('kubegate');
+  const base = process.env.BASE_CLI ? await serve('base', process.env.BASE_CLI) : undefined;
   const apiserver = childrenByName(dev.proc.child.pid)['kube-apiserver'];
   const eps = {
-    'h1 upstream': h1,
-    'h2 upstream x1': h2a,
-    'h2 upstream x4': h2b,
-    'kubegate h2': { pid: dev.proc.child.pid, ep: dev.ep.kubegate },
-    'kubegate h1': { pid: kgH1.proc.child.pid, ep: kgH1.ep },
+    'bare proxy': bareProxy,
+    'bare https.request': bareAgent,
+    kubegate: { pid: kubegate.proc.child.pid, ep: kubegate.ep },
     'kubectl proxy': { pid: proc(proxy), ep: proxy.ep },
     ...(base ? { 'kubegate base': { pid: base.proc.child.pid, ep: base.ep } } : {}),
   };
   // TARGETS=a,b,c: only these (by name)
   if (process.env.TARGETS)
     for (const n of Object.keys(eps)) if (!process.env.TARGETS.split(',').includes(n)) delete eps[n];
-  for (const e of Object.values(eps)) await mustCall(e.ep, { path: P });
+  for (const e of Object.values(eps)) await mustCall(e.ep, REQUEST, [200, 201]);
   const targets = (secs) =>
     Object.fromEntries(
       Object.entries(eps).map(([n, e]) => [
         n,
         () =>
-          runLoad(e.ep, { path: P, connections: clients, seconds: secs, cpu: { proxy: e.pid, apiserver } }),
+          runLoad(e.ep, {
+            ...REQUEST,
+            connections: clients,
+            seconds: secs,
+            cpu: { proxy: e.pid, apiserver },
+          }),
       ]),
     );
   await interleave(targets(2), 1);
@@ -129,13 +131,11 @@ try {
     return r[Math.floor(r.length / 2)].toFixed(2);
   };
   for (const [a, b] of [
-    ['h2 upstream x1', 'h1 upstream'],
-    ['kubegate h2', 'kubegate h1'],
-    ['kubegate h2', 'kubectl proxy'],
-    ['kubegate h1', 'kubectl proxy'],
-    ['kubegate h2', 'kubegate base'],
-    ['kubegate h1', 'kubegate base'],
-    ['kubegate base', 'kubectl proxy'],
+    ['kubegate', 'bare proxy'],
+    ['kubegate', 'kubectl proxy'],
+    ['bare proxy', 'kubectl proxy'],
+    ['bare https.request', 'bare proxy'],
+    ['kubegate', 'kubegate base'],
   ])
     if (out[a] && out[b])
       log(
