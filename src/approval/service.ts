@@ -668,8 +668,14 @@ export class ApprovalService {
       this.changed(pending?.id, 'waiting');
       return;
     }
-    // a run that was sent is what happened, even if a reject came while it ran
-    if (pending) await this.d.store.transitionPending(pending.id, ['approved', 'rejected'], outcome, message);
+    // a run that was sent is what happened, even if a reject or a freeze came while it ran
+    if (pending)
+      await this.d.store.transitionPending(
+        pending.id,
+        ['approved', 'rejected', 'cancelled'],
+        outcome,
+        message,
+      );
     if (ran && jtis.length) {
       // a token signed before the run, used or not, approved this run (done, failed, or of an
       // unknown outcome: sent, so maybe applied): it approves no other

@@ -370,6 +370,30 @@ describe('ApprovalService.approvePlan', () => {
     }
   });
 
+  it('a freeze while a run is under way: nothing ran, it stays cancelled; it ran, it is executed', async () => {
+    const cases = [
+      ['give-back', 'cancelled', FPS[0]!],
+      ['executed', 'executed', FPS[1]!],
+    ] as const;
+    for (const [outcome, status, fp] of cases) {
+      const { p, facts, one } = await holdOne({ id: `req-${outcome}`, fingerprint: fp });
+      await svc.acceptWithRequest([await sign('alice', one)], fp, 'agent', facts);
+      const { live } = await svc.count(fp, need, 'agent', undefined);
+      await svc.spend(p, live);
+      const freeze = await signApproval(keys.bob!, CLUSTER, { action: 'freeze', freeze: true }, 60);
+      expect((await svc.freeze(freeze)).cancelled).toBe(1);
+      await svc.settle(
+        p,
+        live.map((a) => a.jti),
+        outcome,
+        'HTTP 201',
+        { fingerprint: fp },
+      );
+      expect((await store.getPending(p.id))?.status).toBe(status);
+      expect((await svc.count(fp, need, 'agent', undefined)).verdict.ok).toBe(false);
+    }
+  });
+
   it('(bypass round 18) a header approval is recorded on the held request it approves, not on the pass that brought it', async () => {
     const { p, facts, one } = await holdOne();
     await svc.acceptWithRequest([await sign('alice', one)], FPS[0]!, 'agent', {
