@@ -3,6 +3,14 @@ import https from 'node:https';
 import { Pool } from 'undici';
 import { readKubeconfig } from './kube/kubeconfig-read.js';
 
+/**
+ * The largest answer head kubegate reads from the upstream. client-go reads up to 10 MB (Go's
+ * default); Node and undici stop at 16 KiB. An apiserver's Warnings echo what a client sent (an
+ * unknown field's name), so a change could otherwise make its own answer unreadable to kubegate
+ * while the apiserver applied it.
+ */
+export const MAX_ANSWER_HEADER_BYTES = 1024 * 1024;
+
 /** Where kubegate forwards to, and how it trusts it. Credentials are always the caller's. */
 export interface Upstream {
   url: URL;
@@ -60,20 +68,27 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
     // and a Buffer there is decoded to text every time
     ...(ca ? { ca: ca.toString('utf8') } : {}),
   });
-  const pool = new Pool(url.origin, {
-    // no cap: a watch holds its connection for as long as it runs, and a capped pool would make
-    // every other caller's reads queue behind someone's many watches
-    connections: null,
-    // watches and long LISTs end when the apiserver ends them (as with the agent), not on a timer
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: ca ? { ca } : {},
-  });
+  const pool = upstreamPool(url.origin, ca ? { ca } : {});
   const ownAuthorization = () => {
     const t = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : ownToken;
     return t ? `Bearer ${t}` : undefined;
   };
   return { url, agent, pool, ownAuthorization, ...(ca ? { ca } : {}) };
+}
+
+/** The pool clients' requests go through, to one upstream. */
+export function upstreamPool(origin: string, connect: Pool.Options['connect']): Pool {
+  return new Pool(origin, {
+    // no cap: a watch holds its connection for as long as it runs, and a capped pool would make
+    // every other caller's reads queue behind someone's many watches (limits.max_reads_in_flight
+    // bounds them instead)
+    connections: null,
+    // watches and long LISTs end when the apiserver ends them (as with the agent), not on a timer
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    maxHeaderSize: MAX_ANSWER_HEADER_BYTES,
+    connect,
+  });
 }
 
 /** Closes every pooled connection to the upstream (kubegate shutting down). */

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Gone } from '../client-gone.js';
 import { StatusError, sendStatus } from '../kube/status.js';
 import type { Recording, SessionRecorder } from '../sessions/recorder.js';
-import type { Upstream } from '../upstream.js';
+import { MAX_ANSWER_HEADER_BYTES, type Upstream } from '../upstream.js';
 import { Receipt } from './audit.js';
 import type { RequestContext, WebResponse, With } from './context.js';
 
@@ -110,16 +110,17 @@ function stream(
   // a client that left before its request went sends nothing (and leaves no pooled socket busy)
   if (ctx.clientGone)
     return Promise.resolve({ status: 0, error: 'client went away before forwarding', notSent: true });
-  const { cancel, answered } = sendPooled(upstream, headers, body, ctx, res, onError);
+  const { cancel, answered, unread } = sendPooled(upstream, headers, body, ctx, res, onError);
   // the client left: a read's upstream request goes too; a change's answer is still awaited
   const outcome = outcomeOf(res, ctx, {
     cancel,
+    unread,
     left: async (why) => {
       const status = ctx.kr.mutating ? await within(answered, ANSWER_AFTER_CLIENT_LEFT_MS) : 0;
       cancel();
       return status
         ? { status, error: 'the client left before the answer reached it' }
-        : { status: 0, error: why };
+        : { status: 0, error: unread() ?? why };
     },
   });
   // what a read's client still sends is read and dropped, never forwarded
@@ -142,10 +143,14 @@ function within(p: Promise<number>, ms: number): Promise<number> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+/** Why a request is cancelled (one Error: each new one would capture a stack). */
+const CLIENT_LEFT = new Error('the client left');
+
 /**
- * One request over the HTTP/1.1 keep-alive pool; returns what cancels it, and the upstream's
- * status once its answer starts (0 if none comes). The answer is relayed as it arrives, paused
- * while the client is slow to take it.
+ * One request over the HTTP/1.1 keep-alive pool; returns what cancels it, the upstream's status
+ * once its answer starts (0 if none comes), and why its answer could not be read once it was sent
+ * (kubegate then answers 502 itself, and the upstream's outcome is unknown). The answer is relayed
+ * as it arrives, paused while the client is slow to take it.
  */
 function sendPooled(
   upstream: Upstream,
@@ -154,13 +159,18 @@ function sendPooled(
   ctx: With<'caller' | 'req'>,
   res: WebResponse,
   onError: (err: Error, ctx: RequestContext) => void,
-): { cancel: () => void; answered: Promise<number> } {
+): { cancel: () => void; answered: Promise<number>; unread: () => string | undefined } {
   let answer!: (status: number) => void;
   const answered = new Promise<number>((resolve) => {
     answer = resolve;
   });
   let controller: Dispatcher.DispatchController | undefined;
   let cancelled = false;
+  // the answer ended (or failed): nothing is left to cancel when the client's connection closes
+  let settled = false;
+  // on a connected socket, about to be written: from here on the upstream may act on it
+  let sent = false;
+  let unread: string | undefined;
   const out = res as NodeJS.WritableStream;
   upstream.pool.dispatch(
     {
@@ -172,7 +182,8 @@ function sendPooled(
     {
       onRequestStart(c) {
         controller = c;
-        if (cancelled) c.abort(new Error('the client left'));
+        sent = true;
+        if (cancelled) c.abort(CLIENT_LEFT);
       },
       onResponseStart(_c, status, theirs) {
         answer(status);
@@ -187,25 +198,35 @@ function sendPooled(
         res.once('drain', () => c.resume());
       },
       onResponseEnd() {
+        settled = true;
         if (!ctx.clientGone) out.end();
       },
       onResponseError(_c, err) {
+        settled = true;
         answer(0);
         if (ctx.clientGone || cancelled) return; // cancelled because the client left: nobody to answer
         onError(err, ctx);
         if (res.headersSent) return void res.destroy();
+        if (sent) unread = `the upstream API server's answer could not be read: ${err.message}`;
         sendStatus(
           res,
-          new StatusError(502, 'ServiceUnavailable', `upstream API server unreachable: ${err.message}`),
+          new StatusError(
+            502,
+            'ServiceUnavailable',
+            unread
+              ? `${unread} (the request was sent: it may have been applied)`
+              : `upstream API server unreachable: ${err.message}`,
+          ),
         );
       },
     },
   );
   const cancel = () => {
+    if (settled || cancelled) return;
     cancelled = true;
-    controller?.abort(new Error('the client left'));
+    controller?.abort(CLIENT_LEFT);
   };
-  return { cancel, answered };
+  return { cancel, answered, unread: () => unread };
 }
 
 /**
@@ -241,7 +262,7 @@ function writeHead(
 function outcomeOf(
   res: WebResponse,
   gone: Gone,
-  on: { cancel: () => void; left: (why: string) => Promise<Outcome> },
+  on: { cancel: () => void; unread: () => string | undefined; left: (why: string) => Promise<Outcome> },
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     let done = false;
@@ -255,7 +276,9 @@ function outcomeOf(
     res.on('finish', () => {
       if (!res.writableEnded) return leave('client stream closed before the upstream answer completed');
       done = true;
-      resolve({ status: res.statusCode });
+      // kubegate's own 502 is not the upstream's answer: what the upstream did is unknown
+      const unread = on.unread();
+      resolve(unread ? { status: 0, error: unread } : { status: res.statusCode });
     });
     gone.whenGone(() => {
       // closed before the answer was complete: the outcome is the upstream's, or unknown, never "success"
@@ -306,6 +329,7 @@ function tunnel(
       headers: { ...headers, host: upstream.url.host },
       ...(upstream.ca ? { ca: upstream.ca } : {}),
       agent: false, // an upgraded socket never goes back to a pool
+      maxHeaderSize: MAX_ANSWER_HEADER_BYTES,
     });
     up.on('error', (err) => {
       rec?.finish(err.message);
@@ -421,6 +445,7 @@ function send(
         },
         agent: upstream.agent,
         timeout: 30_000,
+        maxHeaderSize: MAX_ANSWER_HEADER_BYTES,
       },
       (res) => {
         const chunks: Buffer[] = [];

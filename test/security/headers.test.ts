@@ -14,6 +14,7 @@ import {
   sleep,
   stoppedSince,
   tokenOf,
+  waitAudit,
 } from './helpers.js';
 
 /**
@@ -233,6 +234,30 @@ describe('header attacks', () => {
       expect((await live(cmPath())).data).toEqual({ a: '1' });
       expect(forwardedSince(seq, `${n}/configmaps/victim`)).toEqual([]);
     });
+  });
+
+  // round 19: an apiserver's Warnings echo an unknown field's name, so a client could make the
+  // answer to its own change too long for kubegate to read (16 KiB) after the apiserver applied
+  // it: the client got a 502 and the audit said `failed`, though the change had been made
+  it("an answer head over 16 KiB (a long unknown field's Warning) reaches the client, and is what the audit records", async () => {
+    const seq = lastSeq();
+    const field = '\u{1F600}'.repeat(4070);
+    const r = await gate(`/api/v1/namespaces/${n}/configmaps?dryRun=All&fieldValidation=Warn`, {
+      method: 'POST',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'long-warning' }, [field]: 1 },
+    });
+    expect(r.status).toBe(201);
+    const warnings = String(r.headers.warning);
+    expect(warnings).toContain('unknown field');
+    expect(Buffer.byteLength(warnings, 'latin1')).toBeGreaterThan(16 * 1024);
+    // the outcome rides the next group commit
+    const outcome = await waitAudit(
+      (x) =>
+        x.seq > seq &&
+        String(x.resource).endsWith('/long-warning') &&
+        ['executed', 'failed'].includes(x.event),
+    );
+    expect(outcome).toMatchObject({ event: 'executed', http_status: 201, dry_run: true });
   });
 
   it('kubegate still serves after all of the above', async () => {

@@ -95,6 +95,8 @@ function doRequest(target: { url: URL; ca: Buffer }, p: string, o: ReqOpts): Pro
         ...(o.cert ? { cert: o.cert.cert, key: o.cert.key } : {}),
         headers,
         agent: false,
+        // as client-go (Go reads answer heads up to 10 MB; Node stops at 16 KiB)
+        maxHeaderSize: 1 << 20,
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -5,13 +5,12 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Pool } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { newContext, type With } from '../../src/chain/context.js';
-import { createForwarder } from '../../src/chain/forward.js';
+import { createForwarder, type Outcome } from '../../src/chain/forward.js';
 import { ClientGone } from '../../src/client-gone.js';
 import { parseRequest } from '../../src/kube/request.js';
-import { closeUpstream, type Upstream } from '../../src/upstream.js';
+import { closeUpstream, type Upstream, upstreamPool } from '../../src/upstream.js';
 import { readPassingAudit } from './fake-audit.js';
 import { testCluster } from './fake-cluster.js';
 import { selfSigned } from './self-signed.js';
@@ -32,6 +31,15 @@ let seen: Seen[] = [];
 let cancelled: string[] = [];
 /** Bytes of the big answer the upstream managed to send so far. */
 let bigSent = 0;
+/** What the forwarder said of each request's outcome (what the audit records), by path. */
+let outcomes = new Map<string, Outcome>();
+/**
+ * A Warning longer than Node's and undici's default 16 KiB answer head: an apiserver echoing an
+ * unknown field's name, its UTF-8 bytes as they arrive (read as latin1, relayed as bytes).
+ */
+const LONG_WARNING = Buffer.from(`299 - "unknown field \\"${'\u{1F600}'.repeat(6000)}\\""`).toString(
+  'latin1',
+);
 
 beforeAll(() => {
   const d = mkdtempSync(path.join(os.tmpdir(), 'kg-fwd-pool-'));
@@ -64,6 +72,8 @@ function upstreamHandler(req: http.IncomingMessage, res: http.ServerResponse) {
     if (url.endsWith('/drop')) return void req.socket.destroy();
     if (url.endsWith('/hang')) return void res.once('close', () => cancelled.push(url));
     if (url.endsWith('/big')) return writeBig(res);
+    if (url.endsWith('/long-warning'))
+      return void res.writeHead(201, { 'content-type': 'application/json', warning: LONG_WARNING }).end('{}');
     if (url.includes('watch=1'))
       return void res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders();
     res.writeHead(200, [
@@ -81,13 +91,14 @@ afterEach(() => {
   seen = [];
   cancelled = [];
   bigSent = 0;
+  outcomes = new Map();
 });
 
 function upstreamAt(url: URL): Upstream {
   return {
     url,
     agent: new https.Agent({ keepAlive: true, rejectUnauthorized: false }),
-    pool: new Pool(url.origin, { connect: { rejectUnauthorized: false } }),
+    pool: upstreamPool(url.origin, { rejectUnauthorized: false }),
     ownAuthorization: () => undefined,
   };
 }
@@ -119,7 +130,9 @@ async function setup(down = false): Promise<number> {
       user: { username: 'agent', uid: '', groups: [], extra: {} },
       credentials: { authorization: 'Bearer caller' },
     };
-    void fwd.web(audit.passRead(ctx), ctx as With<'caller' | 'req'>, res);
+    void fwd
+      .web(audit.passRead(ctx), ctx as With<'caller' | 'req'>, res)
+      .then((o) => outcomes.set(req.url ?? '', o));
   });
   front.listen(0, '127.0.0.1');
   await once(front, 'listening');
@@ -136,13 +149,16 @@ async function setup(down = false): Promise<number> {
 function get(port: number, p: string, headers: http.OutgoingHttpHeaders = {}, body?: string) {
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
     (resolve, reject) => {
-      const req = http.request({ port, host: '127.0.0.1', path: p, headers, agent: false }, (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      });
+      const req = http.request(
+        { port, host: '127.0.0.1', path: p, headers, agent: false, maxHeaderSize: 1 << 20 },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     },
@@ -203,19 +219,37 @@ describe('requests over the upstream pool', () => {
     req.destroy();
   });
 
-  it('answer a 502 Status when the upstream drops the request, and send it once', async () => {
+  it('answer a 502 Status when the upstream drops the request, send it once, and call its outcome unknown', async () => {
     const port = await setup();
     const r = await get(port, `${CM}/drop`);
     expect(r.status).toBe(502);
     expect(JSON.parse(r.body)).toMatchObject({ kind: 'Status', code: 502, reason: 'ServiceUnavailable' });
+    expect(JSON.parse(r.body).message).toMatch(/answer could not be read.*it may have been applied/);
     expect(seen).toHaveLength(1);
+    // kubegate's own 502 is not the upstream's answer (round 19: an applied change recorded as failed)
+    await until(() => outcomes.has(`${CM}/drop`));
+    expect(outcomes.get(`${CM}/drop`)).toMatchObject({
+      status: 0,
+      error: expect.stringMatching(/could not be read/),
+    });
   });
 
-  it('answer a 502 Status when the upstream is unreachable', async () => {
+  it('answer a 502 Status when the upstream is unreachable (nothing was sent)', async () => {
     const port = await setup(true);
     const r = await get(port, `${CM}/x`);
     expect(r.status).toBe(502);
     expect(JSON.parse(r.body).message).toMatch(/upstream API server unreachable/);
+    await until(() => outcomes.has(`${CM}/x`));
+    expect(outcomes.get(`${CM}/x`)?.status).toBe(502);
+  });
+
+  it('read an answer whose head is over 16 KiB (long Warnings), as client-go would', async () => {
+    const port = await setup();
+    const r = await get(port, `${CM}/long-warning`);
+    expect(r.status).toBe(201);
+    expect(String(r.headers.warning)).toContain(LONG_WARNING);
+    await until(() => outcomes.has(`${CM}/long-warning`));
+    expect(outcomes.get(`${CM}/long-warning`)?.status).toBe(201);
   });
 
   it('cancel the upstream request when the client leaves', async () => {
