@@ -190,6 +190,12 @@ export const ConfigSchema = z.strictObject({
         .int()
         .positive()
         .default(256 * 1024 * 1024),
+      /**
+       * Reads forwarded and not yet ended (watches, long lists, followed logs hold theirs), per
+       * caller and in all: each holds an upstream connection (past either: 429).
+       */
+      max_reads_in_flight_per_caller: z.number().int().positive().default(1000),
+      max_reads_in_flight: z.number().int().positive().default(10_000),
       max_held_requests: z.number().int().positive().default(1000),
       /** What held requests may keep (their bodies and live objects), per requester and in all. */
       max_held_bytes_per_caller: z

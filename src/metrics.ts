@@ -9,7 +9,7 @@ import { isRisk, RISKS } from './wire/risk.js';
  */
 export type Outcome = 'forwarded' | 'held' | 'blocked' | 'rejected' | 'refused';
 export type VerbClass = 'read' | 'write';
-export type RefusedCaller = 'anonymous' | 'unverifiable' | 'over_budget' | 'console';
+export type RefusedCaller = 'anonymous' | 'unverifiable' | 'over_budget' | 'reads_in_flight' | 'console';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -27,7 +27,7 @@ export interface Metrics {
   upstream(kind: VerbClass, seconds: number, cluster?: string): void;
   /** Seconds one `audit.append` took (the durable write, fsync included). */
   auditAppend(seconds: number): void;
-  /** A caller refused before anything was read: `anonymous` write, `unverifiable` credentials, `over_budget` body. */
+  /** A caller refused before anything was read: `anonymous` write, `unverifiable` credentials, `over_budget` body, `reads_in_flight`. */
   refusedCaller(kind: RefusedCaller): void;
   /** A rule in audit mode that would have raised a request's risk (`hold`: held it, where it passed). */
   auditModeFinding(rule: string, would: 'hold' | 'raise'): void;
@@ -54,7 +54,13 @@ export function stopwatch(): () => number {
 
 const OUTCOMES: readonly Outcome[] = ['forwarded', 'held', 'blocked', 'rejected', 'refused'];
 const VERB_CLASSES: readonly VerbClass[] = ['read', 'write'];
-const REFUSED_CALLERS: readonly RefusedCaller[] = ['anonymous', 'unverifiable', 'over_budget', 'console'];
+const REFUSED_CALLERS: readonly RefusedCaller[] = [
+  'anonymous',
+  'unverifiable',
+  'over_budget',
+  'reads_in_flight',
+  'console',
+];
 
 /** kubegate's own metrics, registered (and so rendered) in this order. */
 function registerKubegateMetrics(registry: Registry) {
@@ -99,7 +105,7 @@ function registerKubegateMetrics(registry: Registry) {
     }),
     refused: new Counter({
       name: 'kubegate_refused_callers_total',
-      help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded; console: refused console calls (failed sign-ins).',
+      help: 'Requests refused before their body was read: anonymous writes, unverifiable credentials, body budget exceeded; reads_in_flight: too many reads in flight; console: refused console calls (failed sign-ins).',
       labelNames: ['kind'] as const,
       registers,
     }),

@@ -13,7 +13,7 @@ import { ApprovalService } from './approval/service.js';
 import { markInterrupted } from './audit/interrupted.js';
 import { AuditLog } from './audit/log.js';
 import { RequestAudit } from './chain/audit.js';
-import { BodyBudget } from './chain/body.js';
+import { Budget } from './chain/budget.js';
 import { createChain } from './chain/chain.js';
 import { createForwarder, type Forwarder } from './chain/forward.js';
 import { type Cluster, Clusters, clientCaFiles } from './clusters.js';
@@ -143,7 +143,8 @@ function wire(config: Config, p: Parts): KubegateServer {
     audit,
     approvals,
     maxBodyBytes: limits.max_body_bytes,
-    budget: new BodyBudget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
+    budget: new Budget(limits.max_body_bytes_in_flight, limits.max_body_bytes_per_caller),
+    readsInFlight: new Budget(limits.max_reads_in_flight, limits.max_reads_in_flight_per_caller),
     forwarderFor: (c) => forwarders.get(c.name)!,
   });
   const api = createApi({

@@ -8,36 +8,12 @@ import type { Metrics } from '../metrics.js';
 import { DELETE_OPTION_PARAMS, honoursDryRun, isDelete } from '../wire/verbs.js';
 import type { RequestAudit } from './audit.js';
 import { countRefused } from './authenticate.js';
+import type { Budget } from './budget.js';
 import { type RequestBody, type RequestContext, targetOf, type WebRequest, type With } from './context.js';
-
-/** Body bytes held in memory at once, per caller and in all: past either, a clear 429. */
-export class BodyBudget {
-  private total = 0;
-  private readonly byCaller = new Map<string, number>();
-  constructor(
-    readonly maxTotal: number,
-    readonly maxPerCaller: number,
-  ) {}
-
-  take(caller: string, n: number): boolean {
-    const mine = this.byCaller.get(caller) ?? 0;
-    if (this.total + n > this.maxTotal || mine + n > this.maxPerCaller) return false;
-    this.total += n;
-    this.byCaller.set(caller, mine + n);
-    return true;
-  }
-
-  give(caller: string, n: number): void {
-    this.total -= n;
-    const left = (this.byCaller.get(caller) ?? 0) - n;
-    if (left > 0) this.byCaller.set(caller, left);
-    else this.byCaller.delete(caller);
-  }
-}
 
 export interface BodyDeps {
   maxBodyBytes: number;
-  budget: BodyBudget;
+  budget: Budget;
   audit: RequestAudit;
   metrics: Metrics;
   logger: Logger;
@@ -139,7 +115,7 @@ function readBounded(ctx: With<'caller' | 'req'>, d: BodyDeps): Promise<Buffer> 
 export class BodyShare {
   private held = 0;
   constructor(
-    private readonly budget: BodyBudget,
+    private readonly budget: Budget,
     private readonly who: string,
   ) {}
 

@@ -1,11 +1,13 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Cluster } from '../clusters.js';
+import { StatusError } from '../kube/status.js';
 import { hasImpersonation } from '../wire/impersonation.js';
 import { type ApproveDeps, approve, judgeWoken, Parked } from './approve.js';
 import type { Receipt, RequestAudit } from './audit.js';
-import { type AuthenticateDeps, authenticate } from './authenticate.js';
+import { type AuthenticateDeps, authenticate, countRefused } from './authenticate.js';
 import { type BodyDeps, bodyAsGiven, readAndDecode } from './body.js';
+import type { Budget } from './budget.js';
 import { ChangeDecisions } from './change-decisions.js';
 import type { RequestContext, WebResponse, With } from './context.js';
 import { type DecideDeps, decide, decideRead } from './decide.js';
@@ -22,6 +24,8 @@ export type ChainDeps = AuthenticateDeps &
     audit: RequestAudit;
     /** Each cluster's forwarder (its own upstream and connection pool). */
     forwarderFor: (cluster: Cluster) => Forwarder;
+    /** Reads forwarded and not yet ended, per caller and in all (each holds an upstream connection). */
+    readsInFlight: Budget;
     logger: Logger;
   };
 
@@ -106,13 +110,30 @@ async function forwardRead(
   to: Target,
   d: ChainDeps,
 ): Promise<Outcome> {
-  // the client left while kubegate looked it up: nothing goes upstream for nobody
-  const outcome = ctx.clientGone ? GONE : await forward(receipt, ctx, to, d);
+  const who = ctx.caller.user.username;
+  if (!d.readsInFlight.take(who, 1)) throw tooManyReads(ctx, d);
+  let outcome: Outcome;
+  try {
+    // the client left while kubegate looked it up: nothing goes upstream for nobody
+    outcome = ctx.clientGone ? GONE : await forward(receipt, ctx, to, d);
+  } finally {
+    d.readsInFlight.give(who, 1);
+  }
   d.audit.later(ctx.facts, 'read', {
     status: outcome.status >= 200 && outcome.status < 400 ? 'success' : 'failed',
     http_status: outcome.status,
   });
   return outcome;
+}
+
+function tooManyReads(ctx: RequestContext, d: ChainDeps): StatusError {
+  countRefused(d, 'reads_in_flight', ctx);
+  const { maxPerCaller, maxTotal } = d.readsInFlight;
+  return new StatusError(
+    429,
+    'TooManyRequests',
+    `too many reads in flight (kubegate forwards at most ${maxPerCaller} per caller and ${maxTotal} in all at once; a watch or a followed log counts until it ends): retry when earlier ones have finished`,
+  );
 }
 
 function needReq<T extends RequestContext>(ctx: T): T & { req: NonNullable<RequestContext['req']> } {

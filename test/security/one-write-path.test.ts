@@ -4,6 +4,7 @@
  * identified before a body byte is read; every forward carries kubegate's request id as Audit-ID.
  */
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -342,7 +343,7 @@ describe('previews, identity first, Audit-ID', () => {
   });
 });
 
-describe('bodies in flight are bounded; reads on record when asked', () => {
+describe('bodies and reads in flight are bounded; reads on record when asked', () => {
   it('past the per-caller body budget a write gets 429; audit.reads metadata records each read', async () => {
     const kg = await startExtraKubegate('budget', {
       limits: { max_body_bytes_per_caller: 1024 * 1024 },
@@ -388,6 +389,60 @@ describe('bodies in flight are bounded; reads on record when asked', () => {
     const rec = readRecord();
     expect(rec).toMatchObject({ http_status: 200, resource: 'namespaces/default', risk: 'LOW' });
     expect(rec?.user).toMatch(/agent/);
+  });
+
+  // round 19 (LOW): one HTTP/2 connection's thousands of watches each took an upstream connection
+  // of their own, with no bound short of both processes running out of file descriptors
+  it('past the per-caller reads in flight a read gets a 429 Status saying why; others still read; an ended watch frees its place', async () => {
+    const kg = await startExtraKubegate('reads', { limits: { max_reads_in_flight_per_caller: 3 } });
+    cleanups.push(kg.stop);
+    const url = new URL(kg.url);
+    const ca = readFileSync(devEnv().KUBEGATE_CA!);
+    const open = (path: string, who: 'agent' | 'admin') =>
+      new Promise<{
+        status: number;
+        req: import('node:http').ClientRequest;
+        res: import('node:http').IncomingMessage;
+      }>((resolve) => {
+        const req = https.get(
+          {
+            host: url.hostname,
+            port: url.port,
+            ca,
+            agent: false,
+            path,
+            headers: { authorization: `Bearer ${tokenOf(who)}` },
+          },
+          (res) => resolve({ status: res.statusCode ?? 0, req, res }),
+        );
+        req.on('error', () => undefined);
+      });
+    const watches = [];
+    for (let i = 0; i < 3; i++) {
+      const w = await open('/api/v1/namespaces/default/configmaps?watch=1', 'agent');
+      expect(w.status).toBe(200);
+      watches.push(w.req);
+    }
+    // kubectl's discovery gets the 429 first, and client-go words that one itself
+    const over = await kubectl(['get', 'namespaces', 'default'], { kubeconfig: kg.kubeconfig });
+    expect(over.code).not.toBe(0);
+    expect(over.stderr).toMatch(/TooManyRequests/);
+    const raw = await open('/api/v1/namespaces/default', 'agent');
+    expect(raw.status).toBe(429);
+    const [body] = (await once(raw.res, 'data')) as [Buffer];
+    expect(JSON.parse(body.toString())).toMatchObject({
+      kind: 'Status',
+      reason: 'TooManyRequests',
+      message: expect.stringMatching(/too many reads in flight.*3 per caller/),
+    });
+    // another caller's reads are not held up by agent's
+    const other = await open('/api/v1/namespaces/default', 'admin');
+    other.req.destroy();
+    expect(other.status).toBe(200);
+    watches[0]?.destroy();
+    const again = () => kubectl(['get', 'namespaces', 'default'], { kubeconfig: kg.kubeconfig });
+    await expect.poll(async () => (await again()).code, { timeout: 5000 }).toBe(0);
+    for (const w of watches) w.destroy();
   });
 
   it('a held request answers with its id, the id in the audit log and as Audit-ID upstream', async () => {

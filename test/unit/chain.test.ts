@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AuditInput, AuditLog } from '../../src/audit/log.js';
 import { Receipt, RequestAudit } from '../../src/chain/audit.js';
-import { BodyBudget } from '../../src/chain/body.js';
+import { Budget } from '../../src/chain/budget.js';
 import { newContext } from '../../src/chain/context.js';
 import { buildResourceRequest } from '../../src/kube/build.js';
 import { parseRequest } from '../../src/kube/request.js';
@@ -111,7 +111,7 @@ describe('the receipt: only the audit stage issues one', () => {
 
 describe('body budget: per caller and in all', () => {
   it('refuses past either cap and gives bytes back', () => {
-    const b = new BodyBudget(100, 60);
+    const b = new Budget(100, 60);
     expect(b.take('a', 50)).toBe(true);
     expect(b.take('a', 20)).toBe(false); // a's cap
     expect(b.take('b', 50)).toBe(true);
