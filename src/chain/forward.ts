@@ -213,9 +213,11 @@ function sendPooled(
           new StatusError(
             502,
             'ServiceUnavailable',
-            unread
-              ? `${unread} (the request was sent: it may have been applied)`
-              : `upstream API server unreachable: ${err.message}`,
+            !unread
+              ? `upstream API server unreachable: ${err.message}`
+              : ctx.kr.mutating
+                ? `${unread} (the change was sent: it may have been applied)`
+                : unread,
           ),
         );
       },
