@@ -347,41 +347,20 @@ describe('ApprovalService.approvePlan', () => {
     expect(await store.approvalsFor(FPS[0]!, Date.now())).toEqual([]);
   });
 
-  it('(bypass round 17) a reject while a run is under way lands: nothing ran, it stays rejected; it ran, it is executed', async () => {
-    const cases = [
-      ['give-back', 'rejected', FPS[0]!],
-      ['executed', 'executed', FPS[1]!],
-    ] as const;
+  /**
+   * Each case's request is held, approved and spent (a run under way), then `withdraw` lands on it
+   * before the run settles with `outcome`: it must end `status`, its approval spent either way.
+   */
+  async function withdrawMidRun(
+    withdraw: (requestId: string) => Promise<void>,
+    cases: readonly (readonly ['give-back' | 'executed', string, string])[],
+  ): Promise<void> {
     for (const [outcome, status, fp] of cases) {
       const { p, facts, one } = await holdOne({ id: `req-${outcome}`, fingerprint: fp });
       await svc.acceptWithRequest([await sign('alice', one)], fp, 'agent', facts);
       const { live } = await svc.count(fp, need, 'agent', undefined);
       await svc.spend(p, live);
-      await svc.reject(await sign('bob', { action: 'reject', requestIds: [p.id], reason: 'no' }), p.id);
-      await svc.settle(
-        p,
-        live.map((a) => a.jti),
-        outcome,
-        'HTTP 500',
-        { fingerprint: fp },
-      );
-      expect((await store.getPending(p.id))?.status).toBe(status);
-      expect((await svc.count(fp, need, 'agent', undefined)).verdict.ok).toBe(false);
-    }
-  });
-
-  it('a freeze while a run is under way: nothing ran, it stays cancelled; it ran, it is executed', async () => {
-    const cases = [
-      ['give-back', 'cancelled', FPS[0]!],
-      ['executed', 'executed', FPS[1]!],
-    ] as const;
-    for (const [outcome, status, fp] of cases) {
-      const { p, facts, one } = await holdOne({ id: `req-${outcome}`, fingerprint: fp });
-      await svc.acceptWithRequest([await sign('alice', one)], fp, 'agent', facts);
-      const { live } = await svc.count(fp, need, 'agent', undefined);
-      await svc.spend(p, live);
-      const freeze = await signApproval(keys.bob!, CLUSTER, { action: 'freeze', freeze: true }, 60);
-      expect((await svc.freeze(freeze)).cancelled).toBe(1);
+      await withdraw(p.id);
       await svc.settle(
         p,
         live.map((a) => a.jti),
@@ -392,6 +371,27 @@ describe('ApprovalService.approvePlan', () => {
       expect((await store.getPending(p.id))?.status).toBe(status);
       expect((await svc.count(fp, need, 'agent', undefined)).verdict.ok).toBe(false);
     }
+  }
+
+  it('(bypass round 17) a reject while a run is under way lands: nothing ran, it stays rejected; it ran, it is executed', async () => {
+    const reject = async (id: string) => {
+      await svc.reject(await sign('bob', { action: 'reject', requestIds: [id], reason: 'no' }), id);
+    };
+    await withdrawMidRun(reject, [
+      ['give-back', 'rejected', FPS[0]!],
+      ['executed', 'executed', FPS[1]!],
+    ]);
+  });
+
+  it('a freeze while a run is under way: nothing ran, it stays cancelled; it ran, it is executed', async () => {
+    const freeze = async () => {
+      const token = await signApproval(keys.bob!, CLUSTER, { action: 'freeze', freeze: true }, 60);
+      expect((await svc.freeze(token)).cancelled).toBe(1);
+    };
+    await withdrawMidRun(freeze, [
+      ['give-back', 'cancelled', FPS[0]!],
+      ['executed', 'executed', FPS[1]!],
+    ]);
   });
 
   it('(bypass round 18) a header approval is recorded on the held request it approves, not on the pass that brought it', async () => {
