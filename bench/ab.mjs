@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureNamespace, startDev, startServe } from './lib/cluster.mjs';
+import { ensureNamespace, serveLikeDev, startDev } from './lib/cluster.mjs';
 import { mustCall } from './lib/http.mjs';
 import { interleave, runLoad } from './lib/load.mjs';
 import { killAllNow, stopAll } from './lib/procs.mjs';
@@ -37,16 +37,7 @@ try {
     const before = process.env.BENCH_NODE_ARGS;
     if (flags !== undefined) process.env.BENCH_NODE_ARGS = flags;
     try {
-      return await startServe({
-        dir,
-        logDir,
-        name,
-        overrides: {},
-        configFile: dev.env.KUBEGATE_CONFIG,
-        caFile: dev.env.KUBEGATE_CA,
-        token: dev.agentToken,
-        ...(cli ? { cli } : {}),
-      });
+      return await serveLikeDev(dev, { dir, logDir, name, ...(cli ? { cli } : {}) });
     } finally {
       if (before === undefined) delete process.env.BENCH_NODE_ARGS;
       else process.env.BENCH_NODE_ARGS = before;

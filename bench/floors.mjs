@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureNamespace, root, startDev, startKubectlProxy, startServe } from './lib/cluster.mjs';
+import { ensureNamespace, root, serveLikeDev, startDev, startKubectlProxy } from './lib/cluster.mjs';
 import { mustCall } from './lib/http.mjs';
 import { interleave, runLoad } from './lib/load.mjs';
 import { killAllNow, startProc, stopAll } from './lib/procs.mjs';
@@ -76,16 +76,7 @@ try {
   const bareProxy = await bare('bare-proxy.mjs', dev.ep.direct);
   const bareAgent = await bare('bare-proxy.mjs', dev.ep.direct, ['agent']);
   const serve = (/** @type {string} */ name, cli = undefined) =>
-    startServe({
-      dir,
-      logDir,
-      name,
-      overrides: {},
-      configFile: dev.env.KUBEGATE_CONFIG,
-      caFile: dev.env.KUBEGATE_CA,
-      token: dev.agentToken,
-      ...(cli ? { cli } : {}),
-    });
+    serveLikeDev(dev, { dir, logDir, name, ...(cli ? { cli } : {}) });
   const kubegate = await serve('kubegate');
   const base = process.env.BASE_CLI ? await serve('base', process.env.BASE_CLI) : undefined;
   const apiserver = childrenByName(dev.proc.child.pid)['kube-apiserver'];

@@ -59,6 +59,21 @@ function deepMerge(/** @type {any} */ into, /** @type {any} */ from) {
 }
 
 /**
+ * startServe from the dev kubegate's own config, CA and agent token, with no overrides.
+ * @param {{ env: Record<string, string | undefined>, agentToken: string }} dev
+ * @param {{ dir: string, logDir: string, name: string, cli?: string }} o
+ */
+export function serveLikeDev(dev, o) {
+  return startServe({
+    ...o,
+    overrides: {},
+    configFile: /** @type {string} */ (dev.env.KUBEGATE_CONFIG),
+    caFile: /** @type {string} */ (dev.env.KUBEGATE_CA),
+    token: dev.agentToken,
+  });
+}
+
+/**
  * A second kubegate in front of the same apiserver: the dev config with its own port, audit log
  * and state file, plus `overrides`.
  * @param {{ dir: string, logDir: string, name: string, overrides: Record<string, unknown>,
