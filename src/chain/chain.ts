@@ -112,13 +112,19 @@ async function forwardRead(
 ): Promise<Outcome> {
   const who = ctx.caller.user.username;
   if (!d.readsInFlight.take(who, 1)) throw tooManyReads(ctx, d);
+  const giveBack = () => d.readsInFlight.give(who, 1);
   let outcome: Outcome;
   try {
     // the client left while kubegate looked it up: nothing goes upstream for nobody
     outcome = ctx.clientGone ? GONE : await forward(receipt, ctx, to, d);
-  } finally {
-    d.readsInFlight.give(who, 1);
+  } catch (err) {
+    giveBack();
+    throw err;
   }
+  // an upgraded read (a WebSocket watch, a followed log) holds its place until its socket closes
+  // (bypass round 20: given back at the 101, such watches were bounded by nothing)
+  if (to.kind === 'upgrade' && outcome.status === 101 && !to.socket.closed) to.socket.once('close', giveBack);
+  else giveBack();
   d.audit.later(ctx.facts, 'read', {
     status: outcome.status >= 200 && outcome.status < 400 ? 'success' : 'failed',
     http_status: outcome.status,

@@ -62,11 +62,12 @@ async function recordOrThrow(ctx: Approved, o: Outcome, d: RecordDeps): Promise<
   d.metrics.upstream('write', (Date.now() - ctx.started) / 1000, ctx.cluster.name);
   const ok = kr.upgrade ? o.status === 101 : o.status >= 200 && o.status < 300;
   // A request never sent ran nothing, and neither did an exec/attach/port-forward upgrade the
-  // upstream refused (no stream opened): their approvals are not spent (kubectl retries a refused
-  // WebSocket exec over SPDY with the very same request). Never for proxy: the backend may have
-  // answered, i.e. acted, without a 101.
-  const giveBack =
-    !!approved.jtis?.length && (!!o.notSent || (kr.upgrade && STREAMS.has(kr.subresource) && !ok));
+  // upstream refused (it answered, without a 101: no stream opened): their approvals are not spent
+  // (kubectl retries a refused WebSocket exec over SPDY with the very same request). Never for an
+  // upgrade left without an answer (the kubelet may have started the command before its 101
+  // reached kubegate), nor for proxy: the backend may have answered, i.e. acted, without a 101.
+  const refused = kr.upgrade && STREAMS.has(kr.subresource) && !ok && o.status > 0;
+  const giveBack = !!approved.jtis?.length && (!!o.notSent || refused);
   // sent, but no answer came (the client left, and the upstream did not answer in time): it may be applied
   const unknown = !ok && o.status === 0 && !o.notSent;
   // durable before anything else is said about the outcome (the client has its answer already);

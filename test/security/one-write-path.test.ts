@@ -393,7 +393,7 @@ describe('bodies and reads in flight are bounded; reads on record when asked', (
 
   // round 19 (LOW): one HTTP/2 connection's thousands of watches each took an upstream connection
   // of their own, with no bound short of both processes running out of file descriptors
-  it('past the per-caller reads in flight a read gets a 429 Status saying why; others still read; an ended watch frees its place', async () => {
+  it('past the per-caller reads in flight (WebSocket watches too) a read gets a 429 Status saying why; others still read; an ended watch frees its place', async () => {
     const kg = await startExtraKubegate('reads', { limits: { max_reads_in_flight_per_caller: 3 } });
     cleanups.push(kg.stop);
     const url = new URL(kg.url);
@@ -417,12 +417,38 @@ describe('bodies and reads in flight are bounded; reads on record when asked', (
         );
         req.on('error', () => undefined);
       });
+    // a WebSocket watch: its place is held until its socket closes, not only until the 101
+    // (bypass round 20: such watches were bounded by nothing)
+    const wsWatch = () =>
+      new Promise<{ line: string; socket: tls.TLSSocket }>((resolve) => {
+        const socket = tls.connect(
+          {
+            host: url.hostname,
+            port: Number(url.port),
+            ca,
+            servername: 'localhost',
+            ALPNProtocols: ['http/1.1'],
+          },
+          () =>
+            socket.write(
+              `GET /api/v1/namespaces/default/configmaps?watch=true HTTP/1.1\r\nHost: localhost\r\n` +
+                `Authorization: Bearer ${tokenOf('agent')}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+                `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: https://localhost\r\n\r\n`,
+            ),
+        );
+        socket.once('data', (d: Buffer) =>
+          resolve({ line: d.toString('latin1').split('\r\n')[0] ?? '', socket }),
+        );
+        socket.on('error', () => undefined);
+      });
     const watches = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       const w = await open('/api/v1/namespaces/default/configmaps?watch=1', 'agent');
       expect(w.status).toBe(200);
       watches.push(w.req);
     }
+    const ws = await wsWatch();
+    expect(ws.line).toBe('HTTP/1.1 101 Switching Protocols');
     // kubectl's discovery gets the 429 first, and client-go words that one itself
     const over = await kubectl(['get', 'namespaces', 'default'], { kubeconfig: kg.kubeconfig });
     expect(over.code).not.toBe(0);
@@ -439,7 +465,7 @@ describe('bodies and reads in flight are bounded; reads on record when asked', (
     const other = await open('/api/v1/namespaces/default', 'admin');
     other.req.destroy();
     expect(other.status).toBe(200);
-    watches[0]?.destroy();
+    ws.socket.destroy();
     const again = () => kubectl(['get', 'namespaces', 'default'], { kubeconfig: kg.kubeconfig });
     await expect.poll(async () => (await again()).code, { timeout: 5000 }).toBe(0);
     for (const w of watches) w.destroy();
