@@ -28,6 +28,9 @@ export interface SessionRecorderOptions {
   logger: Logger;
 }
 
+/** Attempts of one held request that get a recording each (its approval given back each time). */
+const MAX_ATTEMPTS = 100;
+
 /** The subresources whose sessions are recorded (a terminal); port-forward carries no terminal. */
 const RECORDED = new Set(['exec', 'attach']);
 
@@ -56,12 +59,10 @@ export class SessionRecorder {
   /** Opens the cast file before anything goes upstream: a session it cannot record never starts. */
   private recording(ctx: RequestContext): Recording {
     const { request_id } = ctx.facts;
-    const rel = path.join('sessions', `${request_id}.cast`);
-    const header = { width: 80, height: 24, timestamp: Math.floor(Date.now() / 1000) };
+    let rel: string;
     let cast: CastWriter;
     try {
-      const meta = { ...header, title: request_id, command: commandOf(ctx) };
-      cast = new CastWriter(path.join(this.opts.dir, `${request_id}.cast`), meta, this.opts.maxBytes);
+      ({ rel, cast } = this.newCast(ctx));
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message, request_id }, 'cannot record a session');
       throw new StatusError(
@@ -85,6 +86,26 @@ export class SessionRecorder {
         this.closed(ctx, rel, cast, tap, error, teardown);
       },
     };
+  }
+
+  /**
+   * A new cast file for this attempt: `<request id>.cast`, or `<request id>-N.cast` when an earlier
+   * attempt of the same held request (one the upstream refused, its approval given back) left one.
+   * Never an existing file: a recording is not overwritten.
+   */
+  private newCast(ctx: RequestContext): { rel: string; cast: CastWriter } {
+    const { request_id } = ctx.facts;
+    const header = { width: 80, height: 24, timestamp: Math.floor(Date.now() / 1000) };
+    const meta = { ...header, title: request_id, command: commandOf(ctx) };
+    for (let attempt = 1; ; attempt++) {
+      const name = attempt === 1 ? `${request_id}.cast` : `${request_id}-${attempt}.cast`;
+      try {
+        const cast = new CastWriter(path.join(this.opts.dir, name), meta, this.opts.maxBytes);
+        return { rel: path.join('sessions', name), cast };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
   }
 
   private closed(

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -177,5 +177,31 @@ describe('SessionRecorder: how a session ends', () => {
       expect.objectContaining({ status: 'failed', exit_status: 0, error: 'disk full' }),
     ]);
     expect(bad.closed[0]).not.toHaveProperty('teardown');
+  });
+
+  // round 20: an attempt whose approval was given back (the upstream refused the upgrade) left its
+  // file, and every later attempt of the same held request answered 503 (exclusive create)
+  it('a second attempt of the same held request gets a recording of its own; the first is kept', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kg-rec-'));
+    const closed: Record<string, unknown>[] = [];
+    const audit = { later: (_f: unknown, _e: unknown, extra: Record<string, unknown>) => closed.push(extra) };
+    const recorder = new SessionRecorder({
+      dir,
+      maxBytes: 1 << 20,
+      audit: audit as unknown as RequestAudit,
+      logger: pino({ level: 'silent' }),
+    });
+    const ctx = {
+      kr: { resource: 'pods', subresource: 'exec', search: '?command=echo' },
+      headers: { upgrade: 'websocket' },
+      facts: { request_id: 'req-again' },
+    } as unknown as RequestContext;
+    recorder.forRequest(ctx)?.finish('the upstream answered 500 instead of opening the session');
+    recorder.forRequest(ctx)?.finish('the upstream answered 500 instead of opening the session');
+    expect(closed.map((c) => (c.recording as { file: string }).file)).toEqual([
+      path.join('sessions', 'req-again.cast'),
+      path.join('sessions', 'req-again-2.cast'),
+    ]);
+    expect(readdirSync(dir).sort()).toEqual(['req-again-2.cast', 'req-again.cast']);
   });
 });
