@@ -134,17 +134,23 @@ describe('SessionTap', () => {
   });
 });
 
+/** A recorder writing into `dir` whose session_closed records land in `closed`. */
+function newRecorder(dir: string) {
+  const closed: Record<string, unknown>[] = [];
+  const audit = { later: (_f: unknown, _e: unknown, extra: Record<string, unknown>) => closed.push(extra) };
+  const recorder = new SessionRecorder({
+    dir,
+    maxBytes: 1 << 20,
+    audit: audit as unknown as RequestAudit,
+    logger: pino({ level: 'silent' }),
+  });
+  return { recorder, closed };
+}
+
 describe('SessionRecorder: how a session ends', () => {
-  /** A recorder whose session_closed records land in `closed`; its session saw `frames` from the server. */
+  /** A recorded session that saw `frames` from the server; its session_closed records land in `closed`. */
   async function session(frames: Buffer[]) {
-    const closed: Record<string, unknown>[] = [];
-    const audit = { later: (_f: unknown, _e: unknown, extra: Record<string, unknown>) => closed.push(extra) };
-    const recorder = new SessionRecorder({
-      dir: mkdtempSync(path.join(os.tmpdir(), 'kg-rec-')),
-      maxBytes: 1 << 20,
-      audit: audit as unknown as RequestAudit,
-      logger: pino({ level: 'silent' }),
-    });
+    const { recorder, closed } = newRecorder(mkdtempSync(path.join(os.tmpdir(), 'kg-rec-')));
     const ctx = {
       kr: { resource: 'pods', subresource: 'exec', search: '?command=echo' },
       headers: { upgrade: 'websocket' },
@@ -183,14 +189,7 @@ describe('SessionRecorder: how a session ends', () => {
   // file, and every later attempt of the same held request answered 503 (exclusive create)
   it('a second attempt of the same held request gets a recording of its own; the first is kept', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kg-rec-'));
-    const closed: Record<string, unknown>[] = [];
-    const audit = { later: (_f: unknown, _e: unknown, extra: Record<string, unknown>) => closed.push(extra) };
-    const recorder = new SessionRecorder({
-      dir,
-      maxBytes: 1 << 20,
-      audit: audit as unknown as RequestAudit,
-      logger: pino({ level: 'silent' }),
-    });
+    const { recorder, closed } = newRecorder(dir);
     const ctx = {
       kr: { resource: 'pods', subresource: 'exec', search: '?command=echo' },
       headers: { upgrade: 'websocket' },
