@@ -76,6 +76,19 @@ export function loadUpstream(opts: UpstreamOptions): Upstream {
   return { url, agent, pool, ownAuthorization, ...(ca ? { ca } : {}) };
 }
 
+/**
+ * Where `https.request` sends kubegate's own calls (identity reviews, live objects, dry-run decodes,
+ * rollbacks and previews): the upstream's keep-alive agent, reading answer heads as the pool does.
+ */
+export function upstreamRequestOptions(u: Upstream): https.RequestOptions {
+  return {
+    host: u.url.hostname,
+    port: u.url.port || 443,
+    agent: u.agent,
+    maxHeaderSize: MAX_ANSWER_HEADER_BYTES,
+  };
+}
+
 /** The pool clients' requests go through, to one upstream. */
 export function upstreamPool(origin: string, connect: Pool.Options['connect']): Pool {
   return new Pool(origin, {

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Gone } from '../client-gone.js';
 import { StatusError, sendStatus } from '../kube/status.js';
 import type { Recording, SessionRecorder } from '../sessions/recorder.js';
-import { MAX_ANSWER_HEADER_BYTES, type Upstream } from '../upstream.js';
+import { MAX_ANSWER_HEADER_BYTES, type Upstream, upstreamRequestOptions } from '../upstream.js';
 import { Receipt } from './audit.js';
 import type { RequestContext, WebResponse, With } from './context.js';
 
@@ -435,8 +435,7 @@ function send(
   return new Promise((resolve) => {
     const up = https.request(
       {
-        host: upstream.url.hostname,
-        port: upstream.url.port || 443,
+        ...upstreamRequestOptions(upstream),
         method: ctx.kr.method,
         path: ctx.kr.path + ctx.kr.search,
         headers: {
@@ -445,9 +444,7 @@ function send(
           'content-type': ctx.body.contentType ?? ctx.kr.contentType,
           'content-length': String(body.length),
         },
-        agent: upstream.agent,
         timeout: 30_000,
-        maxHeaderSize: MAX_ANSWER_HEADER_BYTES,
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
 import https from 'node:https';
-import type { Upstream } from '../upstream.js';
+import { type Upstream, upstreamRequestOptions } from '../upstream.js';
 import { jsonOrText } from '../wire/json-or-text.js';
 
 export interface KubeResponse<T = unknown> {
@@ -37,12 +37,10 @@ export function kubeCall<T = unknown>(upstream: Upstream, opts: KubeCallOptions)
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
-        host: upstream.url.hostname,
-        port: upstream.url.port || 443,
+        ...upstreamRequestOptions(upstream),
         method: opts.method ?? 'GET',
         path: opts.path,
         headers,
-        agent: upstream.agent,
         timeout: opts.timeoutMs ?? 10_000,
       },
       (res) => {

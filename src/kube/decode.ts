@@ -1,5 +1,5 @@
 import https from 'node:https';
-import type { Upstream } from '../upstream.js';
+import { type Upstream, upstreamRequestOptions } from '../upstream.js';
 import type { KubeRequest } from './request.js';
 import { StatusError, type StatusReason } from './status.js';
 
@@ -32,12 +32,10 @@ export function decodeViaDryRun(
   return new Promise((resolve, reject) => {
     const up = https.request(
       {
-        host: upstream.url.hostname,
-        port: upstream.url.port || 443,
+        ...upstreamRequestOptions(upstream),
         method: kr.method,
         path: `${kr.path}?${params.toString()}`,
         headers,
-        agent: upstream.agent,
         timeout: 15_000,
       },
       (res) => {
